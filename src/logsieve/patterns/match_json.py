@@ -1,0 +1,157 @@
+"""Compile a JSON pattern's syntax tree into a matcher over parsed documents.
+
+Typing follows the reading of A3 in filter-patterns.md: no coercion between strings and
+numbers (``"5000"`` is not > 1000, ``"2"`` does not equal 2), except that a wildcard or regex
+is applied to a number's text (``4*`` matches 404, as AWS documents). Objects and arrays never
+satisfy ``=`` or ``!=`` (J10); a missing property satisfies nothing but ``NOT EXISTS`` (J18).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .ast import And, Check, Comparison, Expr, JsonPattern, Or, Selector, Value
+from .event import Event, load_object
+from .prefilter import json_precheck
+from .regex import compile_search
+from .selectors import MISSING, multi_getter, single_getter
+from .values import has_wildcard, number_text, string_matcher
+
+Test = Callable[[Any], bool]
+DocMatcher = Callable[[dict], bool]
+
+
+def _is_number(v: Any) -> bool:
+    t = type(v)
+    return t is int or t is float  # bool is not a number here
+
+
+def _is_scalar(v: Any) -> bool:
+    t = type(v)
+    return t is str or t is int or t is float
+
+
+def _text_test(match: Callable[[str], bool]) -> Test:
+    def test(v: Any) -> bool:
+        t = type(v)
+        if t is str:
+            return match(v)
+        if t is int or t is float:
+            return match(number_text(v))
+        return False
+
+    return test
+
+
+def _equals(value: Value) -> Test:
+    if value.regex is not None:
+        return _text_test(compile_search(value.regex.source, value.regex.pos))
+    if value.number is not None:
+        n = value.number
+        return lambda v: _is_number(v) and v == n
+    text = value.text
+    if has_wildcard(text):
+        return _text_test(string_matcher(text))
+    return lambda v: v == text  # only a str can equal a str
+
+
+def value_test(op: str, value: Value) -> Test:
+    """The test a single selected value must pass for ``selector op value``."""
+    if op in ("=", "!="):
+        eq = _equals(value)
+        if op == "=":
+            return eq
+        return lambda v: _is_scalar(v) and not eq(v)
+    n = value.number
+    if op == "<":
+        return lambda v: _is_number(v) and v < n
+    if op == ">":
+        return lambda v: _is_number(v) and v > n
+    if op == "<=":
+        return lambda v: _is_number(v) and v <= n
+    return lambda v: _is_number(v) and v >= n
+
+
+_CHECKS: dict[str, Test] = {
+    "NULL": lambda v: v is None,
+    "TRUE": lambda v: v is True,
+    "FALSE": lambda v: v is False,
+}
+
+
+def _selected(selector: Selector, test: Test) -> DocMatcher:
+    """Apply ``test`` to what the selector selects; existential over wildcards (J9)."""
+    if not selector.wildcards:
+        get = single_getter(selector)
+        return lambda doc: test(get(doc))
+    many = multi_getter(selector)
+    return lambda doc: any(test(v) for v in many(doc))
+
+
+def compile_expr(expr: Expr) -> DocMatcher:
+    if isinstance(expr, And | Or):
+        parts = [compile_expr(item) for item in expr.items]
+        if len(parts) == 2:
+            a, b = parts
+            if isinstance(expr, And):
+                return lambda doc: a(doc) and b(doc)
+            return lambda doc: a(doc) or b(doc)
+        combine = all if isinstance(expr, And) else any
+        return lambda doc: combine(part(doc) for part in parts)
+    if isinstance(expr, Check):
+        if expr.test != "NOT EXISTS":
+            return _selected(expr.target, _CHECKS[expr.test])
+        if not expr.target.wildcards:
+            get = single_getter(expr.target)
+            return lambda doc: get(doc) is MISSING
+        many = multi_getter(expr.target)
+        return lambda doc: next(many(doc), MISSING) is MISSING
+    assert isinstance(expr, Comparison) and isinstance(expr.target, Selector)
+    value = expr.value
+    if (
+        expr.op == "="
+        and value.regex is None
+        and value.number is None
+        and not has_wildcard(value.text)
+        and not expr.target.wildcards
+    ):
+        get = single_getter(expr.target)
+        text = value.text
+        return lambda doc: get(doc) == text
+    return _selected(expr.target, value_test(expr.op, value))
+
+
+class JsonMatcher:
+    """Matches messages that parse as a JSON object satisfying the pattern (J16)."""
+
+    def __init__(self, syntax: JsonPattern) -> None:
+        evaluate = compile_expr(syntax.expr)
+        precheck = json_precheck(syntax.expr)
+        self._evaluate = evaluate
+        self._precheck = precheck
+
+        if precheck is None:
+
+            def matches(message: str) -> bool:
+                doc = load_object(message)
+                return doc is not None and evaluate(doc)
+
+        else:
+
+            def matches(message: str) -> bool:
+                if not precheck(message):
+                    return False
+                doc = load_object(message)
+                return doc is not None and evaluate(doc)
+
+        self.matches: Callable[[str], bool] = matches
+
+    def match_event(self, event: Event) -> bool:
+        if self._precheck is not None and not self._precheck(event.message):
+            return False
+        doc = event.doc
+        return doc is not None and self._evaluate(doc)
+
+    def extract(self, event: Event) -> dict[str, str] | None:
+        return {} if self.match_event(event) else None

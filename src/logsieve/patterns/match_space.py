@@ -1,0 +1,197 @@
+"""Compile a space-delimited pattern into a matcher over a message's fields.
+
+Alignment (S7-S9): without ``...`` the positions take the first fields and the last position
+is greedy, taking the raw rest of the line; with ``...`` the positions before the first
+ellipsis align with the first fields, those after the last with the last fields, and any run
+between two ellipses takes its leftmost place where its conditions hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .ast import And, Comparison, Expr, Or, Position, SpacePattern
+from .event import Event, Fields
+from .prefilter import space_precheck
+from .regex import compile_search
+from .values import string_matcher, to_number
+
+FieldTest = Callable[[str], bool]
+
+
+def _comparison_test(expr: Comparison) -> FieldTest:
+    op, value = expr.op, expr.value
+    if value.regex is not None:
+        search = compile_search(value.regex.source, value.regex.pos)
+        return search if op == "=" else (lambda s: not search(s))
+    n = value.number
+    if n is None:
+        match = string_matcher(value.text)
+        return match if op == "=" else (lambda s: not match(s))
+    # Numbers compare by value when the field is a number (S3, S4); a field that is not a
+    # number (VPC's "-") never satisfies = or an ordering, and is != any number (S15).
+    if op == "=":
+        return lambda s: to_number(s) == n
+    if op == "!=":
+        return lambda s: to_number(s) != n
+    if op == "<":
+        return lambda s: (x := to_number(s)) is not None and x < n
+    if op == ">":
+        return lambda s: (x := to_number(s)) is not None and x > n
+    if op == "<=":
+        return lambda s: (x := to_number(s)) is not None and x <= n
+    return lambda s: (x := to_number(s)) is not None and x >= n
+
+
+def compile_condition(expr: Expr) -> FieldTest:
+    """A position's condition as a test of its field's value.
+
+    Every comparison in one position tests that position's field, whatever name it uses
+    (reading A13: the first name names the field).
+    """
+    if isinstance(expr, And | Or):
+        parts = [compile_condition(item) for item in expr.items]
+        combine = all if isinstance(expr, And) else any
+        return lambda s: combine(part(s) for part in parts)
+    assert isinstance(expr, Comparison)
+    return _comparison_test(expr)
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    index: int  # position among the pattern's fields, ellipses excluded
+    name: str | None
+    test: FieldTest | None
+
+
+class SpaceMatcher:
+    def __init__(self, syntax: SpacePattern) -> None:
+        segments: list[list[_Slot]] = [[]]
+        for position in syntax.positions or (Position(0, ellipsis=True),):
+            if position.ellipsis:
+                segments.append([])
+                continue
+            test = None if position.condition is None else compile_condition(position.condition)
+            slot = _Slot(sum(map(len, segments)), position.name, test)
+            segments[-1].append(slot)
+        self._segments = segments
+        self._slots = [slot for segment in segments for slot in segment]
+        self.names = [slot.name for slot in self._slots if slot.name is not None]
+        self._precheck = space_precheck(syntax.positions)
+        self.matches: Callable[[str], bool] = (
+            self._fast_matches() if len(segments) == 1 else self._general_matches
+        )
+
+    # --- alignment ---------------------------------------------------------------------
+
+    def _align(self, fields: Fields) -> list[tuple[int, _Slot | None, str]] | None:
+        """Every field the pattern covers as (field index, slot or None if absorbed, value)."""
+        values = fields.values
+        count = len(values)
+        segments = self._segments
+        if len(segments) == 1:
+            slots = segments[0]
+            n = len(slots)
+            if count < n:
+                return None
+            taken = [(i, slot, values[i]) for i, slot in enumerate(slots)]
+            if count > n:
+                taken[-1] = (n - 1, slots[-1], fields.rest(n - 1))
+            for _, slot, value in taken:
+                if slot is not None and slot.test is not None and not slot.test(value):
+                    return None
+            return taken
+        head, middles, tail = segments[0], segments[1:-1], segments[-1]
+        if count < len(self._slots):
+            return None
+        placed: dict[int, _Slot] = {}
+        for i, slot in enumerate(head):
+            placed[i] = slot
+        tail_start = count - len(tail)
+        for i, slot in enumerate(tail):
+            placed[tail_start + i] = slot
+        for i, slot in placed.items():
+            if slot.test is not None and not slot.test(values[i]):
+                return None
+        cursor = len(head)
+        for segment in middles:
+            start = self._leftmost(segment, values, cursor, tail_start)
+            if start is None:
+                return None
+            for j, slot in enumerate(segment):
+                placed[start + j] = slot
+            cursor = start + len(segment)
+        return [(i, placed.get(i), value) for i, value in enumerate(values)]
+
+    @staticmethod
+    def _leftmost(segment: list[_Slot], values: list[str], lo: int, hi: int) -> int | None:
+        for start in range(lo, hi - len(segment) + 1):
+            if all(
+                slot.test is None or slot.test(values[start + j])
+                for j, slot in enumerate(segment)
+            ):
+                return start
+        return None
+
+    # --- matching ------------------------------------------------------------------------
+
+    def _general_matches(self, message: str) -> bool:
+        if self._precheck is not None and not self._precheck(message):
+            return False
+        return self._align(Fields(message)) is not None
+
+    def _fast_matches(self) -> Callable[[str], bool]:
+        """``matches`` for a pattern without ``...``: one C-level split on plain lines."""
+        slots = self._segments[0]
+        n = len(slots)
+        last = n - 1
+        tests = [(slot.index, slot.test) for slot in slots if slot.test is not None]
+        precheck = self._precheck
+        general = self._general_matches
+
+        def matches(message: str) -> bool:
+            if precheck is not None and not precheck(message):
+                return False
+            if not message.isascii() or '"' in message or "[" in message:
+                return general(message)
+            parts = message.split(None, last)
+            if len(parts) < n:
+                return False
+            for i, test in tests:
+                value = parts[i]
+                if i == last:
+                    value = value.rstrip()
+                if not test(value):
+                    return False
+            return True
+
+        return matches
+
+    def match_event(self, event: Event) -> bool:
+        if self._precheck is not None and not self._precheck(event.message):
+            return False
+        return self._align(event.fields) is not None
+
+    # --- extraction ----------------------------------------------------------------------
+
+    def extract(self, event: Event) -> dict[str, str] | None:
+        """TestMetricFilter's view: ``$name`` for named positions, ``$N`` for the others."""
+        if self._precheck is not None and not self._precheck(event.message):
+            return None
+        taken = self._align(event.fields)
+        if taken is None:
+            return None
+        return {
+            f"${slot.name}" if slot is not None and slot.name else f"${i + 1}": value
+            for i, slot, value in taken
+        }
+
+    def extracted_fields(self, event: Event) -> dict[str, str] | None:
+        """Subscription deliveries' view: named positions only, keyed by the bare name."""
+        if self._precheck is not None and not self._precheck(event.message):
+            return None
+        taken = self._align(event.fields)
+        if taken is None:
+            return None
+        return {slot.name: value for _, slot, value in taken if slot is not None and slot.name}

@@ -1,0 +1,63 @@
+"""Matchers for unstructured term patterns and standalone ``%regex%`` patterns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .ast import RegexPattern, TextPattern
+from .event import Event
+from .regex import compile_search
+
+
+def _never(message: str) -> bool:
+    return False
+
+
+def _always(message: str) -> bool:
+    return True
+
+
+def _compile_terms(syntax: TextPattern) -> Callable[[str], bool]:
+    """Substring semantics (T1-T12).
+
+    ``?`` terms form an OR only when every term has ``?``; next to plain or ``-`` terms they
+    are ignored (T6, the documented reading of A1). A blank quoted term such as ``" "`` is
+    documented as matching everything (T8), so it counts as always present.
+    """
+    terms = syntax.terms
+    if terms and all(t.mode == "optional" for t in terms):
+        options = [t.text for t in terms]
+        if any(not text.strip() for text in options):
+            return _always
+        if len(options) == 1:
+            (only,) = options
+            return lambda m: only in m
+        return lambda m: any(t in m for t in options)
+    required = [t.text for t in terms if t.mode == "required" and t.text.strip()]
+    excluded = [t.text for t in terms if t.mode == "excluded"]
+    if any(not text.strip() for text in excluded):
+        return _never
+    if not excluded:
+        if not required:
+            return _always
+        if len(required) == 1:
+            (only,) = required
+            return lambda m: only in m
+        return lambda m: all(t in m for t in required)
+    if not required:
+        return lambda m: not any(t in m for t in excluded)
+    return lambda m: all(t in m for t in required) and not any(t in m for t in excluded)
+
+
+class TextMatcher:
+    def __init__(self, syntax: TextPattern | RegexPattern) -> None:
+        if isinstance(syntax, RegexPattern):
+            self.matches = compile_search(syntax.regex.source, syntax.regex.pos)
+        else:
+            self.matches = _compile_terms(syntax)
+
+    def match_event(self, event: Event) -> bool:
+        return self.matches(event.message)
+
+    def extract(self, event: Event) -> dict[str, str] | None:
+        return {} if self.matches(event.message) else None

@@ -1,0 +1,154 @@
+"""``compile`` and ``FilterPattern``: the public face of the pattern language."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Literal
+
+from .ast import Comparison, JsonPattern, Pattern, RegexPattern, SpacePattern, iter_exprs
+from .errors import PatternError
+from .event import Event, as_event
+from .match_json import JsonMatcher
+from .match_space import SpaceMatcher
+from .match_text import TextMatcher
+from .parser import parse
+from .selectors import multi_getter, parse_selector
+from .values import to_number
+
+Kind = Literal["text", "json", "space", "regex"]
+
+
+def _kind(syntax: Pattern) -> Kind:
+    if isinstance(syntax, JsonPattern):
+        return "json"
+    if isinstance(syntax, SpacePattern):
+        return "space"
+    if isinstance(syntax, RegexPattern):
+        return "regex"
+    return "text"
+
+
+def _regex_count(syntax: Pattern) -> int:
+    if isinstance(syntax, RegexPattern):
+        return 1
+    if isinstance(syntax, JsonPattern):
+        exprs = [syntax.expr]
+    elif isinstance(syntax, SpacePattern):
+        exprs = [p.condition for p in syntax.positions if p.condition is not None]
+    else:
+        return 0
+    return sum(
+        isinstance(node, Comparison) and node.value.regex is not None
+        for expr in exprs
+        for node in iter_exprs(expr)
+    )
+
+
+class FilterPattern:
+    """A compiled CloudWatch Logs filter pattern.
+
+    ``matches(message)`` is the hot path: a plain function chosen for the pattern's shape.
+    To evaluate several patterns against one event, wrap it once in :class:`Event` and call
+    ``match_event``: the JSON parse and the field split are then shared.
+    """
+
+    matches: Callable[[str], bool]
+    """Whether the message matches the pattern."""
+
+    def __init__(self, text: str, syntax: Pattern) -> None:
+        self.text = text
+        self.syntax = syntax
+        self.kind: Kind = _kind(syntax)
+        self.regex_count = _regex_count(syntax)
+        if isinstance(syntax, JsonPattern):
+            self._matcher: JsonMatcher | SpaceMatcher | TextMatcher = JsonMatcher(syntax)
+        elif isinstance(syntax, SpacePattern):
+            self._matcher = SpaceMatcher(syntax)
+        else:
+            self._matcher = TextMatcher(syntax)
+        self.matches = self._matcher.matches
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"FilterPattern({self.text!r}, kind={self.kind!r})"
+
+    def match_event(self, event: Event) -> bool:
+        """``matches`` on an :class:`Event`, reusing its parsed forms."""
+        return self._matcher.match_event(event)
+
+    def extract(self, message: str | Event) -> dict[str, str] | None:
+        """TestMetricFilter's ``extractedValues``; None when the event does not match.
+
+        Space-delimited patterns give ``$name`` for named positions and ``$N`` (1-based field
+        number) for unnamed positions and fields absorbed by ``...``; other kinds give ``{}``.
+        """
+        return self._matcher.extract(as_event(message))
+
+    def extracted_fields(self, message: str | Event) -> dict[str, str] | None:
+        """A subscription delivery's ``extractedFields``: named fields with bare keys.
+
+        None when the event does not match or the pattern is not space-delimited (AWS then
+        leaves the field out of the delivered event).
+        """
+        if not isinstance(self._matcher, SpaceMatcher):
+            return None
+        return self._matcher.extracted_fields(as_event(message))
+
+    def value(self, message: str | Event, selector: str) -> float | str | None:
+        """A metric filter's view of a matching event.
+
+        ``selector`` is a metric value or dimension: ``$.path`` for JSON patterns, ``$name`` or
+        ``$N`` for space-delimited ones, or a number literal. Numbers come back as float,
+        strings as str; None when the event does not match or nothing usable is selected.
+        """
+        resolve = self._resolver(selector.strip())
+        event = as_event(message)
+        if not self._matcher.match_event(event):
+            return None
+        return resolve(event)
+
+    def _resolver(self, selector: str) -> Callable[[Event], float | str | None]:
+        literal = to_number(selector)
+        if literal is not None:
+            return lambda event: float(literal)
+        if self.kind == "json" and selector.startswith("$"):
+            many = multi_getter(parse_selector(selector))
+
+            def from_json(event: Event) -> float | str | None:
+                for v in many(event.doc):
+                    if type(v) is int or type(v) is float:
+                        return float(v)
+                    if type(v) is str:
+                        return v
+                return None
+
+            return from_json
+        if self.kind == "space" and selector.startswith("$"):
+            key = selector[1:]
+            if not (key.isdigit() or key in self._matcher.names):  # type: ignore[union-attr]
+                raise PatternError(f"{selector} is not a field of this pattern", 0)
+
+            def from_fields(event: Event) -> float | str | None:
+                text = (self.extract(event) or {}).get(selector)
+                if text is None:
+                    return None
+                number = to_number(text)
+                return text if number is None else float(number)
+
+            return from_fields
+        raise PatternError(
+            f"Invalid selector {selector!r}: use $.path with a JSON pattern, $name or $N with a "
+            "space-delimited pattern, or a number",
+            0,
+        )
+
+
+@functools.lru_cache(maxsize=512)
+def compile(text: str) -> FilterPattern:  # noqa: A001 - the public name the issue asks for
+    """Compile a filter pattern; raises :class:`PatternError` if AWS would reject it."""
+    if not isinstance(text, str):
+        raise PatternError(f"A filter pattern must be text, not {type(text).__name__}", 0)
+    return FilterPattern(text, parse(text))
