@@ -106,4 +106,3 @@ class Event:
 
 def as_event(message: str | Event) -> Event:
     return message if isinstance(message, Event) else Event(message)
-

@@ -128,8 +128,7 @@ class SpaceMatcher:
     def _leftmost(segment: list[_Slot], values: list[str], lo: int, hi: int) -> int | None:
         for start in range(lo, hi - len(segment) + 1):
             if all(
-                slot.test is None or slot.test(values[start + j])
-                for j, slot in enumerate(segment)
+                slot.test is None or slot.test(values[start + j]) for j, slot in enumerate(segment)
             ):
                 return start
         return None
@@ -186,6 +185,18 @@ class SpaceMatcher:
             f"${slot.name}" if slot is not None and slot.name else f"${i + 1}": value
             for i, slot, value in taken
         }
+
+    def field(self, event: Event, key: str) -> str | None:
+        """One field of a matching event by name or 1-based number (a metric value)."""
+        if self._precheck is not None and not self._precheck(event.message):
+            return None
+        taken = self._align(event.fields)
+        if taken is None:
+            return None
+        for i, slot, value in taken:
+            if (slot is not None and slot.name == key) or str(i + 1) == key:
+                return value
+        return None
 
     def extracted_fields(self, event: Event) -> dict[str, str] | None:
         """Subscription deliveries' view: named positions only, keyed by the bare name."""

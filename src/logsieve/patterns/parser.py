@@ -171,9 +171,7 @@ def _parse_value(ts: _TokenStream, op: str) -> Value:
     else:
         raise PatternError(f"Expected a value after '{op}' but found {_describe(tok)}", tok.pos)
     if op in NUMERIC_OPERATORS and value.number is None:
-        raise PatternError(
-            f"Operator '{op}' compares numbers; {tok.text} is not a number", tok.pos
-        )
+        raise PatternError(f"Operator '{op}' compares numbers; {tok.text} is not a number", tok.pos)
     if value.regex is not None and op not in ("=", "!="):
         raise PatternError(f"A regular expression can only be used with = or !=, not {op}", tok.pos)
     return value
@@ -335,7 +333,6 @@ def _parse_space(text: str, start: int) -> SpacePattern:
     tokens = tokenize(text, start)
     if tokens[0].kind != "LBRACKET":  # pragma: no cover - parse() only calls us on '['
         raise PatternError("Expected '['", start)
-    depth = 0
     close = None
     for k, tok in enumerate(tokens[1:], 1):
         if tok.kind == "LBRACKET":
@@ -344,11 +341,9 @@ def _parse_space(text: str, start: int) -> SpacePattern:
                 "brackets",
                 tok.pos,
             )
-        if tok.kind == "RBRACKET" and depth == 0:
+        if tok.kind == "RBRACKET":
             close = k
             break
-        depth += tok.kind == "LPAREN"
-        depth -= tok.kind == "RPAREN"
     if close is None:
         raise PatternError("Missing the closing ']' of the space-delimited pattern", len(text))
     after = tokens[close + 1]

@@ -104,20 +104,18 @@ class FilterPattern:
         ``$N`` for space-delimited ones, or a number literal. Numbers come back as float,
         strings as str; None when the event does not match or nothing usable is selected.
         """
-        resolve = self._resolver(selector.strip())
-        event = as_event(message)
-        if not self._matcher.match_event(event):
-            return None
-        return resolve(event)
+        return self._resolver(selector.strip())(as_event(message))
 
     def _resolver(self, selector: str) -> Callable[[Event], float | str | None]:
         literal = to_number(selector)
         if literal is not None:
-            return lambda event: float(literal)
+            return lambda event: float(literal) if self.match_event(event) else None
         if self.kind == "json" and selector.startswith("$"):
             many = multi_getter(parse_selector(selector))
 
             def from_json(event: Event) -> float | str | None:
+                if not self.match_event(event):
+                    return None
                 for v in many(event.doc):
                     if type(v) is int or type(v) is float:
                         return float(v)
@@ -126,13 +124,14 @@ class FilterPattern:
                 return None
 
             return from_json
-        if self.kind == "space" and selector.startswith("$"):
+        if isinstance(self._matcher, SpaceMatcher) and selector.startswith("$"):
+            matcher = self._matcher
             key = selector[1:]
-            if not (key.isdigit() or key in self._matcher.names):  # type: ignore[union-attr]
+            if not (key.isdigit() or key in matcher.names):
                 raise PatternError(f"{selector} is not a field of this pattern", 0)
 
             def from_fields(event: Event) -> float | str | None:
-                text = (self.extract(event) or {}).get(selector)
+                text = matcher.field(event, key)  # None as well when the event does not match
                 if text is None:
                     return None
                 number = to_number(text)
@@ -147,7 +146,7 @@ class FilterPattern:
 
 
 @functools.lru_cache(maxsize=512)
-def compile(text: str) -> FilterPattern:  # noqa: A001 - the public name the issue asks for
+def compile(text: str) -> FilterPattern:
     """Compile a filter pattern; raises :class:`PatternError` if AWS would reject it."""
     if not isinstance(text, str):
         raise PatternError(f"A filter pattern must be text, not {type(text).__name__}", 0)

@@ -1,0 +1,22 @@
+"""The ``logsieve`` command line: one module per command, gathered into one click group."""
+
+from __future__ import annotations
+
+import click
+
+from logsieve import __version__
+
+from .test_pattern import test_pattern
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="logsieve")
+def main() -> None:
+    """logsieve turns cloud logs into timely, trustworthy alerts.
+
+    It speaks CloudWatch Logs filter patterns exactly as AWS does. Start with
+    `logsieve test-pattern --help` to try a pattern on your own log lines.
+    """
+
+
+main.add_command(test_pattern)
