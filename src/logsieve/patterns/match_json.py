@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .ast import And, Check, Comparison, Expr, JsonPattern, Or, Selector, Value
+import orjson
+
+from .ast import And, Check, Comparison, Expr, JsonPattern, Key, Or, Selector, Value
 from .event import Event, load_object
-from .prefilter import json_precheck
+from .literals import all_of, any_of
+from .prefilter import json_precheck, json_requirements
 from .regex import compile_search
 from .selectors import MISSING, multi_getter, single_getter
 from .values import has_wildcard, number_text, string_matcher
@@ -89,16 +92,45 @@ def _selected(selector: Selector, test: Test) -> DocMatcher:
     return lambda doc: any(test(v) for v in many(doc))
 
 
+def _membership(expr: Or) -> DocMatcher | None:
+    """``$.x = "a" || $.x = "b" || ...`` (CIS-style event lists) as one set lookup, or None."""
+    selectors = set()
+    numbers: set[int | float] = set()
+    strings: set[str] = set()
+    for item in expr.items:
+        if not (
+            isinstance(item, Comparison)
+            and item.op == "="
+            and item.value.regex is None
+            and isinstance(item.target, Selector)
+            and not item.target.wildcards
+        ):
+            return None
+        selectors.add(item.target.steps)
+        if item.value.number is not None:
+            numbers.add(item.value.number)
+        elif has_wildcard(item.value.text):
+            return None
+        else:
+            strings.add(item.value.text)
+    if len(selectors) != 1:
+        return None
+    get = single_getter(expr.items[0].target)  # type: ignore[union-attr]
+    words, values = frozenset(strings), frozenset(numbers)
+
+    def member(doc: dict) -> bool:
+        v = get(doc)
+        t = type(v)
+        return (t is str and v in words) or ((t is int or t is float) and v in values)
+
+    return member
+
+
 def compile_expr(expr: Expr) -> DocMatcher:
-    if isinstance(expr, And | Or):
-        parts = [compile_expr(item) for item in expr.items]
-        if len(parts) == 2:
-            a, b = parts
-            if isinstance(expr, And):
-                return lambda doc: a(doc) and b(doc)
-            return lambda doc: a(doc) or b(doc)
-        combine = all if isinstance(expr, And) else any
-        return lambda doc: combine(part(doc) for part in parts)
+    if isinstance(expr, Or):
+        return _membership(expr) or any_of([compile_expr(item) for item in expr.items])
+    if isinstance(expr, And):
+        return all_of([compile_expr(item) for item in expr.items])
     if isinstance(expr, Check):
         if expr.test != "NOT EXISTS":
             return _selected(expr.target, _CHECKS[expr.test])
@@ -116,10 +148,59 @@ def compile_expr(expr: Expr) -> DocMatcher:
         and not has_wildcard(value.text)
         and not expr.target.wildcards
     ):
-        get = single_getter(expr.target)
         text = value.text
+        steps = expr.target.steps
+        if len(steps) == 1 and isinstance(steps[0], Key):
+            key = steps[0].name
+            return lambda doc: doc.get(key) == text
+        get = single_getter(expr.target)
         return lambda doc: get(doc) == text
     return _selected(expr.target, value_test(expr.op, value))
+
+
+def _flat_matcher(
+    evaluate: DocMatcher, chosen: list[tuple[str, ...]], precheck: Callable[[str], bool] | None
+) -> Callable[[str], bool]:
+    """``matches`` as one flat function: the per-event hot path of every JSON filter.
+
+    The common single-literal pre-check is inlined rather than called.
+    """
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+
+    def parse_and_evaluate(message: str) -> bool:
+        if message[:1] == "{":
+            try:
+                doc = loads(message)
+            except decode_error:
+                doc = load_object(message)
+        else:
+            doc = load_object(message)
+        return type(doc) is dict and evaluate(doc)
+
+    if precheck is None:
+        return parse_and_evaluate
+    if len(chosen) == 1 and len(chosen[0]) == 1:
+        (literal,) = chosen[0]
+
+        def matches_literal(message: str) -> bool:
+            if literal not in message and ("\\" not in message or "\\u" not in message):
+                return False
+            if message[:1] == "{":
+                try:
+                    doc = loads(message)
+                except decode_error:
+                    doc = load_object(message)
+            else:
+                doc = load_object(message)
+            return type(doc) is dict and evaluate(doc)
+
+        return matches_literal
+
+    def matches(message: str) -> bool:
+        return precheck(message) and parse_and_evaluate(message)
+
+    return matches
 
 
 class JsonMatcher:
@@ -127,25 +208,11 @@ class JsonMatcher:
 
     def __init__(self, syntax: JsonPattern) -> None:
         evaluate = compile_expr(syntax.expr)
-        precheck = json_precheck(syntax.expr)
+        chosen = json_requirements(syntax.expr)
+        precheck = json_precheck(chosen)
         self._evaluate = evaluate
         self._precheck = precheck
-
-        if precheck is None:
-
-            def matches(message: str) -> bool:
-                doc = load_object(message)
-                return doc is not None and evaluate(doc)
-
-        else:
-
-            def matches(message: str) -> bool:
-                if not precheck(message):
-                    return False
-                doc = load_object(message)
-                return doc is not None and evaluate(doc)
-
-        self.matches: Callable[[str], bool] = matches
+        self.matches: Callable[[str], bool] = _flat_matcher(evaluate, chosen, precheck)
 
     def match_event(self, event: Event) -> bool:
         if self._precheck is not None and not self._precheck(event.message):

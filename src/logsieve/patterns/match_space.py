@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from .ast import And, Comparison, Expr, Or, Position, SpacePattern
 from .event import Event, Fields
+from .literals import all_of, any_of
 from .prefilter import space_precheck
 from .regex import compile_search
-from .values import string_matcher, to_number
+from .values import has_wildcard, string_matcher, to_number
 
 FieldTest = Callable[[str], bool]
 
@@ -44,16 +45,37 @@ def _comparison_test(expr: Comparison) -> FieldTest:
     return lambda s: (x := to_number(s)) is not None and x >= n
 
 
+def _membership(expr: Or) -> FieldTest | None:
+    """``f = a || f = b || ...`` with plain values as one set lookup, or None."""
+    numbers: set[int | float] = set()
+    strings: set[str] = set()
+    for item in expr.items:
+        if not (isinstance(item, Comparison) and item.op == "=" and item.value.regex is None):
+            return None
+        if item.value.number is not None:
+            numbers.add(item.value.number)
+        elif has_wildcard(item.value.text):
+            return None
+        else:
+            strings.add(item.value.text)
+    words, values = frozenset(strings), frozenset(numbers)
+    if not values:
+        return words.__contains__
+    if not words:
+        return lambda s: to_number(s) in values
+    return lambda s: s in words or to_number(s) in values
+
+
 def compile_condition(expr: Expr) -> FieldTest:
     """A position's condition as a test of its field's value.
 
     Every comparison in one position tests that position's field, whatever name it uses
     (reading A13: the first name names the field).
     """
-    if isinstance(expr, And | Or):
-        parts = [compile_condition(item) for item in expr.items]
-        combine = all if isinstance(expr, And) else any
-        return lambda s: combine(part(s) for part in parts)
+    if isinstance(expr, Or):
+        return _membership(expr) or any_of([compile_condition(item) for item in expr.items])
+    if isinstance(expr, And):
+        return all_of([compile_condition(item) for item in expr.items])
     assert isinstance(expr, Comparison)
     return _comparison_test(expr)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from .ast import RegexPattern, TextPattern
 from .event import Event
+from .literals import contains_all, contains_any
 from .regex import compile_search
 
 
@@ -29,24 +30,16 @@ def _compile_terms(syntax: TextPattern) -> Callable[[str], bool]:
         options = [t.text for t in terms]
         if any(not text.strip() for text in options):
             return _always
-        if len(options) == 1:
-            (only,) = options
-            return lambda m: only in m
-        return lambda m: any(t in m for t in options)
+        return contains_any(options)
     required = [t.text for t in terms if t.mode == "required" and t.text.strip()]
     excluded = [t.text for t in terms if t.mode == "excluded"]
     if any(not text.strip() for text in excluded):
         return _never
     if not excluded:
-        if not required:
-            return _always
-        if len(required) == 1:
-            (only,) = required
-            return lambda m: only in m
-        return lambda m: all(t in m for t in required)
-    if not required:
-        return lambda m: not any(t in m for t in excluded)
-    return lambda m: all(t in m for t in required) and not any(t in m for t in excluded)
+        return contains_all(required)
+    has_all = contains_all(required)
+    has_any_excluded = contains_any(excluded)
+    return lambda m: has_all(m) and not has_any_excluded(m)
 
 
 class TextMatcher:

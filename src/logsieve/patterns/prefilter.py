@@ -1,10 +1,11 @@
 """Literal pre-checks: reject most non-matching events with a substring search, before parsing.
 
 A comparison like ``$.status = "successful"`` can only hold if the raw message contains
-``"successful"`` and ``"status"``. We collect such necessary literals from the syntax tree as a
-conjunction of clauses (each clause: at least one of its literals must occur) and test a few of
-the most selective ones with ``in``, which is far cheaper than decoding JSON or splitting fields.
-A pre-check only ever says "cannot match"; the full matcher decides everything else.
+``"successful"`` (and ``"status"``). We collect such necessary literals from the syntax tree as
+a conjunction of clauses (each clause: at least one of its literals must occur) and test the
+one or two most selective with ``in``, far cheaper than decoding JSON or splitting fields. Value
+literals go first: keys appear in nearly every record of a log group, values rarely. A
+pre-check only ever says "cannot match"; the matcher decides everything else.
 """
 
 from __future__ import annotations
@@ -12,31 +13,35 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .ast import And, Check, Comparison, Expr, Or, Position
+from .literals import all_of, contains_all, contains_any
 from .selectors import last_key
 from .values import has_wildcard, required_text
 
-# A literal with a weight: longer literals, and values rather than keys, rule out more events.
-Literal = tuple[str, int]
+# (literal, is_value); a clause holds when the message contains at least one of its literals.
+Literal = tuple[str, bool]
 Clause = tuple[Literal, ...]
 Precheck = Callable[[str], bool]
 
-_MAX_CLAUSES = 3
-_VALUE_BONUS = 8
+_MAX_CLAUSES = 2  # every extra scan costs the events that do match
 _NUMBER_CHARS = frozenset("0123456789.eE+-")
 
 
-def _strength(clause: Clause) -> float:
-    return min(weight for _, weight in clause) / len(clause)
+def _rank(clause: Clause) -> tuple[bool, float]:
+    """Values before keys, then longer literals in smaller clauses first."""
+    return (
+        all(is_value for _, is_value in clause),
+        min(len(text) for text, _ in clause) / len(clause),
+    )
 
 
 def _any_of(requirements: list[list[Clause]]) -> list[Clause]:
     """The requirement of an OR: one clause gathering the best clause of every branch."""
     if any(not req for req in requirements):
         return []
-    merged: dict[str, int] = {}
+    merged: dict[str, bool] = {}
     for req in requirements:
-        for literal, weight in max(req, key=_strength):
-            merged[literal] = weight
+        for text, is_value in max(req, key=_rank):
+            merged[text] = merged.get(text, True) and is_value
     return [tuple(merged.items())]
 
 
@@ -53,22 +58,22 @@ def _json_literals(expr: Expr) -> list[Clause]:
     if isinstance(expr, Check) and expr.test == "NOT EXISTS":
         return []
     clauses: list[Clause] = []
-    key = last_key(expr.target)  # type: ignore[arg-type]
-    if key is not None and _json_safe(key):
-        clauses.append(((f'"{key}"', len(key) + 2),))
     if isinstance(expr, Check):
-        word = expr.test.lower()
-        clauses.append(((word, len(word)),))
+        clauses.append(((expr.test.lower(), False),))
     elif expr.op == "=" and expr.value.regex is None and expr.value.number is None:
         literal = _json_value_literal(expr.value.text)
         if literal:
-            clauses.insert(0, ((literal, len(literal) + _VALUE_BONUS),))
+            clauses.append(((literal, True),))
+    key = last_key(expr.target)  # type: ignore[arg-type]
+    if key is not None and _json_safe(key):
+        clauses.append(((f'"{key}', False),))
     return clauses
 
 
 def _json_value_literal(text: str) -> str | None:
     if not has_wildcard(text):
-        return f'"{text}"' if _json_safe(text) else None
+        # '"value' rather than '"value"': a needle ending in a quote skips badly through JSON.
+        return f'"{text}' if _json_safe(text) else None
     core = required_text(text)
     # Wildcards also match a number's text (`4*` matches 404), which raw JSON may spell
     # differently (1e3): only use literals that no number could contain.
@@ -76,8 +81,6 @@ def _json_value_literal(text: str) -> str | None:
         return None
     if not text.startswith("*"):
         return '"' + core
-    if not text.endswith("*"):
-        return core + '"'
     return core
 
 
@@ -94,36 +97,41 @@ def _field_literals(expr: Expr) -> list[Clause]:
     ):
         core = required_text(expr.value.text)
         if core:
-            return [((core, len(core)),)]
+            return [((core, True),)]
     return []
 
 
-def _build(clauses: list[Clause]) -> Precheck | None:
-    chosen: list[Clause] = []
-    for clause in sorted(clauses, key=_strength, reverse=True):
-        if clause not in chosen:
-            chosen.append(clause)
-        if len(chosen) == _MAX_CLAUSES:
-            break
+def _choose(clauses: list[Clause]) -> list[tuple[str, ...]]:
+    """Up to two value clauses, or one key clause when no value is required."""
+    values = sorted((c for c in clauses if _rank(c)[0]), key=_rank, reverse=True)
+    keys = sorted((c for c in clauses if not _rank(c)[0]), key=_rank, reverse=True)
+    chosen: list[tuple[str, ...]] = []
+    for clause in values[:_MAX_CLAUSES] or keys[:1]:
+        texts = tuple(text for text, _ in clause)
+        if texts not in chosen:
+            chosen.append(texts)
+    return chosen
+
+
+def _build(chosen: list[tuple[str, ...]]) -> Precheck:
+    if all(len(texts) == 1 for texts in chosen):
+        return contains_all([texts[0] for texts in chosen])
+    return all_of([contains_any(texts) for texts in chosen])
+
+
+def json_requirements(expr: Expr) -> list[tuple[str, ...]]:
+    """The literal clauses a JSON pattern's pre-check tests (empty: no pre-check)."""
+    return _choose(_json_literals(expr))
+
+
+def json_precheck(chosen: list[tuple[str, ...]]) -> Precheck | None:
+    """The pre-check for a JSON pattern's chosen clauses, or None when there are none."""
     if not chosen:
         return None
-    groups = [tuple(literal for literal, _ in clause) for clause in chosen]
-    if all(len(g) == 1 for g in groups):
-        singles = tuple(g[0] for g in groups)
-        if len(singles) == 1:
-            (only,) = singles
-            return lambda m: only in m
-        return lambda m: all(s in m for s in singles)
-    return lambda m: all(any(s in m for s in g) for g in groups)
-
-
-def json_precheck(expr: Expr) -> Precheck | None:
-    """A pre-check for a JSON pattern, or None when it needs no literal at all."""
-    check = _build(_json_literals(expr))
-    if check is None:
-        return None
-    # Any character of a literal may also be written as a \u escape in the raw JSON.
-    return lambda m: check(m) or "\\u" in m
+    check = _build(chosen)
+    # Any character of a literal may also be written as a \u escape in the raw JSON; a
+    # one-character search for the backslash is cheap, the two-character one is not.
+    return lambda m: check(m) or ("\\" in m and "\\u" in m)
 
 
 def space_precheck(positions: tuple[Position, ...]) -> Precheck | None:
@@ -134,4 +142,5 @@ def space_precheck(positions: tuple[Position, ...]) -> Precheck | None:
         if position.condition is not None
         for clause in _field_literals(position.condition)
     ]
-    return _build(clauses)
+    chosen = _choose(clauses)
+    return _build(chosen) if chosen else None

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from re2 import _re2
 
 from .errors import PatternError
+from .literals import contains_any
 
 _ALLOWED = frozenset(string.ascii_letters + string.digits + "_#=@/;,-: " + "^$?[]{}|\\*+.")
 _CLASS_ESCAPES = frozenset("dDsSwW")
@@ -120,8 +121,99 @@ def translate(source: str, pos: int = 0) -> str:
     return "".join(out)
 
 
+def _class_end(source: str, i: int) -> int:
+    """The index after the class that starts at ``source[i] == '['`` (already validated)."""
+    i += 1
+    if source[i] == "^":
+        i += 1
+    i += 1  # a first ']' is literal
+    while source[i] != "]":
+        i += 2 if source[i] == "\\" else 1
+    return i + 1
+
+
+def _alternatives(source: str) -> list[str]:
+    """Split at ``|`` outside classes; the dialect has no groups, so every ``|`` is top-level."""
+    branches, start, i = [], 0, 0
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i += 2
+        elif c == "[":
+            i = _class_end(source, i)
+        else:
+            if c == "|":
+                branches.append(source[start:i])
+                start = i + 1
+            i += 1
+    branches.append(source[start:])
+    return branches
+
+
+def _atoms(branch: str) -> list[tuple[str | None, str]]:
+    """Each atom of a (valid) branch as (literal character or None, quantifier)."""
+    atoms: list[tuple[str | None, str]] = []
+    i, n = 0, len(branch)
+    while i < n:
+        c = branch[i]
+        literal: str | None = None
+        if c == "\\":
+            d = branch[i + 1]
+            if d == "x":
+                literal, i = chr(int(branch[i + 2 : i + 4], 16)), i + 4
+            else:
+                literal, i = (None if d in _CLASS_ESCAPES else d), i + 2
+        elif c == "[":
+            i = _class_end(branch, i)
+        elif c == "{" and (m := _REPETITION.match(branch, i)) and (m.group(1) or m.group(3)):
+            literal, i = None, m.end()  # a repetition of nothing: leave it to RE2
+        else:
+            literal, i = (None if c in "^$." else c), i + 1
+        quantifier = ""
+        if i < n and branch[i] in "?*+":
+            quantifier, i = branch[i], i + 1
+        elif (
+            i < n
+            and branch[i] == "{"
+            and (m := _REPETITION.match(branch, i))
+            and (m.group(1) or m.group(3))
+        ):
+            quantifier, i = "+" if m.group(1) not in ("", "0") else "*", m.end()
+        if quantifier and i < n and branch[i] == "?":
+            i += 1  # lazy form: same set of matches
+        atoms.append((literal, quantifier))
+    return atoms
+
+
+def required_literals(source: str) -> tuple[list[str] | None, bool]:
+    """Per alternative, the longest literal every match must contain; and whether the regex
+    is nothing but those literals (then a substring test is the exact answer).
+
+    Returns ``(None, False)`` when some alternative has no literal to require.
+    """
+    literals: list[str] = []
+    pure = True
+    for branch in _alternatives(source):
+        best, run = "", ""
+        for literal, quantifier in _atoms(branch):
+            pure = pure and literal is not None and not quantifier
+            if literal is not None and quantifier in ("", "+"):
+                run += literal
+            if literal is None or quantifier:
+                best, run = max(best, run, key=len), ""
+        best = max(best, run, key=len)
+        if not best:
+            return None, False
+        literals.append(best)
+    return literals, pure
+
+
 def compile_search(source: str, pos: int = 0) -> Callable[[str], bool]:
-    """Compile an AWS-dialect regex into ``search(text) -> bool`` (unanchored, like AWS)."""
+    """Compile an AWS-dialect regex into ``search(text) -> bool`` (unanchored, like AWS).
+
+    A regex that is only literals (``ERROR|FATAL``) becomes substring tests; otherwise a
+    substring test of a literal every match needs rules out most lines before RE2 runs.
+    """
     translated = translate(source, pos)
     options = _re2.RE2.Options()
     options.never_capture = True
@@ -138,4 +230,10 @@ def compile_search(source: str, pos: int = 0) -> Callable[[str], bool]:
             data = text.encode("utf-8", "surrogatepass")
         return match(_UNANCHORED, data, 0, len(data))[0][0] >= 0
 
-    return search
+    literals, pure = required_literals(source)
+    if literals is None:
+        return search
+    gate = contains_any(literals)
+    if pure:
+        return gate
+    return lambda text: gate(text) and search(text)
