@@ -25,6 +25,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _parse_int(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:  # beyond Python's int-from-text digit limit: keep it as a float
+        return float(text)
+
+
 def load_object(message: str) -> dict | None:
     """The message parsed as a JSON object, or None if it is anything else (rule J16)."""
     if not message.startswith("{") and not message.lstrip(_JSON_WHITESPACE).startswith("{"):
@@ -35,7 +42,7 @@ def load_object(message: str) -> dict | None:
         # orjson refuses integers beyond 64 bits and lone surrogates; the standard library
         # reads both. It is only reached for text that starts like an object.
         try:
-            doc = json.loads(message, parse_constant=_reject_constant)
+            doc = json.loads(message, parse_constant=_reject_constant, parse_int=_parse_int)
         except (ValueError, RecursionError):
             return None
     return doc if type(doc) is dict else None

@@ -38,6 +38,7 @@ from .values import to_number
 MAX_PATTERN_LENGTH = 1024
 MAX_REGEXES = 2  # per JSON or space-delimited pattern
 MAX_WILDCARD_SELECTORS = 3  # per JSON pattern
+MAX_NESTING = 50  # parentheses; deeper would only exhaust the parser's stack
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 
 
@@ -114,6 +115,7 @@ class _TokenStream:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -153,9 +155,13 @@ def _parse_and(ts: _TokenStream, comparison: Callable[[_TokenStream], Expr]) -> 
 
 def _parse_primary(ts: _TokenStream, comparison: Callable[[_TokenStream], Expr]) -> Expr:
     if ts.peek().kind == "LPAREN":
-        ts.next()
+        opening = ts.next()
+        ts.depth += 1
+        if ts.depth > MAX_NESTING:
+            raise PatternError(f"Parentheses are nested more than {MAX_NESTING} deep", opening.pos)
         expr = _parse_expr(ts, comparison)
         ts.expect("RPAREN", "')'")
+        ts.depth -= 1
         return expr
     return comparison(ts)
 

@@ -23,7 +23,8 @@ Clause = tuple[Literal, ...]
 Precheck = Callable[[str], bool]
 
 _MAX_CLAUSES = 2  # every extra scan costs the events that do match
-_NUMBER_CHARS = frozenset("0123456789.eE+-")
+# Every character a number's text can hold, "inf" included (1e400 parses to infinity).
+_NUMBER_CHARS = frozenset("0123456789.eE+-inf")
 
 
 def _rank(clause: Clause) -> tuple[bool, float]:

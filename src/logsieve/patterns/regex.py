@@ -220,7 +220,10 @@ def compile_search(source: str, pos: int = 0) -> Callable[[str], bool]:
     options.log_errors = False
     compiled = _re2.RE2(translated.encode(), options)
     if not compiled.ok():
-        raise PatternError(f"Invalid regular expression '%{source}%': {compiled.error()}", pos)
+        reason = compiled.error()
+        if isinstance(reason, bytes):
+            reason = reason.decode(errors="replace")
+        raise PatternError(f"Invalid regular expression '%{source}%': {reason}", pos)
     match = compiled.Match
 
     def search(text: str) -> bool:
