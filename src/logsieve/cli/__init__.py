@@ -6,6 +6,7 @@ import click
 
 from logsieve import __version__
 
+from .serve import serve
 from .test_pattern import test_pattern
 
 
@@ -19,4 +20,5 @@ def main() -> None:
     """
 
 
+main.add_command(serve)
 main.add_command(test_pattern)

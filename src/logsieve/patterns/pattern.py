@@ -104,9 +104,15 @@ class FilterPattern:
         ``$N`` for space-delimited ones, or a number literal. Numbers come back as float,
         strings as str; None when the event does not match or nothing usable is selected.
         """
-        return self._resolver(selector.strip())(as_event(message))
+        return self.selector(selector)(as_event(message))
 
-    def _resolver(self, selector: str) -> Callable[[Event], float | str | None]:
+    def selector(self, selector: str) -> Callable[[Event], float | str | None]:
+        """Compile a metric value or dimension selector for this pattern (see ``value``).
+
+        Raises :class:`PatternError` when the selector does not fit the pattern, which is how
+        PutMetricFilter validates ``metricValue`` and dimensions.
+        """
+        selector = selector.strip()
         literal = to_number(selector)
         if literal is not None:
             return lambda event: float(literal) if self.match_event(event) else None

@@ -1,0 +1,614 @@
+"""Settings for the server: one TOML file, environment overrides, generated credentials.
+
+Every setting has a default that works on a laptop, so ``logsieve serve`` needs no file at all.
+Precedence, lowest first: defaults, ``logsieve.toml``, ``LOGSIEVE_*`` environment variables,
+command-line flags. Every user mistake becomes one :class:`ConfigError` line that names the file
+(or variable, or option), the key, what is wrong and what to do -- never a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import difflib
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import shlex
+import stat
+import tempfile
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_PORT",
+    "Config",
+    "ConfigError",
+    "Credential",
+    "credential_help",
+    "ensure_credentials",
+    "load_config",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 4588
+DEFAULT_DATA_DIR = Path("~/.logsieve")  # expanded at load time
+CONFIG_FILENAME = "logsieve.toml"
+CREDENTIALS_FILENAME = "credentials.json"
+PROFILE = "logsieve"
+
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_ACCOUNT_RE = re.compile(r"\d{12}")
+_INT_TEXT_RE = re.compile(r"[+-]?\d+")
+# Characters AWS uses in access key ids: upper-case letters and the base32 digits 2-7.
+_KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+class ConfigError(Exception):
+    """A configuration mistake, worded as one line: where, what is wrong, what to do.
+
+    The CLI prints ``str(error)`` and exits; it never shows a traceback for these.
+    """
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An access key pair clients sign requests with (SigV4)."""
+
+    access_key_id: str
+    # Kept out of repr so logging a Config never leaks a secret.
+    secret_access_key: str = field(repr=False)
+
+
+def _default_data_dir() -> Path:
+    # os.path.expanduser leaves "~" alone instead of raising when there is no home directory.
+    return Path(os.path.expanduser(DEFAULT_DATA_DIR))
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated settings the server is built from (see ``logsieve.app``)."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = field(default_factory=_default_data_dir)
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    credentials: tuple[Credential, ...] = ()
+    retention_check_seconds: float = 60.0
+    max_subscription_filters: int = 2
+
+    def secret_for(self, access_key_id: str) -> str | None:
+        """The secret for ``access_key_id``, or None: SigV4 verification's key lookup."""
+        for credential in self.credentials:
+            if credential.access_key_id == access_key_id:
+                return credential.secret_access_key
+        return None
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+# TOML section -> keys in it; each key is also the Config field it sets.
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "server": ("host", "port", "data_dir"),
+    "aws": ("region", "account_id"),
+    "logs": ("retention_check_seconds", "max_subscription_filters"),
+}
+_CREDENTIAL_KEYS = ("access_key_id", "secret_access_key")
+_ALL_SECTIONS = (*_SECTIONS, "credentials")
+_SECTION_OF = {key: section for section, keys in _SECTIONS.items() for key in keys}
+
+_ENV_FIELDS = {
+    "LOGSIEVE_HOST": "host",
+    "LOGSIEVE_PORT": "port",
+    "LOGSIEVE_DATA_DIR": "data_dir",
+    "LOGSIEVE_REGION": "region",
+    "LOGSIEVE_ACCOUNT_ID": "account_id",
+}
+_ENV_KEY_ID = "LOGSIEVE_ACCESS_KEY_ID"
+_ENV_SECRET = "LOGSIEVE_SECRET_ACCESS_KEY"
+_ENV_CONFIG = "LOGSIEVE_CONFIG"
+
+
+class _Invalid(Exception):
+    """A value problem without its location; the caller adds where it came from."""
+
+    def __init__(self, problem: str, hint: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.hint = hint
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it (TOML-ish), short enough to keep the message one line."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value)
+    elif isinstance(value, dict):
+        text = "a table"
+    elif isinstance(value, list):
+        text = "an array"
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+def _as_int(value: Any, text_ok: bool, what: str, hint: str) -> int:
+    if isinstance(value, str) and text_ok and _INT_TEXT_RE.fullmatch(value.strip()):
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and not text_ok:
+        raise _Invalid(f"must be {what}, not a string (got {_show(value)})", hint + " (no quotes)")
+    raise _Invalid(f"must be {what} (got {_show(value)})", hint)
+
+
+def _check_host(value: Any, text_ok: bool) -> str:
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise _Invalid(
+            f"must be a host name or IP address (got {_show(value)})",
+            'use "127.0.0.1" for this machine only or "0.0.0.0" for all interfaces',
+        )
+    return value
+
+
+def _check_port(value: Any, text_ok: bool) -> int:
+    what, hint = "an integer from 1 to 65535", f"use a free port such as {DEFAULT_PORT}"
+    port = _as_int(value, text_ok, what, hint)
+    if not 1 <= port <= 65535:
+        raise _Invalid(f"must be {what} (got {port})", hint)
+    return port
+
+
+def _check_data_dir(value: Any, text_ok: bool) -> str:
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(
+            f"must be a directory path (got {_show(value)})",
+            f'use a path such as "{DEFAULT_DATA_DIR}"',
+        )
+    return value
+
+
+def _check_region(value: Any, text_ok: bool) -> str:
+    if not isinstance(value, str) or not _REGION_RE.fullmatch(value):
+        raise _Invalid(
+            f"must be an AWS region name like us-east-1 (got {_show(value)})",
+            'use the region your clients send, e.g. "us-east-1" or "eu-west-2"',
+        )
+    return value
+
+
+def _check_account_id(value: Any, text_ok: bool) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and not text_ok:
+        raise _Invalid(
+            f"must be a string of exactly 12 digits, not an integer (got {value})",
+            'quote it, e.g. account_id = "123456789012"',
+        )
+    if not isinstance(value, str) or not _ACCOUNT_RE.fullmatch(value):
+        raise _Invalid(
+            f"must be exactly 12 digits (got {_show(value)})",
+            'use a 12-digit id such as "123456789012"',
+        )
+    return value
+
+
+def _check_retention(value: Any, text_ok: bool) -> float:
+    what, hint = "a number of seconds greater than 0", "use e.g. 60"
+    number: float
+    if isinstance(value, str) and text_ok:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise _Invalid(f"must be {what} (got {_show(value)})", hint) from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise _Invalid(f"must be {what} (got {_kind(value)} {_show(value)})", hint)
+    if not math.isfinite(number) or number <= 0:
+        raise _Invalid(f"must be {what} (got {_show(value)})", hint)
+    return number
+
+
+def _check_max_filters(value: Any, text_ok: bool) -> int:
+    what, hint = "an integer of at least 1", "use 2 (the AWS limit per log group) or more"
+    number = _as_int(value, text_ok, what, hint)
+    if number < 1:
+        raise _Invalid(f"must be {what} (got {number})", hint)
+    return number
+
+
+_CHECKS: dict[str, Callable[[Any, bool], Any]] = {
+    "host": _check_host,
+    "port": _check_port,
+    "data_dir": _check_data_dir,
+    "region": _check_region,
+    "account_id": _check_account_id,
+    "retention_check_seconds": _check_retention,
+    "max_subscription_filters": _check_max_filters,
+}
+
+
+def _check_key_part(value: Any, key: str) -> str:
+    """Key ids and secrets travel in headers: non-empty, no whitespace."""
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        shown = _kind(value) if key == "secret_access_key" else _show(value)
+        raise _Invalid(
+            f"{key} must be a non-empty string without spaces (got {shown})",
+            f'write {key} = "..." in quotes',
+        )
+    return value
+
+
+def _suggest(name: str, valid: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def _expand_home(text: str, environ: Mapping[str, str]) -> str:
+    """Expand ``~`` with the given environment's HOME, so tests and callers stay hermetic."""
+    home = environ.get("HOME")
+    if home and (text == "~" or text.startswith(("~/", "~" + os.sep))):
+        return home + text[1:]
+    return os.path.expanduser(text)
+
+
+def _to_dir(text: str, base: Path | None, environ: Mapping[str, str]) -> Path:
+    path = Path(_expand_home(text.strip(), environ))
+    if not path.is_absolute():
+        path = (base or Path.cwd()) / path
+    return Path(os.path.normpath(path))
+
+
+def _find_file(path: Path | None, environ: Mapping[str, str]) -> Path | None:
+    """Pick the config file; only an explicitly named file must exist."""
+    origin = "config file"
+    if path is None:
+        named = environ.get(_ENV_CONFIG, "")
+        if named:
+            path, origin = Path(named), f"config file from {_ENV_CONFIG}"
+        else:
+            default = Path(CONFIG_FILENAME)
+            return default.absolute() if default.is_file() else None
+    path = Path(_expand_home(os.fspath(path), environ)).absolute()
+    if not path.exists():
+        fix = f"fix {_ENV_CONFIG} or unset it" if origin != "config file" else "check the path"
+        raise ConfigError(f"{origin} {path} does not exist; {fix}")
+    if not path.is_file():
+        raise ConfigError(f"{origin} {path} is not a file; point it at a {CONFIG_FILENAME} file")
+    return path
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax there") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot read config file {path}: {reason}; check its permissions"
+        ) from None
+
+
+def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Validate the TOML document into Config field values (only the keys it sets)."""
+    document = _read_toml(path)
+    values: dict[str, Any] = {}
+    valid_sections = ", ".join(f"[{name}]" for name in sorted(_ALL_SECTIONS))
+    for name, section in document.items():
+        if name == "credentials":
+            values["credentials"] = _file_credentials(path, section)
+            continue
+        if name not in _SECTIONS:
+            if name in _SECTION_OF:
+                raise ConfigError(
+                    f"{path}: key {name!r} is outside any section; "
+                    f"move it under [{_SECTION_OF[name]}]"
+                )
+            raise ConfigError(
+                f"{path}: unknown section [{name}]; {_suggest(name, _ALL_SECTIONS)}"
+                f"valid sections are {valid_sections}"
+            )
+        if not isinstance(section, dict):
+            raise ConfigError(
+                f"{path}: {name} must be a section [{name}], not {_kind(section)}; "
+                f"write [{name}] on its own line followed by its keys"
+            )
+        keys = _SECTIONS[name]
+        for key, value in section.items():
+            if key not in keys:
+                raise ConfigError(
+                    f"{path}: unknown key {key!r} in [{name}]; {_suggest(key, keys)}"
+                    f"valid keys are {', '.join(keys)}"
+                )
+            try:
+                checked = _CHECKS[key](value, False)
+            except _Invalid as bad:
+                raise ConfigError(f"{path}: [{name}] {key} {bad.problem}; {bad.hint}") from None
+            if key == "data_dir":
+                checked = _to_dir(checked, path.parent, environ)
+            values[key] = checked
+    return values
+
+
+def _file_credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(
+            f"{path}: credentials must be [[credentials]] tables (double brackets); "
+            "write one [[credentials]] block per key pair with access_key_id and secret_access_key"
+        )
+    found: list[Credential] = []
+    for number, entry in enumerate(entries, start=1):
+        key_id = entry.get("access_key_id")
+        label = f"[[credentials]] entry {number}"
+        if isinstance(key_id, str) and key_id:
+            label += f" ({key_id})"
+        for key in entry:
+            if key not in _CREDENTIAL_KEYS:
+                raise ConfigError(
+                    f"{path}: unknown key {key!r} in {label}; {_suggest(key, _CREDENTIAL_KEYS)}"
+                    f"valid keys are {', '.join(_CREDENTIAL_KEYS)}"
+                )
+        for key in _CREDENTIAL_KEYS:
+            if key not in entry:
+                raise ConfigError(f'{path}: {label} is missing {key}; add {key} = "..." to it')
+        try:
+            credential = Credential(
+                _check_key_part(entry["access_key_id"], "access_key_id"),
+                _check_key_part(entry["secret_access_key"], "secret_access_key"),
+            )
+        except _Invalid as bad:
+            raise ConfigError(f"{path}: {label} {bad.problem}; {bad.hint}") from None
+        if any(c.access_key_id == credential.access_key_id for c in found):
+            raise ConfigError(
+                f"{path}: access_key_id {credential.access_key_id} appears in more than one "
+                "[[credentials]] entry; keep one"
+            )
+        found.append(credential)
+    return tuple(found)
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Config field values from ``LOGSIEVE_*`` variables; empty variables count as unset."""
+    values: dict[str, Any] = {}
+    for name, key in _ENV_FIELDS.items():
+        text = environ.get(name, "")
+        if not text:
+            continue
+        try:
+            checked = _CHECKS[key](text, True)
+        except _Invalid as bad:
+            raise ConfigError(
+                f"environment variable {name} {bad.problem}; {bad.hint}, or unset it"
+            ) from None
+        values[key] = _to_dir(checked, None, environ) if key == "data_dir" else checked
+    key_id, secret = environ.get(_ENV_KEY_ID, ""), environ.get(_ENV_SECRET, "")
+    if bool(key_id) != bool(secret):
+        have, missing = (_ENV_KEY_ID, _ENV_SECRET) if key_id else (_ENV_SECRET, _ENV_KEY_ID)
+        raise ConfigError(
+            f"environment variable {have} is set but {missing} is not; set both or neither"
+        )
+    if key_id:
+        try:
+            values["credential"] = Credential(
+                _check_key_part(key_id, "access_key_id"),
+                _check_key_part(secret, "secret_access_key"),
+            )
+        except _Invalid as bad:
+            raise ConfigError(
+                f"environment variables {_ENV_KEY_ID}/{_ENV_SECRET}: {bad.problem}; "
+                "set them to the key pair without spaces"
+            ) from None
+    return values
+
+
+def _from_overrides(overrides: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Validate command-line values; keys are Config field names, None means "not given"."""
+    names = {f.name for f in dataclasses.fields(Config)}
+    values: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key not in names:
+            # A programming error in the caller, not a user mistake.
+            raise TypeError(f"load_config: unknown override {key!r}; valid: {sorted(names)}")
+        if value is None:
+            continue
+        option = "--" + key.replace("_", "-")
+        if key == "credentials":
+            creds = tuple(value)
+            if not all(isinstance(c, Credential) for c in creds):
+                raise TypeError("load_config: credentials override must hold Credential objects")
+            values[key] = creds
+            continue
+        try:
+            checked = _CHECKS[key](value, True)
+        except _Invalid as bad:
+            raise ConfigError(f"option {option} {bad.problem}; {bad.hint}") from None
+        values[key] = _to_dir(checked, None, environ) if key == "data_dir" else checked
+    return values
+
+
+def load_config(
+    path: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the Config: defaults < TOML file < environment < overrides (CLI flags).
+
+    ``path`` None means ``$LOGSIEVE_CONFIG`` if set, else ``./logsieve.toml`` if it exists,
+    else no file. ``environ`` defaults to ``os.environ``; tests pass their own.
+    Raises ConfigError (one line) for any mistake in the file, variables or overrides.
+    """
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    values: dict[str, Any] = {"data_dir": _to_dir(os.fspath(DEFAULT_DATA_DIR), None, env)}
+    file = _find_file(path, env)
+    if file is not None:
+        values.update(_from_file(file, env))
+    from_env = _from_env(env)
+    env_credential: Credential | None = from_env.pop("credential", None)
+    values.update(from_env)
+    if env_credential is not None:
+        # The variable pair adds a credential; it replaces a file entry with the same key id.
+        kept = [
+            c
+            for c in values.get("credentials", ())
+            if c.access_key_id != env_credential.access_key_id
+        ]
+        values["credentials"] = (*kept, env_credential)
+    values.update(_from_overrides(overrides or {}, env))
+    return Config(**values)
+
+
+# --- credentials ----------------------------------------------------------------------------
+
+
+def _generate_credential() -> Credential:
+    """A key pair shaped like AWS's, so clients and tools that check the shape accept it."""
+    key_id = "AKIA" + "".join(secrets.choice(_KEY_ID_ALPHABET) for _ in range(16))
+    secret = base64.b64encode(secrets.token_bytes(30)).decode("ascii")  # 40 characters
+    return Credential(key_id, secret)
+
+
+def _load_credential_file(path: Path) -> Credential:
+    fix = "fix it, or delete it to generate a new key pair"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"cannot read credentials file {path}: {reason}; {fix}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"credentials file {path} must hold a JSON object; {fix}")
+    try:
+        credential = Credential(
+            _check_key_part(data.get("access_key_id"), "access_key_id"),
+            _check_key_part(data.get("secret_access_key"), "secret_access_key"),
+        )
+    except _Invalid as bad:
+        raise ConfigError(f"credentials file {path}: {bad.problem}; {fix}") from None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if os.name == "posix" and mode & 0o077:
+        log.warning(
+            "event=credentials_readable_by_others path=%s mode=%o fix='chmod 600'", path, mode
+        )
+    return credential
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only, all or nothing."""
+    # mkstemp creates the file with mode 0600, so the secret is never readable by others.
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def ensure_credentials(config: Config) -> tuple[Config, Credential | None]:
+    """Make sure the server has a key pair to verify signatures with.
+
+    Configured credentials win. Otherwise the pair in ``data_dir/credentials.json`` is used, or
+    a new one is generated and saved there (mode 0600) so it stays the same across restarts.
+    The second element is the newly generated Credential -- the caller shows it once with
+    :func:`credential_help` -- or None when nothing was generated.
+    """
+    if config.credentials:
+        return config, None
+    path = config.data_dir / CREDENTIALS_FILENAME
+    if path.exists():
+        return dataclasses.replace(config, credentials=(_load_credential_file(path),)), None
+    credential = _generate_credential()
+    text = json.dumps(
+        {
+            "access_key_id": credential.access_key_id,
+            "secret_access_key": credential.secret_access_key,
+        },
+        indent=2,
+    )
+    try:
+        config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_private(path, text + "\n")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot write {path}: {reason}; choose a writable data directory "
+            "with LOGSIEVE_DATA_DIR or [server] data_dir"
+        ) from None
+    log.info("event=credentials_generated path=%s access_key_id=%s", path, credential.access_key_id)
+    return dataclasses.replace(config, credentials=(credential,)), credential
+
+
+def _endpoint(config: Config) -> str:
+    """The URL clients use: a wildcard listen address is reached via loopback."""
+    host = config.host
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{config.port}"
+
+
+def credential_help(credential: Credential, config: Config) -> str:
+    """The lines a user pastes to point the AWS CLI, environment or boto3 at this server."""
+    key_id = shlex.quote(credential.access_key_id)
+    secret = shlex.quote(credential.secret_access_key)
+    region = shlex.quote(config.region)
+    endpoint = _endpoint(config)
+    profile = f"--profile {PROFILE}"
+    return "\n".join(
+        [
+            f"# AWS CLI: a profile named {PROFILE!r} (use: aws logs describe-log-groups {profile})",
+            f"aws configure set aws_access_key_id {key_id} {profile}",
+            f"aws configure set aws_secret_access_key {secret} {profile}",
+            f"aws configure set region {region} {profile}",
+            f"aws configure set endpoint_url {endpoint} {profile}",
+            "",
+            "# Or the environment, for any AWS SDK or tool in this shell:",
+            f"export AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY={secret} "
+            f"AWS_DEFAULT_REGION={region} AWS_ENDPOINT_URL={endpoint}",
+            "",
+            "# Or in Python:",
+            f'logs = boto3.client("logs", endpoint_url="{endpoint}", '
+            f"region_name={json.dumps(config.region)}, "
+            f"aws_access_key_id={json.dumps(credential.access_key_id)}, "
+            f"aws_secret_access_key={json.dumps(credential.secret_access_key)})",
+        ]
+    )

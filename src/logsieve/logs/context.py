@@ -1,0 +1,110 @@
+"""What every CloudWatch Logs operation needs: the store, identity, clock and lookups."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from logsieve.errors import ServiceError
+from logsieve.storage import LogGroup, LogsStore, LogStream
+
+GROUP_NOT_FOUND = "The specified log group does not exist."
+STREAM_NOT_FOUND = "The specified log stream does not exist."
+
+
+def invalid(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterException", message)
+
+
+def not_found(message: str) -> ServiceError:
+    return ServiceError("ResourceNotFoundException", message)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class LogsContext:
+    store: LogsStore
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    clock: Callable[[], int] = field(default=now_ms)
+
+    # --- ARNs ----------------------------------------------------------------------------
+
+    def group_arn(self, name: str) -> str:
+        """The log group ARN without the trailing ``:*`` (tagging, identifiers)."""
+        return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}"
+
+    def stream_arn(self, group: str, stream: str) -> str:
+        return f"{self.group_arn(group)}:log-stream:{stream}"
+
+    def group_name_from_arn(self, arn: str) -> str | None:
+        prefix = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:"
+        if not arn.startswith(prefix):
+            return None
+        name = arn[len(prefix) :]
+        return name[:-2] if name.endswith(":*") else name
+
+    # --- lookups ----------------------------------------------------------------------------
+
+    def group_name(self, params: dict[str, Any], required: bool = True) -> str | None:
+        """``logGroupName`` or ``logGroupIdentifier`` (a name or an ARN): exactly one."""
+        name = params.get("logGroupName")
+        identifier = params.get("logGroupIdentifier")
+        if name is not None and identifier is not None:
+            raise invalid("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
+        if identifier is not None:
+            if identifier.startswith("arn:"):
+                name = self.group_name_from_arn(identifier)
+                if name is None:
+                    raise invalid(f"Invalid log group identifier: {identifier}")
+            else:
+                name = identifier
+        if name is None and required:
+            raise invalid("Either LogGroup name or LogGroup ARN must be present.")
+        return name
+
+    def group(self, params: dict[str, Any]) -> LogGroup:
+        name = self.group_name(params)
+        group = self.store.group(name)  # type: ignore[arg-type]
+        if group is None:
+            raise not_found(GROUP_NOT_FOUND)
+        return group
+
+    def stream(self, group: LogGroup, name: str) -> LogStream:
+        stream = self.store.stream(group.id, name)
+        if stream is None:
+            raise not_found(STREAM_NOT_FOUND)
+        return stream
+
+
+# --- pagination tokens ------------------------------------------------------------------------
+
+
+def encode_token(state: dict[str, Any]) -> str:
+    """An opaque ``nextToken``: the position to resume from, base64url-encoded JSON."""
+    return base64.urlsafe_b64encode(orjson.dumps(state)).decode().rstrip("=")
+
+
+def resume_after(params: dict[str, Any]) -> Any:
+    """The ``after`` key of a request's ``nextToken`` (None on a first page)."""
+    token = params.get("nextToken")
+    return decode_token(token, "after")["after"] if token else None
+
+
+def decode_token(token: str, *keys: str) -> dict[str, Any]:
+    try:
+        state = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, orjson.JSONDecodeError, ValueError):
+        state = None
+    if not isinstance(state, dict) or any(k not in state for k in keys):
+        raise invalid("The specified nextToken is invalid.")
+    return state

@@ -1,0 +1,178 @@
+"""GetLogEvents and FilterLogEvents: bounds, ordering, page limits and tokens."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from logsieve.patterns import PatternError
+from logsieve.patterns import compile as compile_pattern
+from logsieve.storage import StoredEvent, event_id
+from logsieve.storage.records import parse_event_id
+
+from .context import LogsContext, decode_token, encode_token, invalid
+
+MAX_PAGE_EVENTS = 10_000
+MAX_PAGE_BYTES = 1_048_576
+EVENT_OVERHEAD = 26
+SCAN_BUDGET = 250_000  # events one FilterLogEvents call examines before handing out a token
+NEWEST_FIRST_FLOOR = 1_704_067_200_000  # 2024-01-01: startFromHead=false needs startTime >= it
+_STREAM_TOKEN = re.compile(r"([fb])/(\d{1,56})(?:/s)?\Z")
+
+
+def _page_size(events: list[StoredEvent]) -> int:
+    return sum(len(e.message.encode("utf-8", "surrogatepass")) + EVENT_OVERHEAD for e in events)
+
+
+def _trim_to_bytes(events: list[StoredEvent], from_end: bool) -> list[StoredEvent]:
+    """Keep as many events as fit in one 1 MB page (the newest ones when ``from_end``)."""
+    if _page_size(events) <= MAX_PAGE_BYTES:
+        return events
+    ordered = reversed(events) if from_end else iter(events)
+    kept, used = [], 0
+    for event in ordered:
+        used += len(event.message.encode("utf-8", "surrogatepass")) + EVENT_OVERHEAD
+        if used > MAX_PAGE_BYTES and kept:
+            break
+        kept.append(event)
+    return kept[::-1] if from_end else kept
+
+
+def compile_filter(text: str | None):
+    try:
+        return compile_pattern(text or "")
+    except PatternError as exc:
+        raise invalid(f"Invalid filter pattern: {exc.message}") from exc
+
+
+class Reads:
+    def __init__(self, ctx: LogsContext) -> None:
+        self.ctx = ctx
+
+    def get_log_events(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.ctx.group(params)
+        stream = self.ctx.stream(group, params["logStreamName"])
+        start, end = params.get("startTime"), params.get("endTime")
+        limit = min(params.get("limit") or MAX_PAGE_EVENTS, MAX_PAGE_EVENTS)
+        token = params.get("nextToken")
+        store = self.ctx.store
+        if token:
+            m = _STREAM_TOKEN.match(token)
+            if m is None:
+                raise invalid("The specified nextToken is invalid.")
+            direction, position = m.group(1), parse_event_id(m.group(2))
+            if direction == "f":
+                events = store.stream_events(stream.id, start, end, position, None, limit)
+                events = _trim_to_bytes(events, from_end=False)
+            else:
+                events = store.stream_events(stream.id, start, end, None, position, limit)
+                events = _trim_to_bytes(events, from_end=True)
+            if not events:
+                other = "b" if direction == "f" else "f"
+                return {
+                    "events": [],
+                    "nextForwardToken": token if direction == "f" else f"{other}/{m.group(2)}/s",
+                    "nextBackwardToken": token if direction == "b" else f"{other}/{m.group(2)}/s",
+                }
+        elif params.get("startFromHead"):
+            events = _trim_to_bytes(
+                store.stream_events(stream.id, start, end, None, None, limit), from_end=False
+            )
+        else:
+            events = _trim_to_bytes(
+                store.stream_events(stream.id, start, end, None, None, -limit), from_end=True
+            )
+        if events:
+            first, last = events[0], events[-1]
+            forward = event_id(last.timestamp, last.seq)
+            backward = event_id(first.timestamp, first.seq)
+        else:
+            forward = backward = event_id(0, 0)
+        return {
+            "events": [
+                {"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion_time}
+                for e in events
+            ],
+            "nextForwardToken": f"f/{forward}/s",
+            "nextBackwardToken": f"b/{backward}/s",
+        }
+
+    def filter_log_events(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.ctx.group(params)
+        names, prefix = params.get("logStreamNames"), params.get("logStreamNamePrefix")
+        if names is not None and prefix is not None:
+            raise invalid(
+                "logStreamNames and logStreamNamePrefix are mutually exclusive parameters."
+            )
+        pattern = compile_filter(params.get("filterPattern"))
+        start, end = params.get("startTime"), params.get("endTime")
+        if params.get("startFromHead") is False and (start is None or start < NEWEST_FIRST_FLOOR):
+            raise invalid(
+                "startFromHead=false requires a startTime on or after 2024-01-01T00:00:00Z."
+            )
+        limit = min(params.get("limit") or MAX_PAGE_EVENTS, MAX_PAGE_EVENTS)
+        after = None
+        newest_first = params.get("startFromHead") is False
+        if params.get("nextToken"):
+            state = decode_token(params["nextToken"], "t", "s")
+            after = (state["t"], state["s"])
+            newest_first = bool(state.get("d"))  # the token's direction wins
+        streams = None
+        if names is not None or prefix is not None:
+            streams = self.ctx.store.stream_ids(group.id, names, prefix)
+            if not streams:
+                return {"events": [], "searchedLogStreams": []}
+        stream_names = streams if streams is not None else {}
+        matches = pattern.matches
+        found: list[dict[str, Any]] = []
+        used = scanned = 0
+        last: StoredEvent | None = None
+        exhausted = True
+        source = self.ctx.store.group_events(
+            group.id, None if streams is None else list(streams), start, end, after, newest_first
+        )
+        try:
+            for event in source:
+                if scanned >= SCAN_BUDGET or len(found) >= limit:
+                    exhausted = False
+                    break
+                scanned += 1
+                last = event
+                if not matches(event.message):
+                    continue
+                size = len(event.message.encode("utf-8", "surrogatepass")) + EVENT_OVERHEAD
+                if found and used + size > MAX_PAGE_BYTES:
+                    exhausted, last = False, None
+                    break
+                used += size
+                name = stream_names.get(event.stream_id)
+                if name is None:
+                    name = self._stream_name(group.id, event.stream_id, stream_names)
+                found.append(
+                    {
+                        "logStreamName": name,
+                        "timestamp": event.timestamp,
+                        "message": event.message,
+                        "ingestionTime": event.ingestion_time,
+                        "eventId": event_id(event.timestamp, event.seq),
+                    }
+                )
+        finally:
+            source.close()  # type: ignore[attr-defined]
+        result: dict[str, Any] = {"events": found, "searchedLogStreams": []}
+        if not exhausted:
+            # Resume after the last event examined, or the last one returned when a page
+            # filled up on bytes (the event that did not fit comes first next time).
+            if last is not None:
+                ts, seq = last.timestamp, last.seq
+            else:
+                ts, seq = parse_event_id(found[-1]["eventId"])
+            state = {"t": ts, "s": seq} | ({"d": 1} if newest_first else {})
+            result["nextToken"] = encode_token(state)
+        return result
+
+    def _stream_name(self, group_id: int, stream_id: int, cache: dict[int, str]) -> str:
+        """Stream names for FilterLogEvents over a whole group, looked up once per stream."""
+        if not cache:
+            cache.update(self.ctx.store.stream_ids(group_id, None, None))
+        return cache.get(stream_id, "")

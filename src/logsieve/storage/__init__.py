@@ -1,0 +1,20 @@
+"""Everything stateful: the durable event log and the metadata of log groups and streams.
+
+The protocols in ``protocols.py`` are what services depend on; ``sqlite.py`` is the embedded
+implementation. A scale-out engine (NATS JetStream) implements the same protocols.
+"""
+
+from .protocols import EventLog, LogsStore
+from .records import LogGroup, LogStream, MetricFilter, StoredEvent, event_id
+from .sqlite import SqliteStore
+
+__all__ = [
+    "EventLog",
+    "LogGroup",
+    "LogStream",
+    "LogsStore",
+    "MetricFilter",
+    "SqliteStore",
+    "StoredEvent",
+    "event_id",
+]

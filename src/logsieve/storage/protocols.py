@@ -1,0 +1,116 @@
+"""The storage interfaces services depend on (the SQLite store implements both)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+from .records import LogGroup, LogStream, MetricFilter, StoredEvent
+
+Position = tuple[int, int]  # (timestamp, seq): the order events are read in
+
+
+class EventLog(Protocol):
+    """The ordered, durable record of every accepted event, read forward by consumers."""
+
+    def append(
+        self, group_id: int, stream_id: int, events: Sequence[tuple[int, str]], now: int
+    ) -> int:
+        """Store (timestamp, message) pairs; returns the first sequence number.
+
+        Durable on return: the events survive a crash the instant after.
+        """
+        ...
+
+    def read_after(self, seq: int, limit: int) -> list[StoredEvent]:
+        """Events with a sequence number greater than ``seq``, in append order."""
+        ...
+
+    def cursor(self, consumer: str) -> int:
+        """The last sequence number ``consumer`` committed (0 if none)."""
+        ...
+
+    def commit_cursor(self, consumer: str, seq: int) -> None: ...
+
+
+class LogsStore(EventLog, Protocol):
+    """Log groups, streams, tags and metric filters, plus the queries over stored events."""
+
+    def create_group(
+        self, name: str, now: int, kms_key_id: str | None, log_group_class: str
+    ) -> LogGroup | None:
+        """The new group, or None if the name is taken."""
+        ...
+
+    def delete_group(self, group_id: int) -> None: ...
+    def group(self, name: str) -> LogGroup | None: ...
+    def groups(
+        self,
+        prefix: str | None,
+        contains: str | None,
+        log_group_class: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[LogGroup]: ...
+    def count_groups(self) -> int: ...
+    def set_retention(self, group_id: int, days: int | None) -> None: ...
+
+    def create_stream(self, group_id: int, name: str, now: int) -> LogStream | None: ...
+    def delete_stream(self, stream_id: int) -> None: ...
+    def stream(self, group_id: int, name: str) -> LogStream | None: ...
+    def streams(
+        self,
+        group_id: int,
+        prefix: str | None,
+        by_last_event: bool,
+        descending: bool,
+        after: tuple[Any, ...] | None,
+        limit: int,
+    ) -> list[LogStream]: ...
+    def stream_ids(
+        self, group_id: int, names: Sequence[str] | None, prefix: str | None
+    ) -> dict[int, str]: ...
+
+    def stream_events(
+        self,
+        stream_id: int,
+        start: int | None,
+        end: int | None,
+        after: Position | None,
+        before: Position | None,
+        limit: int,
+    ) -> list[StoredEvent]:
+        """A stream's events in [start, end), ascending; with ``before`` the last ``limit`` ones."""
+        ...
+
+    def group_events(
+        self,
+        group_id: int,
+        stream_ids: Sequence[int] | None,
+        start: int | None,
+        end: int | None,
+        after: Position | None,
+        newest_first: bool = False,
+    ) -> Iterator[StoredEvent]:
+        """A group's events in [start, end] in (timestamp, seq) order (or reversed), streamed."""
+        ...
+
+    def tags(self, group_id: int) -> dict[str, str]: ...
+    def set_tags(self, group_id: int, tags: dict[str, str]) -> None: ...
+    def remove_tags(self, group_id: int, keys: Sequence[str]) -> None: ...
+
+    def put_metric_filter(self, group_id: int, item: MetricFilter) -> None: ...
+    def delete_metric_filter(self, group_id: int, name: str) -> bool: ...
+    def count_metric_filters(self, group_id: int) -> int: ...
+    def metric_filters(
+        self,
+        group_name: str | None,
+        prefix: str | None,
+        metric: tuple[str, str] | None,
+        after: tuple[str, str] | list[str] | None,
+        limit: int,
+    ) -> list[MetricFilter]: ...
+
+    def expire(self, now: int) -> int:
+        """Delete events older than their group's retention; returns how many were deleted."""
+        ...

@@ -1,0 +1,63 @@
+"""Plain records the storage layer returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+def event_id(timestamp: int, seq: int) -> str:
+    """AWS's 56-digit event id: the timestamp in the top bits, a unique counter below (§3.4)."""
+    return f"{(timestamp << 144) | seq:056d}"
+
+
+def parse_event_id(text: str) -> tuple[int, int]:
+    """The (timestamp, seq) position an event id or a token built from one stands for."""
+    value = int(text)
+    return value >> 144, value & ((1 << 144) - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class LogGroup:
+    id: int
+    name: str
+    creation_time: int
+    retention_days: int | None
+    stored_bytes: int
+    kms_key_id: str | None
+    log_group_class: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogStream:
+    id: int
+    group_id: int
+    name: str
+    creation_time: int
+    first_event_timestamp: int | None
+    last_event_timestamp: int | None
+    last_ingestion_time: int | None
+    stored_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int  # position in the event log: unique, increasing in append order
+    group_id: int
+    stream_id: int
+    timestamp: int
+    ingestion_time: int
+    message: str
+
+    @property
+    def event_id(self) -> str:
+        return event_id(self.timestamp, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricFilter:
+    group_name: str
+    name: str
+    pattern: str
+    transformations: list[dict[str, Any]]
+    creation_time: int

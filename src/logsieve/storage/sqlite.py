@@ -1,0 +1,514 @@
+"""The embedded store: one SQLite database in the data directory.
+
+Durability: WAL journal with ``synchronous=FULL``, so a commit is fsynced before ``append``
+returns and a 200 from PutLogEvents survives ``kill -9`` the instant after. One writer
+connection behind a lock (SQLite has one writer anyway); readers use their own per-thread
+connections and never block it. Event sequence numbers come from AUTOINCREMENT, so they are never
+reused, even after retention deletes the newest events: consumer cursors stay valid forever.
+Reads stream from disk in chunks, so memory does not grow with the amount stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .protocols import Position
+from .records import LogGroup, LogStream, MetricFilter, StoredEvent
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log_groups (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    creation_time INTEGER NOT NULL,
+    retention_days INTEGER,
+    stored_bytes INTEGER NOT NULL DEFAULT 0,
+    kms_key_id TEXT,
+    log_group_class TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log_streams (
+    id INTEGER PRIMARY KEY,
+    group_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    creation_time INTEGER NOT NULL,
+    first_event_timestamp INTEGER,
+    last_event_timestamp INTEGER,
+    last_ingestion_time INTEGER,
+    stored_bytes INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (group_id, name)
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id INTEGER NOT NULL,
+    stream_id INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    ingestion_time INTEGER NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream_id, timestamp, seq);
+CREATE INDEX IF NOT EXISTS events_by_group ON events (group_id, timestamp, seq);
+CREATE TABLE IF NOT EXISTS tags (
+    group_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (group_id, key)
+);
+CREATE TABLE IF NOT EXISTS metric_filters (
+    group_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    transformations TEXT NOT NULL,
+    creation_time INTEGER NOT NULL,
+    PRIMARY KEY (group_id, name)
+);
+CREATE TABLE IF NOT EXISTS cursors (
+    consumer TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
+"""
+_EVENT_COLUMNS = "seq, group_id, stream_id, timestamp, ingestion_time, message"
+_GROUP_COLUMNS = (
+    "id, name, creation_time, retention_days, stored_bytes, kms_key_id, log_group_class"
+)
+_STREAM_COLUMNS = (
+    "id, group_id, name, creation_time, first_event_timestamp, last_event_timestamp, "
+    "last_ingestion_time, stored_bytes"
+)
+_CHUNK = 2000
+_DAY_MS = 86_400_000
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def _after(after: Position | None) -> tuple[str, list[Any]]:
+    if after is None:
+        return "", []
+    return " AND (timestamp, seq) > (?, ?)", list(after)
+
+
+class SqliteStore:
+    """``LogsStore`` (and so ``EventLog``) on a SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._writer = _connect(path)
+        self._writer.executescript(_SCHEMA)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+
+    def close(self) -> None:
+        with self._write_lock:
+            for conn in self._readers:
+                conn.close()
+            self._writer.close()
+
+    # --- connections ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction on the writer connection; committed (fsynced) on exit."""
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _read(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            self._local.conn = conn
+            self._readers.append(conn)
+        return conn
+
+    # --- log groups ------------------------------------------------------------------------
+
+    def create_group(
+        self, name: str, now: int, kms_key_id: str | None, log_group_class: str
+    ) -> LogGroup | None:
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO log_groups (name, creation_time, kms_key_id, "
+                "log_group_class) VALUES (?, ?, ?, ?)",
+                (name, now, kms_key_id, log_group_class),
+            )
+            if cur.rowcount == 0:
+                return None
+            return LogGroup(cur.lastrowid or 0, name, now, None, 0, kms_key_id, log_group_class)
+
+    def delete_group(self, group_id: int) -> None:
+        with self._write() as conn:
+            for table in ("events", "log_streams", "tags", "metric_filters"):
+                conn.execute(f"DELETE FROM {table} WHERE group_id = ?", (group_id,))
+            conn.execute("DELETE FROM log_groups WHERE id = ?", (group_id,))
+
+    def group(self, name: str) -> LogGroup | None:
+        row = (
+            self._read()
+            .execute(f"SELECT {_GROUP_COLUMNS} FROM log_groups WHERE name = ?", (name,))
+            .fetchone()
+        )
+        return LogGroup(*row) if row else None
+
+    def groups(
+        self,
+        prefix: str | None,
+        contains: str | None,
+        log_group_class: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[LogGroup]:
+        sql = f"SELECT {_GROUP_COLUMNS} FROM log_groups WHERE 1"
+        args: list[Any] = []
+        if prefix:
+            sql += " AND substr(name, 1, ?) = ?"
+            args += [len(prefix), prefix]
+        if contains:
+            sql += " AND instr(name, ?) > 0"
+            args.append(contains)
+        if log_group_class:
+            sql += " AND log_group_class = ?"
+            args.append(log_group_class)
+        if after is not None:
+            sql += " AND name > ?"
+            args.append(after)
+        sql += " ORDER BY name LIMIT ?"
+        args.append(limit)
+        return [LogGroup(*row) for row in self._read().execute(sql, args)]
+
+    def count_groups(self) -> int:
+        return self._read().execute("SELECT count(*) FROM log_groups").fetchone()[0]
+
+    def set_retention(self, group_id: int, days: int | None) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE log_groups SET retention_days = ? WHERE id = ?", (days, group_id))
+
+    # --- log streams -----------------------------------------------------------------------
+
+    def create_stream(self, group_id: int, name: str, now: int) -> LogStream | None:
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO log_streams (group_id, name, creation_time) "
+                "VALUES (?, ?, ?)",
+                (group_id, name, now),
+            )
+            if cur.rowcount == 0:
+                return None
+            return LogStream(cur.lastrowid or 0, group_id, name, now, None, None, None, 0)
+
+    def delete_stream(self, stream_id: int) -> None:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT group_id, stored_bytes FROM log_streams WHERE id = ?", (stream_id,)
+            ).fetchone()
+            if row is None:
+                return
+            conn.execute("DELETE FROM events WHERE stream_id = ?", (stream_id,))
+            conn.execute("DELETE FROM log_streams WHERE id = ?", (stream_id,))
+            conn.execute(
+                "UPDATE log_groups SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?",
+                (row[1], row[0]),
+            )
+
+    def stream(self, group_id: int, name: str) -> LogStream | None:
+        row = (
+            self._read()
+            .execute(
+                f"SELECT {_STREAM_COLUMNS} FROM log_streams WHERE group_id = ? AND name = ?",
+                (group_id, name),
+            )
+            .fetchone()
+        )
+        return LogStream(*row) if row else None
+
+    def streams(
+        self,
+        group_id: int,
+        prefix: str | None,
+        by_last_event: bool,
+        descending: bool,
+        after: tuple[Any, ...] | None,
+        limit: int,
+    ) -> list[LogStream]:
+        """Streams ordered by name, or by (last event timestamp, id) when ``by_last_event``.
+
+        ``after`` is the sort key of the last stream of the previous page.
+        """
+        sql = f"SELECT {_STREAM_COLUMNS} FROM log_streams WHERE group_id = ?"
+        args: list[Any] = [group_id]
+        if prefix:
+            sql += " AND substr(name, 1, ?) = ?"
+            args += [len(prefix), prefix]
+        direction = "DESC" if descending else "ASC"
+        compare = "<" if descending else ">"
+        columns = ["coalesce(last_event_timestamp, 0)", "id"] if by_last_event else ["name"]
+        if after is not None:
+            sql += f" AND ({', '.join(columns)}) {compare} ({', '.join('?' * len(after))})"
+            args += list(after)
+        sql += " ORDER BY " + ", ".join(f"{c} {direction}" for c in columns) + " LIMIT ?"
+        args.append(limit)
+        return [LogStream(*row) for row in self._read().execute(sql, args)]
+
+    def stream_ids(
+        self, group_id: int, names: Sequence[str] | None, prefix: str | None
+    ) -> dict[int, str]:
+        sql = "SELECT id, name FROM log_streams WHERE group_id = ?"
+        args: list[Any] = [group_id]
+        if names is not None:
+            sql += f" AND name IN ({', '.join('?' * len(names))})"
+            args += list(names)
+        if prefix:
+            sql += " AND substr(name, 1, ?) = ?"
+            args += [len(prefix), prefix]
+        return dict(self._read().execute(sql, args).fetchall())
+
+    # --- events ----------------------------------------------------------------------------
+
+    def append(
+        self, group_id: int, stream_id: int, events: Sequence[tuple[int, str]], now: int
+    ) -> int:
+        rows = [(group_id, stream_id, ts, now, message) for ts, message in events]
+        size = sum(len(message.encode("utf-8", "surrogatepass")) for _, message in events)
+        first = min(ts for ts, _ in events)
+        last = max(ts for ts, _ in events)
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO events (group_id, stream_id, timestamp, ingestion_time, message) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            last_seq = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            conn.execute(
+                "UPDATE log_streams SET "
+                "first_event_timestamp = min(coalesce(first_event_timestamp, ?), ?), "
+                "last_event_timestamp = max(coalesce(last_event_timestamp, ?), ?), "
+                "last_ingestion_time = ?, stored_bytes = stored_bytes + ? WHERE id = ?",
+                (first, first, last, last, now, size, stream_id),
+            )
+            conn.execute(
+                "UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?",
+                (size, group_id),
+            )
+        return last_seq - len(rows) + 1
+
+    def stream_events(
+        self,
+        stream_id: int,
+        start: int | None,
+        end: int | None,
+        after: Position | None,
+        before: Position | None,
+        limit: int,
+    ) -> list[StoredEvent]:
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = ?"
+        args: list[Any] = [stream_id]
+        if start is not None:
+            sql += " AND timestamp >= ?"
+            args.append(start)
+        if end is not None:
+            sql += " AND timestamp < ?"
+            args.append(end)
+        extra, extra_args = _after(after)
+        sql += extra
+        args += extra_args
+        if before is not None:
+            sql += " AND (timestamp, seq) < (?, ?)"
+            args += list(before)
+        newest_first = after is None and (before is not None or limit < 0)
+        sql += " ORDER BY timestamp DESC, seq DESC" if newest_first else " ORDER BY timestamp, seq"
+        sql += " LIMIT ?"
+        args.append(abs(limit))
+        events = [StoredEvent(*row) for row in self._read().execute(sql, args)]
+        return events[::-1] if newest_first else events
+
+    def group_events(
+        self,
+        group_id: int,
+        stream_ids: Sequence[int] | None,
+        start: int | None,
+        end: int | None,
+        after: Position | None,
+        newest_first: bool = False,
+    ) -> Iterator[StoredEvent]:
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE group_id = ?"
+        args: list[Any] = [group_id]
+        if start is not None:
+            sql += " AND timestamp >= ?"
+            args.append(start)
+        if end is not None:
+            sql += " AND timestamp <= ?"
+            args.append(end)
+        if after is not None:
+            sql += f" AND (timestamp, seq) {'<' if newest_first else '>'} (?, ?)"
+            args += list(after)
+        if stream_ids is not None:
+            sql += f" AND stream_id IN ({', '.join('?' * len(stream_ids))})"
+            args += list(stream_ids)
+        sql += " ORDER BY timestamp DESC, seq DESC" if newest_first else " ORDER BY timestamp, seq"
+        cursor = self._read().execute(sql, args)
+        try:
+            while rows := cursor.fetchmany(_CHUNK):
+                for row in rows:
+                    yield StoredEvent(*row)
+        finally:
+            cursor.close()
+
+    def read_after(self, seq: int, limit: int) -> list[StoredEvent]:
+        rows = self._read().execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        return [StoredEvent(*row) for row in rows]
+
+    def cursor(self, consumer: str) -> int:
+        row = (
+            self._read()
+            .execute("SELECT seq FROM cursors WHERE consumer = ?", (consumer,))
+            .fetchone()
+        )
+        return row[0] if row else 0
+
+    def commit_cursor(self, consumer: str, seq: int) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO cursors (consumer, seq) VALUES (?, ?) "
+                "ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
+                (consumer, seq),
+            )
+
+    def expire(self, now: int) -> int:
+        deleted = 0
+        groups = self._read().execute(
+            "SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL"
+        )
+        for group_id, days in groups.fetchall():
+            cutoff = now - days * _DAY_MS
+            with self._write() as conn:
+                per_stream = conn.execute(
+                    "SELECT stream_id, sum(length(CAST(message AS BLOB))) FROM events "
+                    "WHERE group_id = ? AND timestamp < ? GROUP BY stream_id",
+                    (group_id, cutoff),
+                ).fetchall()
+                if not per_stream:
+                    continue
+                cur = conn.execute(
+                    "DELETE FROM events WHERE group_id = ? AND timestamp < ?", (group_id, cutoff)
+                )
+                deleted += cur.rowcount
+                conn.executemany(
+                    "UPDATE log_streams SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?",
+                    [(size, stream_id) for stream_id, size in per_stream],
+                )
+                conn.execute(
+                    "UPDATE log_groups SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?",
+                    (sum(size for _, size in per_stream), group_id),
+                )
+        return deleted
+
+    # --- tags --------------------------------------------------------------------------------
+
+    def tags(self, group_id: int) -> dict[str, str]:
+        rows = self._read().execute(
+            "SELECT key, value FROM tags WHERE group_id = ? ORDER BY key", (group_id,)
+        )
+        return dict(rows.fetchall())
+
+    def set_tags(self, group_id: int, tags: dict[str, str]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO tags (group_id, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (group_id, key) DO UPDATE SET value = excluded.value",
+                [(group_id, k, v) for k, v in tags.items()],
+            )
+
+    def remove_tags(self, group_id: int, keys: Sequence[str]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "DELETE FROM tags WHERE group_id = ? AND key = ?", [(group_id, k) for k in keys]
+            )
+
+    # --- metric filters ----------------------------------------------------------------------
+
+    def put_metric_filter(self, group_id: int, item: MetricFilter) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO metric_filters (group_id, name, pattern, transformations, "
+                "creation_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, name) DO UPDATE "
+                "SET pattern = excluded.pattern, transformations = excluded.transformations",
+                (
+                    group_id,
+                    item.name,
+                    item.pattern,
+                    orjson.dumps(item.transformations).decode(),
+                    item.creation_time,
+                ),
+            )
+
+    def delete_metric_filter(self, group_id: int, name: str) -> bool:
+        with self._write() as conn:
+            cur = conn.execute(
+                "DELETE FROM metric_filters WHERE group_id = ? AND name = ?", (group_id, name)
+            )
+            return cur.rowcount > 0
+
+    def count_metric_filters(self, group_id: int) -> int:
+        row = (
+            self._read()
+            .execute("SELECT count(*) FROM metric_filters WHERE group_id = ?", (group_id,))
+            .fetchone()
+        )
+        return row[0]
+
+    def metric_filters(
+        self,
+        group_name: str | None,
+        prefix: str | None,
+        metric: tuple[str, str] | None,
+        after: tuple[str, str] | list[str] | None,
+        limit: int,
+    ) -> list[MetricFilter]:
+        sql = (
+            "SELECT g.name, f.name, f.pattern, f.transformations, f.creation_time "
+            "FROM metric_filters f JOIN log_groups g ON g.id = f.group_id WHERE 1"
+        )
+        args: list[Any] = []
+        if group_name is not None:
+            sql += " AND g.name = ?"
+            args.append(group_name)
+        if prefix:
+            sql += " AND substr(f.name, 1, ?) = ?"
+            args += [len(prefix), prefix]
+        if after is not None:
+            sql += " AND (f.name, g.name) > (?, ?)"
+            args += list(after)
+        sql += " ORDER BY f.name, g.name"
+        rows = self._read().execute(sql, args)
+        found: list[MetricFilter] = []
+        for group, name, pattern, transformations, created in rows:
+            parsed = orjson.loads(transformations)
+            if metric is not None and not any(
+                (t.get("metricName"), t.get("metricNamespace")) == metric for t in parsed
+            ):
+                continue
+            found.append(MetricFilter(group, name, pattern, parsed, created))
+            if len(found) == limit:
+                break
+        return found
