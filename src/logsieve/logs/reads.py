@@ -20,8 +20,12 @@ NEWEST_FIRST_FLOOR = 1_704_067_200_000  # 2024-01-01: startFromHead=false needs 
 _STREAM_TOKEN = re.compile(r"([fb])/(\d{1,56})(?:/s)?\Z")
 
 
+def _size(message: str) -> int:
+    return len(message.encode("utf-8", "surrogatepass")) + EVENT_OVERHEAD
+
+
 def _page_size(events: list[StoredEvent]) -> int:
-    return sum(len(e.message.encode("utf-8", "surrogatepass")) + EVENT_OVERHEAD for e in events)
+    return sum(_size(e[5]) for e in events)
 
 
 def _trim_to_bytes(events: list[StoredEvent], from_end: bool) -> list[StoredEvent]:
@@ -31,7 +35,7 @@ def _trim_to_bytes(events: list[StoredEvent], from_end: bool) -> list[StoredEven
     ordered = reversed(events) if from_end else iter(events)
     kept, used = [], 0
     for event in ordered:
-        used += len(event.message.encode("utf-8", "surrogatepass")) + EVENT_OVERHEAD
+        used += _size(event[5])
         if used > MAX_PAGE_BYTES and kept:
             break
         kept.append(event)
@@ -83,15 +87,14 @@ class Reads:
                 store.stream_events(stream.id, start, end, None, None, -limit), from_end=True
             )
         if events:
-            first, last = events[0], events[-1]
-            forward = event_id(last.timestamp, last.seq)
-            backward = event_id(first.timestamp, first.seq)
+            forward = event_id(*events[-1][:2])
+            backward = event_id(*events[0][:2])
         else:
             forward = backward = event_id(0, 0)
         return {
             "events": [
-                {"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion_time}
-                for e in events
+                {"timestamp": ts, "message": message, "ingestionTime": ingested}
+                for ts, _, _, _, ingested, message in events
             ],
             "nextForwardToken": f"f/{forward}/s",
             "nextBackwardToken": f"b/{backward}/s",
@@ -138,23 +141,24 @@ class Reads:
                     break
                 scanned += 1
                 last = event
-                if not matches(event.message):
+                ts, seq, _, stream_id, ingested, message = event
+                if not matches(message):
                     continue
-                size = len(event.message.encode("utf-8", "surrogatepass")) + EVENT_OVERHEAD
+                size = _size(message)
                 if found and used + size > MAX_PAGE_BYTES:
                     exhausted, last = False, None
                     break
                 used += size
-                name = stream_names.get(event.stream_id)
+                name = stream_names.get(stream_id)
                 if name is None:
-                    name = self._stream_name(group.id, event.stream_id, stream_names)
+                    name = self._stream_name(group.id, stream_id, stream_names)
                 found.append(
                     {
                         "logStreamName": name,
-                        "timestamp": event.timestamp,
-                        "message": event.message,
-                        "ingestionTime": event.ingestion_time,
-                        "eventId": event_id(event.timestamp, event.seq),
+                        "timestamp": ts,
+                        "message": message,
+                        "ingestionTime": ingested,
+                        "eventId": event_id(ts, seq),
                     }
                 )
         finally:
@@ -164,7 +168,7 @@ class Reads:
             # Resume after the last event examined, or the last one returned when a page
             # filled up on bytes (the event that did not fit comes first next time).
             if last is not None:
-                ts, seq = last.timestamp, last.seq
+                ts, seq = last[:2]
             else:
                 ts, seq = parse_event_id(found[-1]["eventId"])
             state = {"t": ts, "s": seq} | ({"d": 1} if newest_first else {})

@@ -101,9 +101,12 @@ class SpaceMatcher:
         self._slots = [slot for segment in segments for slot in segment]
         self.names = [slot.name for slot in self._slots if slot.name is not None]
         self._precheck = space_precheck(syntax.positions)
-        self.matches: Callable[[str], bool] = (
-            self._fast_matches() if len(segments) == 1 else self._general_matches
-        )
+        if len(segments) == 1:
+            self.matches: Callable[[str], bool] = self._fast_matches()
+        elif len(segments) == 2:
+            self.matches = self._fast_ellipsis_matches()
+        else:
+            self.matches = self._general_matches
 
     # --- alignment ---------------------------------------------------------------------
 
@@ -184,6 +187,32 @@ class SpaceMatcher:
                 if i == last:
                     value = value.rstrip()
                 if not test(value):
+                    return False
+            return True
+
+        return matches
+
+    def _fast_ellipsis_matches(self) -> Callable[[str], bool]:
+        """``matches`` for ``[head..., ..., tail...]``: one split, then index from both ends."""
+        head, tail = self._segments
+        need = len(head) + len(tail)
+        # Head fields by position from the start, tail fields by negative position from the end.
+        tests = [(slot.index, slot.test) for slot in head if slot.test is not None] + [
+            (j - len(tail), slot.test) for j, slot in enumerate(tail) if slot.test is not None
+        ]
+        precheck = self._precheck
+        general = self._general_matches
+
+        def matches(message: str) -> bool:
+            if precheck is not None and not precheck(message):
+                return False
+            if not message.isascii() or '"' in message or "[" in message:
+                return general(message)
+            parts = message.split()
+            if len(parts) < need:
+                return False
+            for i, test in tests:  # noqa: SIM110 - a plain loop: no generator on the hot path
+                if not test(parts[i]):
                     return False
             return True
 

@@ -40,18 +40,13 @@ class LogStream:
     stored_bytes: int
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    seq: int  # position in the event log: unique, increasing in append order
-    group_id: int
-    stream_id: int
-    timestamp: int
-    ingestion_time: int
-    message: str
+StoredEvent = tuple[int, int, int, int, int, str]
+"""One stored event: ``(timestamp, seq, group_id, stream_id, ingestion_time, message)``.
 
-    @property
-    def event_id(self) -> str:
-        return event_id(self.timestamp, self.seq)
+A plain tuple, built by ``zip`` in C: constructing objects was most of the cost of reading a
+million events a second. Its order is the read order, (timestamp, seq) first; ``seq`` is the
+event's position in the event log, unique and increasing in append order.
+"""
 
 
 @dataclass(frozen=True, slots=True)

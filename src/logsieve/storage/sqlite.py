@@ -1,16 +1,23 @@
 """The embedded store: one SQLite database in the data directory.
 
+Events are stored a batch at a time: each accepted PutLogEvents batch is one chunk row (its
+events as one orjson payload, its time bounds indexed), so ingestion writes one row and one
+index entry per batch instead of per event, and reads merge the chunks in time order
+(``merge.py``).
+
 Durability: WAL journal with ``synchronous=FULL``, so a commit is fsynced before ``append``
 returns and a 200 from PutLogEvents survives ``kill -9`` the instant after. One writer
 connection behind a lock (SQLite has one writer anyway); readers use their own per-thread
-connections and never block it. Event sequence numbers come from AUTOINCREMENT, so they are never
-reused, even after retention deletes the newest events: consumer cursors stay valid forever.
+connections and never block it. Chunk numbers come from AUTOINCREMENT, so event sequence
+numbers are never reused, even after retention deletes the newest chunks: consumer cursors
+stay valid forever.
 Reads stream from disk in chunks, so memory does not grow with the amount stored.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -19,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from .merge import MAX_CHUNK_SPAN_MS, ChunkRef, merge
 from .protocols import Position
 from .records import LogGroup, LogStream, MetricFilter, StoredEvent
 
@@ -43,16 +51,19 @@ CREATE TABLE IF NOT EXISTS log_streams (
     stored_bytes INTEGER NOT NULL DEFAULT 0,
     UNIQUE (group_id, name)
 );
-CREATE TABLE IF NOT EXISTS events (
+CREATE TABLE IF NOT EXISTS chunks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     group_id INTEGER NOT NULL,
     stream_id INTEGER NOT NULL,
-    timestamp INTEGER NOT NULL,
+    min_ts INTEGER NOT NULL,
+    max_ts INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
     ingestion_time INTEGER NOT NULL,
-    message TEXT NOT NULL
+    payload BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream_id, timestamp, seq);
-CREATE INDEX IF NOT EXISTS events_by_group ON events (group_id, timestamp, seq);
+CREATE INDEX IF NOT EXISTS chunks_by_stream ON chunks (stream_id, min_ts);
+CREATE INDEX IF NOT EXISTS chunks_by_group ON chunks (group_id, min_ts);
 CREATE TABLE IF NOT EXISTS tags (
     group_id INTEGER NOT NULL,
     key TEXT NOT NULL,
@@ -72,7 +83,7 @@ CREATE TABLE IF NOT EXISTS cursors (
     seq INTEGER NOT NULL
 );
 """
-_EVENT_COLUMNS = "seq, group_id, stream_id, timestamp, ingestion_time, message"
+_CHUNK_COLUMNS = "seq, min_ts, max_ts"
 _GROUP_COLUMNS = (
     "id, name, creation_time, retention_days, stored_bytes, kms_key_id, log_group_class"
 )
@@ -80,8 +91,11 @@ _STREAM_COLUMNS = (
     "id, group_id, name, creation_time, first_event_timestamp, last_event_timestamp, "
     "last_ingestion_time, stored_bytes"
 )
-_CHUNK = 2000
 _DAY_MS = 86_400_000
+SEQ_BITS = (
+    14  # an event's seq is (chunk seq << 14) | its index: PutLogEvents caps a batch at 10,000
+)
+_INDEX_MASK = (1 << SEQ_BITS) - 1
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -89,13 +103,26 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA cache_size=-32768")  # 32 MB
     return conn
 
 
-def _after(after: Position | None) -> tuple[str, list[Any]]:
-    if after is None:
-        return "", []
-    return " AND (timestamp, seq) > (?, ?)", list(after)
+def _in_range(
+    events: list[StoredEvent], lo: int | None, hi: int | None, after: Position | None,
+    before: Position | None,
+) -> list[StoredEvent]:  # fmt: skip
+    """The events of one chunk inside [lo, hi] and strictly between the two positions."""
+    if lo is None and hi is None and after is None and before is None:
+        return events
+    lo = -(1 << 63) if lo is None else lo
+    hi = 1 << 63 if hi is None else hi
+    return [
+        e
+        for e in events
+        if lo <= e[0] <= hi
+        and (after is None or e[:2] > after)
+        and (before is None or e[:2] < before)
+    ]
 
 
 class SqliteStore:
@@ -156,7 +183,7 @@ class SqliteStore:
 
     def delete_group(self, group_id: int) -> None:
         with self._write() as conn:
-            for table in ("events", "log_streams", "tags", "metric_filters"):
+            for table in ("chunks", "log_streams", "tags", "metric_filters"):
                 conn.execute(f"DELETE FROM {table} WHERE group_id = ?", (group_id,))
             conn.execute("DELETE FROM log_groups WHERE id = ?", (group_id,))
 
@@ -221,7 +248,7 @@ class SqliteStore:
             ).fetchone()
             if row is None:
                 return
-            conn.execute("DELETE FROM events WHERE stream_id = ?", (stream_id,))
+            conn.execute("DELETE FROM chunks WHERE stream_id = ?", (stream_id,))
             conn.execute("DELETE FROM log_streams WHERE id = ?", (stream_id,))
             conn.execute(
                 "UPDATE log_groups SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?",
@@ -285,17 +312,19 @@ class SqliteStore:
     def append(
         self, group_id: int, stream_id: int, events: Sequence[tuple[int, str]], now: int
     ) -> int:
-        rows = [(group_id, stream_id, ts, now, message) for ts, message in events]
+        if not 0 < len(events) <= _INDEX_MASK + 1:
+            raise ValueError(f"a chunk holds 1 to {_INDEX_MASK + 1} events")
+        payload = orjson.dumps({"t": [ts for ts, _ in events], "m": [m for _, m in events]})
         size = sum(len(message.encode("utf-8", "surrogatepass")) for _, message in events)
         first = min(ts for ts, _ in events)
         last = max(ts for ts, _ in events)
         with self._write() as conn:
-            conn.executemany(
-                "INSERT INTO events (group_id, stream_id, timestamp, ingestion_time, message) "
-                "VALUES (?, ?, ?, ?, ?)",
-                rows,
+            cur = conn.execute(
+                "INSERT INTO chunks (group_id, stream_id, min_ts, max_ts, count, bytes, "
+                "ingestion_time, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (group_id, stream_id, first, last, len(events), size, now, payload),
             )
-            last_seq = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            chunk = cur.lastrowid or 0
             conn.execute(
                 "UPDATE log_streams SET "
                 "first_event_timestamp = min(coalesce(first_event_timestamp, ?), ?), "
@@ -307,7 +336,61 @@ class SqliteStore:
                 "UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?",
                 (size, group_id),
             )
-        return last_seq - len(rows) + 1
+        return chunk << SEQ_BITS
+
+    def _load(self, ref: ChunkRef) -> list[StoredEvent]:
+        row = (
+            self._read()
+            .execute(
+                "SELECT group_id, stream_id, ingestion_time, payload FROM chunks WHERE seq = ?",
+                (ref.seq,),
+            )
+            .fetchone()
+        )
+        if row is None:  # deleted since the read began (retention, DeleteLogStream)
+            return []
+        group_id, stream_id, ingested, payload = row
+        columns = orjson.loads(payload)  # {"t": [timestamps], "m": [messages]}
+        count = len(columns["t"])
+        base = ref.seq << SEQ_BITS
+        return list(
+            zip(
+                columns["t"],
+                range(base, base + count),
+                itertools.repeat(group_id, count),
+                itertools.repeat(stream_id, count),
+                itertools.repeat(ingested, count),
+                columns["m"],
+                strict=True,
+            )
+        )
+
+    def _events(
+        self,
+        where: str,
+        args: list[Any],
+        lo: int | None,
+        hi: int | None,
+        after: Position | None,
+        before: Position | None,
+        newest_first: bool,
+    ) -> Iterator[StoredEvent]:
+        """Events of the chunks selected by ``where``, inside [lo, hi] and the positions."""
+        low = max(x for x in (lo, after[0] if after else None, -(1 << 62)) if x is not None)
+        high = min(x for x in (hi, before[0] if before else None, 1 << 62) if x is not None)
+        sql = (
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE {where} AND min_ts <= ? AND max_ts >= ?"
+            f" AND min_ts >= ? ORDER BY {'max_ts DESC' if newest_first else 'min_ts ASC'}, seq"
+        )
+        # A chunk spans at most 24 hours, which bounds the index range to scan from below.
+        cursor = self._read().execute(sql, [*args, high, low, low - MAX_CHUNK_SPAN_MS])
+        try:
+            refs = (ChunkRef(*row) for row in cursor)
+            yield from merge(
+                refs, lambda ref: _in_range(self._load(ref), lo, hi, after, before), newest_first
+            )
+        finally:
+            cursor.close()
 
     def stream_events(
         self,
@@ -318,26 +401,12 @@ class SqliteStore:
         before: Position | None,
         limit: int,
     ) -> list[StoredEvent]:
-        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = ?"
-        args: list[Any] = [stream_id]
-        if start is not None:
-            sql += " AND timestamp >= ?"
-            args.append(start)
-        if end is not None:
-            sql += " AND timestamp < ?"
-            args.append(end)
-        extra, extra_args = _after(after)
-        sql += extra
-        args += extra_args
-        if before is not None:
-            sql += " AND (timestamp, seq) < (?, ?)"
-            args += list(before)
         newest_first = after is None and (before is not None or limit < 0)
-        sql += " ORDER BY timestamp DESC, seq DESC" if newest_first else " ORDER BY timestamp, seq"
-        sql += " LIMIT ?"
-        args.append(abs(limit))
-        events = [StoredEvent(*row) for row in self._read().execute(sql, args)]
-        return events[::-1] if newest_first else events
+        hi = None if end is None else end - 1  # GetLogEvents' endTime is exclusive
+        events = self._events("stream_id = ?", [stream_id], start, hi, after, before, newest_first)
+        page = list(itertools.islice(events, abs(limit)))
+        events.close()  # type: ignore[attr-defined]
+        return page[::-1] if newest_first else page
 
     def group_events(
         self,
@@ -348,35 +417,28 @@ class SqliteStore:
         after: Position | None,
         newest_first: bool = False,
     ) -> Iterator[StoredEvent]:
-        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE group_id = ?"
-        args: list[Any] = [group_id]
-        if start is not None:
-            sql += " AND timestamp >= ?"
-            args.append(start)
-        if end is not None:
-            sql += " AND timestamp <= ?"
-            args.append(end)
-        if after is not None:
-            sql += f" AND (timestamp, seq) {'<' if newest_first else '>'} (?, ?)"
-            args += list(after)
+        where, args = "group_id = ?", [group_id]
         if stream_ids is not None:
-            sql += f" AND stream_id IN ({', '.join('?' * len(stream_ids))})"
+            where += f" AND stream_id IN ({', '.join('?' * len(stream_ids))})"
             args += list(stream_ids)
-        sql += " ORDER BY timestamp DESC, seq DESC" if newest_first else " ORDER BY timestamp, seq"
-        cursor = self._read().execute(sql, args)
-        try:
-            while rows := cursor.fetchmany(_CHUNK):
-                for row in rows:
-                    yield StoredEvent(*row)
-        finally:
-            cursor.close()
+        before = after if newest_first else None
+        return self._events(
+            where, args, start, end, None if newest_first else after, before, newest_first
+        )
 
     def read_after(self, seq: int, limit: int) -> list[StoredEvent]:
         rows = self._read().execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-            (seq, limit),
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE seq >= ? ORDER BY seq",
+            (seq >> SEQ_BITS,),
         )
-        return [StoredEvent(*row) for row in rows]
+        found: list[StoredEvent] = []
+        for row in rows:
+            ref = ChunkRef(*row)
+            found.extend(e for e in self._load(ref) if e[1] > seq)
+            if len(found) >= limit:
+                break
+        rows.close()
+        return found[:limit]
 
     def cursor(self, consumer: str) -> int:
         row = (
@@ -395,6 +457,7 @@ class SqliteStore:
             )
 
     def expire(self, now: int) -> int:
+        """Delete chunks whose newest event is past retention (AWS also expires lazily)."""
         deleted = 0
         groups = self._read().execute(
             "SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL"
@@ -403,23 +466,23 @@ class SqliteStore:
             cutoff = now - days * _DAY_MS
             with self._write() as conn:
                 per_stream = conn.execute(
-                    "SELECT stream_id, sum(length(CAST(message AS BLOB))) FROM events "
-                    "WHERE group_id = ? AND timestamp < ? GROUP BY stream_id",
+                    "SELECT stream_id, sum(bytes), sum(count) FROM chunks "
+                    "WHERE group_id = ? AND max_ts < ? GROUP BY stream_id",
                     (group_id, cutoff),
                 ).fetchall()
                 if not per_stream:
                     continue
-                cur = conn.execute(
-                    "DELETE FROM events WHERE group_id = ? AND timestamp < ?", (group_id, cutoff)
+                conn.execute(
+                    "DELETE FROM chunks WHERE group_id = ? AND max_ts < ?", (group_id, cutoff)
                 )
-                deleted += cur.rowcount
+                deleted += sum(count for _, _, count in per_stream)
                 conn.executemany(
                     "UPDATE log_streams SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?",
-                    [(size, stream_id) for stream_id, size in per_stream],
+                    [(size, stream_id) for stream_id, size, _ in per_stream],
                 )
                 conn.execute(
                     "UPDATE log_groups SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?",
-                    (sum(size for _, size in per_stream), group_id),
+                    (sum(size for _, size, _ in per_stream), group_id),
                 )
         return deleted
 

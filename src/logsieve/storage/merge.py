@@ -1,0 +1,77 @@
+"""Reading many stored chunks as one ordered stream of events.
+
+Each chunk holds one PutLogEvents batch, sorted by timestamp (AWS requires that). Chunks of
+different streams, or late batches, overlap in time, so a read merges them. Chunks arrive
+ordered by where they start in the reading direction (``min_ts`` ascending, or ``max_ts``
+descending for newest-first reads) and are loaded only when the read reaches them. Everything
+before the next unloaded chunk's boundary is safe to emit, so events go out in windows: each
+window is the loaded chunks' events up to that boundary, merged by ``list.sort`` (timsort
+merges the sorted runs in C), rather than one heap operation per event.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple
+
+from .records import StoredEvent
+
+MAX_CHUNK_SPAN_MS = 24 * 3_600_000  # PutLogEvents' rule, which bounds how far back to look
+
+
+class ChunkRef(NamedTuple):
+    seq: int
+    min_ts: int
+    max_ts: int
+
+
+Loader = Callable[[ChunkRef], list[StoredEvent]]
+
+
+def merge(chunks: Iterable[ChunkRef], load: Loader, newest_first: bool) -> Iterator[StoredEvent]:
+    """Events of ``chunks`` in (timestamp, seq) order, descending when ``newest_first``.
+
+    ``chunks`` must be ordered by ``min_ts`` ascending (by ``max_ts`` descending when
+    ``newest_first``); ``load`` returns a chunk's events ascending, limited to the read range.
+    """
+    pending = iter(chunks)
+    upcoming = next(pending, None)
+    active: list[list[StoredEvent]] = []  # what is left of each loaded chunk, ascending
+    while active or upcoming is not None:
+        # Load every chunk that may hold events ahead of (or level with) what is loaded.
+        while upcoming is not None and (not active or _reaches(upcoming, active, newest_first)):
+            events = load(upcoming)
+            if events:
+                active.append(events)
+            upcoming = next(pending, None)
+        if not active:
+            continue
+        window: list[StoredEvent] = []
+        rest: list[list[StoredEvent]] = []
+        for events in active:
+            if upcoming is None:
+                cut = len(events) if not newest_first else 0
+            elif newest_first:  # events newer than anything the next chunk can hold
+                cut = bisect_left(events, (upcoming.max_ts + 1,))
+            else:  # events older than anything the next chunk can hold
+                cut = bisect_left(events, (upcoming.min_ts,))
+            take, keep = (
+                (events[cut:], events[:cut]) if newest_first else (events[:cut], events[cut:])
+            )
+            window.extend(take)
+            if keep:
+                rest.append(keep)
+        if len(active) > 1:
+            window.sort(reverse=newest_first)
+        elif newest_first:
+            window.reverse()
+        active = rest
+        yield from window
+
+
+def _reaches(chunk: ChunkRef, active: list[list[StoredEvent]], newest_first: bool) -> bool:
+    """Whether ``chunk`` may hold the next event to emit (so it must be loaded first)."""
+    if newest_first:
+        return chunk.max_ts >= max(events[-1][0] for events in active)
+    return chunk.min_ts <= min(events[0][0] for events in active)
