@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JS := tests/e2e/js
+JS_STAMP := $(JS)/node_modules/.installed
 
 .PHONY: demo test lint bench clean
 
@@ -12,6 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The AWS SDK for JavaScript, driven by tests/e2e/test_js_sdk.py.
+$(JS_STAMP): $(JS)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js >= 20) is needed for the tests: tests/e2e/ drive the AWS SDK for JavaScript" >&2; exit 1; }
+	npm ci --prefix $(JS) --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/logsieve test-pattern '[version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end, action = REJECT, log_status]' samples/vpc-flow-default.log
 
@@ -19,11 +27,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint $(JS_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/patterns.py
+	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .ruff_cache .hypothesis

@@ -94,17 +94,44 @@ def encode_token(state: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(state)).decode().rstrip("=")
 
 
-def resume_after(params: dict[str, Any]) -> Any:
+def _is_int(value: Any) -> bool:
+    return type(value) is int and abs(value) < 1 << 63
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 2048
+
+
+def ints(count: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, list) and len(v) == count and all(map(_is_int, v))
+
+
+def strs(count: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, list) and len(v) == count and all(map(_is_str, v))
+
+
+INT = _is_int
+STR = _is_str
+
+
+def resume_after(params: dict[str, Any], valid: Callable[[Any], bool]) -> Any:
     """The ``after`` key of a request's ``nextToken`` (None on a first page)."""
     token = params.get("nextToken")
-    return decode_token(token, "after")["after"] if token else None
+    return decode_token(token, after=valid)["after"] if token else None
 
 
-def decode_token(token: str, *keys: str) -> dict[str, Any]:
+def decode_token(token: str, **schema: Callable[[Any], bool]) -> dict[str, Any]:
+    """Decode a ``nextToken`` whose keys must pass ``schema``; anything else is invalid.
+
+    Tokens come back from clients, so a forged or corrupted one must be refused with AWS's
+    message, never reach the store with a value of the wrong type.
+    """
     try:
         state = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, orjson.JSONDecodeError, ValueError):
         state = None
-    if not isinstance(state, dict) or any(k not in state for k in keys):
+    if not isinstance(state, dict) or not all(
+        key in state and valid(state[key]) for key, valid in schema.items()
+    ):
         raise invalid("The specified nextToken is invalid.")
     return state

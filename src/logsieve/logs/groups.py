@@ -7,7 +7,16 @@ from typing import Any
 from logsieve.errors import ServiceError
 from logsieve.storage import LogGroup, LogStream
 
-from .context import LogsContext, encode_token, invalid, not_found, resume_after
+from .context import (
+    STR,
+    LogsContext,
+    encode_token,
+    ints,
+    invalid,
+    not_found,
+    resume_after,
+    strs,
+)
 
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                   2192, 2557, 2922, 3288, 3653)  # fmt: skip
@@ -56,7 +65,7 @@ class Groups:
                 "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."
             )
         limit = _page(params)
-        after = resume_after(params)
+        after = resume_after(params, STR)
         identifiers = params.get("logGroupIdentifiers")
         if identifiers:
             names = sorted(
@@ -127,7 +136,7 @@ class Groups:
             raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
         descending = bool(params.get("descending"))
         limit = _page(params)
-        after = resume_after(params)
+        after = resume_after(params, ints(2) if by_last_event else strs(1))
         after = tuple(after) if after is not None else None
         found = self.ctx.store.streams(
             group.id, prefix, by_last_event, descending, after, limit + 1

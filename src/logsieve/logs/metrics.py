@@ -8,7 +8,7 @@ from logsieve.errors import ServiceError
 from logsieve.patterns import FilterPattern, PatternError
 from logsieve.storage import MetricFilter
 
-from .context import LogsContext, encode_token, invalid, not_found, resume_after
+from .context import LogsContext, encode_token, invalid, not_found, resume_after, strs
 from .reads import compile_filter
 
 MAX_METRIC_FILTERS = 100
@@ -80,7 +80,7 @@ class MetricFilters:
         if group_name is not None and self.ctx.store.group(group_name) is None:
             raise not_found("The specified log group does not exist.")
         limit = params.get("limit") or 50
-        after = resume_after(params)
+        after = resume_after(params, strs(2))
         metric = (metric_name, namespace) if metric_name is not None else None
         found = self.ctx.store.metric_filters(group_name, prefix, metric, after, limit + 1)
         page = found[:limit]

@@ -10,7 +10,7 @@ from logsieve.patterns import compile as compile_pattern
 from logsieve.storage import StoredEvent, event_id
 from logsieve.storage.records import parse_event_id
 
-from .context import LogsContext, decode_token, encode_token, invalid
+from .context import INT, LogsContext, decode_token, encode_token, invalid
 
 MAX_PAGE_EVENTS = 10_000
 MAX_PAGE_BYTES = 1_048_576
@@ -117,7 +117,7 @@ class Reads:
         after = None
         newest_first = params.get("startFromHead") is False
         if params.get("nextToken"):
-            state = decode_token(params["nextToken"], "t", "s")
+            state = decode_token(params["nextToken"], t=INT, s=INT)
             after = (state["t"], state["s"])
             newest_first = bool(state.get("d"))  # the token's direction wins
         streams = None

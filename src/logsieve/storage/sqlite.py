@@ -329,7 +329,9 @@ class SqliteStore:
                 "UPDATE log_streams SET "
                 "first_event_timestamp = min(coalesce(first_event_timestamp, ?), ?), "
                 "last_event_timestamp = max(coalesce(last_event_timestamp, ?), ?), "
-                "last_ingestion_time = ?, stored_bytes = stored_bytes + ? WHERE id = ?",
+                # max(): concurrent batches may commit out of the order they were stamped in
+                "last_ingestion_time = max(coalesce(last_ingestion_time, 0), ?), "
+                "stored_bytes = stored_bytes + ? WHERE id = ?",
                 (first, first, last, last, now, size, stream_id),
             )
             conn.execute(
