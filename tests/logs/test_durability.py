@@ -14,6 +14,7 @@ Two contracts, both checked against the real server process:
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import random
@@ -37,6 +38,7 @@ import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from logsieve.storage import SqliteStore
 from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
 
 TARGET = "Logs_20140328."
@@ -310,25 +312,23 @@ def test_stream_metadata_under_concurrent_puts(logs, server) -> None:
 
     Round after round, eight clients each send one batch to a fresh stream at the same moment;
     then lastIngestionTime must be the newest ingestionTime stored, lastEventTimestamp the
-    largest timestamp and firstEventTimestamp the smallest. (Races show up in some rounds
-    only, hence the rounds; large batches widen the window between accepting a batch and
-    committing it.)
+    largest timestamp and firstEventTimestamp the smallest. (A race shows up in some rounds
+    only, hence the rounds; test_last_ingestion_time_when_commits_overtake forces it.)
     """
     group = f"/concurrent/{uuid.uuid4().hex[:8]}"
     logs.create_log_group(logGroupName=group)
     clients = [client(server) for _ in range(8)]
     rng = random.Random(CRASH_SEED)
-    deadline = time.monotonic() + 6
+    deadline = time.monotonic() + 4
     rounds = 0
-    while time.monotonic() < deadline and rounds < 50:
+    while time.monotonic() < deadline and rounds < 100:
         stream = f"r{rounds}"
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
         t = now_ms()
         batches = []
         for k in range(len(clients)):
             start = t + rng.randint(-60_000, 60_000)
-            message = f"{k} " + "x" * 200
-            batches.append([{"timestamp": start + i, "message": message} for i in range(1000)])
+            batches.append([{"timestamp": start + i, "message": f"{k} {i}"} for i in range(20)])
         put_at_once(clients, group, stream, batches)
         events = read_stream(logs, group, stream)
         assert len(events) == sum(map(len, batches))
@@ -343,6 +343,67 @@ def test_stream_metadata_under_concurrent_puts(logs, server) -> None:
             f"round {rounds}: ingestion times stored {sorted({e['ingestionTime'] for e in events})}"
         )
         rounds += 1
+
+
+class OvertakenStore(SqliteStore):
+    """Holds the first append back until a second one has committed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.appends = 0
+        self.first_waiting = threading.Event()
+        self.second_committed = threading.Event()
+
+    def append(self, *args, **kwargs) -> int:
+        self.appends += 1
+        if self.appends == 1:
+            self.first_waiting.set()
+            assert self.second_committed.wait(10)
+            return super().append(*args, **kwargs)
+        result = super().append(*args, **kwargs)
+        self.second_committed.set()
+        return result
+
+
+def test_last_ingestion_time_when_commits_overtake(tmp_path: Path) -> None:
+    """The race behind test_stream_metadata_under_concurrent_puts, made deterministic.
+
+    PutLogEvents reads the clock before it takes the store's write lock, so a batch accepted
+    later can commit first. The stream's lastIngestionTime must still be the newest one.
+    """
+    from logsieve.logs import LogsContext, LogsService
+
+    store = OvertakenStore(tmp_path / "logsieve.db")
+    ticks = itertools.count(now_ms())
+    ops = LogsService(LogsContext(store, clock=lambda: next(ticks))).operations
+    ops["CreateLogGroup"]({"logGroupName": "g"})
+    ops["CreateLogStream"]({"logGroupName": "g", "logStreamName": "s"})
+    t = now_ms()
+
+    def put(message: str) -> None:
+        ops["PutLogEvents"](
+            {
+                "logGroupName": "g",
+                "logStreamName": "s",
+                "logEvents": [{"timestamp": t, "message": message}],
+            }
+        )
+
+    first = threading.Thread(target=put, args=("accepted first, committed second",))
+    first.start()
+    assert store.first_waiting.wait(10)
+    put("accepted second, committed first")
+    first.join(10)
+    try:
+        events = ops["GetLogEvents"]({"logGroupName": "g", "logStreamName": "s"})["events"]
+        newest = max(e["ingestionTime"] for e in events)
+        described = ops["DescribeLogStreams"]({"logGroupName": "g"})["logStreams"][0]
+        assert described["lastIngestionTime"] == newest, (
+            f"lastIngestionTime {described['lastIngestionTime']} is older than the event "
+            f"ingested at {newest}: {events}"
+        )
+    finally:
+        store.close()
 
 
 # --- 2. hostile input --------------------------------------------------------------------------

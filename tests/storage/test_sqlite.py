@@ -12,6 +12,14 @@ from logsieve.storage.records import event_id, parse_event_id
 DAY = 86_400_000
 
 
+def put(store: SqliteStore, group_id: int, stream_id: int, events, now: int) -> int:
+    """Append (timestamp, message) pairs the way the Logs service does."""
+    timestamps = [ts for ts, _ in events]
+    messages = [m for _, m in events]
+    size = sum(len(m.encode()) for m in messages)
+    return store.append(group_id, stream_id, timestamps, messages, size, now)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> SqliteStore:
     s = SqliteStore(tmp_path / "db.sqlite")
@@ -22,8 +30,8 @@ def store(tmp_path: Path) -> SqliteStore:
 def test_append_sequence_and_read_after(store: SqliteStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
-    first = store.append(g.id, s.id, [(10, "a"), (11, "b")], 100)
-    second = store.append(g.id, s.id, [(5, "c")], 101)
+    first = put(store, g.id, s.id, [(10, "a"), (11, "b")], 100)
+    second = put(store, g.id, s.id, [(5, "c")], 101)
     assert second > first + 1
     seqs = [e[1] for e in store.read_after(0, 10)]
     assert seqs == [first, first + 1, second]
@@ -37,9 +45,9 @@ def test_reads_are_in_time_order_across_batches(store: SqliteStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     a = store.create_stream(g.id, "a", 0)
     b = store.create_stream(g.id, "b", 0)
-    store.append(g.id, a.id, [(1, "a1"), (5, "a5")], 0)
-    store.append(g.id, b.id, [(2, "b2"), (3, "b3")], 0)
-    store.append(g.id, a.id, [(4, "a4")], 0)  # a late batch
+    put(store, g.id, a.id, [(1, "a1"), (5, "a5")], 0)
+    put(store, g.id, b.id, [(2, "b2"), (3, "b3")], 0)
+    put(store, g.id, a.id, [(4, "a4")], 0)  # a late batch
     assert [e[5] for e in store.group_events(g.id, None, None, None, None)] == [
         "a1", "b2", "b3", "a4", "a5",
     ]  # fmt: skip
@@ -54,7 +62,7 @@ def test_reads_are_in_time_order_across_batches(store: SqliteStore) -> None:
 def test_positions_resume_exactly(store: SqliteStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
-    store.append(g.id, s.id, [(7, "x"), (7, "y"), (7, "z")], 0)
+    put(store, g.id, s.id, [(7, "x"), (7, "y"), (7, "z")], 0)
     events = list(store.group_events(g.id, None, None, None, None))
     after_first = events[0][:2]
     rest = list(store.group_events(g.id, None, None, None, after_first))
@@ -66,21 +74,21 @@ def test_retention_deletes_whole_expired_chunks(store: SqliteStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
     now = 100 * DAY
-    store.append(g.id, s.id, [(now - 10 * DAY, "old")], now)
-    store.append(g.id, s.id, [(now, "new")], now)
+    put(store, g.id, s.id, [(now - 10 * DAY, "old")], now)
+    put(store, g.id, s.id, [(now, "new")], now)
     store.set_retention(g.id, 7)
     assert store.expire(now) == 1
     assert [e[5] for e in store.group_events(g.id, None, None, None, None)] == ["new"]
     assert store.group("/g").stored_bytes == 3
     first = store.read_after(0, 10)[0][1]
-    store.append(g.id, s.id, [(now, "later")], now)
+    put(store, g.id, s.id, [(now, "later")], now)
     assert store.read_after(first, 10)[0][5] == "later"  # sequence numbers never reused
 
 
 def test_delete_stream_and_group(store: SqliteStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
-    store.append(g.id, s.id, [(1, "abc")], 0)
+    put(store, g.id, s.id, [(1, "abc")], 0)
     assert store.create_stream(g.id, "s", 0) is None
     store.delete_stream(s.id)
     assert store.group("/g").stored_bytes == 0
@@ -93,4 +101,4 @@ def test_chunk_size_limit(store: SqliteStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
     with pytest.raises(ValueError):
-        store.append(g.id, s.id, [(1, "x")] * 20_000, 0)
+        put(store, g.id, s.id, [(1, "x")] * 20_000, 0)

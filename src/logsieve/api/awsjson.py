@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import datetime as _dt
 import functools
 import logging
 import re
 import unicodedata
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -903,6 +904,84 @@ def _build(shape: botocore.model.Shape, cache: dict[str, _Node]) -> _Node:
     return node
 
 
+_ACCEPTERS: dict[int, Callable[[Any], bool] | None] = {}
+
+
+def _scalar_accepter(node: _Node) -> Callable[[Any], bool] | None:
+    """A cheap test that a value is well typed and meets every constraint, or None."""
+    kind, low, high = node.kind, node.min, node.max
+    if kind == "string":
+        if node.pattern is not None or node.enum:
+            return None
+        lo = int(low or 0)
+
+        def string_ok(v: Any) -> bool:
+            # len() never exceeds the UTF-16 length Java counts, and is at least half of it.
+            if type(v) is not str or len(v) < lo:
+                return False
+            return high is None or len(v) * 2 <= high or _java_length(v) <= high
+
+        return string_ok
+    if kind in ("integer", "long"):
+        java_lo, java_hi = _JAVA_INT if kind == "integer" else _JAVA_LONG
+        lo = java_lo if low is None else max(java_lo, low)
+        hi = java_hi if high is None else min(java_hi, high)
+        return lambda v: type(v) is int and lo <= v <= hi
+    if kind == "boolean":
+        return lambda v: type(v) is bool
+    return None
+
+
+def _accepter(node: _Node) -> Callable[[Any], bool] | None:
+    """For a flat structure (every member a plain scalar), a test that an element is valid.
+
+    Lists of such structures (PutLogEvents' ``logEvents``: up to 10,000 of them) are the hot
+    path; an element the test accepts needs neither decoding nor validation. Anything it does
+    not accept goes through the full walk, which finds and words the problem exactly.
+    """
+    key = id(node)
+    if key in _ACCEPTERS:
+        return _ACCEPTERS[key]
+    accept: Callable[[Any], bool] | None = None
+    if node.kind == "structure" and not node.document and node.members:
+        checks = {m.wire: _scalar_accepter(m.node) for m in node.members}
+        if all(checks.values()) and all(m.wire == m.name for m in node.members):
+            table = {m.wire: (checks[m.wire], m.required) for m in node.members}
+            required = sum(m.required for m in node.members)
+
+            def accept(item: Any) -> bool:
+                if type(item) is not dict:
+                    return False
+                seen = 0
+                for k, v in item.items():
+                    entry = table.get(k)
+                    if entry is None or not entry[0](v):  # type: ignore[misc]
+                        return False
+                    seen += entry[1]
+                return seen == required
+
+    _ACCEPTERS[key] = accept
+    return accept
+
+
+# Lists that decoding accepted whole, so validation does not test them again (per request).
+_ACCEPTED: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
+    "accepted", default=None
+)
+
+
+def _all_accepted(items: list[Any], member: _Node) -> bool:
+    accepted = _ACCEPTED.get()
+    if accepted is not None and id(items) in accepted:
+        return True
+    accept = _accepter(member)
+    if accept is None or not all(map(accept, items)):
+        return False
+    if accepted is not None:
+        accepted.add(id(items))
+    return True
+
+
 # --------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------
@@ -1006,6 +1085,8 @@ def _validate_contents(value: Any, node: _Node, path: str, out: _Violations) -> 
     elif kind == "list":
         member = node.member
         assert member is not None
+        if member.complex and _all_accepted(value, member):
+            return
         _check_elements(value, member, value, node, path, "Member", out)
         if member.complex:
             for i, item in enumerate(value, 1):
@@ -1165,6 +1246,8 @@ def _decode(value: Any, node: _Node) -> Any:
             raise _type_error(value, node)
         member = node.member
         assert member is not None
+        if _all_accepted(value, member):
+            return value  # already exactly what decoding would produce
         items: list[Any] = []
         for i, item in enumerate(value, 1):
             try:
@@ -1344,14 +1427,18 @@ class JsonProtocol:
             raise _serialization_error()
         if node is None:
             return {}
+        token = _ACCEPTED.set(set())
         try:
-            params = _decode(data, node)
-        except _Mismatch as exc:
-            raise exc.error() from None
-        except RecursionError:
-            raise _serialization_error("Request body nested too deeply") from None
-        violations = _Violations(self._render)
-        _validate_contents(params, node, "", violations)
+            try:
+                params = _decode(data, node)
+            except _Mismatch as exc:
+                raise exc.error() from None
+            except RecursionError:
+                raise _serialization_error("Request body nested too deeply") from None
+            violations = _Violations(self._render)
+            _validate_contents(params, node, "", violations)
+        finally:
+            _ACCEPTED.reset(token)
         if violations.items:
             raise ServiceError(self.validation_error_code, violations.message())
         return params

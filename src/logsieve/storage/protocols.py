@@ -14,9 +14,17 @@ class EventLog(Protocol):
     """The ordered, durable record of every accepted event, read forward by consumers."""
 
     def append(
-        self, group_id: int, stream_id: int, events: Sequence[tuple[int, str]], now: int
+        self,
+        group_id: int,
+        stream_id: int,
+        timestamps: Sequence[int],
+        messages: Sequence[str],
+        size: int,
+        now: int,
     ) -> int:
-        """Store (timestamp, message) pairs; returns the first sequence number.
+        """Store one batch (sorted, spanning <= 24 h; ``size`` = UTF-8 bytes of the messages).
+
+        Returns the first sequence number.
 
         Durable on return: the events survive a crash the instant after.
         """

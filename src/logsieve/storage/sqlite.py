@@ -310,19 +310,28 @@ class SqliteStore:
     # --- events ----------------------------------------------------------------------------
 
     def append(
-        self, group_id: int, stream_id: int, events: Sequence[tuple[int, str]], now: int
+        self,
+        group_id: int,
+        stream_id: int,
+        timestamps: Sequence[int],
+        messages: Sequence[str],
+        size: int,
+        now: int,
     ) -> int:
-        if not 0 < len(events) <= _INDEX_MASK + 1:
+        count = len(timestamps)
+        if not 0 < count <= _INDEX_MASK + 1 or len(messages) != count:
             raise ValueError(f"a chunk holds 1 to {_INDEX_MASK + 1} events")
-        payload = orjson.dumps({"t": [ts for ts, _ in events], "m": [m for _, m in events]})
-        size = sum(len(message.encode("utf-8", "surrogatepass")) for _, message in events)
-        first = min(ts for ts, _ in events)
-        last = max(ts for ts, _ in events)
+        if list(timestamps) != sorted(timestamps):
+            raise ValueError("a chunk's events must be in timestamp order")
+        first, last = timestamps[0], timestamps[-1]
+        if last - first > MAX_CHUNK_SPAN_MS:
+            raise ValueError("a chunk spans at most 24 hours")
+        payload = orjson.dumps({"t": timestamps, "m": messages})
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO chunks (group_id, stream_id, min_ts, max_ts, count, bytes, "
                 "ingestion_time, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (group_id, stream_id, first, last, len(events), size, now, payload),
+                (group_id, stream_id, first, last, count, size, now, payload),
             )
             chunk = cur.lastrowid or 0
             conn.execute(
