@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import math
 import os
 import random
 import re
@@ -479,6 +480,16 @@ def _raw(text: bytes) -> Callable[[str, str], bytes]:
     return lambda group, stream: text
 
 
+def _signed_as(target: str | None):
+    """A PutLogEvents body signed (correctly) with another X-Amz-Target, or none."""
+
+    def build(url: str, group: str, stream: str) -> tuple[bytes, dict[str, str]]:
+        body = _put_body(group, stream)
+        return body, sign(url, body, target)
+
+    return build
+
+
 def _tampered(url: str, group: str, stream: str) -> tuple[bytes, dict[str, str]]:
     headers = sign(url, _put_body(group, stream, "signed"), TARGET + "PutLogEvents")
     return _put_body(group, stream, "swapped after signing"), headers
@@ -534,6 +545,7 @@ def _deep(depth: int, open_: bytes = b"[", close: bytes = b"]") -> bytes:
     return open_ * depth + close * depth
 
 
+MARK = "@@marker@@"  # replaced by raw bytes after JSON encoding
 SIGNATURE_CODES = frozenset({"InvalidSignatureException", "IncompleteSignatureException"})
 SERIALIZATION = frozenset({"SerializationException"})
 INVALID = frozenset({"InvalidParameterException"})
@@ -549,18 +561,19 @@ HOSTILE: dict[str, Hostile] = {
         _signed("PutLogEvents", lambda g, s: _put_body(g, s) + b"}}"), SERIALIZATION
     ),
     "invalid-utf8": Hostile(
-        _signed("PutLogEvents", lambda g, s: _put_body(g, s, "X").replace(b"X", b"\xff\xfe")),
+        _signed(
+            "PutLogEvents", lambda g, s: _put_body(g, s, MARK).replace(MARK.encode(), b"\xff\xfe")
+        ),
         SERIALIZATION,
     ),
     "lone-surrogate": Hostile(
-        _signed("PutLogEvents", lambda g, s: _put_body(g, s, "X").replace(b"X", rb"\ud800")),
+        _signed(
+            "PutLogEvents", lambda g, s: _put_body(g, s, MARK).replace(MARK.encode(), rb"\ud800")
+        ),
         SERIALIZATION,
     ),
-    "nan-timestamp": Hostile(
-        _signed(
-            "PutLogEvents",
-            lambda g, s: _put_body(g, s).replace(str(now_ms())[:5].encode(), b"NaN, ", 1),
-        ),
+    "nan-timestamp": Hostile(  # json.dumps writes the non-JSON literal NaN
+        _signed("PutLogEvents", _put_with(logEvents=[{"timestamp": math.nan, "message": "x"}])),
         SERIALIZATION,
     ),
     "name-is-number": Hostile(_signed("PutLogEvents", _put_with(logGroupName=5)), SERIALIZATION),
@@ -705,15 +718,9 @@ HOSTILE: dict[str, Hostile] = {
     "unimplemented-operation": Hostile(_signed("StartQuery", _put_body), UNKNOWN_OP),
     "wrong-case-operation": Hostile(_signed("putlogevents", _put_body), UNKNOWN_OP),
     "other-service-target": Hostile(
-        lambda url, g, s: (
-            _put_body(g, s),
-            sign(url, _put_body(g, s), "Kinesis_20131202.PutRecord"),
-        ),
-        UNKNOWN_OP,
+        _signed_as("Kinesis_20131202.PutRecord"), UNKNOWN_OP | SIGNATURE_CODES
     ),
-    "no-target": Hostile(
-        lambda url, g, s: (_put_body(g, s), sign(url, _put_body(g, s), None)), UNKNOWN_OP
-    ),
+    "no-target": Hostile(_signed_as(None), UNKNOWN_OP),
     # bad signatures
     "unsigned": Hostile(_unsigned, frozenset({"MissingAuthenticationTokenException"})),
     "wrong-secret": Hostile(_signed("PutLogEvents", _put_body, secret="x" * 40), SIGNATURE_CODES),

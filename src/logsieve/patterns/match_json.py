@@ -19,7 +19,7 @@ from .literals import all_of, any_of
 from .prefilter import json_precheck, json_requirements
 from .regex import compile_search
 from .selectors import MISSING, multi_getter, single_getter
-from .values import has_wildcard, number_text, string_matcher
+from .values import ORDERINGS, has_wildcard, number_text, string_matcher
 
 Test = Callable[[Any], bool]
 DocMatcher = Callable[[dict], bool]
@@ -66,14 +66,8 @@ def value_test(op: str, value: Value) -> Test:
         if op == "=":
             return eq
         return lambda v: _is_scalar(v) and not eq(v)
-    n = value.number
-    if op == "<":
-        return lambda v: _is_number(v) and v < n
-    if op == ">":
-        return lambda v: _is_number(v) and v > n
-    if op == "<=":
-        return lambda v: _is_number(v) and v <= n
-    return lambda v: _is_number(v) and v >= n
+    n, order = value.number, ORDERINGS[op]
+    return lambda v: _is_number(v) and order(v, n)
 
 
 _CHECKS: dict[str, Test] = {
@@ -167,8 +161,15 @@ def _flat_matcher(
     """
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
+    literal = chosen[0][0] if len(chosen) == 1 and len(chosen[0]) == 1 else None
+    general = None if literal is not None else precheck
 
-    def parse_and_evaluate(message: str) -> bool:
+    def matches(message: str) -> bool:
+        if literal is not None:
+            if literal not in message and ("\\" not in message or "\\u" not in message):
+                return False
+        elif general is not None and not general(message):
+            return False
         if message[:1] == "{":
             try:
                 doc = loads(message)
@@ -177,28 +178,6 @@ def _flat_matcher(
         else:
             doc = load_object(message)
         return type(doc) is dict and evaluate(doc)
-
-    if precheck is None:
-        return parse_and_evaluate
-    if len(chosen) == 1 and len(chosen[0]) == 1:
-        (literal,) = chosen[0]
-
-        def matches_literal(message: str) -> bool:
-            if literal not in message and ("\\" not in message or "\\u" not in message):
-                return False
-            if message[:1] == "{":
-                try:
-                    doc = loads(message)
-                except decode_error:
-                    doc = load_object(message)
-            else:
-                doc = load_object(message)
-            return type(doc) is dict and evaluate(doc)
-
-        return matches_literal
-
-    def matches(message: str) -> bool:
-        return precheck(message) and parse_and_evaluate(message)
 
     return matches
 

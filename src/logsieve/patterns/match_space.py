@@ -16,7 +16,7 @@ from .event import Event, Fields
 from .literals import all_of, any_of
 from .prefilter import space_precheck
 from .regex import compile_search
-from .values import has_wildcard, string_matcher, to_number
+from .values import ORDERINGS, has_wildcard, string_matcher, to_number
 
 FieldTest = Callable[[str], bool]
 
@@ -36,13 +36,8 @@ def _comparison_test(expr: Comparison) -> FieldTest:
         return lambda s: to_number(s) == n
     if op == "!=":
         return lambda s: to_number(s) != n
-    if op == "<":
-        return lambda s: (x := to_number(s)) is not None and x < n
-    if op == ">":
-        return lambda s: (x := to_number(s)) is not None and x > n
-    if op == "<=":
-        return lambda s: (x := to_number(s)) is not None and x <= n
-    return lambda s: (x := to_number(s)) is not None and x >= n
+    order = ORDERINGS[op]
+    return lambda s: (x := to_number(s)) is not None and order(x, n)
 
 
 def _membership(expr: Or) -> FieldTest | None:
@@ -101,12 +96,9 @@ class SpaceMatcher:
         self._slots = [slot for segment in segments for slot in segment]
         self.names = [slot.name for slot in self._slots if slot.name is not None]
         self._precheck = space_precheck(syntax.positions)
-        if len(segments) == 1:
-            self.matches: Callable[[str], bool] = self._fast_matches()
-        elif len(segments) == 2:
-            self.matches = self._fast_ellipsis_matches()
-        else:
-            self.matches = self._general_matches
+        self.matches: Callable[[str], bool] = (
+            self._fast_matches() if len(segments) <= 2 else self._general_matches
+        )
 
     # --- alignment ---------------------------------------------------------------------
 
@@ -166,37 +158,16 @@ class SpaceMatcher:
         return self._align(Fields(message)) is not None
 
     def _fast_matches(self) -> Callable[[str], bool]:
-        """``matches`` for a pattern without ``...``: one C-level split on plain lines."""
-        slots = self._segments[0]
-        n = len(slots)
-        last = n - 1
-        tests = [(slot.index, slot.test) for slot in slots if slot.test is not None]
-        precheck = self._precheck
-        general = self._general_matches
+        """``matches`` for patterns with at most one ``...``: one C-level split on plain lines.
 
-        def matches(message: str) -> bool:
-            if precheck is not None and not precheck(message):
-                return False
-            if not message.isascii() or '"' in message or "[" in message:
-                return general(message)
-            parts = message.split(None, last)
-            if len(parts) < n:
-                return False
-            for i, test in tests:
-                value = parts[i]
-                if i == last:
-                    value = value.rstrip()
-                if not test(value):
-                    return False
-            return True
-
-        return matches
-
-    def _fast_ellipsis_matches(self) -> Callable[[str], bool]:
-        """``matches`` for ``[head..., ..., tail...]``: one split, then index from both ends."""
-        head, tail = self._segments
+        Without ``...`` the split stops at the last position, which takes the greedy rest of
+        the line; with ``[head..., ..., tail...]`` the tail fields are indexed from the end.
+        """
+        head, tail = [*self._segments, []][:2]
+        greedy = len(self._segments) == 1
         need = len(head) + len(tail)
-        # Head fields by position from the start, tail fields by negative position from the end.
+        maxsplit = need - 1 if greedy else -1
+        strip = need - 1 if greedy else None  # the greedy field may end in blanks
         tests = [(slot.index, slot.test) for slot in head if slot.test is not None] + [
             (j - len(tail), slot.test) for j, slot in enumerate(tail) if slot.test is not None
         ]
@@ -208,11 +179,14 @@ class SpaceMatcher:
                 return False
             if not message.isascii() or '"' in message or "[" in message:
                 return general(message)
-            parts = message.split()
+            parts = message.split(None, maxsplit)
             if len(parts) < need:
                 return False
-            for i, test in tests:  # noqa: SIM110 - a plain loop: no generator on the hot path
-                if not test(parts[i]):
+            for i, test in tests:
+                value = parts[i]
+                if i == strip:
+                    value = value.rstrip()
+                if not test(value):
                     return False
             return True
 

@@ -6,8 +6,17 @@ same way.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
+
+ORDERINGS: dict[str, Callable[[object, object], bool]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+"""The ordering operators, shared by JSON and space-delimited comparisons."""
 
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
 
