@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -91,6 +91,9 @@ class AwsApi:
             )
         except ServiceError as error:
             status, headers, payload = protocol.error_response(error)
+        except ClientDisconnect:  # the client went away mid-request: nobody to answer
+            log.info("client disconnected request_id=%s target=%s", request_id, target)
+            return Response(status_code=400)
         except Exception:
             log.exception("unexpected failure request_id=%s target=%s", request_id, target)
             status, headers, payload = protocol.error_response(
