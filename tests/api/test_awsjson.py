@@ -28,7 +28,8 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from logsieve.api.awsjson import JsonProtocol, java_regex_to_python
+from logsieve.api.awsjson import JsonProtocol
+from logsieve.api.java_regex import java_regex_to_python
 from logsieve.errors import ServiceError
 
 GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
