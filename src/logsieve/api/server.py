@@ -58,9 +58,26 @@ class AwsApi:
         request_id = str(uuid.uuid4())
         target = request.headers.get("x-amz-target")
         service = self._service(target)
-        protocol = service.protocol
         try:
             body = await _read_body(request)
+        except ServiceError as error:
+            status, headers, payload = service.protocol.error_response(error)
+        except ClientDisconnect:  # the client went away mid-request: nobody to answer
+            log.info("client disconnected request_id=%s target=%s", request_id, target)
+            return Response(status_code=400)
+        else:
+            # Signature check, parsing and the operation run together on a worker thread, so
+            # the event loop keeps reading other clients' bodies meanwhile.
+            status, headers, payload = await run_in_threadpool(
+                self._process, service, request, body, target, request_id
+            )
+        return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
+
+    def _process(
+        self, service: JsonService, request: Request, body: bytes, target: str | None, rid: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        protocol = service.protocol
+        try:
             caller = verify(
                 request.method,
                 request.scope.get("raw_path", b"/").decode("latin-1"),
@@ -81,29 +98,23 @@ class AwsApi:
                     "UnknownOperationException",
                     f"logsieve does not implement {name} yet.",
                 )
-            params = protocol.parse_request(name, body)
-            result = await run_in_threadpool(operation, params)
-            payload = protocol.serialize_response(name, result)
-            return Response(
-                payload,
+            result = operation(protocol.parse_request(name, body))
+            return (
                 200,
-                headers={"Content-Type": protocol.content_type, "x-amzn-RequestId": request_id},
+                {"Content-Type": protocol.content_type},
+                protocol.serialize_response(name, result),
             )
         except ServiceError as error:
-            status, headers, payload = protocol.error_response(error)
-        except ClientDisconnect:  # the client went away mid-request: nobody to answer
-            log.info("client disconnected request_id=%s target=%s", request_id, target)
-            return Response(status_code=400)
+            return protocol.error_response(error)
         except Exception:
-            log.exception("unexpected failure request_id=%s target=%s", request_id, target)
-            status, headers, payload = protocol.error_response(
+            log.exception("unexpected failure request_id=%s target=%s", rid, target)
+            return protocol.error_response(
                 ServiceError(
                     "ServiceUnavailableException",
                     "The service failed to process the request; it is safe to retry.",
                     status=500,
                 )
             )
-        return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
 
 
 async def _read_body(request: Request) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -59,8 +60,13 @@ def serve(
         f"logsieve listening on http://{config.host}:{config.port} "
         f"(data in {config.data_dir}, region {config.region}, account {config.account_id})"
     )
+    app = create_app(config)
+    # The botocore models and compiled shapes are long-lived: keep the collector off them, and
+    # collect less often (reads allocate millions of short-lived tuples).
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     uvicorn.run(
-        create_app(config),
+        app,
         host=config.host,
         port=config.port,
         log_level=log_level.lower(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -129,26 +130,24 @@ class Reads:
         matches = pattern.matches
         found: list[dict[str, Any]] = []
         used = scanned = 0
-        last: StoredEvent | None = None
-        exhausted = True
+        resume: tuple[int, int] | None = None  # where the next page starts, if there is one
         source = self.ctx.store.group_events(
             group.id, None if streams is None else list(streams), start, end, after, newest_first
         )
         try:
-            for event in source:
-                if scanned >= SCAN_BUDGET or len(found) >= limit:
-                    exhausted = False
-                    break
-                scanned += 1
-                last = event
-                ts, seq, _, stream_id, ingested, message = event
+            event = None
+            for scanned, event in enumerate(itertools.islice(source, SCAN_BUDGET), 1):  # noqa: B007
+                message = event[5]
                 if not matches(message):
                     continue
                 size = _size(message)
                 if found and used + size > MAX_PAGE_BYTES:
-                    exhausted, last = False, None
+                    # this event starts the next page: resume just before it
+                    ts, seq = parse_event_id(found[-1]["eventId"])
+                    resume = (ts, seq)
                     break
                 used += size
+                ts, seq, _, stream_id, ingested, _ = event
                 name = stream_names.get(stream_id)
                 if name is None:
                     name = self._stream_name(group.id, stream_id, stream_names)
@@ -161,17 +160,17 @@ class Reads:
                         "eventId": event_id(ts, seq),
                     }
                 )
+                if len(found) >= limit:
+                    resume = (ts, seq)
+                    break
+            else:
+                if scanned == SCAN_BUDGET and event is not None:
+                    resume = event[:2]  # scanned as far as one call may; carry on from here
         finally:
             source.close()  # type: ignore[attr-defined]
         result: dict[str, Any] = {"events": found, "searchedLogStreams": []}
-        if not exhausted:
-            # Resume after the last event examined, or the last one returned when a page
-            # filled up on bytes (the event that did not fit comes first next time).
-            if last is not None:
-                ts, seq = last[:2]
-            else:
-                ts, seq = parse_event_id(found[-1]["eventId"])
-            state = {"t": ts, "s": seq} | ({"d": 1} if newest_first else {})
+        if resume is not None:
+            state = {"t": resume[0], "s": resume[1]} | ({"d": 1} if newest_first else {})
             result["nextToken"] = encode_token(state)
         return result
 

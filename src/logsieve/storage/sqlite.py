@@ -98,13 +98,18 @@ SEQ_BITS = (
 _INDEX_MASK = (1 << SEQ_BITS) - 1
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, cache_mb: int) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=10000")
-    conn.execute("PRAGMA cache_size=-32768")  # 32 MB
+    conn.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
     return conn
+
+
+_WRITER_CACHE_MB = 32
+_READER_CACHE_MB = 4  # one reader per worker thread: keep their caches small
+_CHECKPOINT_EVERY_S = 1.0
 
 
 def _in_range(
@@ -131,17 +136,36 @@ class SqliteStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._writer = _connect(path)
+        self._writer = _connect(path, _WRITER_CACHE_MB)
         self._writer.executescript(_SCHEMA)
+        # Checkpoints copy the WAL into the database file; done inside a commit they stall
+        # PutLogEvents, so a background thread does them (PASSIVE: never blocks a writer).
+        self._writer.execute("PRAGMA wal_autocheckpoint=0")
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self._closing = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="logsieve-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
 
     def close(self) -> None:
+        self._closing.set()
+        self._checkpointer.join()
         with self._write_lock:
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             for conn in self._readers:
                 conn.close()
             self._writer.close()
+
+    def _checkpoint_loop(self) -> None:
+        conn = _connect(self.path, 1)
+        try:
+            while not self._closing.wait(_CHECKPOINT_EVERY_S):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
 
     # --- connections ---------------------------------------------------------------------
 
@@ -161,7 +185,7 @@ class SqliteStore:
     def _read(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path)
+            conn = _connect(self.path, _READER_CACHE_MB)
             self._local.conn = conn
             self._readers.append(conn)
         return conn
@@ -395,11 +419,19 @@ class SqliteStore:
         )
         # A chunk spans at most 24 hours, which bounds the index range to scan from below.
         cursor = self._read().execute(sql, [*args, high, low, low - MAX_CHUNK_SPAN_MS])
-        try:
-            refs = (ChunkRef(*row) for row in cursor)
-            yield from merge(
-                refs, lambda ref: _in_range(self._load(ref), lo, hi, after, before), newest_first
+
+        def load(ref: ChunkRef) -> list[StoredEvent]:
+            events = self._load(ref)
+            inside = (
+                (lo is None or ref.min_ts >= lo)
+                and (hi is None or ref.max_ts <= hi)
+                and (after is None or ref.min_ts > after[0])
+                and (before is None or ref.max_ts < before[0])
             )
+            return events if inside else _in_range(events, lo, hi, after, before)
+
+        try:
+            yield from merge((ChunkRef(*row) for row in cursor), load, newest_first)
         finally:
             cursor.close()
 
