@@ -16,7 +16,7 @@ import orjson
 from .ast import And, Check, Comparison, Expr, JsonPattern, Key, Or, Selector, Value
 from .event import Event, load_object
 from .literals import all_of, any_of
-from .prefilter import json_precheck, json_requirements
+from .prefilter import json_precheck, json_requirements, single_literal
 from .regex import compile_search
 from .selectors import MISSING, multi_getter, single_getter
 from .values import ORDERINGS, has_wildcard, number_text, string_matcher
@@ -161,7 +161,7 @@ def _flat_matcher(
     """
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
-    literal = chosen[0][0] if len(chosen) == 1 and len(chosen[0]) == 1 else None
+    literal = single_literal(chosen)
     general = None if literal is not None else precheck
 
     def matches(message: str) -> bool:

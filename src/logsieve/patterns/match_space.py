@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .ast import And, Comparison, Expr, Or, Position, SpacePattern
 from .event import Event, Fields
 from .literals import all_of, any_of
-from .prefilter import space_precheck
+from .prefilter import single_literal, space_precheck, space_requirements
 from .regex import compile_search
 from .values import ORDERINGS, has_wildcard, string_matcher, to_number
 
@@ -95,7 +95,9 @@ class SpaceMatcher:
         self._segments = segments
         self._slots = [slot for segment in segments for slot in segment]
         self.names = [slot.name for slot in self._slots if slot.name is not None]
-        self._precheck = space_precheck(syntax.positions)
+        chosen = space_requirements(syntax.positions)
+        self._precheck = space_precheck(chosen)
+        self._literal = single_literal(chosen)
         self.matches: Callable[[str], bool] = (
             self._fast_matches() if len(segments) <= 2 else self._general_matches
         )
@@ -171,11 +173,15 @@ class SpaceMatcher:
         tests = [(slot.index, slot.test) for slot in head if slot.test is not None] + [
             (j - len(tail), slot.test) for j, slot in enumerate(tail) if slot.test is not None
         ]
-        precheck = self._precheck
+        literal = self._literal
+        precheck = None if literal is not None else self._precheck
         general = self._general_matches
 
         def matches(message: str) -> bool:
-            if precheck is not None and not precheck(message):
+            if literal is not None:
+                if literal not in message:
+                    return False
+            elif precheck is not None and not precheck(message):
                 return False
             if not message.isascii() or '"' in message or "[" in message:
                 return general(message)

@@ -135,13 +135,23 @@ def json_precheck(chosen: list[tuple[str, ...]]) -> Precheck | None:
     return lambda m: check(m) or ("\\" in m and "\\u" in m)
 
 
-def space_precheck(positions: tuple[Position, ...]) -> Precheck | None:
-    """A pre-check for a space-delimited pattern, or None when it needs no literal."""
-    clauses = [
-        clause
-        for position in positions
-        if position.condition is not None
-        for clause in _field_literals(position.condition)
-    ]
-    chosen = _choose(clauses)
+def space_requirements(positions: tuple[Position, ...]) -> list[tuple[str, ...]]:
+    """The literal clauses a space-delimited pattern's pre-check tests (empty: none)."""
+    return _choose(
+        [
+            clause
+            for position in positions
+            if position.condition is not None
+            for clause in _field_literals(position.condition)
+        ]
+    )
+
+
+def space_precheck(chosen: list[tuple[str, ...]]) -> Precheck | None:
+    """The pre-check for a space-delimited pattern's chosen clauses, or None."""
     return _build(chosen) if chosen else None
+
+
+def single_literal(chosen: list[tuple[str, ...]]) -> str | None:
+    """The literal when the pre-check is one substring test (matchers inline it)."""
+    return chosen[0][0] if len(chosen) == 1 and len(chosen[0]) == 1 else None
