@@ -33,7 +33,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,8 @@ sys.path.insert(0, str(ROOT / "src"))  # works without an editable install too
 sys.path.insert(0, str(ROOT))  # tests.server: the same way the tests start the server
 
 from tests.server import ACCESS_KEY, SECRET_KEY, Server  # noqa: E402
+
+from machine import cpu_model, git_commit, package_versions  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "vpc-flow-v5-custom.log"
 SEED = 7
@@ -660,29 +661,9 @@ def src_fingerprint() -> str:
 def machine_facts(data_dir: Path) -> list[str]:
     import sqlite3
 
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        commit = ""
-    versions = []
-    for dist in ("boto3", "moto", "uvicorn", "starlette", "orjson"):
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} ?")
+    cpu = cpu_model()
+    commit = git_commit()
+    versions = package_versions(("boto3", "moto", "uvicorn", "starlette", "orjson"))
     mem = "?"
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemTotal:"):

@@ -19,13 +19,11 @@ import os
 import platform
 import random
 import re
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import orjson
@@ -36,6 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))  # works without an editable install too
 
 from logsieve.patterns import Event  # noqa: E402
 from logsieve.patterns import compile as compile_pattern  # noqa: E402
+from machine import cpu_model, git_commit, package_versions  # noqa: E402
 
 SAMPLES = ROOT / "samples"
 SEED = 7
@@ -641,29 +640,9 @@ def _code(text: str, width: int = 72, *, table: bool = False) -> str:
 
 
 def machine_facts() -> list[str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        commit = ""
-    versions = []
-    for dist in ("orjson", "moto", "google-re2"):
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} ?")
+    cpu = cpu_model()
+    commit = git_commit()
+    versions = package_versions(("orjson", "moto", "google-re2"))
     return [
         f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M:%S UTC')}",
         f"- python: {platform.python_implementation()} {platform.python_version()}"
