@@ -6,6 +6,7 @@ import click
 
 from logsieve import __version__
 
+from .decode import decode
 from .serve import serve
 from .test_pattern import test_pattern
 
@@ -20,5 +21,6 @@ def main() -> None:
     """
 
 
+main.add_command(decode)
 main.add_command(serve)
 main.add_command(test_pattern)
