@@ -42,7 +42,13 @@ sys.path.insert(0, str(ROOT))  # tests.server: the same way the tests start the 
 
 from tests.server import ACCESS_KEY, SECRET_KEY, Server  # noqa: E402
 
-from machine import cpu_model, git_commit, package_versions  # noqa: E402
+from common import (  # noqa: E402
+    cpu_model,
+    git_commit,
+    package_versions,
+    progress,
+    vary_ip,
+)
 
 SAMPLE = ROOT / "samples" / "vpc-flow-v5-custom.log"
 SEED = 7
@@ -73,29 +79,11 @@ TARGET_RSS_MB = 250
 TARGET_RSS_EVENTS = 5_000_000
 
 
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 class BenchError(Exception):
     """Something went wrong that makes the figures meaningless (a client error, a dead server)."""
 
 
 # --- the events ----------------------------------------------------------------------------
-# Addresses stay inside the documentation ranges the samples use.
-
-_DOC_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
-
-
-def _vary_ip(rng: random.Random, ip: str) -> str:
-    for net in _DOC_NETS:
-        if ip.startswith(net):
-            return net + str(rng.randint(1, 254))
-    if ip.startswith("2001:db8:"):
-        return f"2001:db8:{rng.randrange(0x10000):x}::{rng.randrange(1, 0x10000):x}"
-    return ip
-
-
 def _templates() -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
     rows = [line.split(" ") for line in SAMPLE.read_text().splitlines()]
     by_action: dict[str, list[list[str]]] = {}
@@ -118,7 +106,7 @@ def _variants(rng: random.Random, templates: list[list[str]]) -> list[tuple[str,
     for _ in range(VARIANTS):
         f = list(rng.choice(templates))
         if f[12] != "-":
-            src, dst = _vary_ip(rng, f[3]), _vary_ip(rng, f[4])
+            src, dst = vary_ip(rng, f[3]), vary_ip(rng, f[4])
             if f[19] == f[3]:
                 f[19] = src
             if f[20] == f[4]:

@@ -32,35 +32,24 @@ from moto.logs.utils import EventMessageFilter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))  # works without an editable install too
 
+from common import (  # noqa: E402
+    DOC_NETS,
+    cpu_model,
+    git_commit,
+    package_versions,
+    progress,
+    vary_ip,
+)
 from logsieve.patterns import Event  # noqa: E402
 from logsieve.patterns import compile as compile_pattern  # noqa: E402
-from machine import cpu_model, git_commit, package_versions  # noqa: E402
 
 SAMPLES = ROOT / "samples"
 SEED = 7
 
 
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 # --- datasets ------------------------------------------------------------------------------
-# Addresses stay inside the documentation ranges the samples use.
-
-_DOC_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
-
-
-def _vary_ip(rng: random.Random, ip: str) -> str:
-    for net in _DOC_NETS:
-        if ip.startswith(net):
-            return net + str(rng.randint(1, 254))
-    if ip.startswith("2001:db8:"):
-        return f"2001:db8:{rng.randrange(0x10000):x}::{rng.randrange(1, 0x10000):x}"
-    return ip
-
-
 def _public_ip(rng: random.Random) -> str:
-    return rng.choice(_DOC_NETS) + str(rng.randint(1, 254))
+    return rng.choice(DOC_NETS) + str(rng.randint(1, 254))
 
 
 def flow_logs(rng: random.Random, n: int) -> list[str]:
@@ -80,8 +69,8 @@ def flow_logs(rng: random.Random, n: int) -> list[str]:
         f[10] = str(clock)
         f[11] = str(clock + rng.randint(1, 60))
         if f[12] != "-":
-            f[3] = _vary_ip(rng, f[3])
-            f[4] = _vary_ip(rng, f[4])
+            f[3] = vary_ip(rng, f[3])
+            f[4] = vary_ip(rng, f[4])
             for i in (5, 6):  # ephemeral ports change, service ports stay
                 if int(f[i]) > 10000:
                     f[i] = str(rng.randint(32768, 65535))
