@@ -66,6 +66,7 @@ _JAVA_TYPE = {
     "blob": "a Blob",
     "timestamp": "a Timestamp",
 }
+_UNSET: Any = object()
 _COMPLEX = frozenset({"structure", "list", "map"})
 
 
@@ -107,6 +108,7 @@ class _Node:
     """The parts of a botocore shape the protocol needs, precomputed for fast walking."""
 
     __slots__ = (
+        "accepter",
         "by_wire",
         "complex",
         "constraints",
@@ -143,6 +145,8 @@ class _Node:
         self.key: _Node | None = None
         self.value: _Node | None = None
         self.constraints: tuple[str, ...] | None = None
+        # The flat-structure fast test (see _accepter); _UNSET until first asked for.
+        self.accepter: Any = _UNSET
         self.scan_limit: int = max(4 * int(self.max), 4096) if self.max is not None else 0
         self.complex: bool = self.kind in _COMPLEX
         # Nothing of its own to check: lets the walkers skip a call per value.
@@ -284,9 +288,6 @@ def _build(shape: botocore.model.Shape, cache: dict[str, _Node]) -> _Node:
     return node
 
 
-_ACCEPTERS: dict[int, Callable[[Any], bool] | None] = {}
-
-
 def _scalar_accepter(node: _Node) -> Callable[[Any], bool] | None:
     """A cheap test that a value is well typed and meets every constraint, or None."""
     kind, low, high = node.kind, node.min, node.max
@@ -319,9 +320,8 @@ def _accepter(node: _Node) -> Callable[[Any], bool] | None:
     path; an element the test accepts needs neither decoding nor validation. Anything it does
     not accept goes through the full walk, which finds and words the problem exactly.
     """
-    key = id(node)
-    if key in _ACCEPTERS:
-        return _ACCEPTERS[key]
+    if node.accepter is not _UNSET:
+        return node.accepter
     accept: Callable[[Any], bool] | None = None
     if node.kind == "structure" and not node.document and node.members:
         checks = {m.wire: _scalar_accepter(m.node) for m in node.members}
@@ -340,7 +340,7 @@ def _accepter(node: _Node) -> Callable[[Any], bool] | None:
                     seen += entry[1]
                 return seen == required
 
-    _ACCEPTERS[key] = accept
+    node.accepter = accept
     return accept
 
 
