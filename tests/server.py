@@ -28,6 +28,8 @@ class Server:
     data_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    config: Path | None = None  # a logsieve.toml to start with (none by default)
+    env: dict[str, str] = field(default_factory=dict)  # extra environment variables
 
     @property
     def url(self) -> str:
@@ -38,7 +40,8 @@ class Server:
             **os.environ,
             "LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY,
             "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY,
-            "LOGSIEVE_CONFIG": "",
+            "LOGSIEVE_CONFIG": str(self.config or ""),
+            **self.env,
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "logsieve", "serve", "--port", str(self.port),
