@@ -244,7 +244,7 @@ def test_non_utf8_file(tmp_path: Path) -> None:
             [
                 "unknown section [sever]",
                 "did you mean 'server'?",
-                "[aws], [credentials], [logs], [server]",
+                "[aws], [credentials], [delivery], [logs], [server], plus [[firehose]]",
             ],
         ),
         (

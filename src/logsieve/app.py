@@ -6,22 +6,43 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from .api.admin import AdminApi
 from .api.awsjson import JsonProtocol
-from .api.server import AwsApi, JsonService, build_app
+from .api.restjson import RestJsonProtocol
+from .api.server import AwsApi, JsonService, RestService, build_app
 from .config import Config
+from .destinations import Destinations, FirehoseSink
+from .destinations.firehose import publish_when_due
+from .kinesis import KinesisContext, KinesisService
+from .lambdas import (
+    MAX_REQUEST_BYTES,
+    DirectoryFunctionStore,
+    LambdaService,
+    LogsSink,
+    worker_environment,
+)
+from .lambdas.runtime import FunctionRuntime
 from .logs import LogsContext, LogsService
 from .storage import SqliteStore
+from .storage.dead_letters import DeadLetterStore
+from .storage.streams_sqlite import SqliteStreamStore
+from .subscriptions import Dispatcher, PumpContext
 
 log = logging.getLogger("logsieve")
 
 DATABASE_FILE = "logsieve.db"
+DEAD_LETTERS_FILE = "dead-letters.db"
+KINESIS_DATABASE_FILE = "kinesis.db"  # its own file: stream writes never wait on log ingestion
 
 
-async def _enforce_retention(logs: LogsService, every: float) -> None:
+async def _enforce_retention(
+    logs: LogsService, every: float, kinesis: KinesisService | None = None
+) -> None:
     while True:
         try:
             deleted = await run_in_threadpool(logs.expire)
@@ -29,24 +50,83 @@ async def _enforce_retention(logs: LogsService, every: float) -> None:
                 log.info("retention deleted=%d", deleted)
         except Exception:  # keep the loop alive; the next pass retries
             log.exception("retention pass failed")
+        if kinesis is not None:
+            try:
+                trimmed = await run_in_threadpool(kinesis.expire)
+                if trimmed:
+                    log.info("kinesis retention deleted=%d", trimmed)
+            except Exception:  # a separate try: one failing store never starves the other
+                log.exception("kinesis retention pass failed")
         await asyncio.sleep(every)
 
 
 def create_app(config: Config) -> Starlette:
     store = SqliteStore(config.data_dir / DATABASE_FILE)
     logs = LogsService(LogsContext(store, config.region, config.account_id))
+    # The Kinesis-compatible streams; the subscription dispatcher delivers through this
+    # instance (``kinesis.put_internal``), so it is the one to hand over.
+    stream_store = SqliteStreamStore(config.data_dir / KINESIS_DATABASE_FILE)
+    kinesis = KinesisService(KinesisContext(stream_store, config.region, config.account_id))
+    # Lambda: handlers run in worker processes that log to /aws/lambda/<name>; the subscription
+    # dispatcher delivers through this instance (resolve / allows_logs / invoke).
+    runtime = FunctionRuntime(worker_environment(config), LogsSink(logs.operations))
+    lambdas = LambdaService(
+        DirectoryFunctionStore(config.data_dir / "lambda"),
+        runtime,
+        config.region,
+        config.account_id,
+        config.functions,
+    )
+    lambda_threads = ThreadPoolExecutor(64, thread_name_prefix="lambda-api")  # Invoke may block
+    # Subscription delivery: one pump per filter, destinations resolved by ARN.
+    sinks = {stream.name: FirehoseSink(stream) for stream in config.firehose}
+    dead_letters = DeadLetterStore(config.data_dir / DEAD_LETTERS_FILE)
+    reads, deliveries = Dispatcher.executors()
+    dispatcher = Dispatcher(
+        PumpContext(
+            store,
+            Destinations(config.region, config.account_id, lambdas, kinesis, sinks),
+            dead_letters,
+            config.delivery,
+            config.account_id,
+            reads,
+            deliveries,
+        ),
+        config.region,
+    )
+    logs.ctx.delivery = dispatcher
+    logs.ctx.max_subscription_filters = config.max_subscription_filters
     api = AwsApi(
-        [JsonService(JsonProtocol("logs", "InvalidParameterException"), logs.operations)],
+        [
+            JsonService(JsonProtocol("logs", "InvalidParameterException"), logs.operations),
+            JsonService(JsonProtocol("kinesis", "ValidationException"), kinesis.operations),
+            RestService(
+                RestJsonProtocol("lambda"), lambdas.operations, MAX_REQUEST_BYTES, lambda_threads
+            ),
+        ],
         config.secret_for,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(_enforce_retention(logs, config.retention_check_seconds))
+        task = asyncio.create_task(
+            _enforce_retention(logs, config.retention_check_seconds, kinesis)
+        )
+        publisher = asyncio.create_task(publish_when_due(list(sinks.values())))
+        await dispatcher.start()
         try:
             yield
         finally:
             task.cancel()
+            publisher.cancel()
+            await dispatcher.stop()
+            for sink in sinks.values():
+                sink.close()
+            dead_letters.close()
+            lambdas.close()
+            runtime.close()  # before the stores: the workers' last log lines still go in
+            lambda_threads.shutdown(wait=False, cancel_futures=True)
             store.close()
+            stream_store.close()
 
-    return build_app(api, lifespan)
+    return build_app(api, lifespan, AdminApi(dispatcher, config.secret_for).routes())

@@ -32,7 +32,12 @@ __all__ = [
     "Config",
     "ConfigError",
     "Credential",
+    "DeclaredFunction",
+    "DeliverySettings",
+    "FirehoseStream",
+    "client_credential",
     "credential_help",
+    "endpoint_url",
     "ensure_credentials",
     "load_config",
 ]
@@ -68,9 +73,51 @@ class Credential:
     secret_access_key: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class DeclaredFunction:
+    """A Lambda function declared in the config file (``[[functions]]``) for local development:
+    its code runs from ``code_dir`` as it is on disk, without deploying a zip."""
+
+    name: str
+    handler: str  # "module.function"
+    code_dir: Path  # absolute (resolved against the config file's directory)
+    environment: dict[str, str] = field(default_factory=dict)
+    timeout: float = 3.0  # seconds
+    memory_mb: int = 128
+    max_concurrency: int = 4
+    source: Path | None = None  # the config file that declares it (for error messages)
+
+
 def _default_data_dir() -> Path:
     # os.path.expanduser leaves "~" alone instead of raising when there is no home directory.
     return Path(os.path.expanduser(DEFAULT_DATA_DIR))
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """Subscription delivery tuning: the ``[delivery]`` section."""
+
+    # Batching: a window closes this long after its first new event (or when it is full).
+    linger_seconds: float = 0.02
+    # Uncompressed payload JSON cap. Lambda takes 1 MB async events, Kinesis 1 MiB records,
+    # Firehose 1,000 KiB; logs compress 5-10x, so payloads stay far below every limit.
+    max_payload_bytes: int = 900_000
+    max_window_events: int = 20_000  # events read at once (memory bound per subscription)
+    # Retries: exponential backoff with jitter, for up to 24 hours as AWS retries.
+    retry_base_seconds: float = 0.5
+    retry_max_backoff_seconds: float = 60.0
+    retry_window_seconds: float = 86_400.0
+    max_attempts: int = 0  # 0: only the retry window limits the attempts
+
+
+@dataclass(frozen=True)
+class FirehoseStream:
+    """A Firehose-style delivery stream (``[[firehose]]``): a directory and buffering hints."""
+
+    name: str
+    directory: Path
+    buffer_bytes: int = 5 * 1024 * 1024  # Firehose's default buffer size (5 MiB)
+    buffer_seconds: float = 60.0  # Firehose defaults to 300 s; a laptop wants it sooner
 
 
 @dataclass(frozen=True)
@@ -85,6 +132,9 @@ class Config:
     credentials: tuple[Credential, ...] = ()
     retention_check_seconds: float = 60.0
     max_subscription_filters: int = 2
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    firehose: tuple[FirehoseStream, ...] = ()
+    functions: tuple[DeclaredFunction, ...] = ()
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret for ``access_key_id``, or None: SigV4 verification's key lookup."""
@@ -103,7 +153,16 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "logs": ("retention_check_seconds", "max_subscription_filters"),
 }
 _CREDENTIAL_KEYS = ("access_key_id", "secret_access_key")
-_ALL_SECTIONS = (*_SECTIONS, "credentials")
+_FUNCTION_KEYS = (
+    "name",
+    "handler",
+    "code_dir",
+    "environment",
+    "timeout",
+    "memory_mb",
+    "max_concurrency",
+)
+_ALL_SECTIONS = (*_SECTIONS, "credentials", "delivery", "firehose", "functions")
 _SECTION_OF = {key: section for section, keys in _SECTIONS.items() for key in keys}
 
 _ENV_FIELDS = {
@@ -327,10 +386,23 @@ def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     """Validate the TOML document into Config field values (only the keys it sets)."""
     document = _read_toml(path)
     values: dict[str, Any] = {}
-    valid_sections = ", ".join(f"[{name}]" for name in sorted(_ALL_SECTIONS))
+    arrays = ("firehose", "functions")
+    tables = sorted(name for name in _ALL_SECTIONS if name not in arrays)
+    valid_sections = (
+        ", ".join(f"[{name}]" for name in tables) + ", plus [[firehose]] and [[functions]] tables"
+    )
     for name, section in document.items():
         if name == "credentials":
             values["credentials"] = _file_credentials(path, section)
+            continue
+        if name == "delivery":
+            values["delivery"] = _file_delivery(path, section)
+            continue
+        if name == "firehose":
+            values["firehose"] = _file_firehose(path, section)
+            continue
+        if name == "functions":
+            values["functions"] = _file_functions(path, section)
             continue
         if name not in _SECTIONS:
             if name in _SECTION_OF:
@@ -401,6 +473,209 @@ def _file_credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
     return tuple(found)
 
 
+_FUNCTION_NAME_RE = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+_HANDLER_RE = re.compile(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*")
+_ENV_NAME_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
+
+
+def _check_function_name(value: Any) -> str:
+    if not isinstance(value, str) or not _FUNCTION_NAME_RE.fullmatch(value):
+        raise _Invalid(
+            f"name must be 1-64 letters, digits, hyphens or underscores (got {_show(value)})",
+            'use a Lambda function name such as "alerts-to-slack"',
+        )
+    return value
+
+
+def _check_handler(value: Any) -> str:
+    if not isinstance(value, str) or not _HANDLER_RE.fullmatch(value):
+        raise _Invalid(
+            f'handler must be "module.function" (got {_show(value)})',
+            'e.g. handler = "app.handler" for def handler(event, context) in app.py',
+        )
+    return value
+
+
+def _check_code_dir(value: Any, base: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(
+            f"code_dir must be a directory path (got {_show(value)})",
+            "write the directory holding the handler's module, relative to this file",
+        )
+    path = Path(os.path.normpath(base / os.path.expanduser(value.strip())))
+    if not path.is_dir():
+        raise _Invalid(
+            f"code_dir {path} is not a directory",
+            "create it or fix the path (relative paths start at this file's directory)",
+        )
+    return path
+
+
+def _check_environment(value: Any) -> dict[str, str]:
+    hint = 'write environment = { NAME = "value" } with string values'
+    if not isinstance(value, dict):
+        raise _Invalid(f"environment must be a table (got {_kind(value)})", hint)
+    for key, item in value.items():
+        if not _ENV_NAME_RE.fullmatch(key):
+            raise _Invalid(
+                f"environment variable name {key!r} is not valid",
+                "start with a letter; use letters, digits and underscores (2 or more)",
+            )
+        if not isinstance(item, str):
+            raise _Invalid(f"environment variable {key} must be a string (got {_kind(item)})", hint)
+    return dict(value)
+
+
+def _check_range(value: Any, key: str, low: float, high: float, number: bool) -> Any:
+    what = f"a number from {low:g} to {high:g}" if number else f"an integer from {low} to {high}"
+    ok_type = isinstance(value, int | float) if number else isinstance(value, int)
+    if isinstance(value, bool) or not ok_type or not low <= value <= high:
+        raise _Invalid(f"{key} must be {what} (got {_show(value)})", f"use {what}, no quotes")
+    return value
+
+
+def _file_function(path: Path, entry: dict[str, Any]) -> DeclaredFunction:
+    name = _check_function_name(entry["name"])
+    return DeclaredFunction(
+        name=name,
+        handler=_check_handler(entry["handler"]),
+        code_dir=_check_code_dir(entry["code_dir"], path.parent),
+        environment=_check_environment(entry.get("environment", {})),
+        timeout=float(_check_range(entry.get("timeout", 3), "timeout", 1, 900, True)),
+        memory_mb=_check_range(entry.get("memory_mb", 128), "memory_mb", 128, 10240, False),
+        max_concurrency=_check_range(
+            entry.get("max_concurrency", 4), "max_concurrency", 1, 1000, False
+        ),
+        source=path,
+    )
+
+
+def _file_functions(path: Path, entries: Any) -> tuple[DeclaredFunction, ...]:
+    """``[[functions]]`` tables: Lambda functions run from a local directory."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(
+            f"{path}: functions must be [[functions]] tables (double brackets); "
+            "write one [[functions]] block per function with name, handler and code_dir"
+        )
+    found: list[DeclaredFunction] = []
+    for number, entry in enumerate(entries, start=1):
+        label = f"[[functions]] entry {number}"
+        if isinstance(entry.get("name"), str) and entry["name"]:
+            label += f" ({entry['name']})"
+        for key in entry:
+            if key not in _FUNCTION_KEYS:
+                raise ConfigError(
+                    f"{path}: unknown key {key!r} in {label}; {_suggest(key, _FUNCTION_KEYS)}"
+                    f"valid keys are {', '.join(_FUNCTION_KEYS)}"
+                )
+        for key in ("name", "handler", "code_dir"):
+            if key not in entry:
+                raise ConfigError(f'{path}: {label} is missing {key}; add {key} = "..." to it')
+        try:
+            function = _file_function(path, entry)
+        except _Invalid as bad:
+            raise ConfigError(f"{path}: {label} {bad.problem}; {bad.hint}") from None
+        if any(f.name == function.name for f in found):
+            raise ConfigError(
+                f"{path}: function {function.name} appears in more than one [[functions]] "
+                "entry; keep one"
+            )
+        found.append(function)
+    return tuple(found)
+
+
+def _number(value: Any, what: str, hint: str, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        raise _Invalid(f"must be {what} (got {_kind(value)} {_show(value)})", hint)
+    if not math.isfinite(value):
+        raise _Invalid(f"must be {what} (got {_show(value)})", hint)
+    return value
+
+
+# [delivery] key -> (minimum, maximum, integer, hint)
+_DELIVERY_LIMITS: dict[str, tuple[float, float, bool, str]] = {
+    "linger_seconds": (0, 10, False, "use e.g. 0.02 (20 ms)"),
+    "max_payload_bytes": (1024, 1_000_000, True, "use at most 1000000 (AWS's payload limit)"),
+    "max_window_events": (1, 1_000_000, True, "use e.g. 20000"),
+    "retry_base_seconds": (0.001, 3600, False, "use e.g. 0.5"),
+    "retry_max_backoff_seconds": (0.001, 86_400, False, "use e.g. 60"),
+    "retry_window_seconds": (0, 7 * 86_400, False, "use 86400 (AWS retries for 24 hours)"),
+    "max_attempts": (0, 1_000_000, True, "use 0 for no limit besides the retry window"),
+}
+
+
+def _file_delivery(path: Path, section: Any) -> DeliverySettings:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: delivery must be a section [delivery], not {_kind(section)}")
+    keys = tuple(_DELIVERY_LIMITS)
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key not in _DELIVERY_LIMITS:
+            raise ConfigError(
+                f"{path}: unknown key {key!r} in [delivery]; {_suggest(key, keys)}"
+                f"valid keys are {', '.join(keys)}"
+            )
+        low, high, integer, hint = _DELIVERY_LIMITS[key]
+        what = f"{'an integer' if integer else 'a number'} from {low:g} to {high:g}"
+        try:
+            number = _number(value, what, hint, integer)
+            if not low <= number <= high:
+                raise _Invalid(f"must be {what} (got {_show(value)})", hint)
+        except _Invalid as bad:
+            raise ConfigError(f"{path}: [delivery] {key} {bad.problem}; {bad.hint}") from None
+        values[key] = number
+    return DeliverySettings(**values)
+
+
+_FIREHOSE_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
+_FIREHOSE_KEYS = ("name", "directory", "buffer_size_mb", "buffer_interval_seconds")
+
+
+def _file_firehose(path: Path, entries: Any) -> tuple[FirehoseStream, ...]:
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(
+            f"{path}: firehose must be [[firehose]] tables (double brackets); write one "
+            "[[firehose]] block per delivery stream with name and directory"
+        )
+    found: list[FirehoseStream] = []
+    for number, entry in enumerate(entries, start=1):
+        label = f"[[firehose]] entry {number}"
+        for key in entry:
+            if key not in _FIREHOSE_KEYS:
+                raise ConfigError(
+                    f"{path}: unknown key {key!r} in {label}; {_suggest(key, _FIREHOSE_KEYS)}"
+                    f"valid keys are {', '.join(_FIREHOSE_KEYS)}"
+                )
+        name, directory = entry.get("name"), entry.get("directory")
+        if not isinstance(name, str) or not _FIREHOSE_NAME_RE.fullmatch(name):
+            raise ConfigError(
+                f"{path}: {label} name must be 1-64 letters, digits, '_', '.' or '-' "
+                f"(got {_show(name)}); it is the name in the deliverystream/<name> ARN"
+            )
+        if any(stream.name == name for stream in found):
+            raise ConfigError(f"{path}: delivery stream {name!r} is declared twice; keep one")
+        try:
+            folder = _check_data_dir(directory, False)
+            size = _number(entry.get("buffer_size_mb", 5), "a number of MiB from 1 to 128",
+                           "use e.g. 5 (Firehose's default)")  # fmt: skip
+            interval = _number(entry.get("buffer_interval_seconds", 60),
+                               "a number of seconds from 0 to 900", "use e.g. 60")  # fmt: skip
+            if not 1 <= size <= 128:
+                raise _Invalid(f"buffer_size_mb must be from 1 to 128 (got {size})", "use 5")
+            if not 0 <= interval <= 900:
+                raise _Invalid(
+                    f"buffer_interval_seconds must be from 0 to 900 (got {interval})", "use 60"
+                )
+        except _Invalid as bad:
+            raise ConfigError(f"{path}: {label} ({name}) {bad.problem}; {bad.hint}") from None
+        found.append(
+            FirehoseStream(
+                name, _to_dir(folder, path.parent, os.environ), int(size * 1024 * 1024), interval
+            )
+        )
+    return tuple(found)
+
+
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     """Config field values from ``LOGSIEVE_*`` variables; empty variables count as unset."""
     values: dict[str, Any] = {}
@@ -451,6 +726,12 @@ def _from_overrides(overrides: Mapping[str, Any], environ: Mapping[str, str]) ->
             if not all(isinstance(c, Credential) for c in creds):
                 raise TypeError("load_config: credentials override must hold Credential objects")
             values[key] = creds
+            continue
+        if key == "functions":
+            functions = tuple(value)
+            if not all(isinstance(f, DeclaredFunction) for f in functions):
+                raise TypeError("load_config: functions override must hold DeclaredFunction")
+            values[key] = functions
             continue
         try:
             checked = _CHECKS[key](value, True)
@@ -574,7 +855,15 @@ def ensure_credentials(config: Config) -> tuple[Config, Credential | None]:
     return dataclasses.replace(config, credentials=(credential,)), credential
 
 
-def _endpoint(config: Config) -> str:
+def client_credential(config: Config) -> Credential | None:
+    """The key pair a local client (the CLI) signs with: configured, else the generated one."""
+    if config.credentials:
+        return config.credentials[0]
+    path = config.data_dir / CREDENTIALS_FILENAME
+    return _load_credential_file(path) if path.exists() else None
+
+
+def endpoint_url(config: Config) -> str:
     """The URL clients use: a wildcard listen address is reached via loopback."""
     host = config.host
     if host in ("0.0.0.0", ""):
@@ -591,7 +880,7 @@ def credential_help(credential: Credential, config: Config) -> str:
     key_id = shlex.quote(credential.access_key_id)
     secret = shlex.quote(credential.secret_access_key)
     region = shlex.quote(config.region)
-    endpoint = _endpoint(config)
+    endpoint = endpoint_url(config)
     profile = f"--profile {PROFILE}"
     return "\n".join(
         [

@@ -1,15 +1,19 @@
 """The HTTP front: verify SigV4, pick the service by its protocol, run the operation.
 
 Generic over services: each is registered with its botocore-driven protocol and its table of
-operations. Every failure becomes AWS's error shape; nothing a client sends produces a 500 or a
-traceback, and an unexpected fault answers ``ServiceUnavailableException`` (retried by SDKs).
+operations. JSON services (``POST /`` with ``X-Amz-Target``) are picked by target prefix; every
+other request goes to the REST service whose routes match its method and path. Every failure
+becomes AWS's error shape; nothing a client sends produces a 500 or a traceback, and an
+unexpected fault answers ``ServiceUnavailableException`` (retried by SDKs).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,7 @@ from starlette.routing import Route
 from logsieve.errors import ServiceError
 
 from .awsjson import JsonProtocol
+from .restjson import RestJsonProtocol, RouteMatch
 from .sigv4 import verify
 
 log = logging.getLogger("logsieve.api")
@@ -42,21 +47,47 @@ class JsonService:
         return self.protocol.service_model.signing_name
 
 
+@dataclass
+class RestService:
+    """A REST-JSON AWS service: its protocol layer, its operations by name, and how big a
+    request body may be. ``executor`` runs its operations instead of the shared thread pool,
+    so long ones (a Lambda invocation may take minutes) cannot starve the other services."""
+
+    protocol: RestJsonProtocol
+    operations: dict[str, Operation]
+    max_body_bytes: int = MAX_BODY_BYTES
+    executor: Executor | None = None
+
+    @property
+    def signing_name(self) -> str:
+        return self.protocol.signing_name
+
+
 class AwsApi:
     def __init__(
-        self, services: list[JsonService], secret_for: Callable[[str], str | None]
+        self,
+        services: Sequence[JsonService | RestService],
+        secret_for: Callable[[str], str | None],
     ) -> None:
-        self.by_prefix = {s.protocol.target_prefix: s for s in services}
+        json_services = [s for s in services if isinstance(s, JsonService)]
+        self.rest = [s for s in services if isinstance(s, RestService)]
+        self.by_prefix = {s.protocol.target_prefix: s for s in json_services}
         self.secret_for = secret_for
-        self.default = services[0]
+        self.default = json_services[0]
 
     def _service(self, target: str | None) -> JsonService:
         prefix = (target or "").partition(".")[0]
         return self.by_prefix.get(prefix, self.default)
 
     async def handle(self, request: Request) -> Response:
-        request_id = str(uuid.uuid4())
+        """``POST /``: a JSON-protocol request (a REST route at ``/`` only without a target)."""
         target = request.headers.get("x-amz-target")
+        if target is None and self.rest:
+            return await self.handle_rest(request)
+        return await self._handle_json(request, target)
+
+    async def _handle_json(self, request: Request, target: str | None) -> Response:
+        request_id = str(uuid.uuid4())
         service = self._service(target)
         try:
             body = await _read_body(request)
@@ -116,16 +147,119 @@ class AwsApi:
                 )
             )
 
+    # -- REST services -------------------------------------------------------------------
 
-async def _read_body(request: Request) -> bytes:
+    def _route(
+        self, method: str, raw_path: str, query: str
+    ) -> tuple[RestService, RouteMatch] | None:
+        for service in self.rest:
+            found = service.protocol.match(method, raw_path, query)
+            if found is not None:
+                return service, found
+        return None
+
+    async def handle_rest(self, request: Request) -> Response:
+        """Any request that is not a JSON-protocol one: route it by method and path."""
+        request_id = str(uuid.uuid4())
+        raw_path = request.scope.get("raw_path", b"/").decode("latin-1")
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        found = self._route(request.method, raw_path, query)
+        if found is None:
+            if raw_path == "/" and request.method == "POST":
+                return await self._handle_json(request, None)
+            return self._unknown_path(request.method, raw_path, request_id)
+        service, match = found
+        protocol = service.protocol
+        limit = service.max_body_bytes
+        try:
+            body = await _read_body(
+                request, limit, lambda: protocol.too_large(match.operation, limit)
+            )
+        except ServiceError as error:
+            status, headers, payload = protocol.error_response(error)
+        except ClientDisconnect:
+            log.info("client disconnected request_id=%s operation=%s", request_id, match.operation)
+            return Response(status_code=400)
+        else:
+            args = (service, match, request, body, raw_path, query, request_id)
+            if service.executor is None:
+                status, headers, payload = await run_in_threadpool(self._process_rest, *args)
+            else:
+                loop = asyncio.get_running_loop()
+                status, headers, payload = await loop.run_in_executor(
+                    service.executor, self._process_rest, *args
+                )
+        return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
+
+    def _unknown_path(self, method: str, raw_path: str, request_id: str) -> Response:
+        if self.rest:
+            protocol = self.rest[0].protocol
+            error = protocol.unknown_operation(method, raw_path)
+            status, headers, payload = protocol.error_response(error)
+        else:
+            error = ServiceError("UnknownOperationException", "", 404)
+            status, headers, payload = self.default.protocol.error_response(error)
+        return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
+
+    def _process_rest(
+        self,
+        service: RestService,
+        match: RouteMatch,
+        request: Request,
+        body: bytes,
+        raw_path: str,
+        query: str,
+        rid: str,
+    ) -> tuple[int, dict[str, str], bytes]:
+        protocol = service.protocol
+        try:
+            caller = verify(
+                request.method,
+                raw_path,
+                query,
+                list(request.headers.items()),
+                body,
+                self.secret_for,
+            )
+            if caller.service != service.signing_name:
+                raise ServiceError(
+                    "InvalidSignatureException",
+                    f"Credential should be scoped to correct service: '{service.signing_name}'.",
+                )
+            operation = service.operations.get(match.operation)
+            if operation is None:
+                raise ServiceError(
+                    "UnknownOperationException",
+                    f"logsieve does not implement {match.operation} yet.",
+                )
+            params = protocol.parse_request(match, query, request.headers, body)
+            return protocol.serialize_response(match.operation, operation(params))
+        except ServiceError as error:
+            return protocol.error_response(error)
+        except Exception:
+            log.exception("unexpected failure request_id=%s operation=%s", rid, match.operation)
+            return protocol.error_response(
+                ServiceError(
+                    "ServiceUnavailableException",
+                    "The service failed to process the request; it is safe to retry.",
+                    status=500,
+                )
+            )
+
+
+async def _read_body(
+    request: Request,
+    limit: int = MAX_BODY_BYTES,
+    too_large: Callable[[], ServiceError] | None = None,
+) -> bytes:
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise _too_large()
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise (too_large or _too_large)()
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_large()
+        if size > limit:
+            raise (too_large or _too_large)()
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -138,15 +272,21 @@ def _too_large() -> ServiceError:
     )
 
 
+_REST_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def build_app(api: AwsApi, lifespan: Any = None) -> Starlette:
+def build_app(api: AwsApi, lifespan: Any = None, extra: list[Route] | None = None) -> Starlette:
+    """The ASGI app; ``extra`` routes (logsieve's own endpoints) come before the catch-all."""
     return Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
+            *(extra or []),
             Route("/", api.handle, methods=["POST"]),
+            Route("/{path:path}", api.handle_rest, methods=_REST_METHODS),
         ],
         lifespan=lifespan,
     )

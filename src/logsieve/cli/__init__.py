@@ -8,6 +8,7 @@ from logsieve import __version__
 
 from .decode import decode
 from .serve import serve
+from .subscriptions import dead_letters, subscriptions
 from .test_pattern import test_pattern
 
 
@@ -21,6 +22,8 @@ def main() -> None:
     """
 
 
+main.add_command(dead_letters)
 main.add_command(decode)
 main.add_command(serve)
+main.add_command(subscriptions)
 main.add_command(test_pattern)

@@ -124,10 +124,30 @@ def decode(data: bytes) -> Payload:
         text = gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as exc:
         raise EnvelopeError(f"not gzip data: {exc}") from exc
+    return _payload(text)
+
+
+def _payload(text: bytes) -> Payload:
     try:
         return Payload.from_dict(orjson.loads(text))
     except orjson.JSONDecodeError as exc:
         raise EnvelopeError(f"gzip content is not JSON: {exc}") from exc
+
+
+def decode_members(data: bytes) -> list[Payload]:
+    """One payload per gzip member: a Firehose object is the records' members concatenated."""
+    payloads = []
+    while data:
+        member = zlib.decompressobj(wbits=31)  # 31: expect a gzip header
+        try:
+            text = member.decompress(data) + member.flush()
+        except zlib.error as exc:
+            raise EnvelopeError(f"not gzip data: {exc}") from exc
+        if not member.eof:
+            raise EnvelopeError("not gzip data: truncated member")
+        payloads.append(_payload(text))
+        data = member.unused_data
+    return payloads
 
 
 def decode_base64(text: str) -> Payload:
@@ -143,10 +163,10 @@ def decode_any(blob: bytes) -> list[Payload]:
 
     Accepts a Lambda event (``{"awslogs": {"data": ...}}``), a Lambda Kinesis or Firehose
     event (``{"Records": [...]}`` / ``{"records": [...]}``), a bare base64 string, raw gzip
-    bytes, or an already-decoded payload.
+    bytes (one member, or a Firehose object of several), or an already-decoded payload.
     """
     if blob[:2] == b"\x1f\x8b":
-        return [decode(blob)]
+        return decode_members(blob)
     try:
         document = orjson.loads(blob)
     except orjson.JSONDecodeError:

@@ -7,12 +7,12 @@ import binascii
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from logsieve.errors import ServiceError
-from logsieve.storage import LogGroup, LogsStore, LogStream
+from logsieve.storage import LogGroup, LogsStore, LogStream, SubscriptionFilter
 
 GROUP_NOT_FOUND = "The specified log group does not exist."
 STREAM_NOT_FOUND = "The specified log stream does not exist."
@@ -30,12 +30,31 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class Delivery(Protocol):
+    """What the logs service tells the subscription side (which lives in a higher layer)."""
+
+    def check_destination(self, item: SubscriptionFilter) -> None:
+        """Raise a ``ServiceError`` if ``item``'s destination cannot receive deliveries.
+
+        AWS resolves the destination and test-delivers to it inside PutSubscriptionFilter.
+        """
+        ...
+
+    def subscriptions_changed(self) -> None: ...
+
+    def appended(self, group_id: int) -> None:
+        """Events were committed to ``group_id`` (called from request threads)."""
+        ...
+
+
 @dataclass
 class LogsContext:
     store: LogsStore
     region: str = "us-east-1"
     account_id: str = "123456789012"
     clock: Callable[[], int] = field(default=now_ms)
+    max_subscription_filters: int = 2
+    delivery: Delivery | None = None  # None: no subscription can be created
 
     # --- ARNs ----------------------------------------------------------------------------
 

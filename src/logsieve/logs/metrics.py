@@ -10,9 +10,9 @@ from logsieve.storage import MetricFilter
 
 from .context import LogsContext, encode_token, invalid, not_found, resume_after, strs
 from .reads import compile_filter
+from .regex_quota import check_regex_quota
 
 MAX_METRIC_FILTERS = 100
-MAX_REGEX_FILTERS = 5  # per log group, metric and subscription filters together
 MAX_DIMENSIONS = 3
 
 
@@ -49,15 +49,7 @@ class MetricFilters:
         name = params["filterName"]
         if name not in existing and len(existing) >= MAX_METRIC_FILTERS:
             raise ServiceError("LimitExceededException", "Resource limit exceeded.")
-        if pattern.regex_count:
-            others = [f for n, f in existing.items() if n != name]
-            with_regex = sum(compile_filter(f.pattern).regex_count > 0 for f in others)
-            if with_regex >= MAX_REGEX_FILTERS:
-                raise ServiceError(
-                    "LimitExceededException",
-                    f"A log group can have at most {MAX_REGEX_FILTERS} filters that use regular "
-                    "expressions.",
-                )
+        check_regex_quota(self.ctx, group, pattern, "metric", name)
         created = existing[name].creation_time if name in existing else self.ctx.clock()
         store.put_metric_filter(
             group.id,

@@ -10,6 +10,7 @@ from .groups import Groups
 from .ingest import Ingest
 from .metrics import MetricFilters
 from .reads import Reads
+from .subscription_filters import SubscriptionFilters
 
 Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
@@ -20,6 +21,7 @@ class LogsService:
     def __init__(self, ctx: LogsContext) -> None:
         self.ctx = ctx
         groups, ingest, reads, metrics = Groups(ctx), Ingest(ctx), Reads(ctx), MetricFilters(ctx)
+        subscriptions = SubscriptionFilters(ctx)
         self.operations: dict[str, Operation] = {
             "CreateLogGroup": groups.create_log_group,
             "DeleteLogGroup": groups.delete_log_group,
@@ -42,6 +44,9 @@ class LogsService:
             "DeleteMetricFilter": metrics.delete_metric_filter,
             "DescribeMetricFilters": metrics.describe_metric_filters,
             "TestMetricFilter": metrics.test_metric_filter,
+            "PutSubscriptionFilter": subscriptions.put_subscription_filter,
+            "DescribeSubscriptionFilters": subscriptions.describe_subscription_filters,
+            "DeleteSubscriptionFilter": subscriptions.delete_subscription_filter,
         }
 
     def expire(self) -> int:

@@ -5,7 +5,14 @@ implementation. A scale-out engine (NATS JetStream) implements the same protocol
 """
 
 from .protocols import EventLog, LogsStore
-from .records import LogGroup, LogStream, MetricFilter, StoredEvent, event_id
+from .records import (
+    LogGroup,
+    LogStream,
+    MetricFilter,
+    StoredEvent,
+    SubscriptionFilter,
+    event_id,
+)
 from .sqlite import SqliteStore
 
 __all__ = [
@@ -16,5 +23,6 @@ __all__ = [
     "MetricFilter",
     "SqliteStore",
     "StoredEvent",
+    "SubscriptionFilter",
     "event_id",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-from .records import LogGroup, LogStream, MetricFilter, StoredEvent
+from .records import LogGroup, LogStream, MetricFilter, StoredEvent, SubscriptionFilter
 
 Position = tuple[int, int]  # (timestamp, seq): the order events are read in
 
@@ -30,8 +30,15 @@ class EventLog(Protocol):
         """
         ...
 
-    def read_after(self, seq: int, limit: int) -> list[StoredEvent]:
-        """Events with a sequence number greater than ``seq``, in append order."""
+    def read_after(self, seq: int, limit: int, group_id: int | None = None) -> list[StoredEvent]:
+        """Events with a sequence number greater than ``seq``, in append order.
+
+        With ``group_id``, only that log group's events (the others are skipped unread).
+        """
+        ...
+
+    def last_seq(self) -> int:
+        """A sequence number no event appended so far exceeds: "the end of the log now"."""
         ...
 
     def cursor(self, consumer: str) -> int:
@@ -39,6 +46,10 @@ class EventLog(Protocol):
         ...
 
     def commit_cursor(self, consumer: str, seq: int) -> None: ...
+
+    def backlog(self, group_id: int, seq: int) -> tuple[int, int | None]:
+        """A group's events after ``seq``: how many, and the oldest one's ingestion time."""
+        ...
 
 
 class LogsStore(EventLog, Protocol):
@@ -118,6 +129,16 @@ class LogsStore(EventLog, Protocol):
         after: tuple[str, str] | list[str] | None,
         limit: int,
     ) -> list[MetricFilter]: ...
+
+    def put_subscription_filter(self, item: SubscriptionFilter) -> None:
+        """Create or replace; a new filter's cursor starts at the end of the event log."""
+        ...
+
+    def delete_subscription_filter(self, group_id: int, name: str) -> bool: ...
+    def subscription_filters(
+        self, group_id: int | None, prefix: str | None = None, after: str | None = None,
+        limit: int = -1,
+    ) -> list[SubscriptionFilter]: ...  # fmt: skip
 
     def expire(self, now: int) -> int:
         """Delete events older than their group's retention; returns how many were deleted."""

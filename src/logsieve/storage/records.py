@@ -56,3 +56,27 @@ class MetricFilter:
     pattern: str
     transformations: list[dict[str, Any]]
     creation_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    """A subscription filter definition; ``options`` holds the newer optional members as sent."""
+
+    group_id: int
+    group_name: str
+    name: str
+    pattern: str
+    destination_arn: str
+    role_arn: str | None
+    distribution: str
+    creation_time: int
+    options: dict[str, Any]
+
+    @property
+    def consumer(self) -> str:
+        """The event-log consumer name its delivery cursor is committed under."""
+        return subscription_consumer(self.group_id, self.name)
+
+
+def subscription_consumer(group_id: int, name: str) -> str:
+    return f"subscription/{group_id}/{name}"

@@ -28,7 +28,14 @@ import orjson
 
 from .merge import MAX_CHUNK_SPAN_MS, ChunkRef, merge
 from .protocols import Position
-from .records import LogGroup, LogStream, MetricFilter, StoredEvent
+from .records import (
+    LogGroup,
+    LogStream,
+    MetricFilter,
+    StoredEvent,
+    SubscriptionFilter,
+    subscription_consumer,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log_groups (
@@ -76,6 +83,17 @@ CREATE TABLE IF NOT EXISTS metric_filters (
     pattern TEXT NOT NULL,
     transformations TEXT NOT NULL,
     creation_time INTEGER NOT NULL,
+    PRIMARY KEY (group_id, name)
+);
+CREATE TABLE IF NOT EXISTS subscription_filters (
+    group_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    destination_arn TEXT NOT NULL,
+    role_arn TEXT,
+    distribution TEXT NOT NULL,
+    creation_time INTEGER NOT NULL,
+    options TEXT NOT NULL,
     PRIMARY KEY (group_id, name)
 );
 CREATE TABLE IF NOT EXISTS cursors (
@@ -128,6 +146,12 @@ def _in_range(
         and (after is None or e[:2] > after)
         and (before is None or e[:2] < before)
     ]
+
+
+def _end_of_log(conn: sqlite3.Connection) -> int:
+    """The highest sequence number any event appended so far can have (0 when none)."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").fetchone()
+    return ((row[0] + 1) << SEQ_BITS) - 1 if row else 0
 
 
 class SqliteStore:
@@ -207,8 +231,13 @@ class SqliteStore:
 
     def delete_group(self, group_id: int) -> None:
         with self._write() as conn:
-            for table in ("chunks", "log_streams", "tags", "metric_filters"):
+            tables = ("chunks", "log_streams", "tags", "metric_filters", "subscription_filters")
+            for table in tables:
                 conn.execute(f"DELETE FROM {table} WHERE group_id = ?", (group_id,))
+            prefix = subscription_consumer(group_id, "")
+            conn.execute(
+                "DELETE FROM cursors WHERE substr(consumer, 1, ?) = ?", (len(prefix), prefix)
+            )
             conn.execute("DELETE FROM log_groups WHERE id = ?", (group_id,))
 
     def group(self, name: str) -> LogGroup | None:
@@ -468,10 +497,13 @@ class SqliteStore:
             where, args, start, end, None if newest_first else after, before, newest_first
         )
 
-    def read_after(self, seq: int, limit: int) -> list[StoredEvent]:
+    def read_after(self, seq: int, limit: int, group_id: int | None = None) -> list[StoredEvent]:
+        where, args = "seq >= ?", [seq >> SEQ_BITS]
+        if group_id is not None:
+            where += " AND group_id = ?"
+            args.append(group_id)
         rows = self._read().execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE seq >= ? ORDER BY seq",
-            (seq >> SEQ_BITS,),
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE {where} ORDER BY seq", args
         )
         found: list[StoredEvent] = []
         for row in rows:
@@ -482,6 +514,9 @@ class SqliteStore:
         rows.close()
         return found[:limit]
 
+    def last_seq(self) -> int:
+        return _end_of_log(self._read())
+
     def cursor(self, consumer: str) -> int:
         row = (
             self._read()
@@ -491,12 +526,42 @@ class SqliteStore:
         return row[0] if row else 0
 
     def commit_cursor(self, consumer: str, seq: int) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO cursors (consumer, seq) VALUES (?, ?) "
-                "ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
-                (consumer, seq),
-            )
+        """Durable against a crash of the process, without an fsync of its own.
+
+        Cursors move after every delivered window; an fsync each time would compete with
+        PutLogEvents for the disk. With ``synchronous=NORMAL`` the commit is in the WAL (the
+        OS has it) and reaches the disk with the next fsync; a power cut can only move a cursor
+        back, which re-delivers: still at least once.
+        """
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                conn.execute(
+                    "INSERT INTO cursors (consumer, seq) VALUES (?, ?) "
+                    "ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
+                    (consumer, seq),
+                )
+            finally:
+                conn.execute("PRAGMA synchronous=FULL")
+
+    def backlog(self, group_id: int, seq: int) -> tuple[int, int | None]:
+        """A group's events after ``seq``: how many, and the oldest one's ingestion time."""
+        chunk, index = seq >> SEQ_BITS, seq & _INDEX_MASK
+        conn = self._read()
+        count, oldest = conn.execute(
+            "SELECT coalesce(sum(count), 0), min(ingestion_time) FROM chunks "
+            "WHERE group_id = ? AND seq > ?",
+            (group_id, chunk),
+        ).fetchone()
+        row = conn.execute(
+            "SELECT count, ingestion_time FROM chunks WHERE seq = ? AND group_id = ?",
+            (chunk, group_id),
+        ).fetchone()
+        if row is not None and row[0] - 1 > index:
+            count += row[0] - 1 - index
+            oldest = row[1] if oldest is None else min(oldest, row[1])
+        return count, oldest
 
     def expire(self, now: int) -> int:
         """Delete chunks whose newest event is past retention (AWS also expires lazily)."""
@@ -617,3 +682,68 @@ class SqliteStore:
             if len(found) == limit:
                 break
         return found
+
+    # --- subscription filters ----------------------------------------------------------------
+
+    def put_subscription_filter(self, item: SubscriptionFilter) -> None:
+        """Create or replace; a new filter's cursor starts at the end of the event log."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO subscription_filters (group_id, name, pattern, destination_arn, "
+                "role_arn, distribution, creation_time, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (group_id, name) DO UPDATE SET pattern = excluded.pattern, "
+                "destination_arn = excluded.destination_arn, role_arn = excluded.role_arn, "
+                "distribution = excluded.distribution, options = excluded.options",
+                (
+                    item.group_id,
+                    item.name,
+                    item.pattern,
+                    item.destination_arn,
+                    item.role_arn,
+                    item.distribution,
+                    item.creation_time,
+                    orjson.dumps(item.options).decode(),
+                ),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO cursors (consumer, seq) VALUES (?, ?)",
+                (item.consumer, _end_of_log(conn)),
+            )
+
+    def delete_subscription_filter(self, group_id: int, name: str) -> bool:
+        with self._write() as conn:
+            cur = conn.execute(
+                "DELETE FROM subscription_filters WHERE group_id = ? AND name = ?",
+                (group_id, name),
+            )
+            conn.execute(
+                "DELETE FROM cursors WHERE consumer = ?", (subscription_consumer(group_id, name),)
+            )
+            return cur.rowcount > 0
+
+    def subscription_filters(
+        self, group_id: int | None, prefix: str | None = None, after: str | None = None,
+        limit: int = -1,
+    ) -> list[SubscriptionFilter]:  # fmt: skip
+        """A group's filters (every group's when ``group_id`` is None), by group then name."""
+        sql = (
+            "SELECT f.group_id, g.name, f.name, f.pattern, f.destination_arn, f.role_arn, "
+            "f.distribution, f.creation_time, f.options "
+            "FROM subscription_filters f JOIN log_groups g ON g.id = f.group_id WHERE 1"
+        )
+        args: list[Any] = []
+        if group_id is not None:
+            sql += " AND f.group_id = ?"
+            args.append(group_id)
+        if prefix:
+            sql += " AND substr(f.name, 1, ?) = ?"
+            args += [len(prefix), prefix]
+        if after is not None:
+            sql += " AND f.name > ?"
+            args.append(after)
+        sql += " ORDER BY g.name, f.name LIMIT ?"
+        args.append(limit)
+        return [
+            SubscriptionFilter(*row[:8], orjson.loads(row[8]))
+            for row in self._read().execute(sql, args)
+        ]

@@ -1,0 +1,117 @@
+"""logsieve's own operator endpoints: subscription status and the dead-letter store.
+
+JSON over HTTP under ``/_logsieve/``, signed with SigV4 like every AWS call (scope service
+``logs``), so the CLI and scripts use the same key pair as boto3 and nothing is open to an
+unauthenticated caller.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from logsieve.destinations import DeliveryError
+from logsieve.errors import ServiceError
+from logsieve.formats.awslogs import EnvelopeError, decode
+from logsieve.storage.dead_letters import DeadLetter
+from logsieve.subscriptions import Dispatcher
+
+from .sigv4 import verify
+
+PREFIX = "/_logsieve"
+
+
+def describe_letter(letter: DeadLetter, with_payload: bool = False) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "id": letter.id,
+        "created": letter.created,
+        "logGroupName": letter.group_name,
+        "filterName": letter.filter_name,
+        "destinationArn": letter.destination_arn,
+        "logStreamName": letter.log_stream,
+        "events": letter.event_count,
+        "firstTimestamp": letter.first_timestamp,
+        "lastTimestamp": letter.last_timestamp,
+        "attempts": letter.attempts,
+        "error": letter.error,
+        "redriven": letter.redriven,
+    }
+    if with_payload:
+        try:
+            described["payload"] = decode(letter.data).to_dict()
+        except EnvelopeError:  # not ours to fail on: show what is stored
+            described["data"] = base64.b64encode(letter.data).decode()
+    return described
+
+
+class AdminApi:
+    def __init__(self, dispatcher: Dispatcher, secret_for: Callable[[str], str | None]) -> None:
+        self.dispatcher = dispatcher
+        self.secret_for = secret_for
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(f"{PREFIX}/subscriptions", self.subscriptions, methods=["GET"]),
+            Route(f"{PREFIX}/dead-letters", self.letters, methods=["GET"]),
+            Route(f"{PREFIX}/dead-letters/{{letter:int}}", self.letter, methods=["GET"]),
+            Route(f"{PREFIX}/dead-letters/{{letter:int}}/redrive", self.redrive, methods=["POST"]),
+        ]
+
+    async def _authorized(self, request: Request) -> Response | None:
+        body = await request.body()
+        try:
+            verify(
+                request.method,
+                request.scope.get("raw_path", b"/").decode("latin-1"),
+                request.scope.get("query_string", b"").decode("latin-1"),
+                list(request.headers.items()),
+                body,
+                self.secret_for,
+            )
+        except ServiceError as error:
+            return _error(error.code, error.message, 403)
+        return None
+
+    async def subscriptions(self, request: Request) -> Response:
+        if denied := await self._authorized(request):
+            return denied
+        status = await run_in_threadpool(self.dispatcher.status)
+        return JSONResponse({"subscriptions": status})
+
+    async def letters(self, request: Request) -> Response:
+        if denied := await self._authorized(request):
+            return denied
+        everything = request.query_params.get("all") == "true"
+        found = await run_in_threadpool(self.dispatcher.ctx.dead_letters.list, everything)
+        return JSONResponse({"deadLetters": [describe_letter(letter) for letter in found]})
+
+    async def letter(self, request: Request) -> Response:
+        if denied := await self._authorized(request):
+            return denied
+        letter_id = request.path_params["letter"]
+        found = await run_in_threadpool(self.dispatcher.ctx.dead_letters.get, letter_id)
+        if found is None:
+            return _error("ResourceNotFoundException", f"No dead letter {letter_id}.", 404)
+        return JSONResponse(describe_letter(found, with_payload=True))
+
+    async def redrive(self, request: Request) -> Response:
+        if denied := await self._authorized(request):
+            return denied
+        letter_id = request.path_params["letter"]
+        try:
+            letter = await run_in_threadpool(self.dispatcher.redrive, letter_id)
+        except LookupError:
+            return _error("ResourceNotFoundException", f"No dead letter {letter_id}.", 404)
+        except DeliveryError as exc:
+            return _error("DeliveryFailed", str(exc), 502)
+        return JSONResponse(describe_letter(letter))
+
+
+def _error(code: str, message: str, status: int) -> Response:
+    return JSONResponse({"error": code, "message": message}, status_code=status)

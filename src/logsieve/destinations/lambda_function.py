@@ -1,0 +1,64 @@
+"""Lambda-style handlers as subscription destinations.
+
+The handler receives exactly what AWS sends, ``{"awslogs": {"data": base64(gzip(payload))}}``.
+AWS invokes asynchronously and leaves retries to Lambda's async queue; here the invocation is
+waited for, so a handler error or timeout is a failed delivery the dispatcher retries itself.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING
+
+import orjson
+
+from logsieve.errors import ServiceError
+from logsieve.formats.awslogs import Payload
+
+from .base import DeliveryError
+
+if TYPE_CHECKING:
+    from logsieve.lambdas import LambdaService
+
+NOT_INVOKABLE = (
+    "Could not execute the lambda function. Make sure you have given CloudWatch Logs "
+    "permission to execute your function."
+)
+
+
+def lambda_event(data: bytes) -> bytes:
+    """The invocation event for one gzip'd payload, as JSON bytes."""
+    return b'{"awslogs":{"data":"' + base64.b64encode(data) + b'"}}'
+
+
+class LambdaDestination:
+    def __init__(self, arn: str, lambdas: LambdaService) -> None:
+        self.arn = arn
+        self.lambdas = lambdas
+
+    def check(self, source_arn: str) -> None:
+        if self.lambdas.resolve(self.arn) is None or not self.lambdas.allows_logs(
+            self.arn, source_arn
+        ):
+            raise ServiceError("InvalidParameterException", NOT_INVOKABLE)
+
+    def deliver(self, payload: Payload, data: bytes) -> None:
+        spec = self.lambdas.resolve(self.arn)
+        if spec is None:
+            raise DeliveryError(f"function {self.arn} no longer exists", retryable=False)
+        result = self.lambdas.invoke(spec, lambda_event(data))
+        if not result.ok:
+            reason = _error(result.payload)
+            raise DeliveryError(f"{spec.name} failed ({result.function_error}): {reason}")
+
+
+def _error(payload: bytes) -> str:
+    """``errorType: errorMessage`` from Lambda's error document, or the raw text."""
+    try:
+        document = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return payload[:500].decode(errors="replace")
+    if isinstance(document, dict):
+        kind, message = document.get("errorType"), document.get("errorMessage")
+        return f"{kind}: {message}" if kind else str(message)
+    return str(document)[:500]

@@ -1,0 +1,49 @@
+"""Destination ARNs to destination objects, for this server's region and account."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from logsieve.errors import ServiceError
+from logsieve.logs.subscription_filters import parse_destination
+
+from .base import Destination
+from .firehose import FirehoseDestination, FirehoseSink
+from .kinesis_stream import TEST_DELIVERY_FAILED, KinesisDestination
+from .lambda_function import NOT_INVOKABLE, LambdaDestination
+
+if TYPE_CHECKING:
+    from logsieve.kinesis import KinesisService
+    from logsieve.lambdas import LambdaService
+
+
+class Destinations:
+    def __init__(
+        self,
+        region: str,
+        account: str,
+        lambdas: LambdaService,
+        kinesis: KinesisService,
+        firehose: Mapping[str, FirehoseSink],
+    ) -> None:
+        self.region = region
+        self.account = account
+        self.lambdas = lambdas
+        self.kinesis = kinesis
+        self.firehose = firehose
+
+    def resolve(self, arn: str, distribution: str = "ByLogStream") -> Destination:
+        """The destination ``arn`` names; ``ServiceError`` when no such destination exists."""
+        parsed = parse_destination(arn)
+        if parsed is None or (parsed.region, parsed.account) != (self.region, self.account):
+            missing = NOT_INVOKABLE if parsed and parsed.kind == "lambda" else TEST_DELIVERY_FAILED
+            raise ServiceError("InvalidParameterException", missing)
+        if parsed.kind == "lambda":
+            return LambdaDestination(arn, self.lambdas)
+        if parsed.kind == "kinesis":
+            return KinesisDestination(arn, parsed.name, self.kinesis, distribution)
+        sink = self.firehose.get(parsed.name) if parsed.kind == "firehose" else None
+        if sink is None:
+            raise ServiceError("InvalidParameterException", TEST_DELIVERY_FAILED)
+        return FirehoseDestination(arn, sink)

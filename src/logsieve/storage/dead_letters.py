@@ -1,0 +1,124 @@
+"""Dead letters: subscription payloads that could not be delivered, kept for an operator.
+
+Their own SQLite file in the data directory, so recording a failure never waits for the
+ingestion writer. Each keeps the gzip'd payload exactly as it would have been delivered, the
+subscription it belongs to and the last error, until ``redrive`` delivers it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created INTEGER NOT NULL,
+    group_name TEXT NOT NULL,
+    filter_name TEXT NOT NULL,
+    destination_arn TEXT NOT NULL,
+    log_stream TEXT NOT NULL,
+    event_count INTEGER NOT NULL,
+    first_timestamp INTEGER NOT NULL,
+    last_timestamp INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    data BLOB NOT NULL,
+    redriven INTEGER
+);
+"""
+_COLUMNS = (
+    "id, created, group_name, filter_name, destination_arn, log_stream, event_count, "
+    "first_timestamp, last_timestamp, attempts, error, data, redriven"
+)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    created: int  # ms since the epoch
+    group_name: str
+    filter_name: str
+    destination_arn: str
+    log_stream: str
+    event_count: int
+    first_timestamp: int
+    last_timestamp: int
+    attempts: int
+    error: str
+    data: bytes  # the gzip'd awslogs payload
+    redriven: int | None  # when it was re-delivered (ms), None while pending
+
+
+class DeadLetterStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._conn
+
+    def add(self, letter: DeadLetter) -> int:
+        """Store ``letter`` (its ``id`` and ``redriven`` are ignored); its new id."""
+        with self._locked() as conn:
+            cur = conn.execute(
+                f"INSERT INTO dead_letters ({_COLUMNS}) VALUES "
+                "(NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    letter.created, letter.group_name, letter.filter_name,
+                    letter.destination_arn, letter.log_stream, letter.event_count,
+                    letter.first_timestamp, letter.last_timestamp, letter.attempts,
+                    letter.error, letter.data,
+                ),
+            )  # fmt: skip
+            return cur.lastrowid or 0
+
+    def get(self, letter_id: int) -> DeadLetter | None:
+        with self._locked() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM dead_letters WHERE id = ?", (letter_id,)
+            ).fetchone()
+        return DeadLetter(*row) if row else None
+
+    def list(self, include_redriven: bool = False, limit: int = 1000) -> list[DeadLetter]:
+        where = "" if include_redriven else "WHERE redriven IS NULL"
+        with self._locked() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM dead_letters {where} ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        return [DeadLetter(*row) for row in rows]
+
+    def pending_events(self, group_name: str, filter_name: str) -> int:
+        """Events of a subscription still waiting in the dead-letter store."""
+        with self._locked() as conn:
+            row = conn.execute(
+                "SELECT coalesce(sum(event_count), 0) FROM dead_letters "
+                "WHERE group_name = ? AND filter_name = ? AND redriven IS NULL",
+                (group_name, filter_name),
+            ).fetchone()
+        return row[0]
+
+    def mark_redriven(self, letter_id: int, now: int) -> None:
+        with self._locked() as conn:
+            conn.execute("UPDATE dead_letters SET redriven = ? WHERE id = ?", (now, letter_id))
+
+    def record_failure(self, letter_id: int, error: str) -> None:
+        with self._locked() as conn:
+            conn.execute(
+                "UPDATE dead_letters SET attempts = attempts + 1, error = ? WHERE id = ?",
+                (error, letter_id),
+            )
+
+    def close(self) -> None:
+        with self._locked() as conn:
+            conn.close()

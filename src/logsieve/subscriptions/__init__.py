@@ -1,0 +1,6 @@
+"""Subscription delivery: the dispatcher, batching, retries and dead letters."""
+
+from .dispatcher import Dispatcher
+from .pump import PumpContext
+
+__all__ = ["Dispatcher", "PumpContext"]

@@ -1,0 +1,145 @@
+"""The dispatcher: one delivery pump per subscription filter, kept in step with the store.
+
+It is the logs service's ``Delivery``: PutSubscriptionFilter asks it to check the destination,
+every filter change makes it start, restart or stop pumps, and every committed PutLogEvents
+batch wakes the pumps of that log group (from request threads, hence the thread-safe hops
+onto the event loop). It also answers status and re-drives dead letters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from logsieve.destinations import DeliveryError
+from logsieve.errors import ServiceError
+from logsieve.formats.awslogs import decode
+from logsieve.storage import SubscriptionFilter
+from logsieve.storage.dead_letters import DeadLetter
+
+from .pump import PumpContext, SubscriptionPump
+
+log = logging.getLogger("logsieve.subscriptions")
+
+_READ_THREADS = 4
+_DELIVERY_THREADS = 64  # each may wait out a handler's timeout; isolation needs headroom
+
+
+class Dispatcher:
+    def __init__(self, ctx: PumpContext, region: str) -> None:
+        self.ctx = ctx
+        self.region = region
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pumps: dict[str, tuple[SubscriptionPump, asyncio.Task[None]]] = {}
+        self._groups: dict[int, list[SubscriptionPump]] = {}
+
+    @classmethod
+    def executors(cls) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        """The (reads, deliveries) thread pools a ``PumpContext`` needs."""
+        return (
+            ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="logsieve-match"),
+            ThreadPoolExecutor(_DELIVERY_THREADS, thread_name_prefix="logsieve-deliver"),
+        )
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._reconcile()
+
+    async def stop(self) -> None:
+        tasks = [task for _, task in self._pumps.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._pumps.clear()
+        self._groups.clear()
+        self.ctx.reads.shutdown(wait=False, cancel_futures=True)
+        self.ctx.deliveries.shutdown(wait=False, cancel_futures=True)
+
+    def _reconcile(self) -> None:
+        """Make the running pumps match the stored subscription filters."""
+        wanted = {item.consumer: item for item in self.ctx.store.subscription_filters(None)}
+        for consumer, (pump, task) in list(self._pumps.items()):
+            if wanted.get(consumer) != pump.item:
+                task.cancel()
+                del self._pumps[consumer]
+        for consumer, item in wanted.items():
+            if consumer not in self._pumps:
+                pump = SubscriptionPump(item, self.ctx)
+                task = asyncio.create_task(self._supervise(pump), name=f"pump {consumer}")
+                self._pumps[consumer] = (pump, task)
+        groups: dict[int, list[SubscriptionPump]] = {}
+        for pump, _ in self._pumps.values():
+            groups.setdefault(pump.item.group_id, []).append(pump)
+        self._groups = groups
+
+    async def _supervise(self, pump: SubscriptionPump) -> None:
+        """Run a pump; an unexpected fault restarts it from its committed cursor."""
+        while True:
+            try:
+                await pump.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("pump failed group=%s filter=%s; restarting",
+                              pump.item.group_name, pump.item.name)  # fmt: skip
+                pump.status.state = "restarting"
+                await asyncio.sleep(1.0)
+                pump.wake.set()
+
+    # --- the logs service's Delivery protocol (called from request threads) ----------------
+
+    def check_destination(self, item: SubscriptionFilter) -> None:
+        destination = self.ctx.destinations.resolve(item.destination_arn, item.distribution)
+        source = f"arn:aws:logs:{self.region}:{self.ctx.owner}:log-group:{item.group_name}:*"
+        destination.check(source)
+
+    def subscriptions_changed(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._reconcile)
+
+    def appended(self, group_id: int) -> None:
+        if self._loop is not None and group_id in self._groups:
+            self._loop.call_soon_threadsafe(self._wake, group_id)
+
+    def _wake(self, group_id: int) -> None:
+        for pump in self._groups.get(group_id, ()):
+            pump.wake.set()
+
+    # --- operators --------------------------------------------------------------------------
+
+    def status(self) -> list[dict[str, Any]]:
+        """Every subscription's progress, lag (events and seconds) and failures."""
+        now = self.ctx.clock()
+        found = []
+        for pump, _ in sorted(self._pumps.values(), key=lambda p: p[0].item.consumer):
+            status = pump.status
+            status.dead_lettered_events = self.ctx.dead_letters.pending_events(
+                pump.item.group_name, pump.item.name
+            )
+            events, oldest = self.ctx.store.backlog(pump.item.group_id, status.cursor)
+            described = status.to_dict()
+            described["lagEvents"] = events
+            described["lagSeconds"] = round(max(0.0, now - oldest / 1000), 3) if oldest else 0.0
+            found.append(described)
+        return found
+
+    def redrive(self, letter_id: int) -> DeadLetter:
+        """Deliver a dead letter again, to the destination it was meant for (blocking)."""
+        letter = self.ctx.dead_letters.get(letter_id)
+        if letter is None:
+            raise LookupError(f"no dead letter {letter_id}")
+        if letter.redriven is not None:
+            return letter
+        try:
+            destination = self.ctx.destinations.resolve(letter.destination_arn)
+            destination.deliver(decode(letter.data), letter.data)
+        except (DeliveryError, ServiceError) as exc:
+            error = exc.message if isinstance(exc, ServiceError) else str(exc)
+            self.ctx.dead_letters.record_failure(letter_id, error)
+            raise DeliveryError(error) from exc
+        self.ctx.dead_letters.mark_redriven(letter_id, int(self.ctx.clock() * 1000))
+        return self.ctx.dead_letters.get(letter_id) or letter
