@@ -1,13 +1,10 @@
-"""Deployment packages and a stand-in runtime for the Lambda tests."""
+"""Deployment packages for the Lambda tests."""
 
 from __future__ import annotations
 
 import io
 import stat
-import threading
 import zipfile
-
-from logsieve.lambdas import FunctionSpec, InvokeResult
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-test"
 ECHO = """\
@@ -31,23 +28,3 @@ def make_zip(files: dict[str, str | bytes], links: dict[str, str] | None = None)
             info.external_attr = (stat.S_IFLNK | 0o777) << 16
             bundle.writestr(info, target)
     return buffer.getvalue()
-
-
-class FakeRuntime:
-    """Records what the service asks of the runtime; answers every invocation with ``reply``."""
-
-    def __init__(self, reply: bytes = b'{"ok": true}', error: str | None = None) -> None:
-        self.reply = reply
-        self.error = error
-        self.calls: list[tuple[FunctionSpec, bytes, bool]] = []
-        self.retired: list[str] = []
-        self.invoked = threading.Event()
-
-    def invoke(self, spec: FunctionSpec, event: bytes, tail: bool = False) -> InvokeResult:
-        self.calls.append((spec, event, tail))
-        self.invoked.set()
-        log_tail = "START RequestId: r1\nline\nEND RequestId: r1\n" if tail else ""
-        return InvokeResult("r1", self.reply, self.error, log_tail)
-
-    def retire(self, name: str) -> None:
-        self.retired.append(name)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,23 +14,72 @@ import pytest
 from logsieve.config import DeclaredFunction
 from logsieve.errors import ServiceError
 from logsieve.lambdas import DirectoryFunctionStore, LambdaService
+from logsieve.lambdas.runtime import FunctionRuntime
 
-from .helpers import ECHO, ROLE, FakeRuntime, make_zip
+from .helpers import ECHO, ROLE, make_zip
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/app:*"
+WAIT = 60.0  # generous bound for an asynchronous invocation
+# Prints and fails with the event it got, so a caller sees what reached the handler.
+FAILING = """\
+import json
+
+
+def handler(event, context):
+    print("got", json.dumps(event))
+    raise ValueError(json.dumps(event))
+"""
+
+LogBatch = tuple[str, str, list[tuple[int, str]]]  # (group, stream, [(ms, message)])
+
+
+@pytest.fixture
+def logs() -> list[LogBatch]:
+    """Every batch of log events the runtime writes."""
+    return []
+
+
+@pytest.fixture
+def runtime(logs: list[LogBatch]) -> Iterator[FunctionRuntime]:
+    rt = FunctionRuntime(
+        {"AWS_REGION": "us-east-1"},
+        lambda group, stream, events: logs.append((group, stream, list(events))),
+    )
+    yield rt
+    rt.close()
 
 
 def service(
-    root: Path, runtime: FakeRuntime | None = None, declared: tuple[DeclaredFunction, ...] = ()
+    root: Path, runtime: FunctionRuntime, declared: tuple[DeclaredFunction, ...] = ()
 ) -> LambdaService:
     return LambdaService(
         DirectoryFunctionStore(root / "lambda"),
-        runtime or FakeRuntime(),
+        runtime,
         "us-east-1",
         "123456789012",
         declared,
     )
+
+
+def reports(logs: list[LogBatch], name: str = "f") -> list[str]:
+    """The REPORT lines the runtime wrote for ``name``: one per finished invocation."""
+    return [
+        message
+        for group, _, events in list(logs)
+        if group == f"/aws/lambda/{name}"
+        for _, message in events
+        if message.startswith("REPORT RequestId: ")
+    ]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
 
 
 def create(svc: LambdaService, name: str = "f", **extra: Any) -> dict[str, Any]:
@@ -65,8 +117,8 @@ def declared(tmp_path: Path) -> DeclaredFunction:
     )
 
 
-def test_resolve(tmp_path: Path) -> None:
-    svc = service(tmp_path)
+def test_resolve(tmp_path: Path, runtime: FunctionRuntime) -> None:
+    svc = service(tmp_path, runtime)
     create(svc, "f", Environment={"Variables": {"GREETING": "hello"}}, Timeout=9)
     spec = svc.resolve(ARN + "f")
     assert spec is not None
@@ -92,8 +144,8 @@ def test_resolve(tmp_path: Path) -> None:
         assert svc.resolve(other) is None, other
 
 
-def test_allows_logs_follows_the_policy(tmp_path: Path) -> None:
-    svc = service(tmp_path)
+def test_allows_logs_follows_the_policy(tmp_path: Path, runtime: FunctionRuntime) -> None:
+    svc = service(tmp_path, runtime)
     create(svc)
     assert not svc.allows_logs(ARN + "f", GROUP)
     svc.add_permission(
@@ -113,39 +165,52 @@ def test_allows_logs_follows_the_policy(tmp_path: Path) -> None:
     assert not svc.allows_logs(ARN + "f", GROUP)
 
 
-def test_invoke_goes_to_the_runtime(tmp_path: Path) -> None:
-    runtime = FakeRuntime(reply=b'{"x": 1}')
+def test_invoke_goes_to_the_runtime(
+    tmp_path: Path, runtime: FunctionRuntime, logs: list[LogBatch]
+) -> None:
     svc = service(tmp_path, runtime)
-    create(svc)
+    create(svc, Environment={"Variables": {"GREETING": "hello"}})
     spec = svc.resolve(ARN + "f")
     assert spec is not None
     result = svc.invoke(spec, b'{"awslogs": {"data": "H4sI"}}')
-    assert result.payload == b'{"x": 1}'
-    assert runtime.calls == [(spec, b'{"awslogs": {"data": "H4sI"}}', False)]
+    assert result.ok
+    # The handler saw the event, and the function's name and environment from the spec.
+    assert json.loads(result.payload) == {
+        "event": {"awslogs": {"data": "H4sI"}},
+        "name": "f",
+        "greeting": "hello",
+    }
+    assert result.log_tail == ""  # no tail asked for
+    assert len(reports(logs)) == 1  # invoked once
+    assert reports(logs)[0].startswith(f"REPORT RequestId: {result.request_id}\t")
 
 
-def test_invoke_operation_types(tmp_path: Path) -> None:
-    runtime = FakeRuntime(error="Unhandled")
+def test_invoke_operation_types(
+    tmp_path: Path, runtime: FunctionRuntime, logs: list[LogBatch]
+) -> None:
     svc = service(tmp_path, runtime)
-    create(svc)
+    create(svc, Code={"ZipFile": make_zip({"app.py": FAILING})})
     out = svc.invoke_operation({"FunctionName": "f", "LogType": "Tail", "Payload": b"[1]"})
     assert out["StatusCode"] == 200
     assert out["FunctionError"] == "Unhandled"
     assert out["ExecutedVersion"] == "$LATEST"
-    assert base64.b64decode(out["LogResult"]).startswith(b"START RequestId: r1")
-    assert runtime.calls[-1][1:] == (b"[1]", True)
-    assert svc.invoke_operation({"FunctionName": "f"}) is not None
-    assert runtime.calls[-1][1] == b"{}"  # no payload: an empty JSON object
+    assert json.loads(out["Payload"])["errorMessage"] == "[1]"  # the payload is the event
+    log_tail = base64.b64decode(out["LogResult"])
+    assert log_tail.startswith(b"START RequestId: ")
+    assert b"got [1]\n" in log_tail
+    out = svc.invoke_operation({"FunctionName": "f"})
+    assert json.loads(out["Payload"])["errorMessage"] == "{}"  # no payload: an empty JSON object
+    assert "LogResult" not in out  # no tail asked for
+    calls = len(reports(logs))
+    assert calls == 2
     assert svc.invoke_operation({"FunctionName": "f", "InvocationType": "DryRun"}) == {
         "StatusCode": 204
     }
-    runtime.invoked.clear()
-    calls = len(runtime.calls)
+    assert len(reports(logs)) == calls  # a dry run runs nothing
     assert svc.invoke_operation({"FunctionName": "f", "InvocationType": "Event"}) == {
         "StatusCode": 202
     }
-    assert runtime.invoked.wait(10)
-    assert len(runtime.calls) == calls + 1
+    assert wait_for(lambda: len(reports(logs)) == calls + 1)
     bad = error(svc.invoke_operation, {"FunctionName": "f", "Payload": b"{nope"})
     assert bad.code == "InvalidRequestContentException"
     assert bad.message.startswith(
@@ -162,23 +227,21 @@ def test_invoke_operation_types(tmp_path: Path) -> None:
         {"FunctionName": "f", "InvocationType": "Event", "Payload": b" " * 1_048_577},
     )
     assert event.message.endswith("for the Event invocation type (limit 1048576 bytes)")
+    assert len(reports(logs)) == calls + 1  # refused requests run nothing
     svc.close()
 
 
-def test_runtime_failure_is_a_service_exception(tmp_path: Path) -> None:
-    class Broken(FakeRuntime):
-        def invoke(self, spec: Any, event: bytes, tail: bool = False) -> Any:
-            raise RuntimeError("worker could not start")
-
-    svc = service(tmp_path, Broken())
+def test_runtime_failure_is_a_service_exception(tmp_path: Path, runtime: FunctionRuntime) -> None:
+    svc = service(tmp_path, runtime)
     create(svc)
+    runtime.close()  # its invocations now raise RuntimeClosedError
     failure = error(svc.invoke_operation, {"FunctionName": "f"})
     assert (failure.code, failure.status) == ("ServiceException", 500)
-    assert "worker could not start" in failure.message
+    assert "the Lambda runtime is closed" in failure.message
 
 
-def test_persistence_across_instances(tmp_path: Path) -> None:
-    svc = service(tmp_path)
+def test_persistence_across_instances(tmp_path: Path, runtime: FunctionRuntime) -> None:
+    svc = service(tmp_path, runtime)
     first = create(svc, "keep", Description="d", Tags={"team": "a"})
     svc.add_permission(
         {"FunctionName": "keep", "StatementId": "s", "Action": "lambda:*", "Principal": "*"}
@@ -190,7 +253,7 @@ def test_persistence_across_instances(tmp_path: Path) -> None:
     )
     assert updated["CodeSha256"] != first["CodeSha256"]
 
-    again = service(tmp_path)
+    again = service(tmp_path, runtime)
     assert again.functions.names() == ["keep"]
     config = again.get_function_configuration({"FunctionName": "keep"})
     assert config == svc.get_function_configuration({"FunctionName": "keep"})
@@ -203,33 +266,51 @@ def test_persistence_across_instances(tmp_path: Path) -> None:
     assert not (tmp_path / "lambda" / "functions" / "gone").exists()
 
 
-def test_updates_retire_workers_and_keep_the_previous_code(tmp_path: Path) -> None:
-    runtime = FakeRuntime()
+def warm(svc: LambdaService, runtime: FunctionRuntime, name: str = "f") -> list[int]:
+    """Invoke ``name`` so it has a warm worker; the workers' process ids."""
+    assert "FunctionError" not in svc.invoke_operation({"FunctionName": name})
+    pids = runtime.workers(name)
+    assert pids
+    return pids
+
+
+def test_updates_retire_workers_and_keep_the_previous_code(
+    tmp_path: Path, runtime: FunctionRuntime
+) -> None:
     svc = service(tmp_path, runtime)
     create(svc)
     before = svc.resolve(ARN + "f")
     assert before is not None
-    svc.update_function_code({"FunctionName": "f", "ZipFile": make_zip({"app.py": "v2"})})
+    warm(svc, runtime)
+    svc.update_function_code(
+        {"FunctionName": "f", "ZipFile": make_zip({"app.py": ECHO + "\n# v2\n"})}
+    )
     after = svc.resolve(ARN + "f")
     assert after is not None and after.revision != before.revision
-    assert runtime.retired == ["f"]
+    assert runtime.workers("f") == []  # retired
     assert before.code_dir.is_dir()  # invocations already running keep their files
-    svc.update_function_code({"FunctionName": "f", "ZipFile": make_zip({"app.py": "v3"})})
+    warm(svc, runtime)
+    svc.update_function_code(
+        {"FunctionName": "f", "ZipFile": make_zip({"app.py": ECHO + "\n# v3\n"})}
+    )
     assert not before.code_dir.exists()
+    assert runtime.workers("f") == []
+    warm(svc, runtime)
     config = svc.update_function_configuration({"FunctionName": "f", "MemorySize": 512})
     assert config["MemorySize"] == 512
-    assert runtime.retired == ["f", "f", "f"]
+    assert runtime.workers("f") == []
+    pids = warm(svc, runtime)
     revision = svc.resolve(ARN + "f").revision  # type: ignore[union-attr]
     svc.add_permission(
         {"FunctionName": "f", "StatementId": "s", "Action": "lambda:*", "Principal": "*"}
     )
     # A policy change is a new RevisionId but not a new deployment: warm workers stay.
     assert svc.resolve(ARN + "f").revision == revision  # type: ignore[union-attr]
-    assert runtime.retired == ["f", "f", "f"]
+    assert runtime.workers("f") == pids
 
 
-def test_revision_id_preconditions(tmp_path: Path) -> None:
-    svc = service(tmp_path)
+def test_revision_id_preconditions(tmp_path: Path, runtime: FunctionRuntime) -> None:
+    svc = service(tmp_path, runtime)
     revision = create(svc)["RevisionId"]
     stale = error(
         svc.update_function_configuration,
@@ -242,8 +323,10 @@ def test_revision_id_preconditions(tmp_path: Path) -> None:
     assert out["RevisionId"] != revision
 
 
-def test_declared_functions(tmp_path: Path, declared: DeclaredFunction) -> None:
-    svc = service(tmp_path, declared=(declared,))
+def test_declared_functions(
+    tmp_path: Path, runtime: FunctionRuntime, declared: DeclaredFunction
+) -> None:
+    svc = service(tmp_path, runtime, (declared,))
     spec = svc.resolve(ARN + "local")
     assert spec is not None
     assert (spec.code_dir, spec.timeout, spec.memory_mb, spec.max_concurrency) == (
@@ -281,18 +364,20 @@ def test_declared_functions(tmp_path: Path, declared: DeclaredFunction) -> None:
     assert missing.message == "The resource you requested does not exist."
 
 
-def test_declared_function_hides_a_stored_one(tmp_path: Path, declared: DeclaredFunction) -> None:
-    create(service(tmp_path), "local", Description="stored")
-    svc = service(tmp_path, declared=(declared,))
+def test_declared_function_hides_a_stored_one(
+    tmp_path: Path, runtime: FunctionRuntime, declared: DeclaredFunction
+) -> None:
+    create(service(tmp_path, runtime), "local", Description="stored")
+    svc = service(tmp_path, runtime, (declared,))
     assert svc.get_function_configuration({"FunctionName": "local"})["Description"].startswith(
         "Declared in"
     )
-    again = service(tmp_path)  # once undeclared, the stored function is back
+    again = service(tmp_path, runtime)  # once undeclared, the stored function is back
     assert again.get_function_configuration({"FunctionName": "local"})["Description"] == "stored"
 
 
-def test_list_pagination(tmp_path: Path) -> None:
-    svc = service(tmp_path)
+def test_list_pagination(tmp_path: Path, runtime: FunctionRuntime) -> None:
+    svc = service(tmp_path, runtime)
     for n in range(7):
         create(svc, f"fn-{n}")
     seen: list[str] = []

@@ -203,13 +203,7 @@ def test_status_endpoint_and_cli(setup: Setup) -> None:
            "LOGSIEVE_CONFIG": "", "PATH": "/usr/bin:/bin"}  # fmt: skip
 
     def status() -> dict:
-        result = subprocess.run(
-            [sys.executable, "-m", "logsieve", "subscriptions", "--json",
-             "--endpoint-url", setup.server.url],
-            env=env, capture_output=True, text=True, timeout=60, check=True,
-        )  # fmt: skip
-        found = json.loads(result.stdout)["subscriptions"]
-        return next(s for s in found if s["logGroupName"] == group)
+        return next(s for s in _status(setup) if s["logGroupName"] == group)
 
     mine = wait_for(lambda: (s := status())["deliveredEvents"] == 3 and s, what="3 delivered")
     assert mine["lagEvents"] == 0 and mine["deadLetteredEvents"] == 0
@@ -234,3 +228,56 @@ def test_handler_logs_land_in_its_log_group(setup: Setup, tmp_path: Path) -> Non
     events = logs.filter_log_events(logGroupName="/aws/lambda/recorder",
                                     filterPattern="REPORT")["events"]  # fmt: skip
     assert events and events[0]["message"].startswith("REPORT RequestId: ")
+
+
+def test_api_deployed_function_needs_the_logs_permission_as_on_aws(setup: Setup) -> None:
+    """The AWS setup script: create-function, add-permission for logs, put-subscription-filter."""
+    import io
+    import zipfile
+
+    from tests.server import client
+
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("app.py", (setup.root / "recorder" / "recorder.py").read_text())
+    lambdas = client(setup.server, "lambda")
+    lambdas.create_function(
+        FunctionName="deployed", Runtime="python3.11", Handler="app.handler",
+        Role="arn:aws:iam::123456789012:role/lambda", Code={"ZipFile": bundle.getvalue()},
+        Environment={"Variables": {"OUT_FILE": str(setup.out_file)}},
+    )  # fmt: skip
+    group = "/deployed/fn"
+    logs = make_group(setup, group, "s")
+    arn = function_arn("deployed")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        logs.put_subscription_filter(logGroupName=group, filterName="f", filterPattern="",
+                                     destinationArn=arn)  # fmt: skip
+    assert refused.value.response["Error"]["Message"] == (
+        "Could not execute the lambda function. Make sure you have given CloudWatch Logs "
+        "permission to execute your function."
+    )
+    lambdas.add_permission(
+        FunctionName="deployed", StatementId="logs", Action="lambda:InvokeFunction",
+        Principal="logs.amazonaws.com",
+        SourceArn=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:*",
+    )  # fmt: skip
+    logs.put_subscription_filter(logGroupName=group, filterName="f", filterPattern="",
+                                 destinationArn=arn)  # fmt: skip
+    put(logs, group, "s", ["through the deployed function"])
+    wait_for(lambda: any(p["logGroup"] == group for p in setup.received()))
+    # Deleting the function makes further deliveries fail permanently: dead letters.
+    lambdas.delete_function(FunctionName="deployed")
+    put(logs, group, "s", ["after the function is gone"])
+    wait_for(lambda: "no longer exists" in json.dumps(
+        [s for s in _status(setup) if s["logGroupName"] == group]), what="dead letter")  # fmt: skip
+
+
+def _status(setup: Setup) -> list[dict]:
+    env = {"LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY, "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY,
+           "LOGSIEVE_CONFIG": "", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "logsieve", "subscriptions", "--json",
+         "--endpoint-url", setup.server.url],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)["subscriptions"]
