@@ -244,7 +244,7 @@ def test_non_utf8_file(tmp_path: Path) -> None:
             [
                 "unknown section [sever]",
                 "did you mean 'server'?",
-                "[aws], [credentials], [delivery], [logs], [server], plus [[firehose]]",
+                "[aws], [credentials], [delivery], [logs], [server], [smtp], [sns], plus",
             ],
         ),
         (
@@ -448,8 +448,12 @@ def test_credential_help_endpoint_is_reachable(host: str, endpoint: str) -> None
 
 
 def test_secret_for_and_repr_hides_secret() -> None:
-    config = Config(credentials=(Credential("AKIA1", "one"), Credential("AKIA2", "two")))
+    config = Config(
+        credentials=(Credential("AKIA1", "s3cr3t-one"), Credential("AKIA2", "two")),
+        smtp_url="smtp://user:hunter2@mail.example.com:587",
+    )
     assert config.secret_for("AKIA2") == "two"
     assert config.secret_for("AKIA3") is None
     assert Config().secret_for("AKIA1") is None
-    assert "one" not in repr(config) and "AKIA1" in repr(config)
+    assert "s3cr3t-one" not in repr(config) and "AKIA1" in repr(config)
+    assert "hunter2" not in repr(config)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
+
 __all__ = [
     "DEFAULT_DATA_DIR",
     "DEFAULT_PORT",
@@ -55,13 +57,6 @@ _ACCOUNT_RE = re.compile(r"\d{12}")
 _INT_TEXT_RE = re.compile(r"[+-]?\d+")
 # Characters AWS uses in access key ids: upper-case letters and the base32 digits 2-7.
 _KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-
-class ConfigError(Exception):
-    """A configuration mistake, worded as one line: where, what is wrong, what to do.
-
-    The CLI prints ``str(error)`` and exits; it never shows a traceback for these.
-    """
 
 
 @dataclass(frozen=True)
@@ -132,6 +127,13 @@ class Config:
     credentials: tuple[Credential, ...] = ()
     retention_check_seconds: float = 60.0
     max_subscription_filters: int = 2
+    # smtp://[user:pass@]host:port[?starttls=true]; out of repr: it may hold a password
+    smtp_url: str | None = field(default=None, repr=False)
+    smtp_sender: str = "logsieve@localhost"
+    sns_auto_confirm: bool = False  # confirm email/http subscriptions without the link
+    sns_public_url: str | None = None  # base of confirmation links (default: the endpoint)
+    channels: tuple[Any, ...] = ()  # logsieve.notify.config.ChannelConfig
+    alerts: tuple[Any, ...] = ()  # logsieve.alerts.config.AlertRule
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     firehose: tuple[FirehoseStream, ...] = ()
     functions: tuple[DeclaredFunction, ...] = ()
@@ -162,7 +164,10 @@ _FUNCTION_KEYS = (
     "memory_mb",
     "max_concurrency",
 )
-_ALL_SECTIONS = (*_SECTIONS, "credentials", "delivery", "firehose", "functions")
+_ALL_SECTIONS = (
+    *_SECTIONS, "credentials", "delivery", "firehose", "functions", "smtp", "sns", "channels",
+    "alerts",
+)  # fmt: skip
 _SECTION_OF = {key: section for section, keys in _SECTIONS.items() for key in keys}
 
 _ENV_FIELDS = {
@@ -172,6 +177,7 @@ _ENV_FIELDS = {
     "LOGSIEVE_REGION": "region",
     "LOGSIEVE_ACCOUNT_ID": "account_id",
 }
+_ENV_SMTP = "LOGSIEVE_SMTP_URL"
 _ENV_KEY_ID = "LOGSIEVE_ACCESS_KEY_ID"
 _ENV_SECRET = "LOGSIEVE_SECRET_ACCESS_KEY"
 _ENV_CONFIG = "LOGSIEVE_CONFIG"
@@ -386,10 +392,11 @@ def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     """Validate the TOML document into Config field values (only the keys it sets)."""
     document = _read_toml(path)
     values: dict[str, Any] = {}
-    arrays = ("firehose", "functions")
+    arrays = ("firehose", "functions", "channels", "alerts")
     tables = sorted(name for name in _ALL_SECTIONS if name not in arrays)
     valid_sections = (
-        ", ".join(f"[{name}]" for name in tables) + ", plus [[firehose]] and [[functions]] tables"
+        ", ".join(f"[{name}]" for name in tables)
+        + ", plus [[firehose]], [[functions]], [[channels]] and [[alerts]] tables"
     )
     for name, section in document.items():
         if name == "credentials":
@@ -403,6 +410,19 @@ def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         if name == "functions":
             values["functions"] = _file_functions(path, section)
+            continue
+        if name in ("smtp", "sns"):
+            values.update(_file_small_table(path, name, section))
+            continue
+        if name == "channels":  # parsed by the channels' own module (imported on use)
+            from logsieve.notify.config import parse_channels
+
+            values["channels"] = parse_channels(path, section)
+            continue
+        if name == "alerts":
+            from logsieve.alerts.config import parse_alerts
+
+            values["alerts"] = parse_alerts(path, section)
             continue
         if name not in _SECTIONS:
             if name in _SECTION_OF:
@@ -584,6 +604,53 @@ def _file_functions(path: Path, entries: Any) -> tuple[DeclaredFunction, ...]:
     return tuple(found)
 
 
+def _smtp_url(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"smtps?://\S+", value):
+        raise _Invalid(
+            f"must be an smtp:// URL (got {_show(value)})",
+            'use e.g. "smtp://user:pass@mail.example.com:587?starttls=true"',
+        )
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(f"must be a non-empty string (got {_show(value)})", "quote it")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"must be true or false (got {_show(value)})", "write true or false")
+    return value
+
+
+# [smtp] and [sns]: TOML key -> (Config field, check)
+_SMALL_TABLES: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
+    "smtp": {"url": ("smtp_url", _smtp_url), "sender": ("smtp_sender", _text)},
+    "sns": {"auto_confirm": ("sns_auto_confirm", _flag), "public_url": ("sns_public_url", _text)},
+}
+
+
+def _file_small_table(path: Path, name: str, section: Any) -> dict[str, Any]:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: {name} must be a section [{name}], not {_kind(section)}")
+    spec = _SMALL_TABLES[name]
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key not in spec:
+            raise ConfigError(
+                f"{path}: unknown key {key!r} in [{name}]; {_suggest(key, tuple(spec))}"
+                f"valid keys are {', '.join(spec)}"
+            )
+        field_name, check = spec[key]
+        try:
+            values[field_name] = check(value)
+        except _Invalid as bad:
+            raise ConfigError(f"{path}: [{name}] {key} {bad.problem}; {bad.hint}") from None
+    return values
+
+
 def _number(value: Any, what: str, hint: str, integer: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
         raise _Invalid(f"must be {what} (got {_kind(value)} {_show(value)})", hint)
@@ -690,6 +757,13 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
                 f"environment variable {name} {bad.problem}; {bad.hint}, or unset it"
             ) from None
         values[key] = _to_dir(checked, None, environ) if key == "data_dir" else checked
+    if environ.get(_ENV_SMTP, ""):
+        try:
+            values["smtp_url"] = _smtp_url(environ[_ENV_SMTP])
+        except _Invalid as bad:
+            raise ConfigError(
+                f"environment variable {_ENV_SMTP} {bad.problem}; {bad.hint}, or unset it"
+            ) from None
     key_id, secret = environ.get(_ENV_KEY_ID, ""), environ.get(_ENV_SECRET, "")
     if bool(key_id) != bool(secret):
         have, missing = (_ENV_KEY_ID, _ENV_SECRET) if key_id else (_ENV_SECRET, _ENV_KEY_ID)

@@ -21,3 +21,12 @@ class ServiceError(Exception):
         self.message = message
         self.status = status
         self.extra = extra or {}
+
+
+class ConfigError(Exception):
+    """A configuration mistake, worded as one line: where, what is wrong, what to do.
+
+    The CLI prints ``str(error)`` and exits; it never shows a traceback for these. Lives here,
+    not in ``config``, so the modules that parse their own config tables (channels, alert
+    rules) can raise it without importing the whole configuration loader.
+    """

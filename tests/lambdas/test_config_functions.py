@@ -94,5 +94,5 @@ def test_mistakes_are_one_line(tmp_path: Path, text: str, expected: list[str]) -
 
 
 def test_unknown_section_mentions_functions(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"\[\[functions\]\] tables"):
+    with pytest.raises(ConfigError, match=r"\[\[functions\]\], \[\[channels\]\]"):
         load(tmp_path, "[function]\nname = 'f'\n")
