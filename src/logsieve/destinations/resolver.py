@@ -26,15 +26,19 @@ class Destinations:
         lambdas: LambdaService,
         kinesis: KinesisService,
         firehose: Mapping[str, FirehoseSink],
+        standing: Mapping[str, Destination] | None = None,
     ) -> None:
         self.region = region
         self.account = account
         self.lambdas = lambdas
         self.kinesis = kinesis
         self.firehose = firehose
+        self.standing = standing or {}  # destinations of config-declared consumers, by ARN
 
     def resolve(self, arn: str, distribution: str = "ByLogStream") -> Destination:
         """The destination ``arn`` names; ``ServiceError`` when no such destination exists."""
+        if arn in self.standing:
+            return self.standing[arn]
         parsed = parse_destination(arn)
         if parsed is None or (parsed.region, parsed.account) != (self.region, self.account):
             missing = NOT_INVOKABLE if parsed and parsed.kind == "lambda" else TEST_DELIVERY_FAILED

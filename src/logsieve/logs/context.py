@@ -40,7 +40,9 @@ class Delivery(Protocol):
         """
         ...
 
-    def subscriptions_changed(self) -> None: ...
+    def subscriptions_changed(self) -> None:
+        """Subscription filters or log groups were created or deleted."""
+        ...
 
     def appended(self, group_id: int) -> None:
         """Events were committed to ``group_id`` (called from request threads)."""

@@ -53,9 +53,16 @@ class Groups:
             )
         if tags:
             self.ctx.store.set_tags(group.id, tags)
+        self._changed()
 
     def delete_log_group(self, params: dict[str, Any]) -> None:
         self.ctx.store.delete_group(self.ctx.group(params).id)
+        self._changed()
+
+    def _changed(self) -> None:
+        """Subscriptions follow groups: standing ones wait for theirs, deleted ones stop."""
+        if self.ctx.delivery is not None:
+            self.ctx.delivery.subscriptions_changed()
 
     def describe_log_groups(self, params: dict[str, Any]) -> dict[str, Any]:
         prefix = params.get("logGroupNamePrefix")

@@ -2,5 +2,6 @@
 
 from .dispatcher import Dispatcher
 from .pump import PumpContext
+from .standing import Standing
 
-__all__ = ["Dispatcher", "PumpContext"]
+__all__ = ["Dispatcher", "PumpContext", "Standing"]

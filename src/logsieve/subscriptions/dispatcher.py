@@ -20,6 +20,8 @@ from logsieve.storage import SubscriptionFilter
 from logsieve.storage.dead_letters import DeadLetter
 
 from .pump import PumpContext, SubscriptionPump
+from .standing import Standing
+from .standing import resolve as resolve_standing
 
 log = logging.getLogger("logsieve.subscriptions")
 
@@ -28,9 +30,14 @@ _DELIVERY_THREADS = 64  # each may wait out a handler's timeout; isolation needs
 
 
 class Dispatcher:
-    def __init__(self, ctx: PumpContext, region: str) -> None:
+    def __init__(
+        self, ctx: PumpContext, region: str, standing: list[Standing] | None = None
+    ) -> None:
         self.ctx = ctx
         self.region = region
+        self.standing = standing or []
+        self._unresolved = bool(self.standing)  # standing subscriptions wait for their groups
+        self._resolved_at = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pumps: dict[str, tuple[SubscriptionPump, asyncio.Task[None]]] = {}
         self._groups: dict[int, list[SubscriptionPump]] = {}
@@ -60,8 +67,13 @@ class Dispatcher:
         self.ctx.deliveries.shutdown(wait=False, cancel_futures=True)
 
     def _reconcile(self) -> None:
-        """Make the running pumps match the stored subscription filters."""
-        wanted = {item.consumer: item for item in self.ctx.store.subscription_filters(None)}
+        """Make the running pumps match the stored filters and the standing subscriptions."""
+        store = self.ctx.store
+        items = store.subscription_filters(None)
+        standing = resolve_standing(store, self.standing, int(self.ctx.clock() * 1000))
+        self._unresolved = sum(len(s.log_groups) for s in self.standing) > len(standing)
+        self._resolved_at = self.ctx.clock()
+        wanted = {item.consumer: item for item in [*items, *standing]}
         for consumer, (pump, task) in list(self._pumps.items()):
             if wanted.get(consumer) != pump.item:
                 task.cancel()
@@ -102,10 +114,13 @@ class Dispatcher:
             self._loop.call_soon_threadsafe(self._reconcile)
 
     def appended(self, group_id: int) -> None:
-        if self._loop is not None and group_id in self._groups:
+        if self._loop is not None and (group_id in self._groups or self._unresolved):
             self._loop.call_soon_threadsafe(self._wake, group_id)
 
     def _wake(self, group_id: int) -> None:
+        now = self.ctx.clock()
+        if group_id not in self._groups and self._unresolved and now - self._resolved_at > 0.5:
+            self._reconcile()  # perhaps a log group a standing subscription waits for
         for pump in self._groups.get(group_id, ()):
             pump.wake.set()
 
