@@ -7,17 +7,21 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from .alerts.service import AlertService
 from .api.admin import AdminApi
 from .api.awsjson import JsonProtocol
+from .api.query import QueryProtocol
 from .api.restjson import RestJsonProtocol
-from .api.server import AwsApi, JsonService, RestService, build_app
-from .config import Config
+from .api.server import AwsApi, JsonService, QueryService, RestService, build_app
+from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
+from .errors import ConfigError
 from .kinesis import KinesisContext, KinesisService
 from .lambdas import (
     MAX_REQUEST_BYTES,
@@ -28,9 +32,16 @@ from .lambdas import (
 )
 from .lambdas.runtime import FunctionRuntime
 from .logs import LogsContext, LogsService
+from .notify.channels import build_channels, register_channels
+from .notify.outbox import Outbox
+from .notify.smtp import SmtpSettings
+from .sns import SnsService
+from .sns.delivery import EmailSettings, SnsDeliveries
+from .sns.signing import Signer
 from .storage import SqliteStore
 from .storage.dead_letters import DeadLetterStore
 from .storage.streams_sqlite import SqliteStreamStore
+from .storage.topics_sqlite import SqliteTopicStore
 from .subscriptions import Dispatcher, PumpContext
 
 log = logging.getLogger("logsieve")
@@ -38,6 +49,23 @@ log = logging.getLogger("logsieve")
 DATABASE_FILE = "logsieve.db"
 DEAD_LETTERS_FILE = "dead-letters.db"
 KINESIS_DATABASE_FILE = "kinesis.db"  # its own file: stream writes never wait on log ingestion
+SNS_DATABASE_FILE = "sns.db"
+OUTBOX_FILE = "outbox.db"
+ALERTS_FILE = "alerts.db"
+
+
+def _channels(config: Config) -> dict[str, Any]:
+    """The configured channels; a setting only a channel can check is a one-line ConfigError."""
+    credential = client_credential(config)
+    if config.smtp_url:
+        try:
+            SmtpSettings.from_url(config.smtp_url)
+        except ValueError as exc:
+            raise ConfigError(f"SMTP URL: {exc}; fix [smtp] url or LOGSIEVE_SMTP_URL") from None
+    return build_channels(
+        config.channels, config.smtp_url, config.smtp_sender, endpoint_url(config),
+        config.region, credential,
+    )  # fmt: skip
 
 
 async def _enforce_retention(
@@ -78,6 +106,10 @@ def create_app(config: Config) -> Starlette:
         config.functions,
     )
     lambda_threads = ThreadPoolExecutor(64, thread_name_prefix="lambda-api")  # Invoke may block
+    # Notifications: channels send from the durable outbox; alert rules feed it.
+    outbox = Outbox(config.data_dir / OUTBOX_FILE)
+    register_channels(outbox, _channels(config))
+    alerts = AlertService(config.alerts, config.data_dir / ALERTS_FILE, outbox, config.channels)
     # Subscription delivery: one pump per filter, destinations resolved by ARN.
     sinks = {stream.name: FirehoseSink(stream) for stream in config.firehose}
     dead_letters = DeadLetterStore(config.data_dir / DEAD_LETTERS_FILE)
@@ -85,7 +117,9 @@ def create_app(config: Config) -> Starlette:
     dispatcher = Dispatcher(
         PumpContext(
             store,
-            Destinations(config.region, config.account_id, lambdas, kinesis, sinks),
+            Destinations(
+                config.region, config.account_id, lambdas, kinesis, sinks, alerts.destinations()
+            ),
             dead_letters,
             config.delivery,
             config.account_id,
@@ -93,9 +127,24 @@ def create_app(config: Config) -> Starlette:
             deliveries,
         ),
         config.region,
+        alerts.standing(),
     )
     logs.ctx.delivery = dispatcher
     logs.ctx.max_subscription_filters = config.max_subscription_filters
+    # SNS-compatible topics; their deliveries (email, http/https, lambda) go through the outbox.
+    topic_store = SqliteTopicStore(config.data_dir / SNS_DATABASE_FILE)
+    sns_deliveries = SnsDeliveries(
+        topic_store,
+        outbox,
+        Signer(config.data_dir),
+        config.sns_public_url or endpoint_url(config),
+        EmailSettings(config.smtp_url, config.smtp_sender),
+        lambdas,
+    )
+    sns_deliveries.register()
+    sns = SnsService(
+        topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
+    )
     api = AwsApi(
         [
             JsonService(JsonProtocol("logs", "InvalidParameterException"), logs.operations),
@@ -103,6 +152,7 @@ def create_app(config: Config) -> Starlette:
             RestService(
                 RestJsonProtocol("lambda"), lambdas.operations, MAX_REQUEST_BYTES, lambda_threads
             ),
+            QueryService(QueryProtocol("sns"), sns.operations, sns.anonymous),
         ],
         config.secret_for,
     )
@@ -113,6 +163,8 @@ def create_app(config: Config) -> Starlette:
             _enforce_retention(logs, config.retention_check_seconds, kinesis)
         )
         publisher = asyncio.create_task(publish_when_due(list(sinks.values())))
+        outbox_task = asyncio.create_task(outbox.run())
+        ticker = asyncio.create_task(alerts.tick_forever())
         await dispatcher.start()
         try:
             yield
@@ -120,6 +172,14 @@ def create_app(config: Config) -> Starlette:
             task.cancel()
             publisher.cancel()
             await dispatcher.stop()
+            ticker.cancel()
+            alerts.close()
+            outbox_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outbox_task
+            outbox.close()
+            sns_deliveries.close()
+            topic_store.close()
             for sink in sinks.values():
                 sink.close()
             dead_letters.close()
@@ -129,4 +189,5 @@ def create_app(config: Config) -> Starlette:
             store.close()
             stream_store.close()
 
-    return build_app(api, lifespan, AdminApi(dispatcher, config.secret_for).routes())
+    routes = AdminApi(dispatcher, config.secret_for).routes() + sns_deliveries.routes()
+    return build_app(api, lifespan, routes)

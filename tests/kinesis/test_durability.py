@@ -62,6 +62,9 @@ class Writer:
                     results = [self.kinesis.put_record(StreamName=self.stream, **records[0])]
                 else:
                     out = self.kinesis.put_records(StreamName=self.stream, Records=records)
+                    if "Records" not in out:  # the connection died after the status line
+                        request += 1
+                        continue
                     results = out["Records"]
                     assert out["FailedRecordCount"] == sum("ErrorCode" in r for r in results)
             except ClientError as exc:  # PutRecord throttled, or the server was going down

@@ -1,10 +1,12 @@
 """The HTTP front: verify SigV4, pick the service by its protocol, run the operation.
 
 Generic over services: each is registered with its botocore-driven protocol and its table of
-operations. JSON services (``POST /`` with ``X-Amz-Target``) are picked by target prefix; every
-other request goes to the REST service whose routes match its method and path. Every failure
-becomes AWS's error shape; nothing a client sends produces a 500 or a traceback, and an
-unexpected fault answers ``ServiceUnavailableException`` (retried by SDKs).
+operations. JSON services (``POST /`` with ``X-Amz-Target``) are picked by target prefix; Query
+services (SNS: ``Action=...`` form-encoded, XML answers) take a ``POST /`` without a target that
+is signed for them or form-encoded, and a ``GET /?Action=...``; every other request goes to the
+REST service whose routes match its method and path. Every failure becomes AWS's error shape;
+nothing a client sends produces a 500 or a traceback, and an unexpected fault answers
+``ServiceUnavailableException`` (retried by SDKs).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -26,6 +28,7 @@ from starlette.routing import Route
 from logsieve.errors import ServiceError
 
 from .awsjson import JsonProtocol
+from .query import FORM_CONTENT_TYPE, XML_CONTENT_TYPE, QueryProtocol
 from .restjson import RestJsonProtocol, RouteMatch
 from .sigv4 import verify
 
@@ -63,14 +66,36 @@ class RestService:
         return self.protocol.signing_name
 
 
+@dataclass
+class QueryService:
+    """A Query-protocol AWS service (SNS): its protocol layer and its operations by name.
+
+    ``anonymous`` operations serve requests that carry no signature, as AWS serves the
+    ConfirmSubscription and Unsubscribe links it puts in emails and notifications (their own
+    handlers, so the service knows the caller is unauthenticated); a signature that is present
+    is always checked, and the request then goes to ``operations``.
+    """
+
+    protocol: QueryProtocol
+    operations: dict[str, Operation]
+    anonymous: dict[str, Operation] = field(default_factory=dict)
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    @property
+    def signing_name(self) -> str:
+        return self.protocol.signing_name
+
+
 class AwsApi:
     def __init__(
         self,
-        services: Sequence[JsonService | RestService],
+        services: Sequence[JsonService | RestService | QueryService],
         secret_for: Callable[[str], str | None],
     ) -> None:
         json_services = [s for s in services if isinstance(s, JsonService)]
         self.rest = [s for s in services if isinstance(s, RestService)]
+        self.query = [s for s in services if isinstance(s, QueryService)]
+        self.query_by_scope = {s.signing_name: s for s in self.query}
         self.by_prefix = {s.protocol.target_prefix: s for s in json_services}
         self.secret_for = secret_for
         self.default = json_services[0]
@@ -82,8 +107,13 @@ class AwsApi:
     async def handle(self, request: Request) -> Response:
         """``POST /``: a JSON-protocol request (a REST route at ``/`` only without a target)."""
         target = request.headers.get("x-amz-target")
-        if target is None and self.rest:
-            return await self.handle_rest(request)
+        if target is None:  # the JSON path (a target header) pays for nothing below
+            if self.query:
+                query_service = self._query_service(request)
+                if query_service is not None:
+                    return await self.handle_query(request, query_service)
+            if self.rest:
+                return await self.handle_rest(request)
         return await self._handle_json(request, target)
 
     async def _handle_json(self, request: Request, target: str | None) -> Response:
@@ -160,8 +190,12 @@ class AwsApi:
 
     async def handle_rest(self, request: Request) -> Response:
         """Any request that is not a JSON-protocol one: route it by method and path."""
-        request_id = str(uuid.uuid4())
         raw_path = request.scope.get("raw_path", b"/").decode("latin-1")
+        if raw_path == "/" and self.query and request.method in ("GET", "POST"):
+            query_service = self._query_service(request)
+            if query_service is not None:
+                return await self.handle_query(request, query_service)
+        request_id = str(uuid.uuid4())
         query = request.scope.get("query_string", b"").decode("latin-1")
         found = self._route(request.method, raw_path, query)
         if found is None:
@@ -245,6 +279,115 @@ class AwsApi:
                     status=500,
                 )
             )
+
+    # -- Query services ------------------------------------------------------------------
+
+    def _query_service(self, request: Request) -> QueryService | None:
+        """The Query service a request at ``/`` is for, or None.
+
+        Signed requests are picked by their credential scope's service (``.../sns/aws4_request``);
+        unsigned ones (links from emails) or form posts with another scope fall back to the
+        first Query service when they look like Query (form-encoded body, ``Action=`` in the
+        query string).
+        """
+        scope = _credential_service(request)
+        if scope is not None:
+            found = self.query_by_scope.get(scope)
+            if found is not None:
+                return found
+        content_type = request.headers.get("content-type", "")
+        query = request.scope.get("query_string", b"")
+        if content_type.startswith(FORM_CONTENT_TYPE) or b"Action=" in query:
+            return self.query[0]
+        return None
+
+    async def handle_query(self, request: Request, service: QueryService) -> Response:
+        """A Query-protocol request: form parameters from the body (POST) and the query string."""
+        request_id = str(uuid.uuid4())
+        protocol = service.protocol
+        limit = service.max_body_bytes
+        try:
+            body = await _read_body(request, limit, lambda: protocol.too_large(limit))
+        except ServiceError as error:
+            status, headers, payload = protocol.error_response(error, request_id)
+        except ClientDisconnect:
+            log.info("client disconnected request_id=%s protocol=query", request_id)
+            return Response(status_code=400)
+        else:
+            status, headers, payload = await run_in_threadpool(
+                self._process_query, service, request, body, request_id
+            )
+        return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
+
+    def _process_query(
+        self, service: QueryService, request: Request, body: bytes, rid: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        protocol = service.protocol
+        raw_path = request.scope.get("raw_path", b"/").decode("latin-1")
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        action = None
+        try:
+            params = protocol.decode_form(query)
+            if body:
+                params.update(protocol.decode_form(body))
+            action = params.get("Action")
+            signed = "authorization" in request.headers or "X-Amz-Signature=" in query
+            operations = service.operations
+            if not signed and action in service.anonymous:
+                operations = service.anonymous
+            else:
+                caller = verify(
+                    request.method,
+                    raw_path,
+                    query,
+                    list(request.headers.items()),
+                    body,
+                    self.secret_for,
+                )
+                if caller.service != service.signing_name:
+                    scope = service.signing_name
+                    raise ServiceError(
+                        "InvalidSignatureException",
+                        f"Credential should be scoped to correct service: '{scope}'.",
+                    )
+            name = protocol.operation_name(params)
+            operation = operations.get(name)
+            if operation is None:
+                raise ServiceError("InvalidAction", f"logsieve does not implement {name} yet.")
+            result = operation(protocol.parse_request(name, params))
+            return (
+                200,
+                {"Content-Type": XML_CONTENT_TYPE},
+                protocol.serialize_response(name, result, rid),
+            )
+        except ServiceError as error:
+            return protocol.error_response(error, rid)
+        except Exception:
+            log.exception("unexpected failure request_id=%s action=%s", rid, action)
+            return protocol.error_response(
+                ServiceError(
+                    "InternalErrorException",
+                    "The service failed to process the request; it is safe to retry.",
+                    status=500,
+                ),
+                rid,
+            )
+
+
+def _credential_service(request: Request) -> str | None:
+    """The service named by a SigV4 credential scope (header or presigned query), if any."""
+    auth = request.headers.get("authorization")
+    if auth:
+        start = auth.find("Credential=")
+        text = auth[start + 11 :].split(",", 1)[0] if start >= 0 else ""
+    else:
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        start = query.find("X-Amz-Credential=")
+        if start < 0:
+            return None
+        text = query[start + 17 :].split("&", 1)[0].replace("%2F", "/").replace("%2f", "/")
+    parts = text.strip().split("/")
+    return parts[3] if len(parts) == 5 else None
 
 
 async def _read_body(

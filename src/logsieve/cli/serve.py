@@ -60,7 +60,10 @@ def serve(
         f"logsieve listening on http://{config.host}:{config.port} "
         f"(data in {config.data_dir}, region {config.region}, account {config.account_id})"
     )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ConfigError as exc:  # settings only the parts themselves can check (SMTP URL...)
+        raise click.ClickException(str(exc)) from exc
     # The botocore models and compiled shapes are long-lived: keep the collector off them, and
     # collect less often (reads allocate millions of short-lived tuples).
     gc.freeze()

@@ -1,0 +1,352 @@
+"""``logsieve recipes list|add``: ready alert rules, written into logsieve.toml in one command."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from logsieve.alerts.config import SEVERITIES, parse_alerts, parse_duration
+from logsieve.alerts.recipes import RECIPES, Recipe
+from logsieve.errors import ConfigError
+
+EXIT_ERROR = 2
+_CONFIG_ENV = "LOGSIEVE_CONFIG"
+
+
+class RecipeError(click.ClickException):
+    exit_code = EXIT_ERROR
+
+
+@click.group("recipes")
+def recipes() -> None:
+    """Ready alert rules for Client VPN, CloudTrail and VPC Flow Logs.
+
+    \b
+    Examples:
+      logsieve recipes list
+      logsieve recipes add vpn-connections --log-group /aws/clientvpn --channel slack
+      logsieve recipes add iam-user-activity --log-group trail --channel email --user alice
+      logsieve recipes add rejected-traffic --log-group vpc-flow --channel datadog
+    """
+
+
+def _default_text(default: Any) -> str:
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    if default in (None, (), ""):
+        return ""
+    return f" (default {default})"
+
+
+@recipes.command("list")
+def list_recipes() -> None:
+    """List the recipes with their options."""
+    for recipe in RECIPES.values():
+        click.echo(click.style(recipe.name, bold=True))
+        click.echo(f"  {recipe.summary}")
+        click.echo("  options: --log-group G (required), --channel C (required, repeatable),")
+        click.echo(f"           --name NAME (default {recipe.name})")
+        for option in recipe.options:
+            flag = option.flag
+            if option.kind == "flag":
+                flag = f"{option.flag}/--no-{option.flag[2:]}" if option.default else option.flag
+                default = f" (default {_default_text(option.default)})"
+            else:
+                flag = f"{option.flag} {option.metavar}"
+                default = _default_text(option.default)
+            click.echo(f"           {flag}: {option.help}{default}")
+        click.echo(f"  example: {recipe.example}")
+        click.echo()
+
+
+# --- add ------------------------------------------------------------------------------------------
+
+
+def _config_path(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    named = os.environ.get(_CONFIG_ENV, "")
+    return Path(named) if named else Path("logsieve.toml")
+
+
+def _options(recipe: Recipe, given: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for the recipe from the flags the user gave; refuse the others."""
+    accepted = {option.name: option for option in recipe.options}
+    kwargs: dict[str, Any] = {}
+    for name, value in given.items():
+        if value is None or value == () or (value is False and name not in accepted):
+            continue  # not given (click reports an unused flag as False)
+        if name not in accepted:
+            flags = ", ".join(option.flag for option in recipe.options)
+            flag = {"users": "--user", "ports": "--port"}.get(name, "--" + name.replace("_", "-"))
+            raise click.UsageError(
+                f"{flag} does not apply to {recipe.name}; its options are {flags}"
+            )
+        option = accepted[name]
+        if option.kind == "duration":
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                raise click.UsageError(f"{option.flag} {exc}") from None
+        if name == "flow_format" and isinstance(value, str) and value.startswith("@"):
+            try:
+                value = Path(value[1:]).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise RecipeError(f"Cannot read {value[1:]}: {exc.strerror}") from exc
+        kwargs[name] = list(value) if isinstance(value, tuple) else value
+    return kwargs
+
+
+def _toml_string(text: str) -> Any:
+    """Multi-line templates as ``\"\"\"`` strings, so the config reads like the message."""
+    import tomlkit
+
+    candidates = []
+    if "\n" in text and not text.startswith("\n"):
+        candidates.append(tomlkit.string(text, multiline=True))
+    if '"' in text and "'" not in text and "\n" not in text:
+        candidates.append(tomlkit.string(text, literal=True))  # no \" escapes to read past
+    for item in candidates:
+        try:
+            if tomllib.loads(f"x = {item.as_string()}")["x"] == text:
+                return item
+        except tomllib.TOMLDecodeError:
+            continue
+    return tomlkit.string(text)
+
+
+def _toml_table(table: dict[str, Any], comment: str) -> Any:
+    import tomlkit
+
+    out = tomlkit.table()
+    out.comment(comment)
+    for key, value in table.items():
+        out.add(key, _toml_value(value))
+    out.add(tomlkit.nl())  # a blank line before whatever follows (extra ones are collapsed)
+    return out
+
+
+def _toml_value(value: Any) -> Any:
+    import tomlkit
+
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, dict):
+        inline = tomlkit.inline_table()
+        for key, item in value.items():
+            inline.append(key, _toml_value(item))
+        return inline
+    if isinstance(value, list):
+        array = tomlkit.array()
+        for item in value:
+            array.append(_toml_value(item))
+        return array
+    return value
+
+
+def _declared_channels(document: dict[str, Any]) -> set[str]:
+    channels = document.get("channels")
+    if not isinstance(channels, list):
+        return set()
+    return {c.get("name") for c in channels if isinstance(c, dict) and c.get("name")}
+
+
+def _write(path: Path, text: str) -> None:
+    """All or nothing: a temporary file beside the config, then an atomic rename."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_text(text, encoding="utf-8")
+        if path.exists():
+            os.chmod(temp, path.stat().st_mode & 0o777)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def add_tables(path: Path, tables: Sequence[dict[str, Any]], replace: bool, comment: str) -> str:
+    """The config text with ``tables`` added as ``[[alerts]]`` (or replacing same-named
+    ones), keeping everything else -- comments, order, formatting -- as the user wrote it."""
+    import tomlkit
+    from tomlkit.items import AoT
+
+    try:
+        original = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"Cannot read {path}: {exc}") from exc
+    try:
+        document = tomlkit.parse(original)
+    except tomlkit.exceptions.ParseError as exc:
+        raise RecipeError(f"{path}: invalid TOML: {exc}; fix the syntax there first") from exc
+    existing = document.get("alerts")
+    if existing is not None and not isinstance(existing, AoT):
+        raise RecipeError(
+            f"{path}: alerts is not written as [[alerts]] tables; rewrite it as [[alerts]] "
+            "blocks first"
+        )
+    names = [str(t.get("name")) for t in existing] if existing is not None else []
+    clashes = [t["name"] for t in tables if t["name"] in names]
+    if clashes and not replace:
+        raise RecipeError(
+            f"{path} already has an alert rule named {clashes[0]!r}; pass --replace to "
+            "overwrite it, or --name to add the recipe under another name"
+        )
+    for table in tables:
+        item = _toml_table(table, comment)
+        if existing is not None and table["name"] in names:
+            existing[names.index(table["name"])] = item
+        elif existing is not None:
+            existing.append(item)
+        else:
+            if original.strip() and not original.endswith("\n\n"):
+                document.add(tomlkit.nl())
+            existing = tomlkit.aot()
+            existing.append(item)
+            document.add("alerts", existing)
+            names = [table["name"]]
+    # tomlkit separates array-of-tables entries unevenly: one blank line before each new one.
+    header = re.escape(f"[[alerts]] # {comment}")
+    text = re.sub(rf"\n*\n(?={header})", "\n\n", tomlkit.dumps(document))
+    return text.lstrip("\n").rstrip("\n") + "\n"
+
+
+def _check_whole_file(path: Path, text: str) -> None:
+    """Refuse to write a file logsieve would not load."""
+    from logsieve.config import load_config
+
+    temp = path.with_name(f".{path.name}.{os.getpid()}.check.toml")
+    try:
+        temp.write_text(text, encoding="utf-8")
+        load_config(temp, environ={})
+    except ConfigError as exc:
+        raise RecipeError(f"not written: {str(exc).replace(str(temp), str(path))}") from exc
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+@recipes.command("add")
+@click.argument("recipe_name", metavar="NAME", type=click.Choice(sorted(RECIPES)))
+@click.option(
+    "--log-group",
+    "log_groups",
+    multiple=True,
+    required=True,
+    help="Log group the records are delivered to (repeatable).",
+)
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    required=True,
+    help="Channel name from a [[channels]] table (repeatable).",
+)
+@click.option("--name", "rule_name", help="Rule name (default: the recipe's name).")
+@click.option("--timezone", help="IANA time zone for times in messages (default UTC).")
+@click.option("--severity", type=click.Choice(SEVERITIES), help="Severity of the messages.")
+@click.option("--user", "users", multiple=True, help="iam-user-activity: IAM user (repeatable).")
+@click.option(
+    "--write-only", is_flag=True, default=None, help="iam-user-activity: leave out read-only calls."
+)
+@click.option(
+    "--console-login/--no-console-login",
+    default=None,
+    help="iam-user-activity: include console sign-ins (default on).",
+)
+@click.option("--flow-format", help="rejected-traffic: the custom LogFormat, or @FILE.")
+@click.option(
+    "--port",
+    "ports",
+    multiple=True,
+    type=click.IntRange(0, 65535),
+    help="rejected-traffic: only this destination port (repeatable).",
+)
+@click.option("--dedup-window", help="Send the same thing at most once per (e.g. 1h, 1d).")
+@click.option("--digest-window", help="rejected-traffic: summarise a source's rejects over.")
+@click.option(
+    "--failed-threshold",
+    type=click.IntRange(min=0),
+    help="vpn-connections: failed attempts from one IP that alert (0: off).",
+)
+@click.option("--failed-window", help="vpn-connections: ... within this long (e.g. 10m).")
+@click.option(
+    "--scan-ports",
+    type=click.IntRange(min=0),
+    help="rejected-traffic: distinct ports that make a scan (0: off).",
+)
+@click.option("--scan-window", help="rejected-traffic: ... within this long (e.g. 10m).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The logsieve.toml to edit (default: $LOGSIEVE_CONFIG, else ./logsieve.toml; "
+    "created if missing).",
+)
+@click.option("--replace", is_flag=True, help="Overwrite rules of the same name.")
+@click.option("--dry-run", is_flag=True, help="Print the TOML instead of writing it.")
+def add_recipe(
+    recipe_name: str,
+    log_groups: tuple[str, ...],
+    channels: tuple[str, ...],
+    rule_name: str | None,
+    config_path: Path | None,
+    replace: bool,
+    dry_run: bool,
+    **options: Any,
+) -> None:
+    """Add the recipe NAME to logsieve.toml as [[alerts]] rules.
+
+    Your file's comments and layout are kept; the new rules carry their templates in full,
+    so you can read and edit what the messages say. A rule of the same name is not
+    overwritten unless you pass --replace.
+
+    \b
+    Examples:
+      logsieve recipes add vpn-connections --log-group /aws/clientvpn --channel slack \\
+        --timezone Europe/Paris --failed-threshold 5 --failed-window 10m
+      logsieve recipes add iam-user-activity --log-group aws-cloudtrail-logs \\
+        --channel email --user alice --user ops-admin --write-only
+      logsieve recipes add rejected-traffic --log-group vpc-flow-logs --channel datadog \\
+        --flow-format @flow-format.txt --port 22 --port 23
+    """
+    recipe = RECIPES[recipe_name]
+    kwargs = _options(recipe, options)
+    if rule_name:
+        kwargs["name"] = rule_name
+    try:
+        tables = recipe.build(list(log_groups), list(channels), **kwargs)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    path = _config_path(config_path)
+    try:
+        parse_alerts(path, tables)
+    except ConfigError as exc:
+        raise RecipeError(str(exc)) from exc
+    comment = f"logsieve recipes add {recipe.name}"
+    text = add_tables(path, tables, replace, comment)
+    if dry_run:
+        click.echo(text, nl=False)
+        return
+    _check_whole_file(path, text)
+    _write(path, text)
+    plural = "" if len(tables) == 1 else "s"
+    click.echo(f"Added {len(tables)} alert rule{plural} to {path}:")
+    width = max(len(t["name"]) for t in tables)
+    for table in tables:
+        click.echo(f"  {table['name']:<{width}}  {table.get('description', '')}")
+    declared = _declared_channels(tomllib.loads(text))
+    missing = [c for c in channels if c not in declared]
+    if missing:
+        click.echo(
+            f"Channel{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"{'are' if len(missing) > 1 else 'is'} not declared in {path} yet: add a "
+            f'[[channels]] table with name = "{missing[0]}" before starting the server.'
+        )
+    config_flag = "" if path == Path("logsieve.toml") else f" --config {path}"
+    click.echo("Try it on sample events (nothing is sent):")
+    click.echo(f"  logsieve alerts test {tables[0]['name']} EVENTS_FILE{config_flag}")
+    click.echo("Then restart `logsieve serve` to load the rules.")

@@ -1,0 +1,103 @@
+"""The AWS CLI (``aws sns ...``) as a subprocess against the real server.
+
+The CLI runs with only the server's key pair and empty AWS config files, so nothing from the
+developer's own AWS setup can leak in. Each CLI start costs about a second: setup that is not
+under test goes through boto3.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.helpers import run
+from tests.server import ACCESS_KEY, SECRET_KEY, Server
+from tests.sns.helpers import REGION, SmtpServer, find_link, text_body
+
+AWS = Path(sys.executable).parent / "aws"
+
+
+class Cli:
+    def __init__(self, server: Server, env: dict[str, str]) -> None:
+        self.server, self.env = server, env
+
+    def raw(self, *args: str):
+        assert AWS.exists(), f"{AWS} missing: install the dev extras (pip install -e '.[dev]')"
+        argv = [AWS, "--endpoint-url", self.server.url, "--region", REGION, "--output", "json"]
+        return run([*argv, "sns", *args], self.env)
+
+    def __call__(self, *args: str) -> Any:
+        done = self.raw(*args)
+        assert done.returncode == 0, f"aws sns {' '.join(args)} failed:\n{done.stderr}"
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def error(self, *args: str) -> str:
+        done = self.raw(*args)
+        assert done.returncode != 0, f"aws sns {' '.join(args)} unexpectedly succeeded"
+        return done.stderr
+
+
+@pytest.fixture(scope="module")
+def aws(sns_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    home = tmp_path_factory.mktemp("aws-home")
+    (home / "config").write_text("")
+    (home / "credentials").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_CONFIG_FILE=str(home / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        HOME=str(home),
+        PYTHONIOENCODING="utf-8",
+    )
+    return Cli(sns_server, env)
+
+
+def test_cli_topic_subscribe_publish(aws: Cli, sns, smtp: SmtpServer, address: str) -> None:
+    created = aws("create-topic", "--name", "cli-alerts")
+    arn = created["TopicArn"]
+    assert arn == f"arn:aws:sns:{REGION}:123456789012:cli-alerts"
+    subscribed = aws(
+        "subscribe", "--topic-arn", arn, "--protocol", "email",
+        "--notification-endpoint", address,
+    )  # fmt: skip
+    assert subscribed == {"SubscriptionArn": "pending confirmation"}
+    (confirmation,) = smtp.wait_mail(address)
+    token = find_link(text_body(confirmation), "ConfirmSubscription").rpartition("Token=")[2]
+    confirmed = aws("confirm-subscription", "--topic-arn", arn, "--token", token)
+    assert confirmed["SubscriptionArn"].startswith(arn + ":")
+
+    published = aws(
+        "publish", "--topic-arn", arn, "--subject", "CLI: 日本語の件名",
+        "--message", "sent by aws sns publish",
+        "--message-attributes", '{"env": {"DataType": "String", "StringValue": "prod"}}',
+    )  # fmt: skip
+    assert set(published) == {"MessageId"}
+    _, mail = smtp.wait_mail(address, 2)
+    assert mail["Subject"] == "CLI: 日本語の件名"
+    assert mail["x-amz-sns-message-id"] == published["MessageId"]
+    assert text_body(mail).startswith("sent by aws sns publish\n")
+
+    listed = aws("list-subscriptions-by-topic", "--topic-arn", arn)
+    assert [s["SubscriptionArn"] for s in listed["Subscriptions"]] == [confirmed["SubscriptionArn"]]
+    attributes = aws("get-topic-attributes", "--topic-arn", arn)["Attributes"]
+    assert attributes["SubscriptionsConfirmed"] == "1"
+    assert arn in [t["TopicArn"] for t in aws("list-topics")["Topics"]]
+
+
+def test_cli_errors(aws: Cli, topic) -> None:
+    arn = topic()
+    stderr = aws.error("publish", "--topic-arn", arn, "--message", "m", "--subject", "s" * 101)
+    assert "(InvalidParameter)" in stderr
+    assert "Invalid parameter: Subject" in stderr
+    missing = f"arn:aws:sns:{REGION}:123456789012:no-such-topic-cli"
+    stderr = aws.error("publish", "--topic-arn", missing, "--message", "m")
+    assert "(NotFound)" in stderr
+    assert "Topic does not exist" in stderr
