@@ -147,7 +147,8 @@ IAM_TITLE = (
     "{% if trail.error %} - failed: {{ trail.errorCode or trail.errorMessage }}{% endif %}"
 )
 IAM_BODY = """\
-{{ trail.who.display }} {% if trail.console_login %}signed in to the AWS console\
+{{ trail.who.display }} {% if trail.console_login and trail.error %}tried to sign in to the \
+AWS console and failed{% elif trail.console_login %}signed in to the AWS console\
 {% else %}called {{ trail.eventName }}{% endif %}.
 
 When:       {{ trail.eventTime | localtime }}
