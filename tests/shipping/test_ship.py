@@ -7,6 +7,7 @@ sends nothing twice; a crash (SIGKILL) loses nothing (the last batch may come tw
 from __future__ import annotations
 
 import collections
+import json
 import random
 import signal
 import subprocess
@@ -114,8 +115,20 @@ def test_crash_loses_nothing(server: Server, logs, tmp_path: Path) -> None:
     thread.start()
     rng = random.Random(7)
     kills = 0
+
+    def committed() -> int:
+        """The offset the shipper saved (it saves only after a batch got its 200)."""
+        saved = [json.loads(f.read_text())["offset"] for f in (tmp_path / "data").rglob("*.json")
+                 if f.parent.name == "ship"]  # fmt: skip
+        return max(saved, default=0)
+
     while not done.is_set() or kills < 3:
+        before = committed()
         time.sleep(rng.uniform(0.3, 1.0))
+        # Kill only once this run has committed progress (or everything): on a loaded machine
+        # a slow start would otherwise be killed before it could commit anything, every time.
+        wait_for(lambda b=before: committed() > b or committed() >= path.stat().st_size, 60,
+                 "the shipper to commit progress")  # fmt: skip
         shipper.stop(signal.SIGKILL)
         kills += 1
         shipper.start()
