@@ -7,8 +7,6 @@ an aiosmtpd SMTP server as the inbox. Covers the issue's failure cases: SMTP dow
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import subprocess
 import sys
@@ -18,23 +16,10 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.e2e.helpers import Inbox
 from tests.server import Server, client, free_port
 
 GROUP = "/aws/clientvpn/corp"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-    def subjects(self) -> list[str]:
-        return [str(m["Subject"]) for m in self.messages]
 
 
 def wait_for(condition, timeout: float = 30.0, what: str = ""):

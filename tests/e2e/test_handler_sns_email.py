@@ -8,14 +8,13 @@ environment. Under logsieve it runs as is (boto3 reaches this server through the
 
 from __future__ import annotations
 
-import email.policy
 import json
 import time
-from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from tests.e2e.helpers import Inbox
 from tests.server import Server, client, free_port
 
 HANDLER = """
@@ -36,17 +35,6 @@ def handler(event, context):
             Message=f"{record['username']} connected from {record['device-ip']}",
         )
 """
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
 
 
 def test_aws_handler_publishing_to_sns_sends_the_email(tmp_path: Path) -> None:
