@@ -189,5 +189,5 @@ def create_app(config: Config) -> Starlette:
             store.close()
             stream_store.close()
 
-    routes = AdminApi(dispatcher, config.secret_for).routes() + sns_deliveries.routes()
+    routes = AdminApi(dispatcher, outbox, config.secret_for).routes() + sns_deliveries.routes()
     return build_app(api, lifespan, routes)

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.e2e.helpers import Inbox
-from tests.server import Server, client, free_port
+from tests.server import ACCESS_KEY, SECRET_KEY, Server, client, free_port
 
 GROUP = "/aws/clientvpn/corp"
 
@@ -122,5 +122,17 @@ def test_vpn_connection_email_once_even_with_smtp_down_and_a_crash(
         assert sum("alice" in s for s in subjects) == 1
         assert sum("carol" in s for s in subjects) == 1
         assert not any("bob" in s for s in subjects)  # failed attempts are not connections
+
+        outbox = subprocess.run(
+            [sys.executable, "-m", "logsieve", "notifications", "--json",
+             "--endpoint-url", server.url],
+            env={"LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY, "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY,
+                 "LOGSIEVE_CONFIG": "", "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        (oncall,) = [c for c in json.loads(outbox.stdout)["channels"]
+                     if c["kind"] == "channel:oncall"]  # fmt: skip
+        assert oncall["pending"] == 0 and oncall["given_up"] == 0
+        assert oncall["failed_attempts"] >= 1  # the SMTP outage was seen, and retried
     finally:
         server.stop()

@@ -8,6 +8,7 @@ unauthenticated caller.
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from starlette.routing import Route
 from logsieve.destinations import DeliveryError
 from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import EnvelopeError, decode
+from logsieve.notify.codec import notification_from_json
+from logsieve.notify.outbox import Outbox
 from logsieve.storage.dead_letters import DeadLetter
 from logsieve.subscriptions import Dispatcher
 
@@ -51,8 +54,11 @@ def describe_letter(letter: DeadLetter, with_payload: bool = False) -> dict[str,
 
 
 class AdminApi:
-    def __init__(self, dispatcher: Dispatcher, secret_for: Callable[[str], str | None]) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, outbox: Outbox, secret_for: Callable[[str], str | None]
+    ) -> None:
         self.dispatcher = dispatcher
+        self.outbox = outbox
         self.secret_for = secret_for
 
     def routes(self) -> list[Route]:
@@ -61,6 +67,8 @@ class AdminApi:
             Route(f"{PREFIX}/dead-letters", self.letters, methods=["GET"]),
             Route(f"{PREFIX}/dead-letters/{{letter:int}}", self.letter, methods=["GET"]),
             Route(f"{PREFIX}/dead-letters/{{letter:int}}/redrive", self.redrive, methods=["POST"]),
+            Route(f"{PREFIX}/notifications", self.notifications, methods=["GET"]),
+            Route(f"{PREFIX}/notifications/redrive", self.resend, methods=["POST"]),
         ]
 
     async def _authorized(self, request: Request) -> Response | None:
@@ -100,6 +108,21 @@ class AdminApi:
             return _error("ResourceNotFoundException", f"No dead letter {letter_id}.", 404)
         return JSONResponse(describe_letter(found, with_payload=True))
 
+    async def notifications(self, request: Request) -> Response:
+        """The outbox: per channel (kind) pending/sent/failed, and what was given up on."""
+        if denied := await self._authorized(request):
+            return denied
+        status = await run_in_threadpool(self.outbox.status)
+        failures = await run_in_threadpool(self.outbox.failures)
+        return JSONResponse({"channels": status, "failures": [_failure(item) for item in failures]})
+
+    async def resend(self, request: Request) -> Response:
+        if denied := await self._authorized(request):
+            return denied
+        count = await run_in_threadpool(self.outbox.redrive)
+        self.outbox.wake()
+        return JSONResponse({"requeued": count})
+
     async def redrive(self, request: Request) -> Response:
         if denied := await self._authorized(request):
             return denied
@@ -115,3 +138,11 @@ class AdminApi:
 
 def _error(code: str, message: str, status: int) -> Response:
     return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def _failure(item: dict[str, Any]) -> dict[str, Any]:
+    """A given-up outbox item without its raw payload, plus the notification's title."""
+    described = {k: v for k, v in item.items() if k != "payload"}
+    with contextlib.suppress(ValueError, TypeError):  # SNS deliveries are not notifications
+        described["title"] = notification_from_json(item["payload"]).title
+    return described

@@ -134,3 +134,48 @@ def redrive(
         click.echo(f"dead letter {letter_id}: delivered {letter['events']} events")
     if failed:
         raise SystemExit(1)
+
+
+@click.group("notifications", invoke_without_command=True)
+@server_options
+@click.option("--json", "as_json", is_flag=True, help="Print the outbox status as JSON.")
+@click.pass_context
+def notifications(
+    ctx: click.Context, endpoint_url: str | None, config_path: Path | None,
+    data_dir: Path | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Show the notification outbox: per channel, pending, sent, failed, given up.
+
+    Alerts and SNS deliveries wait in a durable outbox and are retried with backoff; what
+    keeps failing past a channel's retry window ([[channels]] retry_seconds) is kept, with its
+    error, until `logsieve notifications redrive` sends it again.
+    """
+    ctx.obj = (endpoint_url, config_path, data_dir)
+    if ctx.invoked_subcommand is not None:
+        return
+    found = AdminClient(endpoint_url, config_path, data_dir).call("GET", "notifications")
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    rows = [
+        [
+            c["kind"], str(c["pending"]), str(c["sent"]), str(c["failed_attempts"]),
+            str(c["given_up"]), (c["last_error"] or "")[:60],
+        ]
+        for c in found["channels"]
+    ]  # fmt: skip
+    if not rows:
+        click.echo("Nothing sent yet. Channels are declared as [[channels]] in logsieve.toml.")
+        return
+    click.echo(_table(rows, ["CHANNEL", "PENDING", "SENT", "FAILED", "GIVEN UP", "LAST ERROR"]))
+    for item in found["failures"]:
+        title = item.get("title") or item.get("key") or ""
+        click.echo(f"given up: #{item['id']} {item['kind']} {title!r}: {item['error']}")
+
+
+@notifications.command("redrive")
+@click.pass_obj
+def resend(obj: tuple[str | None, Path | None, Path | None]) -> None:
+    """Queue every given-up notification again (after fixing the channel)."""
+    found = AdminClient(*obj).call("POST", "notifications/redrive")
+    click.echo(f"{found['requeued']} notifications queued again")
