@@ -20,8 +20,10 @@ $(JS_STAMP): $(JS)/package-lock.json
 	npm ci --prefix $(JS) --no-audit --no-fund --loglevel=error
 	touch $(JS_STAMP)
 
+# The whole chain on this machine: simulated AWS logs in, emails and Datadog-style events out
+# (into ./logsieve-demo/, emptied on each run).
 demo: $(STAMP)
-	$(BIN)/logsieve test-pattern '[version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end, action = REJECT, log_status]' samples/vpc-flow-default.log
+	$(BIN)/logsieve demo --duration 30
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -33,6 +35,8 @@ test: lint $(JS_STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/patterns.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/alerts.py
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .ruff_cache .hypothesis

@@ -8,11 +8,12 @@ from logsieve import __version__
 
 from .alerts import alerts
 from .decode import decode
+from .demo import demo
 from .recipes import recipes
 from .serve import serve
 from .ship import put, ship
 from .simulate import simulate
-from .subscriptions import dead_letters, subscriptions
+from .subscriptions import dead_letters, notifications, subscriptions
 from .test_pattern import test_pattern
 
 
@@ -29,10 +30,12 @@ def main() -> None:
 main.add_command(alerts)
 main.add_command(dead_letters)
 main.add_command(decode)
+main.add_command(demo)
 main.add_command(recipes)
 main.add_command(put)
 main.add_command(serve)
 main.add_command(ship)
 main.add_command(simulate)
 main.add_command(subscriptions)
+main.add_command(notifications)
 main.add_command(test_pattern)
