@@ -5,11 +5,14 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
+import json
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +62,26 @@ class Inbox:
 
     def subjects(self) -> list[str]:
         return [str(m["Subject"]) for m in self.messages]
+
+
+class AwsCli:
+    """The aws CLI (v1, from the dev extras) pointed at a logsieve server, for one service."""
+
+    def __init__(self, server: Any, env: dict[str, str], service: str) -> None:
+        self.server, self.env, self.service = server, env, service
+
+    def raw(self, *args: str) -> subprocess.CompletedProcess[str]:
+        aws = Path(sys.executable).parent / "aws"
+        assert aws.exists(), f"{aws} missing: install the dev extras (pip install -e '.[dev]')"
+        argv = [aws, "--endpoint-url", self.server.url, "--region", REGION, "--output", "json"]
+        return run([*argv, self.service, *args], self.env)
+
+    def __call__(self, *args: str) -> Any:
+        done = self.raw(*args)
+        assert done.returncode == 0, f"aws {self.service} {' '.join(args)} failed:\n{done.stderr}"
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def error(self, *args: str) -> str:
+        done = self.raw(*args)
+        assert done.returncode != 0, f"aws {self.service} {' '.join(args)} unexpectedly succeeded"
+        return done.stderr

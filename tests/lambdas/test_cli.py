@@ -4,47 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import REGION, run
+from tests.e2e.helpers import AwsCli
 from tests.server import Server
 
 from .helpers import ECHO, ROLE, make_zip
 
-AWS = Path(sys.executable).parent / "aws"
-
-
-class Cli:
-    def __init__(self, server: Server, env: dict[str, str]) -> None:
-        self.server, self.env = server, env
-
-    def raw(self, *args: str):
-        assert AWS.exists(), f"{AWS} missing: install the dev extras (pip install -e '.[dev]')"
-        argv = [AWS, "--endpoint-url", self.server.url, "--region", REGION, "--output", "json"]
-        return run([*argv, "lambda", *args], self.env)
-
-    def __call__(self, *args: str) -> Any:
-        done = self.raw(*args)
-        assert done.returncode == 0, f"aws lambda {' '.join(args)} failed:\n{done.stderr}"
-        return json.loads(done.stdout) if done.stdout.strip() else None
-
-    def error(self, *args: str) -> str:
-        done = self.raw(*args)
-        assert done.returncode != 0, f"aws lambda {' '.join(args)} unexpectedly succeeded"
-        return done.stderr
-
 
 @pytest.fixture(scope="module")
-def aws(lambda_server: Server, client_env: dict[str, str]) -> Cli:
-    return Cli(lambda_server, client_env)
+def aws(lambda_server: Server, client_env: dict[str, str]) -> AwsCli:
+    return AwsCli(lambda_server, client_env, "lambda")
 
 
-def test_deploy_invoke_and_remove(aws: Cli, tmp_path: Path) -> None:
+def test_deploy_invoke_and_remove(aws: AwsCli, tmp_path: Path) -> None:
     name = f"cli-{uuid.uuid4().hex[:8]}"
     package = tmp_path / "fn.zip"
     package.write_bytes(make_zip({"app.py": ECHO}))
@@ -103,7 +79,7 @@ def test_deploy_invoke_and_remove(aws: Cli, tmp_path: Path) -> None:
     ) in stderr
 
 
-def test_cli_errors(aws: Cli, tmp_path: Path) -> None:
+def test_cli_errors(aws: AwsCli, tmp_path: Path) -> None:
     package = tmp_path / "slip.zip"
     package.write_bytes(make_zip({"../outside.py": "x"}))
     stderr = aws.error(

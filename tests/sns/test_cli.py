@@ -7,43 +7,17 @@ under test goes through boto3.
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import run
+from tests.e2e.helpers import AwsCli
 from tests.server import ACCESS_KEY, SECRET_KEY, Server
 from tests.sns.helpers import REGION, SmtpServer, find_link, text_body
 
-AWS = Path(sys.executable).parent / "aws"
-
-
-class Cli:
-    def __init__(self, server: Server, env: dict[str, str]) -> None:
-        self.server, self.env = server, env
-
-    def raw(self, *args: str):
-        assert AWS.exists(), f"{AWS} missing: install the dev extras (pip install -e '.[dev]')"
-        argv = [AWS, "--endpoint-url", self.server.url, "--region", REGION, "--output", "json"]
-        return run([*argv, "sns", *args], self.env)
-
-    def __call__(self, *args: str) -> Any:
-        done = self.raw(*args)
-        assert done.returncode == 0, f"aws sns {' '.join(args)} failed:\n{done.stderr}"
-        return json.loads(done.stdout) if done.stdout.strip() else None
-
-    def error(self, *args: str) -> str:
-        done = self.raw(*args)
-        assert done.returncode != 0, f"aws sns {' '.join(args)} unexpectedly succeeded"
-        return done.stderr
-
 
 @pytest.fixture(scope="module")
-def aws(sns_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Cli:
+def aws(sns_server: Server, tmp_path_factory: pytest.TempPathFactory) -> AwsCli:
     home = tmp_path_factory.mktemp("aws-home")
     (home / "config").write_text("")
     (home / "credentials").write_text("")
@@ -57,10 +31,10 @@ def aws(sns_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Cli:
         HOME=str(home),
         PYTHONIOENCODING="utf-8",
     )
-    return Cli(sns_server, env)
+    return AwsCli(sns_server, env, "sns")
 
 
-def test_cli_topic_subscribe_publish(aws: Cli, sns, smtp: SmtpServer, address: str) -> None:
+def test_cli_topic_subscribe_publish(aws: AwsCli, sns, smtp: SmtpServer, address: str) -> None:
     created = aws("create-topic", "--name", "cli-alerts")
     arn = created["TopicArn"]
     assert arn == f"arn:aws:sns:{REGION}:123456789012:cli-alerts"
@@ -92,7 +66,7 @@ def test_cli_topic_subscribe_publish(aws: Cli, sns, smtp: SmtpServer, address: s
     assert arn in [t["TopicArn"] for t in aws("list-topics")["Topics"]]
 
 
-def test_cli_errors(aws: Cli, topic) -> None:
+def test_cli_errors(aws: AwsCli, topic) -> None:
     arn = topic()
     stderr = aws.error("publish", "--topic-arn", arn, "--message", "m", "--subject", "s" * 101)
     assert "(InvalidParameter)" in stderr
