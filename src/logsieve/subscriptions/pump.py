@@ -151,7 +151,10 @@ class SubscriptionPump:
                     await self._on(ctx.reads, self._dead_letter, batch, retry.attempts, error)
                     return
                 status.state = "retrying"
-                log.warning(
+                # Attempts 1, 2, 4, 8...: a long outage stays visible without flooding the log.
+                quiet = retry.attempts & (retry.attempts - 1)
+                log.log(
+                    logging.DEBUG if quiet else logging.WARNING,
                     "delivery failed group=%s filter=%s attempt=%d retry_in=%.2fs error=%s",
                     self.item.group_name, self.item.name, retry.attempts, delay, error,
                 )  # fmt: skip
