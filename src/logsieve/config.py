@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import difflib
 import json
 import logging
 import math
@@ -26,6 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config_values import Invalid as _Invalid
+from .config_values import kind as _kind
+from .config_values import show as _show
+from .config_values import suggest as _suggest
 from .errors import ConfigError
 
 __all__ = [
@@ -183,46 +186,6 @@ _ENV_SECRET = "LOGSIEVE_SECRET_ACCESS_KEY"
 _ENV_CONFIG = "LOGSIEVE_CONFIG"
 
 
-class _Invalid(Exception):
-    """A value problem without its location; the caller adds where it came from."""
-
-    def __init__(self, problem: str, hint: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.hint = hint
-
-
-def _show(value: Any) -> str:
-    """A value as the user wrote it (TOML-ish), short enough to keep the message one line."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = json.dumps(value)
-    elif isinstance(value, dict):
-        text = "a table"
-    elif isinstance(value, list):
-        text = "an array"
-    else:
-        text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return type(value).__name__
-
-
 def _as_int(value: Any, text_ok: bool, what: str, hint: str) -> int:
     if isinstance(value, str) and text_ok and _INT_TEXT_RE.fullmatch(value.strip()):
         return int(value.strip())
@@ -329,11 +292,6 @@ def _check_key_part(value: Any, key: str) -> str:
             f'write {key} = "..." in quotes',
         )
     return value
-
-
-def _suggest(name: str, valid: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
 
 
 # --- loading --------------------------------------------------------------------------------

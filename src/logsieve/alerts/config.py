@@ -8,8 +8,6 @@ rule, the key, the problem and the fix, in the style of the rest of the configur
 
 from __future__ import annotations
 
-import difflib
-import json
 import math
 import re
 from collections.abc import Iterable
@@ -17,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from logsieve.config_values import Invalid as _Invalid
+from logsieve.config_values import show as _show
+from logsieve.config_values import suggest as _suggest
 from logsieve.errors import ConfigError
 
 __all__ = [
@@ -196,34 +197,6 @@ _DISTINCT_KEYS = ("key", "count", "window", "group_by")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-
-
-class _Invalid(Exception):
-    """A value problem without its location; :func:`parse_alerts` adds the file and rule."""
-
-    def __init__(self, problem: str, hint: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.hint = hint
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = json.dumps(value)
-    elif isinstance(value, dict):
-        text = "a table"
-    elif isinstance(value, list):
-        text = "an array"
-    else:
-        text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _suggest(name: str, valid: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def parse_duration(value: Any) -> float:

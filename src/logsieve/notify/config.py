@@ -14,8 +14,6 @@ Example::
 
 from __future__ import annotations
 
-import difflib
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -24,6 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from logsieve.config_values import Invalid as _Invalid
+from logsieve.config_values import show
+from logsieve.config_values import suggest as _suggest
 from logsieve.errors import ConfigError
 
 from .channels import build_channels, register_channels, send_notification
@@ -99,34 +100,8 @@ class ChannelConfig:
         return f"channel:{self.name}"
 
 
-class _Invalid(Exception):
-    """A value problem without its location; parse_channels adds where it came from."""
-
-    def __init__(self, problem: str, hint: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.hint = hint
-
-
 def _show(value: Any, secret: bool = False) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        if secret:
-            return "a string"
-        text = json.dumps(value, ensure_ascii=False)
-    else:
-        text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _suggest(name: str, valid: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
+    return show(value, secret, ascii_only=False)
 
 
 def _string(value: Any, hint: str, secret: bool = False) -> str:
