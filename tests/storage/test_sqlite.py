@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from logsieve.storage import SqliteStore
+from logsieve.storage import sqlite as sqlite_module
 from logsieve.storage.records import event_id, parse_event_id
 
 DAY = 86_400_000
@@ -102,3 +103,26 @@ def test_chunk_size_limit(store: SqliteStore) -> None:
     s = store.create_stream(g.id, "s", 0)
     with pytest.raises(ValueError):
         put(store, g.id, s.id, [(1, "x")] * 20_000, 0)
+
+
+def test_wal_stays_bounded_under_sustained_appends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Appends that never pause still let the WAL start over: without the checkpoint under the
+    write lock it grows by everything written (here about 60 MB)."""
+    monkeypatch.setattr(sqlite_module, "_WAL_RESTART_BYTES", 1 << 20)
+    monkeypatch.setattr(sqlite_module, "_CHECKPOINT_EVERY_S", 0.05)
+    store = SqliteStore(tmp_path / "db.sqlite")
+    try:
+        g = store.create_group("/g", 0, None, "STANDARD")
+        s = store.create_stream(g.id, "s", 0)
+        wal = tmp_path / "db.sqlite-wal"
+        message = "x" * 2000
+        largest = 0
+        for i in range(300):  # ~60 MB, back to back
+            put(store, g.id, s.id, [(i, message)] * 100, i)
+            largest = max(largest, wal.stat().st_size)
+        assert largest < 24 << 20, f"WAL grew to {largest:,} bytes"
+        assert sum(1 for _ in store.read_after(0, 100_000)) == 30_000
+    finally:
+        store.close()

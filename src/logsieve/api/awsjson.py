@@ -30,6 +30,7 @@ import orjson
 
 from logsieve.errors import ServiceError
 
+from .fast_decode import build_decoder
 from .shapes import (
     UNKNOWN_OPERATION_EXCEPTION,
     Node,
@@ -78,6 +79,12 @@ class JsonProtocol:
                 (self._outputs, operation.output_shape),
             ):
                 table[name] = None if shape is None else build(shape, nodes)
+        # Shortcuts for requests that are mostly a list of flat structures (PutLogEvents).
+        self._fast = {
+            name: decoder
+            for name in self._operations
+            if (decoder := build_decoder(self._inputs[name])) is not None
+        }
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -111,18 +118,14 @@ class JsonProtocol:
         node = self._node(self._inputs, operation_name)
         if isinstance(body, memoryview):
             body = body.tobytes()
-        if not body.strip():  # lenient: AWS answers an empty body with SerializationException
-            data: Any = {}
-        else:
+        fast = self._fast.get(operation_name)
+        data = None if fast is None else fast(body)
+        if data is not None and node is not None:
             try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                # AWS answers unparseable JSON with a bare SerializationException.
-                raise serialization_error() from None
-        if type(data) is list:
-            raise serialization_error("Start of list found where not expected")
-        if type(data) is not dict:
-            raise serialization_error()
+                return parse(data, node, self._render, self.validation_error_code)
+            except ServiceError:
+                pass  # the generic path words it, finding problems in the order they were sent
+        data = _decode_object(body)
         if node is None:
             return {}
         return parse(data, node, self._render, self.validation_error_code)
@@ -148,3 +151,19 @@ class JsonProtocol:
         payload.update(error.extra)
         headers = {"Content-Type": self.content_type, "X-Amzn-ErrorType": error.code}
         return error.status, headers, orjson.dumps(payload, default=json_default)
+
+
+def _decode_object(body: bytes) -> dict[str, Any]:
+    """The request's JSON object, or the ``SerializationException`` AWS answers instead."""
+    if not body.strip():  # lenient: AWS answers an empty body with SerializationException
+        return {}
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        # AWS answers unparseable JSON with a bare SerializationException.
+        raise serialization_error() from None
+    if type(data) is list:
+        raise serialization_error("Start of list found where not expected")
+    if type(data) is not dict:
+        raise serialization_error()
+    return data

@@ -26,6 +26,7 @@ import binascii
 import contextvars
 import datetime as _dt
 import functools
+import operator
 import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -34,8 +35,10 @@ from typing import Any
 
 import botocore.loaders
 import botocore.model
+import msgspec
 import orjson
 
+from logsieve.elements import CheckedList
 from logsieve.errors import ServiceError
 
 from .java_regex import compiled_pattern
@@ -49,6 +52,8 @@ __all__ = [
     "Renderer",
     "build",
     "encode",
+    "integer_bounds",
+    "java_lengths_ok",
     "json_default",
     "parse",
     "serialization_error",
@@ -308,57 +313,92 @@ def build(shape: botocore.model.Shape, cache: dict[str, Node]) -> Node:
     return node
 
 
-def _scalar_accepter(node: Node) -> Callable[[Any], bool] | None:
-    """A cheap test that a value is well typed and meets every constraint, or None."""
+def integer_bounds(node: Node) -> tuple[int, int]:
+    """The values an integer or long member takes: Java's range narrowed by the model's."""
+    java_lo, java_hi = _JAVA_INT if node.kind == "integer" else _JAVA_LONG
+    lo = java_lo if node.min is None else max(java_lo, int(node.min))
+    hi = java_hi if node.max is None else min(java_hi, int(node.max))
+    return lo, hi
+
+
+def java_lengths_ok(column: list[str], high: int) -> bool:
+    """Every string's Java length (UTF-16 units) is at most ``high``.
+
+    len() never exceeds the UTF-16 length Java counts, and is at least half of it, so only
+    strings longer than ``high / 2`` characters need counting.
+    """
+    return all(len(v) * 2 <= high or _java_length(v) <= high for v in column)
+
+
+def _column_check(node: Node) -> Callable[[list[Any]], bool] | None:
+    """A test that every value of a column (one member across a list's elements) is well
+    typed and meets every constraint, or None when the shape needs the full walk. Each test
+    is a few C-level passes (``map``, ``min``, ``max``), not a Python call per value."""
     kind, low, high = node.kind, node.min, node.max
     if kind == "string":
         if node.pattern is not None or node.enum:
             return None
         lo = int(low or 0)
 
-        def string_ok(v: Any) -> bool:
-            # len() never exceeds the UTF-16 length Java counts, and is at least half of it.
-            if type(v) is not str or len(v) < lo:
+        def strings_ok(column: list[Any]) -> bool:
+            if not column or set(map(type, column)) != {str}:
+                return not column
+            lengths = list(map(len, column))
+            if min(lengths) < lo:
                 return False
-            return high is None or len(v) * 2 <= high or _java_length(v) <= high
+            return high is None or max(lengths) * 2 <= high or java_lengths_ok(column, int(high))
 
-        return string_ok
+        return strings_ok
     if kind in ("integer", "long"):
-        java_lo, java_hi = _JAVA_INT if kind == "integer" else _JAVA_LONG
-        lo = java_lo if low is None else max(java_lo, low)
-        hi = java_hi if high is None else min(java_hi, high)
-        return lambda v: type(v) is int and lo <= v <= hi
+        lo, hi = integer_bounds(node)
+
+        def integers_ok(column: list[Any]) -> bool:
+            if not column:
+                return True
+            return set(map(type, column)) == {int} and lo <= min(column) and max(column) <= hi
+
+        return integers_ok
     if kind == "boolean":
-        return lambda v: type(v) is bool
+        return lambda column: not column or set(map(type, column)) == {bool}
     return None
 
 
-def _accepter(node: Node) -> Callable[[Any], bool] | None:
-    """For a flat structure (every member a plain scalar), a test that an element is valid.
+def _accepter(node: Node) -> Callable[[list[Any]], bool] | None:
+    """For a flat structure (every member a plain scalar), a test that a list of them is valid.
 
     Lists of such structures (PutLogEvents' ``logEvents``: up to 10,000 of them) are the hot
-    path; an element the test accepts needs neither decoding nor validation. Anything it does
-    not accept goes through the full walk, which finds and words the problem exactly.
+    path; a list the test accepts needs neither decoding nor validation. It checks member by
+    member over the whole list (columns), which costs a fraction of a test per element. A list
+    it does not accept goes through the full walk, which finds and words the problem exactly.
     """
     if node.accepter is not _UNSET:
         return node.accepter
-    accept: Callable[[Any], bool] | None = None
+    accept: Callable[[list[Any]], bool] | None = None
     if node.kind == "structure" and not node.document and node.members:
-        checks = {m.wire: _scalar_accepter(m.node) for m in node.members}
-        if all(checks.values()) and all(m.wire == m.name for m in node.members):
-            table = {m.wire: (checks[m.wire], m.required) for m in node.members}
-            required = sum(m.required for m in node.members)
+        checks = [
+            (m.wire, operator.itemgetter(m.wire) if m.required else None, _column_check(m.node))
+            for m in node.members
+        ]
+        if all(c for _, _, c in checks) and all(m.wire == m.name for m in node.members):
 
-            def accept(item: Any) -> bool:
-                if type(item) is not dict:
+            def accept(items: list[Any]) -> bool:
+                if not items:
+                    return True
+                if set(map(type, items)) != {dict}:
                     return False
-                seen = 0
-                for k, v in item.items():
-                    entry = table.get(k)
-                    if entry is None or not entry[0](v):  # type: ignore[misc]
+                present = 0
+                for wire, get, check in checks:
+                    if get is not None:  # required: every element has it
+                        try:
+                            column = list(map(get, items))
+                        except KeyError:
+                            return False
+                    else:
+                        column = [item[wire] for item in items if wire in item]
+                    if not check(column):  # type: ignore[misc]
                         return False
-                    seen += entry[1]
-                return seen == required
+                    present += len(column)
+                return present == sum(map(len, items))  # no member outside the model
 
     node.accepter = accept
     return accept
@@ -371,11 +411,13 @@ _ACCEPTED: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
 
 
 def _all_accepted(items: list[Any], member: Node) -> bool:
+    if type(items) is CheckedList:
+        return True
     accepted = _ACCEPTED.get()
     if accepted is not None and id(items) in accepted:
         return True
     accept = _accepter(member)
-    if accept is None or not all(map(accept, items)):
+    if accept is None or not accept(items):
         return False
     if accepted is not None:
         accepted.add(id(items))
@@ -436,6 +478,8 @@ class Renderer:
         if isinstance(value, list):
             member = node.member if node is not None else None
             return "[" + ", ".join(self(v, member) for v in value) + "]"
+        if isinstance(value, msgspec.Struct):  # an element the fast decoder built
+            value = msgspec.structs.asdict(value)
         if isinstance(value, dict):
             if node is not None and kind == "structure" and not node.document:
                 digest = zlib.crc32(orjson.dumps(value, default=json_default))
@@ -642,6 +686,8 @@ def decode_json(value: Any, node: Node) -> Any:
                 raise
         return out
     if kind == "list":
+        if type(value) is CheckedList:
+            return value
         if type(value) is not list:
             raise type_error(value, node)
         member = node.member
