@@ -692,6 +692,18 @@ def test_serialize_response_maps_and_nested_lists(logs: JsonProtocol) -> None:
     }
 
 
+def test_serialize_plain_structure_lists_whole_or_member_by_member(logs: JsonProtocol) -> None:
+    """FilteredLogEvent has only plain scalar members: a list of clean dicts is written as it
+    is, and one stray member or null anywhere sends the list through the walk that drops it."""
+    event = {"logStreamName": "s", "timestamp": 1, "message": "m", "eventId": "7"}
+    clean = {"events": [event, {**event, "ingestionTime": 2}]}
+    assert orjson.loads(logs.serialize_response("FilterLogEvents", clean)) == clean
+    messy = {"events": [event, {**event, "ingestionTime": None}, {**event, "extra": 1}, None]}
+    assert orjson.loads(logs.serialize_response("FilterLogEvents", messy)) == {
+        "events": [event, event, event]
+    }
+
+
 @pytest.mark.parametrize("result", [None, {}, {"junk": 1}])
 def test_empty_results_serialize_to_empty_object(logs: JsonProtocol, result: Any) -> None:
     assert logs.serialize_response("DescribeLogGroups", result) in (b"{}",)
