@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,8 +30,10 @@ def test_merge_equals_sorting(all_ts: list[list[int]]) -> None:
     everything = sorted(e for events in chunks.values() for e in events)
     forward = sorted(chunks, key=lambda r: (r.min_ts, r.seq))
     backward = sorted(chunks, key=lambda r: (-r.max_ts, r.seq))
-    assert list(merge(forward, lambda r: list(chunks[r]), False)) == everything
-    assert list(merge(backward, lambda r: list(chunks[r]), True)) == everything[::-1]
+    windows = list(merge(forward, lambda r: list(chunks[r]), False))
+    assert all(windows) and list(chain.from_iterable(windows)) == everything
+    windows = list(merge(backward, lambda r: list(chunks[r]), True))
+    assert all(windows) and list(chain.from_iterable(windows)) == everything[::-1]
 
 
 def test_chunks_load_only_when_reached() -> None:
@@ -40,6 +44,6 @@ def test_chunks_load_only_when_reached() -> None:
         loaded.append(ref.seq)
         return list(chunks[ref])
 
-    events = merge(sorted(chunks, key=lambda r: r.min_ts), load, False)
-    assert next(events)[0] == 0
+    windows = merge(sorted(chunks, key=lambda r: r.min_ts), load, False)
+    assert next(windows)[0][0] == 0
     assert loaded == [1]  # the later chunks are not read for the first page

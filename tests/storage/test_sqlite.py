@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,11 @@ def put(store: SqliteStore, group_id: int, stream_id: int, events, now: int) -> 
     messages = [m for _, m in events]
     size = sum(len(m.encode()) for m in messages)
     return store.append(group_id, stream_id, timestamps, messages, size, now)
+
+
+def group_events(store: SqliteStore, *args, **kwargs) -> list:
+    """``group_windows`` flattened: the events in read order."""
+    return list(itertools.chain.from_iterable(store.group_windows(*args, **kwargs)))
 
 
 @pytest.fixture
@@ -49,12 +55,12 @@ def test_reads_are_in_time_order_across_batches(store: SqliteStore) -> None:
     put(store, g.id, a.id, [(1, "a1"), (5, "a5")], 0)
     put(store, g.id, b.id, [(2, "b2"), (3, "b3")], 0)
     put(store, g.id, a.id, [(4, "a4")], 0)  # a late batch
-    assert [e[5] for e in store.group_events(g.id, None, None, None, None)] == [
+    assert [e[5] for e in group_events(store, g.id, None, None, None, None)] == [
         "a1", "b2", "b3", "a4", "a5",
     ]  # fmt: skip
-    assert [e[5] for e in store.group_events(g.id, [b.id], None, None, None)] == ["b2", "b3"]
-    assert [e[5] for e in store.group_events(g.id, None, 2, 4, None)] == ["b2", "b3", "a4"]
-    newest = store.group_events(g.id, None, None, None, None, newest_first=True)
+    assert [e[5] for e in group_events(store, g.id, [b.id], None, None, None)] == ["b2", "b3"]
+    assert [e[5] for e in group_events(store, g.id, None, 2, 4, None)] == ["b2", "b3", "a4"]
+    newest = group_events(store, g.id, None, None, None, None, newest_first=True)
     assert [e[5] for e in newest] == ["a5", "a4", "b3", "b2", "a1"]
     assert [e[5] for e in store.stream_events(a.id, None, 5, None, None, 10)] == ["a1", "a4"]
     assert [e[5] for e in store.stream_events(a.id, None, None, None, None, -2)] == ["a4", "a5"]
@@ -64,9 +70,9 @@ def test_positions_resume_exactly(store: SqliteStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
     put(store, g.id, s.id, [(7, "x"), (7, "y"), (7, "z")], 0)
-    events = list(store.group_events(g.id, None, None, None, None))
+    events = list(group_events(store, g.id, None, None, None, None))
     after_first = events[0][:2]
-    rest = list(store.group_events(g.id, None, None, None, after_first))
+    rest = list(group_events(store, g.id, None, None, None, after_first))
     assert [e[5] for e in rest] == ["y", "z"]
     assert parse_event_id(event_id(*after_first)) == after_first
 
@@ -79,7 +85,7 @@ def test_retention_deletes_whole_expired_chunks(store: SqliteStore) -> None:
     put(store, g.id, s.id, [(now, "new")], now)
     store.set_retention(g.id, 7)
     assert store.expire(now) == 1
-    assert [e[5] for e in store.group_events(g.id, None, None, None, None)] == ["new"]
+    assert [e[5] for e in group_events(store, g.id, None, None, None, None)] == ["new"]
     assert store.group("/g").stored_bytes == 3
     first = store.read_after(0, 10)[0][1]
     put(store, g.id, s.id, [(now, "later")], now)
@@ -93,7 +99,7 @@ def test_delete_stream_and_group(store: SqliteStore) -> None:
     assert store.create_stream(g.id, "s", 0) is None
     store.delete_stream(s.id)
     assert store.group("/g").stored_bytes == 0
-    assert list(store.group_events(g.id, None, None, None, None)) == []
+    assert list(group_events(store, g.id, None, None, None, None)) == []
     store.delete_group(g.id)
     assert store.group("/g") is None and store.create_group("/g", 0, None, "STANDARD")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from operator import itemgetter
 from typing import Any
 
 from logsieve.patterns import PatternError
@@ -18,6 +19,7 @@ MAX_PAGE_BYTES = 1_048_576
 EVENT_OVERHEAD = 26
 SCAN_BUDGET = 250_000  # events one FilterLogEvents call examines before handing out a token
 NEWEST_FIRST_FLOOR = 1_704_067_200_000  # 2024-01-01: startFromHead=false needs startTime >= it
+_MESSAGE = itemgetter(5)  # of a StoredEvent
 _STREAM_TOKEN = re.compile(r"([fb])/(\d{1,56})(?:/s)?\Z")
 
 
@@ -129,45 +131,48 @@ class Reads:
         stream_names = streams if streams is not None else {}
         matches = pattern.matches
         found: list[dict[str, Any]] = []
-        used = scanned = 0
+        used = 0
+        budget = SCAN_BUDGET
         resume: tuple[int, int] | None = None  # where the next page starts, if there is one
-        source = self.ctx.store.group_events(
+        windows = self.ctx.store.group_windows(
             group.id, None if streams is None else list(streams), start, end, after, newest_first
         )
         try:
-            event = None
-            for scanned, event in enumerate(itertools.islice(source, SCAN_BUDGET), 1):  # noqa: B007
-                message = event[5]
-                if not matches(message):
-                    continue
-                size = _size(message)
-                if found and used + size > MAX_PAGE_BYTES:
-                    # this event starts the next page: resume just before it
-                    ts, seq = parse_event_id(found[-1]["eventId"])
-                    resume = (ts, seq)
-                    break
-                used += size
-                ts, seq, _, stream_id, ingested, _ = event
-                name = stream_names.get(stream_id)
-                if name is None:
-                    name = self._stream_name(group.id, stream_id, stream_names)
-                found.append(
-                    {
-                        "logStreamName": name,
-                        "timestamp": ts,
-                        "message": message,
-                        "ingestionTime": ingested,
-                        "eventId": event_id(ts, seq),
-                    }
-                )
-                if len(found) >= limit:
-                    resume = (ts, seq)
-                    break
-            else:
-                if scanned == SCAN_BUDGET and event is not None:
-                    resume = event[:2]  # scanned as far as one call may; carry on from here
+            for window in windows:
+                if len(window) >= budget:  # scan as far as one call may, then hand out a token
+                    window = window[:budget]
+                    resume = window[-1][:2]
+                budget -= len(window)
+                # One C-level pass over the window; only matches cost Python work below.
+                for event in itertools.compress(window, map(matches, map(_MESSAGE, window))):
+                    ts, seq, _, stream_id, ingested, message = event
+                    size = _size(message)
+                    if found and used + size > MAX_PAGE_BYTES:
+                        # this event starts the next page: resume just before it
+                        resume = parse_event_id(found[-1]["eventId"])
+                        break
+                    used += size
+                    name = stream_names.get(stream_id)
+                    if name is None:
+                        name = self._stream_name(group.id, stream_id, stream_names)
+                    found.append(
+                        {
+                            "logStreamName": name,
+                            "timestamp": ts,
+                            "message": message,
+                            "ingestionTime": ingested,
+                            "eventId": event_id(ts, seq),
+                        }
+                    )
+                    if len(found) >= limit:
+                        resume = (ts, seq)
+                        break
+                else:
+                    if budget:
+                        continue
+                break  # the page is full, or the budget is spent
         finally:
-            source.close()  # type: ignore[attr-defined]
+            windows.close()  # type: ignore[attr-defined]
         result: dict[str, Any] = {"events": found, "searchedLogStreams": []}
         if resume is not None:
             state = {"t": resume[0], "s": resume[1]} | ({"d": 1} if newest_first else {})

@@ -6,7 +6,9 @@ ordered by where they start in the reading direction (``min_ts`` ascending, or `
 descending for newest-first reads) and are loaded only when the read reaches them. Everything
 before the next unloaded chunk's boundary is safe to emit, so events go out in windows: each
 window is the loaded chunks' events up to that boundary, merged by ``list.sort`` (timsort
-merges the sorted runs in C), rather than one heap operation per event.
+merges the sorted runs in C), rather than one heap operation per event. Readers take the
+windows whole: a scan tests a window's messages in one C-level pass, and
+``itertools.chain.from_iterable`` flattens them for readers that want single events.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ class ChunkRef(NamedTuple):
 Loader = Callable[[ChunkRef], list[StoredEvent]]
 
 
-def merge(chunks: Iterable[ChunkRef], load: Loader, newest_first: bool) -> Iterator[StoredEvent]:
-    """Events of ``chunks`` in (timestamp, seq) order, descending when ``newest_first``.
+def merge(
+    chunks: Iterable[ChunkRef], load: Loader, newest_first: bool
+) -> Iterator[list[StoredEvent]]:
+    """Events of ``chunks`` in (timestamp, seq) order, descending when ``newest_first``, as
+    consecutive non-empty windows.
 
     ``chunks`` must be ordered by ``min_ts`` ascending (by ``max_ts`` descending when
     ``newest_first``); ``load`` returns a chunk's events ascending, limited to the read range.
@@ -67,7 +72,8 @@ def merge(chunks: Iterable[ChunkRef], load: Loader, newest_first: bool) -> Itera
         elif newest_first:
             window.reverse()
         active = rest
-        yield from window
+        if window:
+            yield window
 
 
 def _reaches(chunk: ChunkRef, active: list[list[StoredEvent]], newest_first: bool) -> bool:

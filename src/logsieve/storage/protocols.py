@@ -102,7 +102,7 @@ class LogsStore(EventLog, Protocol):
         """A stream's events in [start, end), ascending; with ``before`` the last ``limit`` ones."""
         ...
 
-    def group_events(
+    def group_windows(
         self,
         group_id: int,
         stream_ids: Sequence[int] | None,
@@ -110,8 +110,9 @@ class LogsStore(EventLog, Protocol):
         end: int | None,
         after: Position | None,
         newest_first: bool = False,
-    ) -> Iterator[StoredEvent]:
-        """A group's events in [start, end] in (timestamp, seq) order (or reversed), streamed."""
+    ) -> Iterator[list[StoredEvent]]:
+        """A group's events in [start, end] in (timestamp, seq) order (or reversed), streamed
+        as consecutive non-empty lists; close the iterator when stopping early."""
         ...
 
     def tags(self, group_id: int) -> dict[str, str]: ...

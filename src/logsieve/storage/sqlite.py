@@ -450,8 +450,9 @@ class SqliteStore:
         after: Position | None,
         before: Position | None,
         newest_first: bool,
-    ) -> Iterator[StoredEvent]:
-        """Events of the chunks selected by ``where``, inside [lo, hi] and the positions."""
+    ) -> Iterator[list[StoredEvent]]:
+        """Events of the chunks selected by ``where``, inside [lo, hi] and the positions, in
+        windows (see ``merge``)."""
         low = max(x for x in (lo, after[0] if after else None, -(1 << 62)) if x is not None)
         high = min(x for x in (hi, before[0] if before else None, 1 << 62) if x is not None)
         sql = (
@@ -471,8 +472,7 @@ class SqliteStore:
             )
             return events if inside else _in_range(events, lo, hi, after, before)
 
-        # Returned, not re-yielded: one generator layer less per event. The cursor is released
-        # with the merge (when it is exhausted, closed or dropped).
+        # The cursor is released with the merge (when it is exhausted, closed or dropped).
         return merge((ChunkRef(*row) for row in cursor), load, newest_first)
 
     def stream_events(
@@ -486,12 +486,12 @@ class SqliteStore:
     ) -> list[StoredEvent]:
         newest_first = after is None and (before is not None or limit < 0)
         hi = None if end is None else end - 1  # GetLogEvents' endTime is exclusive
-        events = self._events("stream_id = ?", [stream_id], start, hi, after, before, newest_first)
-        page = list(itertools.islice(events, abs(limit)))
-        events.close()  # type: ignore[attr-defined]
+        windows = self._events("stream_id = ?", [stream_id], start, hi, after, before, newest_first)
+        page = list(itertools.islice(itertools.chain.from_iterable(windows), abs(limit)))
+        windows.close()  # type: ignore[attr-defined]
         return page[::-1] if newest_first else page
 
-    def group_events(
+    def group_windows(
         self,
         group_id: int,
         stream_ids: Sequence[int] | None,
@@ -499,7 +499,7 @@ class SqliteStore:
         end: int | None,
         after: Position | None,
         newest_first: bool = False,
-    ) -> Iterator[StoredEvent]:
+    ) -> Iterator[list[StoredEvent]]:
         where, args = "group_id = ?", [group_id]
         if stream_ids is not None:
             where += f" AND stream_id IN ({', '.join('?' * len(stream_ids))})"
