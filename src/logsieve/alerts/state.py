@@ -10,12 +10,13 @@ outbox ignores), never lose or re-decide one.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from logsieve.storage.database import connect
 
 __all__ = ["PendingNotification", "StateStore"]
 
@@ -52,16 +53,8 @@ class StateStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = path
-        memory = str(path) == ":memory:"
-        if not memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         # autocommit mode: transactions are explicit (BEGIN IMMEDIATE), see transaction()
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        if not memory:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
+        self._db = connect(path, schema=_SCHEMA)
 
     def close(self) -> None:
         self._db.close()

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from logsieve.storage.database import connect
+
 __all__ = ["DeliveryFailed", "Outbox"]
 
 log = logging.getLogger(__name__)
@@ -151,16 +153,9 @@ class Outbox:
         self.path = Path(path)
         self._clock = clock
         self._keep_sent = keep_sent
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by enqueue (any thread) and the run loop's database thread.
-        self._db = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=30.0
-        )
+        self._db = connect(self.path, schema=_SCHEMA)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
         self._kinds: dict[str, _Kind] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None

@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from .database import connect
 from .merge import MAX_CHUNK_SPAN_MS, ChunkRef, merge
 from .protocols import Position
 from .records import (
@@ -116,15 +117,6 @@ SEQ_BITS = (
 _INDEX_MASK = (1 << SEQ_BITS) - 1
 
 
-def _connect(path: Path, cache_mb: int) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA busy_timeout=10000")
-    conn.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
-    return conn
-
-
 _WRITER_CACHE_MB = 32
 _READER_CACHE_MB = 4  # one reader per worker thread: keep their caches small
 _CHECKPOINT_EVERY_S = 0.5
@@ -165,10 +157,8 @@ class SqliteStore:
     """``LogsStore`` (and so ``EventLog``) on a SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._writer = _connect(path, _WRITER_CACHE_MB)
-        self._writer.executescript(_SCHEMA)
+        self._writer = connect(path, schema=_SCHEMA, cache_mb=_WRITER_CACHE_MB)
         # Checkpoints copy the WAL into the database file; done inside a commit they stall
         # PutLogEvents, so a background thread does them (PASSIVE: never blocks a writer).
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
@@ -192,7 +182,7 @@ class SqliteStore:
             self._writer.close()
 
     def _checkpoint_loop(self) -> None:
-        conn = _connect(self.path, 1)
+        conn = connect(self.path, cache_mb=1)
         frame_bytes = conn.execute("PRAGMA page_size").fetchone()[0] + 24
         try:
             while not self._closing.wait(_CHECKPOINT_EVERY_S):
@@ -221,7 +211,7 @@ class SqliteStore:
     def _read(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path, _READER_CACHE_MB)
+            conn = connect(self.path, cache_mb=_READER_CACHE_MB)
             self._local.conn = conn
             self._readers.append(conn)
         return conn

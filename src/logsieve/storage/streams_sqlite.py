@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .database import connect
 from .streams import NewRecord, StoredRecord, StreamRow
 
 _SCHEMA = """
@@ -63,22 +64,12 @@ _DELETE_BATCH = 5_000  # rows per transaction when expiring: keeps the writer lo
 _SIGNING_KEY = "iterator-signing-key"
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
-
-
 class SqliteStreamStore:
     """``StreamStore`` on a SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._writer = _connect(path)
-        self._writer.executescript(_SCHEMA)
+        self._writer = connect(path, schema=_SCHEMA)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -119,7 +110,7 @@ class SqliteStreamStore:
     def _read(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path)
+            conn = connect(self.path)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)

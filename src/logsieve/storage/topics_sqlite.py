@@ -8,7 +8,6 @@ tags are JSON text columns: they are read and written whole, never queried.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from .database import connect
 from .topics import SubscriptionRow, TopicRow
 
 __all__ = ["SqliteTopicStore"]
@@ -76,15 +76,9 @@ class SqliteTopicStore:
     """``TopicStore`` on a SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = connect(path, schema=_SCHEMA)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(_SCHEMA)
 
     # -- helpers -------------------------------------------------------------------------
 
