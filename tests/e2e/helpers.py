@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.message
-import email.policy
 import json
 import subprocess
 import sys
@@ -46,22 +43,6 @@ def run(
             f"{' '.join(map(str, argv[:4]))} ... did not finish in {timeout}s\n"
             f"stdout so far: {exc.stdout!r}\nstderr so far: {exc.stderr!r}"
         )
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every email it receives, parsed (modern email API)."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-    def subjects(self) -> list[str]:
-        return [str(m["Subject"]) for m in self.messages]
 
 
 class AwsCli:

@@ -11,13 +11,13 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.e2e.helpers import Inbox
-from tests.server import ACCESS_KEY, SECRET_KEY, Server, client, free_port
+from tests.receivers import SmtpServer
+from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
 
 GROUP = "/aws/clientvpn/corp"
 
@@ -46,23 +46,18 @@ def vpn_record(connection: str, user: str, status: str = "successful", at: str =
 
 
 @pytest.fixture
-def inbox():
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield box, controller
-    if controller.loop.is_running():
-        controller.stop()
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as running:
+        yield running
 
 
 def test_vpn_connection_email_once_even_with_smtp_down_and_a_crash(
-    tmp_path: Path, inbox, request: pytest.FixtureRequest
+    tmp_path: Path, smtp: SmtpServer
 ) -> None:
-    box, smtp = inbox
     config = tmp_path / "logsieve.toml"
     config.write_text(
         "# my settings\n"
-        f'[smtp]\nurl = "smtp://127.0.0.1:{smtp.port}"\n\n'
+        f'[smtp]\nurl = "{smtp.url}"\n\n'
         '[[channels]]\nname = "oncall"\ntype = "email"\nto = ["oncall@example.com"]\n'
         "retry_seconds = 600\n"
     )
@@ -90,11 +85,11 @@ def test_vpn_connection_email_once_even_with_smtp_down_and_a_crash(
         # AWS logs the same connection repeatedly: one email per connection-id.
         put(vpn_record("cvpn-connection-1", "alice"), vpn_record("cvpn-connection-1", "alice"),
             vpn_record("cvpn-connection-2", "bob", status="failed"))  # fmt: skip
-        wait_for(lambda: len(box.messages) >= 1, what="alice's email")
+        smtp.wait_messages(timeout=30)  # alice's email
         time.sleep(1.0)
-        assert len(box.messages) == 1
-        (message,) = box.messages
-        subject = box.subjects()[0]
+        assert len(smtp.messages()) == 1
+        (message,) = smtp.messages()
+        subject = smtp.subjects()[0]
         assert "alice" in subject
         body = message.get_body(("plain",)).get_content()
         assert "198.51.100.23" in body and "cvpn-endpoint-0a1b2c3d4e5f67890" in body
@@ -104,11 +99,9 @@ def test_vpn_connection_email_once_even_with_smtp_down_and_a_crash(
         smtp.stop()
         put(vpn_record("cvpn-connection-3", "carol"))
         time.sleep(2.0)
-        assert not any("carol" in s for s in box.subjects())
-        revived = Controller(box, hostname="127.0.0.1", port=smtp.port)
-        revived.start()
-        request.addfinalizer(revived.stop)
-        wait_for(lambda: any("carol" in s for s in box.subjects()), timeout=60,
+        assert not any("carol" in s for s in smtp.subjects())
+        smtp.start()  # on the same port, as configured
+        wait_for(lambda: any("carol" in s for s in smtp.subjects()), timeout=60,
                  what="carol's email after SMTP came back")  # fmt: skip
 
         # A crash and restart re-reads the window in flight at most: still no duplicates.
@@ -116,9 +109,9 @@ def test_vpn_connection_email_once_even_with_smtp_down_and_a_crash(
         server.start()
         put(vpn_record("cvpn-connection-1", "alice"))  # the same connection again, later
         put(vpn_record("cvpn-connection-4", "dave"))
-        wait_for(lambda: any("dave" in s for s in box.subjects()), what="dave's email")
+        wait_for(lambda: any("dave" in s for s in smtp.subjects()), what="dave's email")
         time.sleep(1.0)
-        subjects = box.subjects()
+        subjects = smtp.subjects()
         assert sum("alice" in s for s in subjects) == 1
         assert sum("carol" in s for s in subjects) == 1
         assert not any("bob" in s for s in subjects)  # failed attempts are not connections

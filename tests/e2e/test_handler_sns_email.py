@@ -12,10 +12,8 @@ import json
 import time
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-
-from tests.e2e.helpers import Inbox
-from tests.server import Server, client, free_port
+from tests.receivers import SmtpServer
+from tests.server import Server, client
 
 HANDLER = """
 import base64, gzip, json, os
@@ -38,16 +36,14 @@ def handler(event, context):
 
 
 def test_aws_handler_publishing_to_sns_sends_the_email(tmp_path: Path) -> None:
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
+    smtp = SmtpServer().start()
     code = tmp_path / "notifier"
     code.mkdir()
     (code / "app.py").write_text(HANDLER)
     topic = "arn:aws:sns:us-east-1:123456789012:vpn-logins"
     config = tmp_path / "logsieve.toml"
     config.write_text(
-        f'[smtp]\nurl = "smtp://127.0.0.1:{smtp.port}"\n\n[sns]\nauto_confirm = true\n\n'
+        f'[smtp]\nurl = "{smtp.url}"\n\n[sns]\nauto_confirm = true\n\n'
         f'[[functions]]\nname = "notifier"\nhandler = "app.handler"\ncode_dir = "{code}"\n'
         f'[functions.environment]\nTOPIC_ARN = "{topic}"\n'
     )
@@ -75,11 +71,9 @@ def test_aws_handler_publishing_to_sns_sends_the_email(tmp_path: Path) -> None:
             logEvents=[{"timestamp": int(time.time() * 1000), "message": json.dumps(r)}
                        for r in records],
         )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while not inbox.messages and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
-        (message,) = inbox.messages
+        smtp.wait_messages(timeout=30)
+        time.sleep(0.5)  # time for a duplicate to arrive, if there were one
+        (message,) = smtp.messages()
         assert message["Subject"] == "VPN: alice connected"
         assert message["To"] == "security@example.com"
         body = message.get_body(("plain",)).get_content()

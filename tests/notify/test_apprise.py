@@ -9,7 +9,7 @@ import pytest
 from logsieve.notify.apprise_channel import AppriseChannel
 from logsieve.notify.message import Notification
 from logsieve.notify.outbox import DeliveryFailed
-from tests.notify.receivers import HttpReceiver, Reply
+from tests.receivers import HttpReceiver, Reply
 
 
 def test_json_url_delivers_title_body_and_type() -> None:
@@ -18,7 +18,7 @@ def test_json_url_delivers_title_body_and_type() -> None:
     )
     with HttpReceiver() as receiver:
         AppriseChannel("other", f"json://127.0.0.1:{receiver.port}/hook").send(note)
-    [request] = receiver.received()
+    [request] = receiver.requests()
     assert request.path == "/hook"
     body = json.loads(request.body)
     # apprise's JSON notification: version, title, message, type (+ attachments).

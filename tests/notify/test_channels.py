@@ -20,7 +20,8 @@ from logsieve.notify.slack import SlackChannel
 from logsieve.notify.sns_topic import SnsTopicChannel
 from logsieve.notify.webhook import WebhookChannel
 from tests.notify.conftest import running, wait_for
-from tests.notify.receivers import HttpReceiver, free_port, smtp_server
+from tests.receivers import HttpReceiver, SmtpServer
+from tests.server import free_port
 
 P = Path("/srv/logsieve.toml")
 NOTE = Notification(
@@ -93,9 +94,9 @@ def test_notifications_reach_a_webhook_through_the_outbox(tmp_path: Path) -> Non
         with running(outbox):
             assert send_notification(outbox, "hook", NOTE, key="conn-1")
             assert not send_notification(outbox, "hook", NOTE, key="conn-1")  # redelivery
-            wait_for(receiver.received, what="the webhook delivery")
+            receiver.wait_requests()
             wait_for(lambda: outbox.status()[0]["sent"] == 1, what="the recorded delivery")
-    [request] = receiver.received()
+    [request] = receiver.requests()
     assert json.loads(request.body)["title"] == NOTE.title
     assert outbox.status()[0]["kind"] == "channel:hook"
     outbox.close()
@@ -116,13 +117,13 @@ def test_smtp_down_for_a_while_then_the_alert_arrives_once(tmp_path: Path) -> No
             lambda: outbox.status()[0]["failed_attempts"] >= 2, what="failed attempts while down"
         )
         assert outbox.status()[0]["pending"] == 1
-        with smtp_server(port=port) as (sink, _):
-            wait_for(lambda: sink.mails, what="the email once the server is up")
+        with SmtpServer(port=port) as smtp:
+            smtp.wait_messages()  # the email, once the server is up
             wait_for(lambda: outbox.status()[0]["sent"] == 1, what="the recorded delivery")
             # The same alert, redelivered upstream, is not sent again.
             assert not send_notification(outbox, "mail", NOTE, key="alert-1")
-    assert len(sink.mails) == 1
-    assert sink.mails[0].message["Subject"] == NOTE.title
+    [message] = smtp.messages()
+    assert message["Subject"] == NOTE.title
     assert outbox.status()[0]["last_error"].startswith("SMTP 127.0.0.1")
     outbox.close()
 
@@ -135,5 +136,5 @@ def test_a_corrupt_payload_is_given_up_not_retried(tmp_path: Path) -> None:
         with running(outbox):
             wait_for(outbox.failures, what="the corrupt item to be given up")
     assert "not a notification" in outbox.failures()[0]["error"]
-    assert receiver.received() == []
+    assert receiver.requests() == []
     outbox.close()

@@ -10,8 +10,8 @@ import pytest
 from logsieve.notify.datadog import DatadogChannel, datadog_event, events_url
 from logsieve.notify.message import Notification
 from logsieve.notify.outbox import DeliveryFailed
-from tests.notify.receivers import HttpReceiver, Reply
 from tests.notify.shapes import check_datadog_event
+from tests.receivers import HttpReceiver, Reply
 
 
 def note(**changes: object) -> Notification:
@@ -34,7 +34,7 @@ def test_event_has_the_documented_shape() -> None:
         DatadogChannel(
             "dd", "0123abcd", api_url=f"{receiver.url}/api/v1/events", tags=["env:prod"]
         ).send(sent)
-    [request] = receiver.received()
+    [request] = receiver.requests()
     assert request.path == "/api/v1/events"
     assert request.headers["dd-api-key"] == "0123abcd"
     assert request.headers["content-type"].startswith("application/json")

@@ -12,8 +12,8 @@ from logsieve.notify.message import Notification
 from logsieve.notify.outbox import DeliveryFailed, Outbox
 from logsieve.notify.slack import SlackChannel, slack_payload
 from tests.notify.conftest import running, wait_for
-from tests.notify.receivers import HttpReceiver, Reply
 from tests.notify.shapes import check_slack_message
+from tests.receivers import HttpReceiver, Reply
 
 NOTE = Notification(
     title="IAM user alice called StopLogging",
@@ -28,7 +28,7 @@ NOTE = Notification(
 def test_message_has_the_documented_shape() -> None:
     with HttpReceiver() as receiver:
         SlackChannel("sec", f"{receiver.url}/services/T0/B0/XYZ").send(NOTE)
-    [request] = receiver.received()
+    [request] = receiver.requests()
     assert request.path == "/services/T0/B0/XYZ"
     assert request.headers["content-type"].startswith("application/json")
     payload = json.loads(request.body)
@@ -105,10 +105,10 @@ def test_through_the_outbox_429_then_500_then_delivered_once(tmp_path: Path) -> 
         register_channels(outbox, {"sec": channel})
         with running(outbox):
             assert send_notification(outbox, "sec", NOTE, key="alert-1")
-            wait_for(lambda: len(receiver.received()) == 3, what="3 attempts")
+            receiver.wait_requests(count=3)
             wait_for(lambda: outbox.status()[0]["sent"] == 1, what="the delivery to be recorded")
             assert not send_notification(outbox, "sec", NOTE, key="alert-1")
-        requests = receiver.received()
+        requests = receiver.requests()
     assert len(requests) == 3
     assert len({r.body for r in requests}) == 1  # the same message each time
     [row] = outbox.status()

@@ -8,7 +8,8 @@ from logsieve.notify.email import EmailChannel
 from logsieve.notify.message import Notification
 from logsieve.notify.outbox import DeliveryFailed
 from logsieve.notify.smtp import SmtpSettings, send_email
-from tests.notify.receivers import free_port, smtp_server
+from tests.receivers import SmtpServer
+from tests.server import free_port
 
 # aiosmtpd warns that AUTH without TLS is unsafe: on loopback in a test, it is what we want.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
@@ -82,8 +83,8 @@ def test_error_messages_never_show_the_password() -> None:
 
 
 def test_japanese_subject_and_body_arrive_intact() -> None:
-    with smtp_server() as (sink, port):
-        settings = SmtpSettings.from_url(f"smtp://127.0.0.1:{port}")
+    with SmtpServer() as smtp:
+        settings = SmtpSettings.from_url(smtp.url)
         send_email(
             settings,
             "logsieve@example.com",
@@ -93,7 +94,7 @@ def test_japanese_subject_and_body_arrive_intact() -> None:
             html="<p>田中 &amp; co</p>",
             headers={"X-Logsieve-Severity": "warning"},
         )
-    [mail] = sink.mails
+    [mail] = smtp.mails()
     assert mail.sender == "logsieve@example.com"
     assert mail.recipients == ["ops@example.com", "sec@example.com"]
     raw_headers = mail.raw.split(b"\r\n\r\n", 1)[0]
@@ -114,27 +115,27 @@ def test_japanese_subject_and_body_arrive_intact() -> None:
 
 
 def test_auth_against_the_server() -> None:
-    with smtp_server(user="alerts", password="pa:ss") as (sink, port):
-        good = SmtpSettings.from_url(f"smtp://alerts:pa%3Ass@127.0.0.1:{port}")
+    with SmtpServer(user="alerts", password="pa:ss") as smtp:
+        good = SmtpSettings.from_url(f"smtp://alerts:pa%3Ass@127.0.0.1:{smtp.port}")
         send_email(good, "a@example.com", ["b@example.com"], "hi", "body")
-        assert len(sink.mails) == 1
-        bad = SmtpSettings.from_url(f"smtp://alerts:wrong@127.0.0.1:{port}")
+        assert len(smtp.mails()) == 1
+        bad = SmtpSettings.from_url(f"smtp://alerts:wrong@127.0.0.1:{smtp.port}")
         with pytest.raises(DeliveryFailed) as caught:
             send_email(bad, "a@example.com", ["b@example.com"], "hi", "body")
         assert not caught.value.retryable
         assert "rejected the login" in caught.value.message
         assert "wrong" not in caught.value.message
         # No credentials where the server requires AUTH: refused, visible.
-        anonymous = SmtpSettings.from_url(f"smtp://127.0.0.1:{port}")
+        anonymous = SmtpSettings.from_url(smtp.url)
         with pytest.raises(DeliveryFailed):
             send_email(anonymous, "a@example.com", ["b@example.com"], "hi", "body")
-    assert len(sink.mails) == 1
+    assert len(smtp.mails()) == 1
 
 
 def test_permanent_recipient_refusal_is_not_retryable() -> None:
-    with smtp_server() as (sink, port):
-        sink.refuse["nobody@example.com"] = "550 5.1.1 No such user"
-        settings = SmtpSettings.from_url(f"smtp://127.0.0.1:{port}")
+    with SmtpServer() as smtp:
+        smtp.refuse["nobody@example.com"] = "550 5.1.1 No such user"
+        settings = SmtpSettings.from_url(smtp.url)
         with pytest.raises(DeliveryFailed) as caught:
             send_email(settings, "a@example.com", ["nobody@example.com"], "s", "t")
     assert not caught.value.retryable
@@ -142,21 +143,21 @@ def test_permanent_recipient_refusal_is_not_retryable() -> None:
 
 
 def test_temporary_recipient_refusal_is_retryable() -> None:
-    with smtp_server() as (sink, port):
-        sink.refuse["busy@example.com"] = "450 4.2.0 Mailbox busy, try later"
-        settings = SmtpSettings.from_url(f"smtp://127.0.0.1:{port}")
+    with SmtpServer() as smtp:
+        smtp.refuse["busy@example.com"] = "450 4.2.0 Mailbox busy, try later"
+        settings = SmtpSettings.from_url(smtp.url)
         with pytest.raises(DeliveryFailed) as caught:
             send_email(settings, "a@example.com", ["busy@example.com"], "s", "t")
     assert caught.value.retryable
 
 
 def test_partial_permanent_refusal_is_reported_after_delivering_to_the_rest() -> None:
-    with smtp_server() as (sink, port):
-        sink.refuse["gone@example.com"] = "550 5.1.1 No such user"
-        settings = SmtpSettings.from_url(f"smtp://127.0.0.1:{port}")
+    with SmtpServer() as smtp:
+        smtp.refuse["gone@example.com"] = "550 5.1.1 No such user"
+        settings = SmtpSettings.from_url(smtp.url)
         with pytest.raises(DeliveryFailed) as caught:
             send_email(settings, "a@example.com", ["ok@example.com", "gone@example.com"], "s", "t")
-    assert [m.recipients for m in sink.mails] == [["ok@example.com"]]
+    assert [m.recipients for m in smtp.mails()] == [["ok@example.com"]]
     assert not caught.value.retryable
     assert "delivered to the other recipients" in caught.value.message
 
@@ -180,12 +181,10 @@ def test_email_channel_renders_text_html_and_headers() -> None:
         timestamp=1_714_554_000_000,
         tags=("env:prod", "team:sec"),
     )
-    with smtp_server() as (sink, port):
-        channel = EmailChannel(
-            "ops", SmtpSettings.from_url(f"smtp://127.0.0.1:{port}"), "ls@example.com", ["o@x.io"]
-        )
+    with SmtpServer() as smtp:
+        channel = EmailChannel("ops", SmtpSettings.from_url(smtp.url), "ls@example.com", ["o@x.io"])
         channel.send(note)
-    message = sink.mails[0].message
+    message = smtp.mails()[0].message
     # The line break in the title cannot inject a header.
     assert message["Subject"] == "Port 23 probed from 110.53.1.2 Bcc: victim@example.com"
     assert message["Bcc"] is None
@@ -203,8 +202,6 @@ def test_email_channel_renders_text_html_and_headers() -> None:
 
 def test_email_channel_uses_the_notes_own_html() -> None:
     note = Notification(title="t", text="plain", html="<b>rich</b>")
-    with smtp_server() as (sink, port):
-        EmailChannel(
-            "e", SmtpSettings.from_url(f"smtp://127.0.0.1:{port}"), "a@b.c", ["d@e.f"]
-        ).send(note)
-    assert content(sink.mails[0].message, "html").strip() == "<b>rich</b>"
+    with SmtpServer() as smtp:
+        EmailChannel("e", SmtpSettings.from_url(smtp.url), "a@b.c", ["d@e.f"]).send(note)
+    assert content(smtp.mails()[0].message, "html").strip() == "<b>rich</b>"

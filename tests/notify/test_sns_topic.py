@@ -10,7 +10,8 @@ import pytest
 from logsieve.notify.message import Notification
 from logsieve.notify.outbox import DeliveryFailed
 from logsieve.notify.sns_topic import SnsTopicChannel, sns_subject
-from tests.notify.receivers import HttpReceiver, Reply
+from tests.receivers import HttpReceiver, Reply
+from tests.server import free_port
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
 OK = Reply(
@@ -47,7 +48,7 @@ def test_publish_request_has_the_query_protocol_shape() -> None:
     note = Notification(title="VPN接続: 田中 connected", text="本文\nline 2")
     with HttpReceiver(OK) as receiver:
         channel(receiver.url).send(note)
-    [request] = receiver.received()
+    [request] = receiver.requests()
     assert request.path == "/"
     assert request.headers["content-type"].startswith("application/x-www-form-urlencoded")
     assert request.headers["authorization"].startswith(
@@ -76,7 +77,7 @@ def test_subject_follows_sns_rules() -> None:
 def test_empty_title_sends_no_subject() -> None:
     with HttpReceiver(OK) as receiver:
         channel(receiver.url).send(Notification(title="", text="body"))
-    form = parse_qs(receiver.received()[0].body.decode())
+    form = parse_qs(receiver.requests()[0].body.decode())
     assert "Subject" not in form
 
 
@@ -94,13 +95,11 @@ def test_errors(reply: Reply, retryable: bool) -> None:
     with HttpReceiver(reply) as receiver:
         with pytest.raises(DeliveryFailed) as caught:
             channel(receiver.url).send(Notification(title="t", text="x"))
-        assert len(receiver.received()) == 1  # no hidden retries: the outbox retries
+        assert len(receiver.requests()) == 1  # no hidden retries: the outbox retries
     assert caught.value.retryable is retryable
 
 
 def test_unreachable_endpoint_is_retryable() -> None:
-    from tests.notify.receivers import free_port
-
     with pytest.raises(DeliveryFailed) as caught:
         channel(f"http://127.0.0.1:{free_port()}").send(Notification(title="t", text="x"))
     assert caught.value.retryable

@@ -13,7 +13,8 @@ from logsieve.notify.codec import notification_from_json, notification_to_json
 from logsieve.notify.message import Notification
 from logsieve.notify.outbox import DeliveryFailed
 from logsieve.notify.webhook import WebhookChannel, verify_signature
-from tests.notify.receivers import HttpReceiver, Reply
+from tests.receivers import HttpReceiver, Reply
+from tests.server import free_port
 
 NOTE = Notification(
     title="VPN: alice connected",
@@ -32,7 +33,7 @@ def test_body_is_the_notification_and_is_signed() -> None:
         WebhookChannel(
             "hook", receiver.url + "/in", secret="s3cret", headers={"Authorization": "Bearer t"}
         ).send(NOTE)
-    [request] = receiver.received()
+    [request] = receiver.requests()
     assert request.path == "/in"
     assert request.headers["authorization"] == "Bearer t"
     assert request.headers["content-type"].startswith("application/json")
@@ -60,7 +61,7 @@ def test_body_is_the_notification_and_is_signed() -> None:
 def test_unsigned_without_a_secret() -> None:
     with HttpReceiver() as receiver:
         WebhookChannel("hook", receiver.url).send(NOTE)
-    [request] = receiver.received()
+    [request] = receiver.requests()
     assert "x-logsieve-signature" not in request.headers
     assert notification_from_json(request.body) == NOTE
 
@@ -98,8 +99,6 @@ def test_redirects_are_not_followed() -> None:
 
 
 def test_connection_refused_is_retryable() -> None:
-    from tests.notify.receivers import free_port
-
     with pytest.raises(DeliveryFailed) as caught:
         WebhookChannel("hook", f"http://127.0.0.1:{free_port()}/").send(NOTE)
     assert caught.value.retryable

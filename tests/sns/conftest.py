@@ -13,22 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.receivers import HttpReceiver, SmtpServer
 from tests.server import Server, client
-from tests.sns.helpers import HttpReceiver, SmtpServer, start_server
+from tests.sns.helpers import start_server
 
 
 @pytest.fixture(scope="session")
 def smtp() -> Iterator[SmtpServer]:
-    running = SmtpServer().start()
-    yield running
-    running.stop()
+    with SmtpServer() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
 def receiver() -> Iterator[HttpReceiver]:
-    running = HttpReceiver().start()
-    yield running
-    running.stop()
+    with HttpReceiver() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

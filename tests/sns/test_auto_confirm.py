@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.receivers import HttpReceiver, SmtpServer
 from tests.server import Server, client
-from tests.sns.helpers import HttpReceiver, SmtpServer, start_server, text_body
+from tests.sns.helpers import start_server, text_body
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_email_is_confirmed_at_once_and_arrives_once_smtp_is_back(
     # Published while the SMTP server is down: accepted, kept, and sent once it is back.
     auto_sns.publish(TopicArn=arn, Message="written while SMTP was down", Subject="later")
     late_smtp.start()
-    (mail,) = late_smtp.wait_mail(address)  # exactly one: no confirmation email either
+    (mail,) = late_smtp.wait_messages(address)  # exactly one: no confirmation email either
     assert mail["Subject"] == "later"
     assert text_body(mail).startswith("written while SMTP was down\n")
 
@@ -59,7 +60,7 @@ def test_http_gets_no_confirmation_request(auto_sns, receiver: HttpReceiver) -> 
     sub = auto_sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=receiver.url + path)
     assert sub["SubscriptionArn"].startswith(arn + ":")
     auto_sns.publish(TopicArn=arn, Message="first thing received")
-    (request,) = receiver.wait(path)
+    (request,) = receiver.wait_requests(path)
     assert request.headers["x-amz-sns-message-type"] == "Notification"
     assert request.json()["Message"] == "first thing received"
 
@@ -81,7 +82,7 @@ def test_topics_and_subscriptions_survive_a_crash(
         "Subscriptions"
     ]] == [sub]  # fmt: skip
     auto_sns.publish(TopicArn=arn, Message="after the crash")
-    (request,) = receiver.wait(path)
+    (request,) = receiver.wait_requests(path)
     assert request.json()["Message"] == "after the crash"
 
 

@@ -12,8 +12,9 @@ import os
 import pytest
 
 from tests.e2e.helpers import AwsCli
+from tests.receivers import SmtpServer
 from tests.server import ACCESS_KEY, SECRET_KEY, Server
-from tests.sns.helpers import REGION, SmtpServer, find_link, text_body
+from tests.sns.helpers import REGION, find_link, text_body
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def test_cli_topic_subscribe_publish(aws: AwsCli, sns, smtp: SmtpServer, address
         "--notification-endpoint", address,
     )  # fmt: skip
     assert subscribed == {"SubscriptionArn": "pending confirmation"}
-    (confirmation,) = smtp.wait_mail(address)
+    (confirmation,) = smtp.wait_messages(address)
     token = find_link(text_body(confirmation), "ConfirmSubscription").rpartition("Token=")[2]
     confirmed = aws("confirm-subscription", "--topic-arn", arn, "--token", token)
     assert confirmed["SubscriptionArn"].startswith(arn + ":")
@@ -54,7 +55,7 @@ def test_cli_topic_subscribe_publish(aws: AwsCli, sns, smtp: SmtpServer, address
         "--message-attributes", '{"env": {"DataType": "String", "StringValue": "prod"}}',
     )  # fmt: skip
     assert set(published) == {"MessageId"}
-    _, mail = smtp.wait_mail(address, 2)
+    _, mail = smtp.wait_messages(address, 2)
     assert mail["Subject"] == "CLI: 日本語の件名"
     assert mail["x-amz-sns-message-id"] == published["MessageId"]
     assert text_body(mail).startswith("sent by aws sns publish\n")

@@ -15,21 +15,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from tests.receivers import SmtpServer
 from tests.server import Server, client
-from tests.sns.helpers import (
-    SmtpServer,
-    find_link,
-    function_arn,
-    text_body,
-    verify_sns_signature,
-)
+from tests.sns.helpers import find_link, function_arn, text_body, verify_sns_signature
 
 NS = "{http://sns.amazonaws.com/doc/2010-03-31/}"
 
 
 def confirm_by_link(smtp: SmtpServer, address: str, topic_arn: str) -> str:
     """Wait for the confirmation email, follow its link; returns the subscription ARN."""
-    (confirmation,) = smtp.wait_mail(address)
+    (confirmation,) = smtp.wait_messages(address)
     assert confirmation["Subject"] == "AWS Notification - Subscription Confirmation"
     text = text_body(confirmation)
     assert topic_arn in text
@@ -61,7 +56,7 @@ def test_confirmation_email_link_and_japanese_subject(sns, topic, smtp: SmtpServ
     subject = "アラート: 不正なログインを検知しました"
     message = "ユーザー alice が 203.0.113.7 からログインしました。\nSecond line."
     message_id = sns.publish(TopicArn=arn, Subject=subject, Message=message)["MessageId"]
-    _, notification = smtp.wait_mail(address, 2)
+    _, notification = smtp.wait_messages(address, 2)
     assert notification["Subject"] == subject
     name, sender = parseaddr(notification["From"])
     assert (name, sender) == ("セキュリティ警告", "alerts@logsieve.test")
@@ -84,7 +79,7 @@ def test_default_subject_and_message_structure(sns, topic, smtp: SmtpServer, add
     confirm_by_link(smtp, address, arn)
     structured = json.dumps({"default": "for everyone", "email": "just for email"})
     sns.publish(TopicArn=arn, Message=structured, MessageStructure="json")
-    _, notification = smtp.wait_mail(address, 2)
+    _, notification = smtp.wait_messages(address, 2)
     assert notification["Subject"] == "AWS Notification Message"
     assert text_body(notification).startswith("just for email\n")
 
@@ -92,7 +87,7 @@ def test_default_subject_and_message_structure(sns, topic, smtp: SmtpServer, add
 def test_confirm_through_the_api_and_email_json(sns, topic, smtp: SmtpServer, address):
     arn = topic()
     sns.subscribe(TopicArn=arn, Protocol="email-json", Endpoint=address)
-    (confirmation,) = smtp.wait_mail(address)
+    (confirmation,) = smtp.wait_messages(address)
     # email-json subscribers get the signed SubscriptionConfirmation document, as on AWS.
     assert confirmation["Subject"] == "AWS Notification - Subscription Confirmation"
     request = json.loads(text_body(confirmation))
@@ -112,7 +107,7 @@ def test_confirm_through_the_api_and_email_json(sns, topic, smtp: SmtpServer, ad
         Message="110.53.1.2 probed 40 ports",
         MessageAttributes={"severity": {"DataType": "String", "StringValue": "high"}},
     )["MessageId"]
-    _, notification = smtp.wait_mail(address, 2)
+    _, notification = smtp.wait_messages(address, 2)
     assert notification["Subject"] == "Port scan"
     document = json.loads(text_body(notification))
     assert document["Type"] == "Notification"
@@ -130,9 +125,9 @@ def test_resubscribing_a_pending_address_sends_the_confirmation_again(
 ):
     arn = topic()
     sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=address)
-    smtp.wait_mail(address, 1)
+    smtp.wait_messages(address, 1)
     sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=address)
-    first, second = smtp.wait_mail(address, 2)
+    first, second = smtp.wait_messages(address, 2)
     assert first["Subject"] == second["Subject"] == "AWS Notification - Subscription Confirmation"
     assert find_link(text_body(first), "ConfirmSubscription") == find_link(
         text_body(second), "ConfirmSubscription"
@@ -153,6 +148,6 @@ def test_a_handler_written_for_aws_publishes_and_the_email_arrives(
         Payload=json.dumps({"subject": "VPN: alice connected", "message": "from 198.51.100.4"}),
     )
     assert "FunctionError" not in result, result["Payload"].read()
-    _, notification = smtp.wait_mail(address, 2)
+    _, notification = smtp.wait_messages(address, 2)
     assert notification["Subject"] == "VPN: alice connected"
     assert text_body(notification).startswith("from 198.51.100.4\n")

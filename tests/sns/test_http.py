@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 
 import httpx
 
-from tests.sns.helpers import HttpReceiver, Received, verify_sns_signature
+from tests.receivers import HttpReceiver, Reply, Request
+from tests.sns.helpers import verify_sns_signature
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
@@ -19,13 +20,13 @@ NS = "{http://sns.amazonaws.com/doc/2010-03-31/}"
 
 def subscribe_and_confirm(
     sns, receiver: HttpReceiver, arn: str, version: str = "1"
-) -> tuple[str, str, Received]:
+) -> tuple[str, str, Request]:
     """Subscribe a fresh path, check the SubscriptionConfirmation, visit its SubscribeURL."""
     path = f"/hook/{uuid.uuid4().hex[:8]}"
     endpoint = receiver.url + path
     pending = sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=endpoint)["SubscriptionArn"]
     assert pending == "pending confirmation"
-    (request,) = receiver.wait(path)
+    (request,) = receiver.wait_requests(path)
     assert request.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
     assert request.headers["x-amz-sns-topic-arn"] == arn
     assert "x-amz-sns-subscription-arn" not in request.headers
@@ -73,7 +74,7 @@ def test_confirmation_then_notification(sns, topic, receiver: HttpReceiver) -> N
             "raw": {"DataType": "Binary", "BinaryValue": b"\x01\x02"},
         },
     )["MessageId"]
-    _, request = receiver.wait(path, 2)
+    _, request = receiver.wait_requests(path, 2)
     assert request.headers["x-amz-sns-message-type"] == "Notification"
     assert request.headers["x-amz-sns-message-id"] == message_id
     assert request.headers["x-amz-sns-topic-arn"] == arn
@@ -101,7 +102,7 @@ def test_no_subject_key_without_a_subject(sns, topic, receiver: HttpReceiver) ->
     arn = topic()
     path, _, _ = subscribe_and_confirm(sns, receiver, arn)
     sns.publish(TopicArn=arn, Message="plain")
-    _, request = receiver.wait(path, 2)
+    _, request = receiver.wait_requests(path, 2)
     document = request.json()
     assert "Subject" not in document
     assert "MessageAttributes" not in document
@@ -112,7 +113,7 @@ def test_signature_version_2(sns, topic, receiver: HttpReceiver) -> None:
     arn = topic(Attributes={"SignatureVersion": "2"})
     path, _, _ = subscribe_and_confirm(sns, receiver, arn, version="2")
     sns.publish(TopicArn=arn, Message="sha256", Subject="v2")
-    _, request = receiver.wait(path, 2)
+    _, request = receiver.wait_requests(path, 2)
     assert request.json()["SignatureVersion"] == "2"
     verify_sns_signature(request.json())
 
@@ -120,9 +121,9 @@ def test_signature_version_2(sns, topic, receiver: HttpReceiver) -> None:
 def test_a_failing_endpoint_gets_the_message_again(sns, topic, receiver: HttpReceiver) -> None:
     arn = topic()
     path, _, _ = subscribe_and_confirm(sns, receiver, arn)
-    receiver.statuses[path] = [500]
+    receiver.script(Reply(500, b""), path=path)
     message_id = sns.publish(TopicArn=arn, Message="retry me")["MessageId"]
-    _, failed, retried = receiver.wait(path, 3)
+    _, failed, retried = receiver.wait_requests(path, 3)
     assert failed.json()["MessageId"] == retried.json()["MessageId"] == message_id
     assert failed.body == retried.body  # the same signed document, same MessageId
 
@@ -134,7 +135,7 @@ def test_raw_message_delivery(sns, topic, receiver: HttpReceiver) -> None:
         SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true"
     )
     sns.publish(TopicArn=arn, Message="just the body ✓", Subject="ignored")
-    _, request = receiver.wait(path, 2)
+    _, request = receiver.wait_requests(path, 2)
     assert request.body.decode("utf-8") == "just the body ✓"
     assert request.headers["x-amz-sns-rawdelivery"] == "true"
 
@@ -154,7 +155,7 @@ def test_filter_policy_selects_messages(sns, topic, receiver: HttpReceiver) -> N
     sns.publish(TopicArn=arn, Message="low", MessageAttributes=severity("low"))
     sns.publish(TopicArn=arn, Message="none")
     sns.publish(TopicArn=arn, Message="high", MessageAttributes=severity("high"))
-    receiver.wait(path, 2)
+    receiver.wait_requests(path, 2)
     _, *notifications = receiver.requests(path)
     assert [r.json()["Message"] for r in notifications] == ["high"]
 
@@ -163,10 +164,10 @@ def test_unsubscribe_link_sends_unsubscribe_confirmation(sns, topic, receiver) -
     arn = topic()
     path, sub, _ = subscribe_and_confirm(sns, receiver, arn)
     sns.publish(TopicArn=arn, Message="one")
-    _, notification = receiver.wait(path, 2)
+    _, notification = receiver.wait_requests(path, 2)
     response = httpx.get(notification.json()["UnsubscribeURL"])
     assert response.status_code == 200
-    *_, goodbye = receiver.wait(path, 3)
+    *_, goodbye = receiver.wait_requests(path, 3)
     assert goodbye.headers["x-amz-sns-message-type"] == "UnsubscribeConfirmation"
     document = goodbye.json()
     assert document["Type"] == "UnsubscribeConfirmation"
