@@ -34,13 +34,12 @@ from .fast_decode import build_decoder
 from .shapes import (
     UNKNOWN_OPERATION_EXCEPTION,
     Node,
-    Renderer,
     build,
     encode,
     json_default,
     parse,
+    protocol_model,
     serialization_error,
-    service_model,
 )
 
 __all__ = ["JsonProtocol"]
@@ -55,18 +54,14 @@ class JsonProtocol:
     def __init__(
         self, service_name: str, validation_error_code: str = "ValidationException"
     ) -> None:
-        self.service_model: botocore.model.ServiceModel = service_model(service_name)
+        self.service_model: botocore.model.ServiceModel
+        self.service_model, self._render = protocol_model(
+            service_name, "json", "the AWS JSON protocol"
+        )
         meta = self.service_model.metadata
-        protocol = meta.get("protocol")
-        if protocol != "json" and "json" not in (meta.get("protocols") or ()):
-            raise ValueError(f"{service_name} does not speak the AWS JSON protocol ({protocol})")
         self.validation_error_code = validation_error_code
         self.target_prefix: str = meta["targetPrefix"]
         self.content_type: str = f"application/x-amz-json-{meta.get('jsonVersion', '1.0')}"
-        version = str(meta.get("apiVersion", "")).replace("-", "")
-        self._render = Renderer(
-            f"com.amazonaws.{meta.get('endpointPrefix', service_name)}.v{version}"
-        )
         self._operations = frozenset(self.service_model.operation_names)
         # Compiled up front (~25 ms for CWL) so nothing is mutated once requests arrive.
         nodes: dict[str, Node] = {}

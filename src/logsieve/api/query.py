@@ -47,10 +47,9 @@ from .shapes import (
     SERIALIZATION_EXCEPTION,
     UNKNOWN_OPERATION_EXCEPTION,
     Node,
-    Renderer,
     build,
     parse,
-    service_model,
+    protocol_model,
 )
 
 __all__ = ["FORM_CONTENT_TYPE", "XML_CONTENT_TYPE", "QueryProtocol"]
@@ -124,18 +123,14 @@ class QueryProtocol:
     """
 
     def __init__(self, service_name: str, validation_error_code: str = VALIDATION_ERROR) -> None:
-        self.service_model: botocore.model.ServiceModel = service_model(service_name)
+        self.service_model: botocore.model.ServiceModel
+        self.service_model, self._render = protocol_model(
+            service_name, "query", "the AWS Query protocol"
+        )
         meta = self.service_model.metadata
-        protocol = meta.get("protocol")
-        if protocol != "query" and "query" not in (meta.get("protocols") or ()):
-            raise ValueError(f"{service_name} does not speak the AWS Query protocol ({protocol})")
         self.validation_error_code = validation_error_code
         self.api_version: str = meta["apiVersion"]
         self.namespace: str = meta.get("xmlNamespace", "")
-        version = self.api_version.replace("-", "")
-        self._render = Renderer(
-            f"com.amazonaws.{meta.get('endpointPrefix', service_name)}.v{version}"
-        )
         nodes: dict[str, Node] = {}
         self._operations: dict[str, botocore.model.OperationModel] = {}
         self._inputs: dict[str, Node | None] = {}

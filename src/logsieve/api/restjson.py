@@ -38,13 +38,12 @@ from .shapes import (
     Member,
     Mismatch,
     Node,
-    Renderer,
     build,
     encode,
     json_default,
     parse,
+    protocol_model,
     serialization_error,
-    service_model,
     type_error,
 )
 
@@ -151,16 +150,11 @@ class RestJsonProtocol:
     def __init__(
         self, service_name: str, validation_error_code: str = "ValidationException"
     ) -> None:
-        self.service_model: botocore.model.ServiceModel = service_model(service_name)
-        meta = self.service_model.metadata
-        protocol = meta.get("protocol")
-        if protocol != "rest-json" and "rest-json" not in (meta.get("protocols") or ()):
-            raise ValueError(f"{service_name} does not speak AWS REST-JSON ({protocol})")
-        self.validation_error_code = validation_error_code
-        version = str(meta.get("apiVersion", "")).replace("-", "")
-        self._render = Renderer(
-            f"com.amazonaws.{meta.get('endpointPrefix', service_name)}.v{version}"
+        self.service_model: botocore.model.ServiceModel
+        self.service_model, self._render = protocol_model(
+            service_name, "rest-json", "AWS REST-JSON"
         )
+        self.validation_error_code = validation_error_code
         nodes: dict[str, Node] = {}
         self._operations: dict[str, _Operation] = {}
         routes: dict[str, list[_Route]] = {}

@@ -56,6 +56,7 @@ __all__ = [
     "java_lengths_ok",
     "json_default",
     "parse",
+    "protocol_model",
     "serialization_error",
     "service_model",
     "type_error",
@@ -103,6 +104,24 @@ def service_model(service_name: str) -> botocore.model.ServiceModel:
     """Load (once per process) the botocore model shipped with the installed botocore."""
     data = _loader().load_service_model(service_name, "service-2")
     return botocore.model.ServiceModel(data, service_name=service_name)
+
+
+def protocol_model(
+    service_name: str, protocol: str, described: str
+) -> tuple[botocore.model.ServiceModel, Renderer]:
+    """The model of a service that speaks ``protocol`` (``json``, ``rest-json``, ``query``),
+    and the renderer for its values in error messages: Coral names shapes
+    ``com.amazonaws.<endpoint prefix>.v<api version>.<Shape>``.
+
+    Raises ValueError naming ``described`` when the service speaks another protocol.
+    """
+    model = service_model(service_name)
+    meta = model.metadata
+    spoken = meta.get("protocol")
+    if spoken != protocol and protocol not in (meta.get("protocols") or ()):
+        raise ValueError(f"{service_name} does not speak {described} ({spoken})")
+    version = str(meta.get("apiVersion", "")).replace("-", "")
+    return model, Renderer(f"com.amazonaws.{meta.get('endpointPrefix', service_name)}.v{version}")
 
 
 # --------------------------------------------------------------------------------------
