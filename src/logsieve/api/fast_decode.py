@@ -17,6 +17,7 @@ as the generic path reads them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Annotated, Any
 
 import msgspec
@@ -71,11 +72,7 @@ def _element_struct(
     struct = msgspec.defstruct(element.name, fields, frozen=True, gc=False)
 
     def lengths_ok(items: list[Any]) -> bool:
-        for name, high in lengths:
-            values = [getattr(item, name) for item in items]
-            if values and max(map(len, values)) * 2 > high and not java_lengths_ok(values, high):
-                return False
-        return True
+        return all(java_lengths_ok(list(map(attrgetter(n), items)), high) for n, high in lengths)
 
     return struct, lengths_ok
 

@@ -35,7 +35,6 @@ from typing import Any
 
 import botocore.loaders
 import botocore.model
-import msgspec
 import orjson
 
 from logsieve.elements import CheckedList
@@ -351,8 +350,10 @@ def java_lengths_ok(column: list[str], high: int) -> bool:
     """Every string's Java length (UTF-16 units) is at most ``high``.
 
     len() never exceeds the UTF-16 length Java counts, and is at least half of it, so only
-    strings longer than ``high / 2`` characters need counting.
+    strings longer than ``high / 2`` characters need counting, and usually none is.
     """
+    if not column or max(map(len, column)) * 2 <= high:
+        return True
     return all(len(v) * 2 <= high or _java_length(v) <= high for v in column)
 
 
@@ -369,10 +370,9 @@ def _column_check(node: Node) -> Callable[[list[Any]], bool] | None:
         def strings_ok(column: list[Any]) -> bool:
             if not column or set(map(type, column)) != {str}:
                 return not column
-            lengths = list(map(len, column))
-            if min(lengths) < lo:
+            if min(map(len, column)) < lo:
                 return False
-            return high is None or max(lengths) * 2 <= high or java_lengths_ok(column, int(high))
+            return high is None or java_lengths_ok(column, int(high))
 
         return strings_ok
     if kind in ("integer", "long"):
@@ -504,8 +504,6 @@ class Renderer:
         if isinstance(value, list):
             member = node.member if node is not None else None
             return "[" + ", ".join(self(v, member) for v in value) + "]"
-        if isinstance(value, msgspec.Struct):  # an element the fast decoder built
-            value = msgspec.structs.asdict(value)
         if isinstance(value, dict):
             if node is not None and kind == "structure" and not node.document:
                 digest = zlib.crc32(orjson.dumps(value, default=json_default))
@@ -712,9 +710,7 @@ def decode_json(value: Any, node: Node) -> Any:
                 raise
         return out
     if kind == "list":
-        if type(value) is CheckedList:
-            return value
-        if type(value) is not list:
+        if not isinstance(value, list):  # a CheckedList passes, and _all_accepted takes it
             raise type_error(value, node)
         member = node.member
         assert member is not None

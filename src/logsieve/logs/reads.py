@@ -167,10 +167,8 @@ class Reads:
                     if len(found) >= limit:
                         resume = (ts, seq)
                         break
-                else:
-                    if budget:
-                        continue
-                break  # the page is full, or the budget is spent
+                if resume is not None:
+                    break  # the page is full, or the budget is spent (the window was cut)
         finally:
             windows.close()  # type: ignore[attr-defined]
         result: dict[str, Any] = {"events": found, "searchedLogStreams": []}
