@@ -664,7 +664,7 @@ def durability(directory: Path) -> tuple[str, bool]:
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         store = SqliteStore(Path(tmp) / "probe.db")
         try:
-            writer = store._writer
+            writer = store._db.writer
             mode = writer.execute("PRAGMA journal_mode").fetchone()[0]
             level = writer.execute("PRAGMA synchronous").fetchone()[0]
         finally:

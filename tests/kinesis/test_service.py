@@ -239,8 +239,8 @@ def test_deleted_stream_records_are_purged_and_never_resurface(
     put(service, "s", b"fresh")
     assert read_all(service, old_iterator) == [b"fresh"]
     assert service.expire() == 12
-    assert store._read().execute("SELECT count(*) FROM records").fetchone() == (1,)
-    assert store._read().execute("SELECT count(*) FROM purges").fetchone() == (0,)
+    assert store._db.read().execute("SELECT count(*) FROM records").fetchone() == (1,)
+    assert store._db.read().execute("SELECT count(*) FROM purges").fetchone() == (0,)
 
 
 # --- throttling --------------------------------------------------------------------------------
@@ -336,7 +336,7 @@ def test_put_internal(service: KinesisService) -> None:
 
 def test_put_internal_on_a_stream_that_is_not_active(service: KinesisService, store) -> None:
     call(service, "CreateStream", StreamName="s", ShardCount=1)
-    with store._write() as conn:
+    with store._db.write() as conn:
         conn.execute("UPDATE streams SET status = 'CREATING'")
     with pytest.raises(ServiceError) as err:
         service.put_internal("s", b"x", "k")

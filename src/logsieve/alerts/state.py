@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from logsieve.storage.database import connect
+from logsieve.storage.database import connect, transaction
 
 __all__ = ["PendingNotification", "StateStore"]
 
@@ -61,13 +61,8 @@ class StateStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     # -- input deduplication (at-least-once delivery) --------------------------------------
     def mark_seen(self, rule: str, event_id: str, wall: int) -> bool:

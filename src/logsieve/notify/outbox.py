@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from logsieve.storage.database import connect
+from logsieve.storage.database import connect, transaction
 
 __all__ = ["DeliveryFailed", "Outbox"]
 
@@ -481,15 +481,11 @@ class Outbox:
             if ids is None:
                 count = self._db.execute(sql, params).rowcount
             else:
-                count = 0
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    for item_id in ids:
-                        count += self._db.execute(sql + " AND id = ?", [*params, item_id]).rowcount
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
+                with transaction(self._db):
+                    count = sum(
+                        self._db.execute(sql + " AND id = ?", [*params, item_id]).rowcount
+                        for item_id in ids
+                    )
         if count:
             self.wake(kind)
         return count
@@ -527,15 +523,9 @@ class Outbox:
 
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
         """Run statements as one transaction (one fsync)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, params in statements:
-                    self._db.execute(sql, params)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self._db):
+            for sql, params in statements:
+                self._db.execute(sql, params)
 
     _ENSURE_KIND = "INSERT OR IGNORE INTO outbox_kinds (kind) VALUES (?)"
 

@@ -10,10 +10,13 @@ and a busy timeout for the moments another connection holds the write lock.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["connect"]
+__all__ = ["Connections", "connect", "transaction"]
 
 _MEMORY = ":memory:"  # a private in-memory database (dry runs): no file, no WAL
 
@@ -36,3 +39,66 @@ def connect(
     if schema is not None:
         conn.executescript(schema)
     return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One ``BEGIN IMMEDIATE`` ... ``COMMIT`` (one fsync), rolled back if the block or the
+    commit fails. IMMEDIATE takes SQLite's write lock up front, so a busy file makes the
+    transaction wait at its start rather than fail half way through."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # a full disk or an I/O error may have rolled it back already
+            conn.execute("ROLLBACK")
+        raise
+
+
+class Connections:
+    """A store's connections to its file: one writer behind a lock (SQLite takes one writer at
+    a time, and queuing on a Python lock is cheaper than its busy-wait) and one reader per
+    thread, which WAL lets read beside the writer without blocking it."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        schema: str,
+        writer_cache_mb: int | None = None,
+        reader_cache_mb: int | None = None,
+    ) -> None:
+        self.path = path
+        self.writer = connect(path, schema=schema, cache_mb=writer_cache_mb)
+        self.write_lock = threading.Lock()
+        self._reader_cache_mb = reader_cache_mb
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction on the writer connection; committed (fsynced) on exit."""
+        with self.write_lock, transaction(self.writer) as conn:
+            yield conn
+
+    def read(self) -> sqlite3.Connection:
+        """This thread's reader connection, opened on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, cache_mb=self._reader_cache_mb)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection and leave no WAL file behind."""
+        with self.write_lock:
+            with self._readers_lock:
+                for conn in self._readers:
+                    conn.close()
+                self._readers.clear()
+            self.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.writer.close()

@@ -16,7 +16,6 @@ Reads stream from disk in chunks, so memory does not grow with the amount stored
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import sqlite3
 import threading
@@ -26,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from .database import connect
+from .database import Connections, connect
 from .merge import MAX_CHUNK_SPAN_MS, ChunkRef, merge
 from .protocols import Position
 from .records import (
@@ -158,14 +157,13 @@ class SqliteStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._writer = connect(path, schema=_SCHEMA, cache_mb=_WRITER_CACHE_MB)
+        self._db = Connections(
+            path, schema=_SCHEMA, writer_cache_mb=_WRITER_CACHE_MB, reader_cache_mb=_READER_CACHE_MB
+        )
         # Checkpoints copy the WAL into the database file; done inside a commit they stall
         # PutLogEvents, so a background thread does them (PASSIVE: never blocks a writer).
-        self._writer.execute("PRAGMA wal_autocheckpoint=0")
-        self._writer.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
-        self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._db.writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._db.writer.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
         self._closing = threading.Event()
         self._checkpointer = threading.Thread(
             target=self._checkpoint_loop, name="logsieve-checkpoint", daemon=True
@@ -175,11 +173,7 @@ class SqliteStore:
     def close(self) -> None:
         self._closing.set()
         self._checkpointer.join()
-        with self._write_lock:
-            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            for conn in self._readers:
-                conn.close()
-            self._writer.close()
+        self._db.close()
 
     def _checkpoint_loop(self) -> None:
         conn = connect(self.path, cache_mb=1)
@@ -188,40 +182,17 @@ class SqliteStore:
             while not self._closing.wait(_CHECKPOINT_EVERY_S):
                 _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 if frames * frame_bytes > _WAL_RESTART_BYTES:
-                    with self._write_lock:  # no commit can add frames meanwhile
+                    with self._db.write_lock:  # no commit can add frames meanwhile
                         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         finally:
             conn.close()
-
-    # --- connections ---------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction on the writer connection; committed (fsynced) on exit."""
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def _read(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect(self.path, cache_mb=_READER_CACHE_MB)
-            self._local.conn = conn
-            self._readers.append(conn)
-        return conn
 
     # --- log groups ------------------------------------------------------------------------
 
     def create_group(
         self, name: str, now: int, kms_key_id: str | None, log_group_class: str
     ) -> LogGroup | None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO log_groups (name, creation_time, kms_key_id, "
                 "log_group_class) VALUES (?, ?, ?, ?)",
@@ -232,7 +203,7 @@ class SqliteStore:
             return LogGroup(cur.lastrowid or 0, name, now, None, 0, kms_key_id, log_group_class)
 
     def delete_group(self, group_id: int) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             tables = ("chunks", "log_streams", "tags", "metric_filters", "subscription_filters")
             for table in tables:
                 conn.execute(f"DELETE FROM {table} WHERE group_id = ?", (group_id,))
@@ -244,7 +215,7 @@ class SqliteStore:
 
     def group(self, name: str) -> LogGroup | None:
         row = (
-            self._read()
+            self._db.read()
             .execute(f"SELECT {_GROUP_COLUMNS} FROM log_groups WHERE name = ?", (name,))
             .fetchone()
         )
@@ -274,19 +245,19 @@ class SqliteStore:
             args.append(after)
         sql += " ORDER BY name LIMIT ?"
         args.append(limit)
-        return [LogGroup(*row) for row in self._read().execute(sql, args)]
+        return [LogGroup(*row) for row in self._db.read().execute(sql, args)]
 
     def count_groups(self) -> int:
-        return self._read().execute("SELECT count(*) FROM log_groups").fetchone()[0]
+        return self._db.read().execute("SELECT count(*) FROM log_groups").fetchone()[0]
 
     def set_retention(self, group_id: int, days: int | None) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute("UPDATE log_groups SET retention_days = ? WHERE id = ?", (days, group_id))
 
     # --- log streams -----------------------------------------------------------------------
 
     def create_stream(self, group_id: int, name: str, now: int) -> LogStream | None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO log_streams (group_id, name, creation_time) "
                 "VALUES (?, ?, ?)",
@@ -297,7 +268,7 @@ class SqliteStore:
             return LogStream(cur.lastrowid or 0, group_id, name, now, None, None, None, 0)
 
     def delete_stream(self, stream_id: int) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             row = conn.execute(
                 "SELECT group_id, stored_bytes FROM log_streams WHERE id = ?", (stream_id,)
             ).fetchone()
@@ -312,7 +283,7 @@ class SqliteStore:
 
     def stream(self, group_id: int, name: str) -> LogStream | None:
         row = (
-            self._read()
+            self._db.read()
             .execute(
                 f"SELECT {_STREAM_COLUMNS} FROM log_streams WHERE group_id = ? AND name = ?",
                 (group_id, name),
@@ -347,7 +318,7 @@ class SqliteStore:
             args += list(after)
         sql += " ORDER BY " + ", ".join(f"{c} {direction}" for c in columns) + " LIMIT ?"
         args.append(limit)
-        return [LogStream(*row) for row in self._read().execute(sql, args)]
+        return [LogStream(*row) for row in self._db.read().execute(sql, args)]
 
     def stream_ids(
         self, group_id: int, names: Sequence[str] | None, prefix: str | None
@@ -360,7 +331,7 @@ class SqliteStore:
         if prefix:
             sql += " AND substr(name, 1, ?) = ?"
             args += [len(prefix), prefix]
-        return dict(self._read().execute(sql, args).fetchall())
+        return dict(self._db.read().execute(sql, args).fetchall())
 
     # --- events ----------------------------------------------------------------------------
 
@@ -382,7 +353,7 @@ class SqliteStore:
         if last - first > MAX_CHUNK_SPAN_MS:
             raise ValueError("a chunk spans at most 24 hours")
         payload = orjson.dumps({"t": timestamps, "m": messages})
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 "INSERT INTO chunks (group_id, stream_id, min_ts, max_ts, count, bytes, "
                 "ingestion_time, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -406,7 +377,7 @@ class SqliteStore:
 
     def _load(self, ref: ChunkRef) -> list[StoredEvent]:
         row = (
-            self._read()
+            self._db.read()
             .execute(
                 "SELECT group_id, stream_id, ingestion_time, payload FROM chunks WHERE seq = ?",
                 (ref.seq,),
@@ -450,7 +421,7 @@ class SqliteStore:
             f" AND min_ts >= ? ORDER BY {'max_ts DESC' if newest_first else 'min_ts ASC'}, seq"
         )
         # A chunk spans at most 24 hours, which bounds the index range to scan from below.
-        cursor = self._read().execute(sql, [*args, high, low, low - MAX_CHUNK_SPAN_MS])
+        cursor = self._db.read().execute(sql, [*args, high, low, low - MAX_CHUNK_SPAN_MS])
 
         def load(ref: ChunkRef) -> list[StoredEvent]:
             events = self._load(ref)
@@ -504,7 +475,7 @@ class SqliteStore:
         if group_id is not None:
             where += " AND group_id = ?"
             args.append(group_id)
-        rows = self._read().execute(
+        rows = self._db.read().execute(
             f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE {where} ORDER BY seq", args
         )
         found: list[StoredEvent] = []
@@ -517,11 +488,11 @@ class SqliteStore:
         return found[:limit]
 
     def last_seq(self) -> int:
-        return _end_of_log(self._read())
+        return _end_of_log(self._db.read())
 
     def cursor(self, consumer: str) -> int:
         row = (
-            self._read()
+            self._db.read()
             .execute("SELECT seq FROM cursors WHERE consumer = ?", (consumer,))
             .fetchone()
         )
@@ -535,8 +506,8 @@ class SqliteStore:
         OS has it) and reaches the disk with the next fsync; a power cut can only move a cursor
         back, which re-delivers: still at least once.
         """
-        with self._write_lock:
-            conn = self._writer
+        with self._db.write_lock:
+            conn = self._db.writer
             conn.execute("PRAGMA synchronous=NORMAL")
             try:
                 conn.execute(
@@ -550,7 +521,7 @@ class SqliteStore:
     def backlog(self, group_id: int, seq: int) -> tuple[int, int | None]:
         """A group's events after ``seq``: how many, and the oldest one's ingestion time."""
         chunk, index = seq >> SEQ_BITS, seq & _INDEX_MASK
-        conn = self._read()
+        conn = self._db.read()
         count, oldest = conn.execute(
             "SELECT coalesce(sum(count), 0), min(ingestion_time) FROM chunks "
             "WHERE group_id = ? AND seq > ?",
@@ -568,12 +539,12 @@ class SqliteStore:
     def expire(self, now: int) -> int:
         """Delete chunks whose newest event is past retention (AWS also expires lazily)."""
         deleted = 0
-        groups = self._read().execute(
+        groups = self._db.read().execute(
             "SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL"
         )
         for group_id, days in groups.fetchall():
             cutoff = now - days * _DAY_MS
-            with self._write() as conn:
+            with self._db.write() as conn:
                 per_stream = conn.execute(
                     "SELECT stream_id, sum(bytes), sum(count) FROM chunks "
                     "WHERE group_id = ? AND max_ts < ? GROUP BY stream_id",
@@ -598,13 +569,13 @@ class SqliteStore:
     # --- tags --------------------------------------------------------------------------------
 
     def tags(self, group_id: int) -> dict[str, str]:
-        rows = self._read().execute(
+        rows = self._db.read().execute(
             "SELECT key, value FROM tags WHERE group_id = ? ORDER BY key", (group_id,)
         )
         return dict(rows.fetchall())
 
     def set_tags(self, group_id: int, tags: dict[str, str]) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.executemany(
                 "INSERT INTO tags (group_id, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT (group_id, key) DO UPDATE SET value = excluded.value",
@@ -612,7 +583,7 @@ class SqliteStore:
             )
 
     def remove_tags(self, group_id: int, keys: Sequence[str]) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.executemany(
                 "DELETE FROM tags WHERE group_id = ? AND key = ?", [(group_id, k) for k in keys]
             )
@@ -620,7 +591,7 @@ class SqliteStore:
     # --- metric filters ----------------------------------------------------------------------
 
     def put_metric_filter(self, group_id: int, item: MetricFilter) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute(
                 "INSERT INTO metric_filters (group_id, name, pattern, transformations, "
                 "creation_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, name) DO UPDATE "
@@ -635,7 +606,7 @@ class SqliteStore:
             )
 
     def delete_metric_filter(self, group_id: int, name: str) -> bool:
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 "DELETE FROM metric_filters WHERE group_id = ? AND name = ?", (group_id, name)
             )
@@ -643,7 +614,7 @@ class SqliteStore:
 
     def count_metric_filters(self, group_id: int) -> int:
         row = (
-            self._read()
+            self._db.read()
             .execute("SELECT count(*) FROM metric_filters WHERE group_id = ?", (group_id,))
             .fetchone()
         )
@@ -672,7 +643,7 @@ class SqliteStore:
             sql += " AND (f.name, g.name) > (?, ?)"
             args += list(after)
         sql += " ORDER BY f.name, g.name"
-        rows = self._read().execute(sql, args)
+        rows = self._db.read().execute(sql, args)
         found: list[MetricFilter] = []
         for group, name, pattern, transformations, created in rows:
             parsed = orjson.loads(transformations)
@@ -689,7 +660,7 @@ class SqliteStore:
 
     def put_subscription_filter(self, item: SubscriptionFilter) -> None:
         """Create or replace; a new filter's cursor starts at the end of the event log."""
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute(
                 "INSERT INTO subscription_filters (group_id, name, pattern, destination_arn, "
                 "role_arn, distribution, creation_time, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -713,7 +684,7 @@ class SqliteStore:
             )
 
     def delete_subscription_filter(self, group_id: int, name: str) -> bool:
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 "DELETE FROM subscription_filters WHERE group_id = ? AND name = ?",
                 (group_id, name),
@@ -747,5 +718,5 @@ class SqliteStore:
         args.append(limit)
         return [
             SubscriptionFilter(*row[:8], orjson.loads(row[8]))
-            for row in self._read().execute(sql, args)
+            for row in self._db.read().execute(sql, args)
         ]

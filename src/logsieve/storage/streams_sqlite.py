@@ -11,15 +11,12 @@ the one it replaced, even before they are purged.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .database import connect
+from .database import Connections
 from .streams import NewRecord, StoredRecord, StreamRow
 
 _SCHEMA = """
@@ -69,12 +66,8 @@ class SqliteStreamStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._writer = connect(path, schema=_SCHEMA)
-        self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-        with self._write() as conn:
+        self._db = Connections(path, schema=_SCHEMA)
+        with self._db.write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
                 (_SIGNING_KEY, secrets.token_bytes(32)),
@@ -84,37 +77,7 @@ class SqliteStreamStore:
             ).fetchone()[0]
 
     def close(self) -> None:
-        with self._write_lock:
-            with self._readers_lock:
-                for conn in self._readers:
-                    conn.close()
-                self._readers.clear()
-            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._writer.close()
-
-    # --- connections ---------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction on the writer connection; committed (fsynced) on exit."""
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def _read(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect(self.path)
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        return conn
+        self._db.close()
 
     def signing_key(self) -> bytes:
         return self._key
@@ -131,7 +94,7 @@ class SqliteStreamStore:
         max_record_kib: int,
         tags: Mapping[str, str],
     ) -> StreamRow | None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO streams (name, shard_count, mode, status, created_ms, "
                 "retention_hours, max_record_kib) VALUES (?, ?, ?, 'ACTIVE', ?, ?, ?)",
@@ -149,14 +112,14 @@ class SqliteStreamStore:
         )
 
     def delete_stream(self, stream_id: int) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute("DELETE FROM streams WHERE id = ?", (stream_id,))
             conn.execute("DELETE FROM stream_tags WHERE stream_id = ?", (stream_id,))
             conn.execute("INSERT OR IGNORE INTO purges (stream_id) VALUES (?)", (stream_id,))
 
     def stream(self, name: str) -> StreamRow | None:
         row = (
-            self._read()
+            self._db.read()
             .execute(f"SELECT {_STREAM_COLUMNS} FROM streams WHERE name = ?", (name,))
             .fetchone()
         )
@@ -170,20 +133,22 @@ class SqliteStreamStore:
             args.append(after)
         sql += " ORDER BY name LIMIT ?"
         args.append(limit)
-        return [StreamRow(*row) for row in self._read().execute(sql, args)]
+        return [StreamRow(*row) for row in self._db.read().execute(sql, args)]
 
     def total_shards(self) -> int:
-        row = self._read().execute("SELECT coalesce(sum(shard_count), 0) FROM streams").fetchone()
+        row = (
+            self._db.read().execute("SELECT coalesce(sum(shard_count), 0) FROM streams").fetchone()
+        )
         return int(row[0])
 
     def set_retention(self, stream_id: int, hours: int) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute("UPDATE streams SET retention_hours = ? WHERE id = ?", (hours, stream_id))
 
     # --- records ---------------------------------------------------------------------------
 
     def append(self, stream_id: int, records: Sequence[NewRecord], now: int) -> list[int] | None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             if conn.execute("SELECT 1 FROM streams WHERE id = ?", (stream_id,)).fetchone() is None:
                 return None
             seqs = []
@@ -205,7 +170,7 @@ class SqliteStreamStore:
         limit: int,
         max_bytes: int,
     ) -> list[StoredRecord]:
-        cursor = self._read().execute(
+        cursor = self._db.read().execute(
             f"SELECT {_RECORD_COLUMNS} FROM records WHERE stream_id = ? AND shard = ? "
             "AND seq >= ? AND arrival_ms >= ? ORDER BY seq LIMIT ?",
             (stream_id, shard, start, not_before, limit),
@@ -223,7 +188,7 @@ class SqliteStreamStore:
 
     def first(self, stream_id: int, shard: int, start: int, not_before: int) -> StoredRecord | None:
         row = (
-            self._read()
+            self._db.read()
             .execute(
                 f"SELECT {_RECORD_COLUMNS} FROM records WHERE stream_id = ? AND shard = ? "
                 "AND seq >= ? AND arrival_ms >= ? ORDER BY seq LIMIT 1",
@@ -235,7 +200,7 @@ class SqliteStreamStore:
 
     def first_arrived(self, stream_id: int, shard: int, at: int) -> StoredRecord | None:
         row = (
-            self._read()
+            self._db.read()
             .execute(
                 f"SELECT {_RECORD_COLUMNS} FROM records INDEXED BY records_by_arrival "
                 "WHERE stream_id = ? AND shard = ? AND arrival_ms >= ? "
@@ -248,7 +213,7 @@ class SqliteStreamStore:
 
     def last_seq(self, stream_id: int, shard: int) -> int:
         row = (
-            self._read()
+            self._db.read()
             .execute(
                 "SELECT max(seq) FROM records WHERE stream_id = ? AND shard = ?",
                 (stream_id, shard),
@@ -260,7 +225,7 @@ class SqliteStreamStore:
     def expire(self, now: int) -> int:
         """Batched deletes, so a large backlog never holds the writer lock for long."""
         deleted = 0
-        reader = self._read()
+        reader = self._db.read()
         streams = reader.execute("SELECT id, shard_count, retention_hours FROM streams")
         for stream_id, shards, hours in streams.fetchall():
             cutoff = now - hours * _HOUR_MS
@@ -270,17 +235,17 @@ class SqliteStreamStore:
                 )
         for (stream_id,) in reader.execute("SELECT stream_id FROM purges").fetchall():
             deleted += self._delete_batches("stream_id = ?", (stream_id,))
-            with self._write() as conn:
+            with self._db.write() as conn:
                 conn.execute("DELETE FROM purges WHERE stream_id = ?", (stream_id,))
         return deleted
 
     def _delete_batches(self, where: str, args: tuple[int, ...]) -> int:
         probe = f"SELECT 1 FROM records WHERE {where} LIMIT 1"
-        if self._read().execute(probe, args).fetchone() is None:
+        if self._db.read().execute(probe, args).fetchone() is None:
             return 0  # the common case: no write transaction at all
         total = 0
         while True:
-            with self._write() as conn:
+            with self._db.write() as conn:
                 count = conn.execute(
                     f"DELETE FROM records WHERE seq IN "
                     f"(SELECT seq FROM records WHERE {where} LIMIT {_DELETE_BATCH})",
@@ -293,13 +258,13 @@ class SqliteStreamStore:
     # --- tags --------------------------------------------------------------------------------
 
     def tags(self, stream_id: int) -> dict[str, str]:
-        rows = self._read().execute(
+        rows = self._db.read().execute(
             "SELECT key, value FROM stream_tags WHERE stream_id = ? ORDER BY key", (stream_id,)
         )
         return dict(rows.fetchall())
 
     def set_tags(self, stream_id: int, tags: Mapping[str, str]) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.executemany(
                 "INSERT INTO stream_tags (stream_id, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT (stream_id, key) DO UPDATE SET value = excluded.value",
@@ -307,7 +272,7 @@ class SqliteStreamStore:
             )
 
     def remove_tags(self, stream_id: int, keys: Sequence[str]) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.executemany(
                 "DELETE FROM stream_tags WHERE stream_id = ? AND key = ?",
                 [(stream_id, k) for k in keys],

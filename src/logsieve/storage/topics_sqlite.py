@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from .database import connect
+from .database import connect, transaction
 from .topics import SubscriptionRow, TopicRow
 
 __all__ = ["SqliteTopicStore"]
@@ -122,7 +122,7 @@ class SqliteTopicStore:
         attributes: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> TopicRow | None:
-        with self._lock:
+        with self._lock, transaction(self._db):  # both columns or neither, one fsync
             if attributes is not None:
                 self._db.execute(
                     "UPDATE topics SET attributes = ? WHERE arn = ?", (_json(attributes), arn)
@@ -135,48 +135,36 @@ class SqliteTopicStore:
         return None if found is None else _topic(found)
 
     def delete_topic(self, arn: str) -> bool:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("DELETE FROM subscriptions WHERE topic_arn = ?", (arn,))
-                deleted = self._db.execute("DELETE FROM topics WHERE arn = ?", (arn,)).rowcount
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self._db):
+            self._db.execute("DELETE FROM subscriptions WHERE topic_arn = ?", (arn,))
+            deleted = self._db.execute("DELETE FROM topics WHERE arn = ?", (arn,)).rowcount
         return deleted == 1
 
     # -- subscriptions -------------------------------------------------------------------
 
     def add_subscription(self, row: SubscriptionRow) -> tuple[SubscriptionRow, bool]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                topic = self._db.execute(
-                    "SELECT 1 FROM topics WHERE arn = ?", (row.topic_arn,)
-                ).fetchone()
-                if topic is None:
-                    raise ValueError(f"no topic {row.topic_arn}")
-                cursor = self._db.execute(
-                    "INSERT OR IGNORE INTO subscriptions (arn, topic_arn, protocol, endpoint, "
-                    "owner, attributes, pending, token, authenticated, created_ms) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        row.arn, row.topic_arn, row.protocol, row.endpoint, row.owner,
-                        _json(row.attributes), int(row.pending), row.token,
-                        int(row.authenticated), row.created_ms,
-                    ),
-                )  # fmt: skip
-                created = cursor.rowcount == 1
-                found = self._db.execute(
-                    f"SELECT {_SUB_COLUMNS} FROM subscriptions "
-                    "WHERE topic_arn = ? AND protocol = ? AND endpoint = ?",
-                    (row.topic_arn, row.protocol, row.endpoint),
-                ).fetchone()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self._db):
+            topic = self._db.execute(
+                "SELECT 1 FROM topics WHERE arn = ?", (row.topic_arn,)
+            ).fetchone()
+            if topic is None:
+                raise ValueError(f"no topic {row.topic_arn}")
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO subscriptions (arn, topic_arn, protocol, endpoint, "
+                "owner, attributes, pending, token, authenticated, created_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.arn, row.topic_arn, row.protocol, row.endpoint, row.owner,
+                    _json(row.attributes), int(row.pending), row.token,
+                    int(row.authenticated), row.created_ms,
+                ),
+            )  # fmt: skip
+            created = cursor.rowcount == 1
+            found = self._db.execute(
+                f"SELECT {_SUB_COLUMNS} FROM subscriptions "
+                "WHERE topic_arn = ? AND protocol = ? AND endpoint = ?",
+                (row.topic_arn, row.protocol, row.endpoint),
+            ).fetchone()
         return _subscription(found), created
 
     def get_subscription(self, arn: str) -> SubscriptionRow | None:
@@ -214,23 +202,17 @@ class SqliteTopicStore:
         return None if found is None else _subscription(found)
 
     def delete_subscription(self, arn: str) -> SubscriptionRow | None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                found = self._db.execute(
-                    f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE arn = ?", (arn,)
-                ).fetchone()
-                if found is not None:
-                    self._db.execute("DELETE FROM subscriptions WHERE arn = ?", (arn,))
-                    self._db.execute(
-                        "UPDATE topics SET subscriptions_deleted = subscriptions_deleted + 1 "
-                        "WHERE arn = ?",
-                        (found[1],),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self._db):
+            found = self._db.execute(
+                f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE arn = ?", (arn,)
+            ).fetchone()
+            if found is not None:
+                self._db.execute("DELETE FROM subscriptions WHERE arn = ?", (arn,))
+                self._db.execute(
+                    "UPDATE topics SET subscriptions_deleted = subscriptions_deleted + 1 "
+                    "WHERE arn = ?",
+                    (found[1],),
+                )
         return None if found is None else _subscription(found)
 
     def list_subscriptions(
