@@ -36,6 +36,7 @@ from .records import (
     SubscriptionFilter,
     subscription_consumer,
 )
+from .tags import TagTable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log_groups (
@@ -160,6 +161,7 @@ class SqliteStore:
         self._db = Connections(
             path, schema=_SCHEMA, writer_cache_mb=_WRITER_CACHE_MB, reader_cache_mb=_READER_CACHE_MB
         )
+        self._tags = TagTable(self._db, "tags", "group_id")
         # Checkpoints copy the WAL into the database file; done inside a commit they stall
         # PutLogEvents, so a background thread does them (PASSIVE: never blocks a writer).
         self._db.writer.execute("PRAGMA wal_autocheckpoint=0")
@@ -569,24 +571,13 @@ class SqliteStore:
     # --- tags --------------------------------------------------------------------------------
 
     def tags(self, group_id: int) -> dict[str, str]:
-        rows = self._db.read().execute(
-            "SELECT key, value FROM tags WHERE group_id = ? ORDER BY key", (group_id,)
-        )
-        return dict(rows.fetchall())
+        return self._tags.get(group_id)
 
     def set_tags(self, group_id: int, tags: dict[str, str]) -> None:
-        with self._db.write() as conn:
-            conn.executemany(
-                "INSERT INTO tags (group_id, key, value) VALUES (?, ?, ?) "
-                "ON CONFLICT (group_id, key) DO UPDATE SET value = excluded.value",
-                [(group_id, k, v) for k, v in tags.items()],
-            )
+        self._tags.set(group_id, tags)
 
     def remove_tags(self, group_id: int, keys: Sequence[str]) -> None:
-        with self._db.write() as conn:
-            conn.executemany(
-                "DELETE FROM tags WHERE group_id = ? AND key = ?", [(group_id, k) for k in keys]
-            )
+        self._tags.remove(group_id, keys)
 
     # --- metric filters ----------------------------------------------------------------------
 

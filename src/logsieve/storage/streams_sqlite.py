@@ -18,6 +18,7 @@ from typing import Any
 
 from .database import Connections
 from .streams import NewRecord, StoredRecord, StreamRow
+from .tags import TagTable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -67,6 +68,7 @@ class SqliteStreamStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = Connections(path, schema=_SCHEMA)
+        self._tags = TagTable(self._db, "stream_tags", "stream_id")
         with self._db.write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
@@ -103,10 +105,7 @@ class SqliteStreamStore:
             if cur.rowcount == 0:
                 return None
             stream_id = cur.lastrowid or 0
-            conn.executemany(
-                "INSERT INTO stream_tags (stream_id, key, value) VALUES (?, ?, ?)",
-                [(stream_id, k, v) for k, v in tags.items()],
-            )
+            self._tags.write(conn, stream_id, tags)
         return StreamRow(
             stream_id, name, shard_count, mode, "ACTIVE", now, retention_hours, max_record_kib
         )
@@ -258,22 +257,10 @@ class SqliteStreamStore:
     # --- tags --------------------------------------------------------------------------------
 
     def tags(self, stream_id: int) -> dict[str, str]:
-        rows = self._db.read().execute(
-            "SELECT key, value FROM stream_tags WHERE stream_id = ? ORDER BY key", (stream_id,)
-        )
-        return dict(rows.fetchall())
+        return self._tags.get(stream_id)
 
     def set_tags(self, stream_id: int, tags: Mapping[str, str]) -> None:
-        with self._db.write() as conn:
-            conn.executemany(
-                "INSERT INTO stream_tags (stream_id, key, value) VALUES (?, ?, ?) "
-                "ON CONFLICT (stream_id, key) DO UPDATE SET value = excluded.value",
-                [(stream_id, k, v) for k, v in tags.items()],
-            )
+        self._tags.set(stream_id, tags)
 
     def remove_tags(self, stream_id: int, keys: Sequence[str]) -> None:
-        with self._db.write() as conn:
-            conn.executemany(
-                "DELETE FROM stream_tags WHERE stream_id = ? AND key = ?",
-                [(stream_id, k) for k in keys],
-            )
+        self._tags.remove(stream_id, keys)

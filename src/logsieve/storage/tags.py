@@ -1,0 +1,42 @@
+"""Resource tags in a store's SQLite file: one table per kind of resource, keyed by its id."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+
+from .database import Connections
+
+__all__ = ["TagTable"]
+
+
+class TagTable:
+    """The tags of one kind of resource: ``(owner, key, value)`` rows of ``table``, whose
+    primary key is ``(owner, key)``."""
+
+    def __init__(self, db: Connections, table: str, owner: str) -> None:
+        self._db = db
+        self._select = f"SELECT key, value FROM {table} WHERE {owner} = ? ORDER BY key"
+        self._upsert = (
+            f"INSERT INTO {table} ({owner}, key, value) VALUES (?, ?, ?) "
+            f"ON CONFLICT ({owner}, key) DO UPDATE SET value = excluded.value"
+        )
+        self._delete = f"DELETE FROM {table} WHERE {owner} = ? AND key = ?"
+
+    def get(self, owner_id: int) -> dict[str, str]:
+        """The resource's tags, by key."""
+        return dict(self._db.read().execute(self._select, (owner_id,)).fetchall())
+
+    def set(self, owner_id: int, tags: Mapping[str, str]) -> None:
+        """Add ``tags``, replacing the values of keys the resource already has."""
+        with self._db.write() as conn:
+            self.write(conn, owner_id, tags)
+
+    def write(self, conn: sqlite3.Connection, owner_id: int, tags: Mapping[str, str]) -> None:
+        """``set`` inside the caller's transaction (a resource created with its tags)."""
+        conn.executemany(self._upsert, [(owner_id, k, v) for k, v in tags.items()])
+
+    def remove(self, owner_id: int, keys: Sequence[str]) -> None:
+        """Remove the tags with these keys; keys the resource lacks are ignored."""
+        with self._db.write() as conn:
+            conn.executemany(self._delete, [(owner_id, k) for k in keys])
