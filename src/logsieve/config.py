@@ -18,7 +18,6 @@ import re
 import secrets
 import shlex
 import stat
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from .config_values import Invalid as _Invalid
 from .config_values import kind as _kind
 from .config_values import show as _show
 from .config_values import suggest as _suggest
+from .durable import write_atomic
 from .errors import ConfigError
 
 __all__ = [
@@ -838,21 +838,6 @@ def _load_credential_file(path: Path) -> Credential:
     return credential
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by the owner only, all or nothing."""
-    # mkstemp creates the file with mode 0600, so the secret is never readable by others.
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def ensure_credentials(config: Config) -> tuple[Config, Credential | None]:
     """Make sure the server has a key pair to verify signatures with.
 
@@ -876,7 +861,7 @@ def ensure_credentials(config: Config) -> tuple[Config, Credential | None]:
     )
     try:
         config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_private(path, text + "\n")
+        write_atomic(path, text + "\n")
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConfigError(

@@ -13,6 +13,7 @@ import click
 
 from logsieve.alerts.config import SEVERITIES, parse_alerts, parse_duration
 from logsieve.alerts.recipes import RECIPES, Recipe
+from logsieve.durable import write_atomic
 from logsieve.errors import ConfigError
 
 EXIT_ERROR = 2
@@ -158,15 +159,8 @@ def _declared_channels(document: dict[str, Any]) -> set[str]:
 
 
 def _write(path: Path, text: str) -> None:
-    """All or nothing: a temporary file beside the config, then an atomic rename."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(text, encoding="utf-8")
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o777)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    """All or nothing, keeping the config's permissions (``write_atomic`` fsyncs too)."""
+    write_atomic(path, text, mode=path.stat().st_mode & 0o777 if path.exists() else 0o644)
 
 
 def add_tables(path: Path, tables: Sequence[dict[str, Any]], replace: bool, comment: str) -> str:

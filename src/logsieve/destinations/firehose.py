@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 
 from logsieve.config import FirehoseStream
+from logsieve.durable import write_atomic
 from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import Payload, control_message, encode
 
@@ -106,13 +107,7 @@ class FirehoseSink:
         if records:
             path = self._object_path()
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name("." + path.name + ".tmp")
-            with open(temporary, "wb") as handle:
-                handle.write(b"".join(records))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.rename(temporary, path)
-            _fsync_dir(path.parent)
+            write_atomic(path, b"".join(records), mode=0o644)
             self.published += 1
             log.info("firehose published stream=%s records=%d path=%s", self.settings.name,
                      len(records), path)  # fmt: skip
@@ -127,14 +122,6 @@ class FirehoseSink:
         now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
         name = f"{self.settings.name}-1-{now:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}.gz"
         return self.settings.directory / f"{now:%Y/%m/%d/%H}" / name
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FirehoseDestination:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import shutil
 import tempfile
 import uuid
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..durable import fsync_dir, write_atomic
 from .code import unpack
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class DirectoryFunctionStore:
     def save(self, record: FunctionRecord) -> None:
         directory = self._dir(record.name)
         directory.mkdir(parents=True, exist_ok=True)
-        _write_atomic(directory / RECORD_FILE, json.dumps(record.to_json(), indent=2) + "\n")
+        write_atomic(directory / RECORD_FILE, json.dumps(record.to_json(), indent=2) + "\n")
 
     def delete(self, name: str) -> None:
         directory = self._dir(name)
@@ -140,7 +140,7 @@ class DirectoryFunctionStore:
         # Renamed away first (atomic), so a crash mid-removal cannot leave half a function.
         doomed = self._scratch / f"deleted-{name}-{uuid.uuid4().hex}"
         directory.rename(doomed)
-        _fsync_dir(self._functions)
+        fsync_dir(self._functions)
         shutil.rmtree(doomed, ignore_errors=True)
 
     def add_code(self, name: str, archive: bytes) -> str:
@@ -152,7 +152,7 @@ class DirectoryFunctionStore:
             home.mkdir(parents=True, exist_ok=True)
             staging.chmod(0o755)
             staging.rename(home / version)
-            _fsync_dir(home)
+            fsync_dir(home)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -168,31 +168,3 @@ class DirectoryFunctionStore:
         for version in home.iterdir():
             if version.name not in keep:
                 shutil.rmtree(version, ignore_errors=True)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

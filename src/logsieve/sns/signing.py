@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,6 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+from logsieve.durable import write_atomic
 
 KEY_FILE = "sns-signing-key.pem"
 CERT_FILE = "sns-signing-cert.pem"
@@ -53,7 +54,7 @@ class Signer:
         else:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             cert = _self_signed(key, common_name)
-            _write_private(
+            write_atomic(
                 key_path,
                 key.private_bytes(
                     serialization.Encoding.PEM,
@@ -61,7 +62,7 @@ class Signer:
                     serialization.NoEncryption(),
                 ),
             )
-            cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+            write_atomic(cert_path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
         self._key = key
         self.certificate_pem: bytes = cert.public_bytes(serialization.Encoding.PEM)
         digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
@@ -95,10 +96,3 @@ def _self_signed(key: rsa.RSAPrivateKey, common_name: str) -> x509.Certificate:
         .not_valid_after(now + _dt.timedelta(days=CERT_DAYS))
         .sign(key, hashes.SHA256())
     )
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only (the private key)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
