@@ -25,7 +25,7 @@ from logsieve.notify.outbox import Outbox
 from logsieve.storage.dead_letters import DeadLetter
 from logsieve.subscriptions import Dispatcher
 
-from .sigv4 import verify
+from .server import verify_request
 
 PREFIX = "/_logsieve"
 
@@ -74,14 +74,7 @@ class AdminApi:
     async def _authorized(self, request: Request) -> Response | None:
         body = await request.body()
         try:
-            verify(
-                request.method,
-                request.scope.get("raw_path", b"/").decode("latin-1"),
-                request.scope.get("query_string", b"").decode("latin-1"),
-                list(request.headers.items()),
-                body,
-                self.secret_for,
-            )
+            verify_request(request, body, self.secret_for)
         except ServiceError as error:
             return _error(error.code, error.message, 403)
         return None

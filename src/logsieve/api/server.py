@@ -30,7 +30,7 @@ from logsieve.errors import ServiceError
 from .awsjson import JsonProtocol
 from .query import FORM_CONTENT_TYPE, XML_CONTENT_TYPE, QueryProtocol
 from .restjson import RestJsonProtocol, RouteMatch
-from .sigv4 import verify
+from .sigv4 import VerifiedCaller, verify
 
 log = logging.getLogger("logsieve.api")
 
@@ -139,19 +139,7 @@ class AwsApi:
     ) -> tuple[int, dict[str, str], bytes]:
         protocol = service.protocol
         try:
-            caller = verify(
-                request.method,
-                request.scope.get("raw_path", b"/").decode("latin-1"),
-                request.scope.get("query_string", b"").decode("latin-1"),
-                list(request.headers.items()),
-                body,
-                self.secret_for,
-            )
-            if caller.service != service.signing_name:
-                raise ServiceError(
-                    "InvalidSignatureException",
-                    f"Credential should be scoped to correct service: '{service.signing_name}'.",
-                )
+            verify_request(request, body, self.secret_for, service.signing_name)
             name = protocol.operation_name(target)
             operation = service.operations.get(name)
             if operation is None:
@@ -215,7 +203,7 @@ class AwsApi:
             log.info("client disconnected request_id=%s operation=%s", request_id, match.operation)
             return Response(status_code=400)
         else:
-            args = (service, match, request, body, raw_path, query, request_id)
+            args = (service, match, request, body, query, request_id)
             if service.executor is None:
                 status, headers, payload = await run_in_threadpool(self._process_rest, *args)
             else:
@@ -241,25 +229,12 @@ class AwsApi:
         match: RouteMatch,
         request: Request,
         body: bytes,
-        raw_path: str,
         query: str,
         rid: str,
     ) -> tuple[int, dict[str, str], bytes]:
         protocol = service.protocol
         try:
-            caller = verify(
-                request.method,
-                raw_path,
-                query,
-                list(request.headers.items()),
-                body,
-                self.secret_for,
-            )
-            if caller.service != service.signing_name:
-                raise ServiceError(
-                    "InvalidSignatureException",
-                    f"Credential should be scoped to correct service: '{service.signing_name}'.",
-                )
+            verify_request(request, body, self.secret_for, service.signing_name)
             operation = service.operations.get(match.operation)
             if operation is None:
                 raise ServiceError(
@@ -323,7 +298,6 @@ class AwsApi:
         self, service: QueryService, request: Request, body: bytes, rid: str
     ) -> tuple[int, dict[str, str], bytes]:
         protocol = service.protocol
-        raw_path = request.scope.get("raw_path", b"/").decode("latin-1")
         query = request.scope.get("query_string", b"").decode("latin-1")
         action = None
         try:
@@ -336,20 +310,7 @@ class AwsApi:
             if not signed and action in service.anonymous:
                 operations = service.anonymous
             else:
-                caller = verify(
-                    request.method,
-                    raw_path,
-                    query,
-                    list(request.headers.items()),
-                    body,
-                    self.secret_for,
-                )
-                if caller.service != service.signing_name:
-                    scope = service.signing_name
-                    raise ServiceError(
-                        "InvalidSignatureException",
-                        f"Credential should be scoped to correct service: '{scope}'.",
-                    )
+                verify_request(request, body, self.secret_for, service.signing_name)
             name = protocol.operation_name(params)
             operation = operations.get(name)
             if operation is None:
@@ -372,6 +333,30 @@ class AwsApi:
                 ),
                 rid,
             )
+
+
+def verify_request(
+    request: Request,
+    body: bytes,
+    secret_for: Callable[[str], str | None],
+    service: str | None = None,
+) -> VerifiedCaller:
+    """Check ``request``'s SigV4 signature over the raw path and query it was signed with;
+    with ``service``, the credential scope must name that service too, as AWS requires."""
+    caller = verify(
+        request.method,
+        request.scope.get("raw_path", b"/").decode("latin-1"),
+        request.scope.get("query_string", b"").decode("latin-1"),
+        list(request.headers.items()),
+        body,
+        secret_for,
+    )
+    if service is not None and caller.service != service:
+        raise ServiceError(
+            "InvalidSignatureException",
+            f"Credential should be scoped to correct service: '{service}'.",
+        )
+    return caller
 
 
 def _credential_service(request: Request) -> str | None:
