@@ -28,6 +28,7 @@ from .config_values import Invalid as _Invalid
 from .config_values import kind as _kind
 from .config_values import show as _show
 from .config_values import suggest as _suggest
+from .config_values import table_array, unknown_key
 from .durable import write_atomic
 from .errors import ConfigError
 
@@ -400,10 +401,7 @@ def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
         keys = _SECTIONS[name]
         for key, value in section.items():
             if key not in keys:
-                raise ConfigError(
-                    f"{path}: unknown key {key!r} in [{name}]; {_suggest(key, keys)}"
-                    f"valid keys are {', '.join(keys)}"
-                )
+                raise unknown_key(path, key, f"[{name}]", keys)
             try:
                 checked = _CHECKS[key](value, False)
             except _Invalid as bad:
@@ -415,11 +413,9 @@ def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _file_credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(
-            f"{path}: credentials must be [[credentials]] tables (double brackets); "
-            "write one [[credentials]] block per key pair with access_key_id and secret_access_key"
-        )
+    entries = table_array(
+        path, entries, "credentials", "key pair with access_key_id and secret_access_key"
+    )
     found: list[Credential] = []
     for number, entry in enumerate(entries, start=1):
         key_id = entry.get("access_key_id")
@@ -428,10 +424,7 @@ def _file_credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
             label += f" ({key_id})"
         for key in entry:
             if key not in _CREDENTIAL_KEYS:
-                raise ConfigError(
-                    f"{path}: unknown key {key!r} in {label}; {_suggest(key, _CREDENTIAL_KEYS)}"
-                    f"valid keys are {', '.join(_CREDENTIAL_KEYS)}"
-                )
+                raise unknown_key(path, key, label, _CREDENTIAL_KEYS)
         for key in _CREDENTIAL_KEYS:
             if key not in entry:
                 raise ConfigError(f'{path}: {label} is missing {key}; add {key} = "..." to it')
@@ -530,11 +523,7 @@ def _file_function(path: Path, entry: dict[str, Any]) -> DeclaredFunction:
 
 def _file_functions(path: Path, entries: Any) -> tuple[DeclaredFunction, ...]:
     """``[[functions]]`` tables: Lambda functions run from a local directory."""
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(
-            f"{path}: functions must be [[functions]] tables (double brackets); "
-            "write one [[functions]] block per function with name, handler and code_dir"
-        )
+    entries = table_array(path, entries, "functions", "function with name, handler and code_dir")
     found: list[DeclaredFunction] = []
     for number, entry in enumerate(entries, start=1):
         label = f"[[functions]] entry {number}"
@@ -542,10 +531,7 @@ def _file_functions(path: Path, entries: Any) -> tuple[DeclaredFunction, ...]:
             label += f" ({entry['name']})"
         for key in entry:
             if key not in _FUNCTION_KEYS:
-                raise ConfigError(
-                    f"{path}: unknown key {key!r} in {label}; {_suggest(key, _FUNCTION_KEYS)}"
-                    f"valid keys are {', '.join(_FUNCTION_KEYS)}"
-                )
+                raise unknown_key(path, key, label, _FUNCTION_KEYS)
         for key in ("name", "handler", "code_dir"):
             if key not in entry:
                 raise ConfigError(f'{path}: {label} is missing {key}; add {key} = "..." to it')
@@ -597,10 +583,7 @@ def _file_small_table(path: Path, name: str, section: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in section.items():
         if key not in spec:
-            raise ConfigError(
-                f"{path}: unknown key {key!r} in [{name}]; {_suggest(key, tuple(spec))}"
-                f"valid keys are {', '.join(spec)}"
-            )
+            raise unknown_key(path, key, f"[{name}]", tuple(spec))
         field_name, check = spec[key]
         try:
             values[field_name] = check(value)
@@ -636,10 +619,7 @@ def _file_delivery(path: Path, section: Any) -> DeliverySettings:
     values: dict[str, Any] = {}
     for key, value in section.items():
         if key not in _DELIVERY_LIMITS:
-            raise ConfigError(
-                f"{path}: unknown key {key!r} in [delivery]; {_suggest(key, keys)}"
-                f"valid keys are {', '.join(keys)}"
-            )
+            raise unknown_key(path, key, "[delivery]", keys)
         low, high, integer, hint = _DELIVERY_LIMITS[key]
         what = f"{'an integer' if integer else 'a number'} from {low:g} to {high:g}"
         try:
@@ -657,20 +637,13 @@ _FIREHOSE_KEYS = ("name", "directory", "buffer_size_mb", "buffer_interval_second
 
 
 def _file_firehose(path: Path, entries: Any) -> tuple[FirehoseStream, ...]:
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(
-            f"{path}: firehose must be [[firehose]] tables (double brackets); write one "
-            "[[firehose]] block per delivery stream with name and directory"
-        )
+    entries = table_array(path, entries, "firehose", "delivery stream with name and directory")
     found: list[FirehoseStream] = []
     for number, entry in enumerate(entries, start=1):
         label = f"[[firehose]] entry {number}"
         for key in entry:
             if key not in _FIREHOSE_KEYS:
-                raise ConfigError(
-                    f"{path}: unknown key {key!r} in {label}; {_suggest(key, _FIREHOSE_KEYS)}"
-                    f"valid keys are {', '.join(_FIREHOSE_KEYS)}"
-                )
+                raise unknown_key(path, key, label, _FIREHOSE_KEYS)
         name, directory = entry.get("name"), entry.get("directory")
         if not isinstance(name, str) or not _FIREHOSE_NAME_RE.fullmatch(name):
             raise ConfigError(

@@ -2,15 +2,18 @@
 
 ``config.py`` and the modules that parse their own tables (``notify.config`` for
 ``[[channels]]``, ``alerts.config`` for ``[[alerts]]``) all word their one-line errors the same
-way; this leaf module (no project imports) is where that wording lives.
+way; this module (importing only ``errors``) is where that wording lives.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
+
+from .errors import ConfigError
 
 
 class Invalid(Exception):
@@ -62,3 +65,22 @@ def suggest(name: str, valid: Iterable[str]) -> str:
     """``did you mean 'x'? `` for a near miss among ``valid``, else nothing."""
     close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""
+
+
+def table_array(path: Path, raw: Any, table: str, per: str) -> list[dict[str, Any]]:
+    """``raw`` as the entries of ``[[table]]``, or the error that says how to write them
+    (``per``: what one entry describes and its main keys)."""
+    if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
+        raise ConfigError(
+            f"{path}: {table} must be [[{table}]] tables (double brackets); "
+            f"write one [[{table}]] block per {per}"
+        )
+    return raw
+
+
+def unknown_key(path: Path, key: str, where: str, keys: Sequence[str]) -> ConfigError:
+    """The error for ``key`` in table ``where``, whose valid keys are ``keys``."""
+    return ConfigError(
+        f"{path}: unknown key {key!r} in {where}; {suggest(key, keys)}"
+        f"valid keys are {', '.join(keys)}"
+    )

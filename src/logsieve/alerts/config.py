@@ -18,6 +18,7 @@ from typing import Any
 from logsieve.config_values import Invalid as _Invalid
 from logsieve.config_values import show as _show
 from logsieve.config_values import suggest as _suggest
+from logsieve.config_values import table_array
 from logsieve.errors import ConfigError
 
 __all__ = [
@@ -465,11 +466,7 @@ def parse_alerts(path: Path, raw: Any) -> tuple[AlertRule, ...]:
     durations converted to seconds. Channel names are checked later, against the declared
     ``[[channels]]``, by :func:`check_channels` when the engine is built.
     """
-    if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
-        raise ConfigError(
-            f"{path}: alerts must be [[alerts]] tables (double brackets); write one [[alerts]] "
-            "block per rule with name, log_groups, pattern and channels"
-        )
+    raw = table_array(path, raw, "alerts", "rule with name, log_groups, pattern and channels")
     found: list[AlertRule] = []
     for number, entry in enumerate(raw, start=1):
         name = entry.get("name")

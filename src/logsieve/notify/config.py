@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from logsieve.config_values import Invalid as _Invalid
-from logsieve.config_values import show
+from logsieve.config_values import show, table_array
 from logsieve.config_values import suggest as _suggest
 from logsieve.errors import ConfigError
 
@@ -288,11 +288,7 @@ def parse_channels(path: Path, raw: Any) -> tuple[ChannelConfig, ...]:
     Raises ConfigError with one line naming the file, the table and key, what is wrong and
     what to write instead.
     """
-    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
-        raise ConfigError(
-            f"{path}: channels must be [[channels]] tables (double brackets); write one "
-            "[[channels]] block per channel with name and type"
-        )
+    raw = table_array(path, raw, "channels", "channel with name and type")
     found: list[ChannelConfig] = []
     for number, entry in enumerate(raw, start=1):
         channel = _parse_entry(path, number, entry)
