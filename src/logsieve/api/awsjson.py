@@ -6,18 +6,9 @@ bytes. Everything it knows about operations, member types and constraints comes 
 botocore model shipped with botocore, so a new JSON service costs no new code here. Decoding,
 validation and encoding of shapes live in ``shapes`` (shared with the REST-JSON layer).
 
-Behaviour copied from AWS (Coral-based JSON services), with the evidence in
-``/work/shared/aws-compat.md`` section 1 and in the comments below:
-
-* wrong JSON types are a ``SerializationException`` raised before any validation, worded like
-  Coral (``STRING_VALUE can not be converted to a Long``) plus the member's path;
-* model constraints are checked afterwards and *all* violations (at most 10, like AWS) are
-  reported in one ``N validation error(s) detected: ...`` message;
-* list and map members are checked as a whole: a violation by any element is reported once at
-  the list or map with every constraint of the element shape in brackets
-  (``Member must satisfy constraint: [...]``, ``Map keys must satisfy constraint: [...]``,
-  ``Map value must satisfy constraint: [...]``), while fields inside structure elements are
-  addressed one by one (``logEvents.2.member.timestamp``, ``someMap.<key>.member.field``).
+The AWS behaviours copied (Coral's wording of type and constraint errors, at most 10 reported
+at once, lists and maps checked as a whole) are listed in ``shapes``' docstring, with their
+evidence in ``/work/shared/aws-compat.md`` section 1.
 """
 
 from __future__ import annotations
