@@ -10,7 +10,7 @@ outbox ignores), never lose or re-decide one.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +59,8 @@ class StateStore:
     def close(self) -> None:
         self._db.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        with transaction(self._db):
-            yield
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     # -- input deduplication (at-least-once delivery) --------------------------------------
     def mark_seen(self, rule: str, event_id: str, wall: int) -> bool:
