@@ -123,8 +123,11 @@ def test_retries_with_backoff_then_succeeds(path: Path) -> None:
     assert recorder.calls[2] - recorder.calls[1] >= 0.2
     row = status_of(outbox, "k")
     assert (row["sent"], row["failed_attempts"], row["given_up"]) == (1, 2, 0)
-    assert row["last_error"] == "503 still busy"
-    assert row["last_error_time"] is not None
+    # Sent since: the error is past, never shown as the current one (issue 11 item 18).
+    assert (row["last_error"], row["failing_destinations"]) == (None, [])
+    assert row["past_error"] == "503 still busy"
+    assert row["past_error_time"] is not None
+    assert row["recovered_time"] >= row["past_error_time"]
     outbox.close()
 
 
@@ -146,7 +149,7 @@ def test_unexpected_exceptions_are_retried_not_lost(path: Path) -> None:
     with running(outbox):
         outbox.enqueue("k", b"x")
         wait_for(lambda: recorder.got, what="the delivery")
-    assert "ConnectionResetError: peer reset" in status_of(outbox, "k")["last_error"]
+    assert "ConnectionResetError: peer reset" in status_of(outbox, "k")["past_error"]
     outbox.close()
 
 

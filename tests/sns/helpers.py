@@ -30,7 +30,9 @@ ACCOUNT = "123456789012"
 WAIT_SECONDS = 60.0
 
 
-def wait_for(what: str, probe: Callable[[], T | None], seconds: float = WAIT_SECONDS) -> T:
+def wait_for(
+    what: str, probe: Callable[[], T | None], seconds: float = WAIT_SECONDS, poll: float = 0.05
+) -> T:
     """Poll ``probe`` until it returns something truthy; fail naming ``what`` otherwise."""
     deadline = time.monotonic() + seconds
     while True:
@@ -39,7 +41,7 @@ def wait_for(what: str, probe: Callable[[], T | None], seconds: float = WAIT_SEC
             return found
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(poll)
 
 
 # -- reading deliveries ----------------------------------------------------------------------

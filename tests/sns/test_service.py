@@ -12,6 +12,7 @@ import pytest
 
 from logsieve.errors import ServiceError
 from logsieve.sns import Message, SnsService
+from logsieve.sns.fanout import Recipients
 from logsieve.storage.topics import SubscriptionRow, TopicRow
 from logsieve.storage.topics_sqlite import SqliteTopicStore
 
@@ -19,6 +20,11 @@ LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:f"
 
 
 class Recorder:
+    """Records confirmations, goodbyes, and each message's recipients as the fan-out finds
+    them (``Recipients``: confirmed subscriptions whose filter policy accepts it)."""
+
+    recipients: Recipients
+
     def __init__(self) -> None:
         self.confirmations: list[str] = []
         self.deliveries: list[tuple[str, Message]] = []
@@ -27,8 +33,10 @@ class Recorder:
     def confirm(self, topic: TopicRow, subscription: SubscriptionRow) -> None:
         self.confirmations.append(subscription.endpoint)
 
-    def deliver(self, topic: TopicRow, subscription: SubscriptionRow, message: Message) -> None:
-        self.deliveries.append((subscription.endpoint, message))
+    def publish(self, topic: TopicRow, messages: list[Message]) -> None:
+        for message in messages:
+            for subscription in self.recipients.of(topic.arn, message):
+                self.deliveries.append((subscription.endpoint, message))
 
     def unsubscribed(self, topic: TopicRow | None, subscription: SubscriptionRow) -> None:
         self.goodbyes.append(subscription.endpoint)
@@ -42,6 +50,7 @@ def recorder() -> Recorder:
 @pytest.fixture
 def service(tmp_path: Path, recorder: Recorder) -> Iterator[SnsService]:
     store = SqliteTopicStore(tmp_path / "sns.db")
+    recorder.recipients = Recipients(store)
     yield SnsService(store, "us-east-1", "123456789012", recorder)
     store.close()
 

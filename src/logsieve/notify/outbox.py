@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import sqlite3
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 
 from logsieve.storage.database import connect, transaction
 
-__all__ = ["DeliveryFailed", "Outbox"]
+__all__ = ["DeliveryFailed", "Entry", "Outbox"]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ CREATE TABLE IF NOT EXISTS outbox_items (
     first_attempt REAL,             -- the give-up window starts here, not at enqueue
     next_attempt REAL NOT NULL,
     last_error TEXT,
-    finished REAL                   -- when sent or given up
+    finished REAL,                  -- when sent or given up
+    dest TEXT NOT NULL DEFAULT ''   -- the destination (endpoint, address): scheduled fairly
 );
 CREATE UNIQUE INDEX IF NOT EXISTS outbox_items_key ON outbox_items (kind, key)
     WHERE key IS NOT NULL;
@@ -67,6 +69,23 @@ CREATE TABLE IF NOT EXISTS outbox_kinds (
     last_error TEXT,
     last_error_time REAL
 );
+CREATE TABLE IF NOT EXISTS outbox_destinations (
+    kind TEXT NOT NULL,
+    dest TEXT NOT NULL,
+    sent INTEGER NOT NULL DEFAULT 0,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_error_time REAL,
+    last_sent_time REAL,
+    PRIMARY KEY (kind, dest)
+);
+"""
+# After the migration of files written before destinations existed (no ``dest`` column).
+_DEST_INDEXES = """
+CREATE INDEX IF NOT EXISTS outbox_items_waiting ON outbox_items (kind, next_attempt)
+    WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS outbox_items_dest ON outbox_items (kind, dest, id)
+    WHERE state = 'pending';
 """
 
 
@@ -120,17 +139,24 @@ class _Kind:
     retry_base: float
     retry_max_backoff: float
     give_up_after: float
-    concurrency: int
+    concurrency: int  # items in flight for the whole kind
+    per_destination: int  # items in flight for one destination
+    attempt_timeout: float | None  # an attempt without an answer by then has failed
     event: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)
 class _Item:
     id: int
+    dest: str
     payload: bytes
     attempts: int
     first_attempt: float | None
     next_attempt: float
+
+
+# One item to add with :meth:`Outbox.enqueue_many`: (kind, payload, key, destination).
+Entry = tuple[str, bytes, "str | None", str]
 
 
 class Outbox:
@@ -138,9 +164,13 @@ class Outbox:
     an item enqueued survives a crash and is sent at least once; an idempotency key makes
     enqueue a no-op for an item already enqueued (so redelivered alerts never double-send).
 
-    Order is kept per kind: with ``concurrency=1`` (the default) a kind is a strict FIFO -- an
-    item waiting for its retry holds back the ones behind it. With ``concurrency=N`` the oldest
-    N pending items are in play at once.
+    Scheduling is fair per *destination* (an item's ``dest``: an endpoint URL, a recipient, a
+    function; "" for a channel that has one): a kind keeps up to ``concurrency`` items in
+    flight, at most ``per_destination`` of them for one destination. Order is kept per
+    destination -- an item waiting for its retry holds back that destination's later items,
+    so a dead destination backs off as a whole -- but never another destination's items: a
+    dead or hanging endpoint holds back only itself. An attempt that has not answered within
+    ``attempt_timeout`` has failed (its thread is left to finish on its own).
     """
 
     def __init__(
@@ -155,6 +185,7 @@ class Outbox:
         self._keep_sent = keep_sent
         # One connection shared by enqueue (any thread) and the run loop's database thread.
         self._db = connect(self.path, schema=_SCHEMA)
+        _migrate(self._db)
         self._lock = threading.Lock()
         self._kinds: dict[str, _Kind] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -176,17 +207,28 @@ class Outbox:
         retry_max_backoff: float = 300.0,
         give_up_after: float = 86400.0,
         concurrency: int = 1,
+        per_destination: int | None = None,
+        attempt_timeout: float | None = 300.0,
     ) -> None:
         """Say how items of ``kind`` are sent. ``send`` blocks and raises DeliveryFailed.
+
+        ``per_destination`` (default: ``concurrency``) caps one destination's share of the
+        ``concurrency`` slots; ``attempt_timeout`` bounds one attempt (None: unbounded).
 
         Registering a kind again replaces its sender and policy (pending items are kept).
         """
         if rate_per_second is not None and rate_per_second <= 0:
             raise ValueError(f"rate_per_second must be > 0 or None (got {rate_per_second})")
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1 (got {concurrency})")
+        per_destination = concurrency if per_destination is None else per_destination
+        if concurrency < 1 or per_destination < 1:
+            raise ValueError(
+                f"concurrency and per_destination must be at least 1 (got {concurrency}, "
+                f"{per_destination})"
+            )
         if retry_base <= 0 or retry_max_backoff <= 0 or give_up_after < 0:
             raise ValueError("retry_base and retry_max_backoff must be > 0, give_up_after >= 0")
+        if attempt_timeout is not None and attempt_timeout <= 0:
+            raise ValueError(f"attempt_timeout must be > 0 or None (got {attempt_timeout})")
         old = self._kinds.get(kind)
         self._kinds[kind] = _Kind(
             send=send,
@@ -195,6 +237,8 @@ class Outbox:
             retry_max_backoff=retry_max_backoff,
             give_up_after=give_up_after,
             concurrency=concurrency,
+            per_destination=min(per_destination, concurrency),
+            attempt_timeout=attempt_timeout,
             event=old.event if old else asyncio.Event(),
         )
         self._warned.discard(kind)
@@ -202,25 +246,40 @@ class Outbox:
 
     # --- producers (any thread) ------------------------------------------------------------
 
-    def enqueue(self, kind: str, payload: bytes, key: str | None = None) -> bool:
-        """Add an item; True if new, False if ``key`` was already enqueued for ``kind``.
+    def enqueue(self, kind: str, payload: bytes, key: str | None = None, dest: str = "") -> bool:
+        """Add an item for destination ``dest``; True if new, False if ``key`` was already
+        enqueued for ``kind``.
 
         Durable on return (the commit is fsync'd). Blocks for that fsync: async callers
         should call it through ``asyncio.to_thread``. Thread-safe.
         """
-        if not isinstance(payload, bytes | bytearray | memoryview):
-            raise TypeError(f"payload must be bytes, not {type(payload).__name__}")
+        return self.enqueue_many([(kind, payload, key, dest)]) == 1
+
+    def enqueue_many(self, entries: Iterable[Entry]) -> int:
+        """Add items ``(kind, payload, key, dest)`` in one transaction (one fsync); returns
+        how many were new (a key already enqueued for its kind is skipped). Thread-safe."""
+        rows = []
         now = self._clock()
+        for kind, payload, key, dest in entries:
+            if not isinstance(payload, bytes | bytearray | memoryview):
+                raise TypeError(f"payload must be bytes, not {type(payload).__name__}")
+            rows.append((kind, key, bytes(payload), PENDING, now, now, dest))
+        if not rows:
+            return 0
         with self._lock:
             self._check_open()
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO outbox_items (kind, key, payload, state, created, "
-                "next_attempt) VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, key, bytes(payload), PENDING, now, now),
-            )
-            added = cursor.rowcount == 1
+            with transaction(self._db):
+                added = sum(
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO outbox_items (kind, key, payload, state, created, "
+                        "next_attempt, dest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        row,
+                    ).rowcount
+                    for row in rows
+                )
         if added:
-            self.wake(kind)
+            for kind in {row[0] for row in rows}:
+                self.wake(kind)
         return added
 
     def wake(self, kind: str | None = None) -> None:
@@ -295,40 +354,47 @@ class Outbox:
             self._changed = None
 
     async def _serve(self, kind: str) -> None:
-        """One kind's worker: keep up to ``concurrency`` of its oldest items in flight."""
-        inflight: dict[int, asyncio.Task[None]] = {}
+        """One kind's worker: keep up to ``concurrency`` ready items in flight, fairly over
+        destinations (see the class docstring)."""
+        inflight: dict[int, tuple[asyncio.Task[None], str]] = {}
         try:
             while True:
                 registration = self._kinds[kind]  # re-read: register() may replace it
                 registration.event.clear()
                 wait = _MAX_IDLE
-                try:
-                    heads = await self._io_call(self._heads, kind, registration.concurrency)
-                except sqlite3.Error as exc:
-                    log.error("event=outbox_read_failed kind=%s error=%r", kind, str(exc))
-                    heads = []
-                now = self._clock()
-                for item in heads:
-                    if item.id in inflight:
-                        continue
-                    if len(inflight) >= registration.concurrency:
-                        break
-                    if item.next_attempt > now:
-                        wait = min(wait, item.next_attempt - now)
-                        continue
-                    if registration.bucket is not None:
-                        delay = registration.bucket.take()
-                        if delay > 0:
-                            wait = min(wait, delay)
-                            break
-                    inflight[item.id] = asyncio.create_task(
-                        self._attempt(kind, registration, item, inflight)
-                    )
+                free = registration.concurrency - len(inflight)
+                started: list[_Item] = []
+                if free > 0:
+                    busy: dict[str, int] = {}
+                    for _, dest in inflight.values():
+                        busy[dest] = busy.get(dest, 0) + 1
+                    try:
+                        ready, due = await self._io_call(
+                            self._ready, kind, self._clock(), busy,
+                            registration.per_destination, list(inflight), free,
+                        )  # fmt: skip
+                    except sqlite3.Error as exc:
+                        log.error("event=outbox_read_failed kind=%s error=%r", kind, str(exc))
+                        ready, due = [], None
+                    if due is not None:
+                        wait = min(wait, max(due - self._clock(), 0.0))
+                    for item in ready:
+                        if registration.bucket is not None:
+                            delay = registration.bucket.take()
+                            if delay > 0:
+                                wait = min(wait, delay)
+                                break
+                        started.append(item)
+                        task = asyncio.create_task(
+                            self._attempt(kind, registration, item, inflight)
+                        )
+                        inflight[item.id] = (task, item.dest)
                 await _wait(registration.event, max(wait, 0.001))
         finally:
-            for task in inflight.values():
+            tasks = [task for task, _ in inflight.values()]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*inflight.values(), return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _attempt(
         self, kind: str, registration: _Kind, item: _Item, inflight: dict[int, Any]
@@ -344,9 +410,11 @@ class Outbox:
     async def _deliver(self, kind: str, registration: _Kind, item: _Item) -> None:
         """One attempt at one item, and its outcome written down."""
         started = self._clock()
-        error = await self._send_on_thread(kind, registration.send, item.payload)
+        error = await self._send_on_thread(
+            kind, registration.send, item.payload, registration.attempt_timeout
+        )
         if error is None:
-            await self._io_call(self._mark_sent, kind, item.id)
+            await self._io_call(self._mark_sent, kind, item.dest, item.id)
             return
         retryable = getattr(error, "retryable", True)
         retry_after = getattr(error, "retry_after", None)
@@ -364,7 +432,12 @@ class Outbox:
                 "event=outbox_given_up kind=%s id=%s attempts=%d retryable=%s error=%r",
                 kind, item.id, attempts, retryable, message,
             )  # fmt: skip
-            await self._io_call(self._mark_given_up, kind, item.id, first, message, now)
+            # Past its window: everything else queued for this destination at least that long
+            # has waited behind it as long, and goes with it (each kept, with the error).
+            window = None if not retryable else registration.give_up_after
+            await self._io_call(
+                self._mark_given_up, kind, item.dest, item.id, first, message, now, window
+            )
             return
         delay = _backoff(registration, attempts)
         if retry_after is not None:
@@ -374,13 +447,20 @@ class Outbox:
             "event=outbox_retry kind=%s id=%s attempts=%d in=%.2fs error=%r",
             kind, item.id, attempts, next_attempt - now, message,
         )  # fmt: skip
-        await self._io_call(self._mark_failed, kind, item.id, first, next_attempt, message, now)
+        await self._io_call(
+            self._mark_failed, kind, item.dest, item.id, first, next_attempt, message, now
+        )
 
     async def _send_on_thread(
-        self, kind: str, send: Callable[[bytes], None], payload: bytes
+        self,
+        kind: str,
+        send: Callable[[bytes], None],
+        payload: bytes,
+        timeout: float | None,
     ) -> BaseException | None:
-        """Run ``send`` on a daemon thread: a send that never returns ties up only its kind,
-        and cannot keep the process from exiting."""
+        """Run ``send`` on a daemon thread: a send that never returns ties up only its own
+        slot until ``timeout`` (then it has failed, and its late result is ignored), and
+        cannot keep the process from exiting."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[BaseException | None] = loop.create_future()
 
@@ -398,13 +478,22 @@ class Outbox:
                 loop.call_soon_threadsafe(settle, result)
 
         threading.Thread(target=runner, name=f"outbox-send:{kind}", daemon=True).start()
-        return await done
+        if timeout is None:
+            return await done
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(done)
+        except TimeoutError:
+            return DeliveryFailed(f"no answer within {timeout:g}s (the attempt was abandoned)")
 
     # --- inspection ------------------------------------------------------------------------
 
     def status(self) -> list[dict[str, Any]]:
-        """Per kind: pending, sent, failed_attempts, given_up, last_error, last_error_time,
-        oldest_pending_age (seconds), registered."""
+        """Per kind: pending, sent, failed_attempts, given_up, oldest_pending_age (seconds),
+        registered; ``failing_destinations`` (those whose last attempt failed and that still
+        have items waiting, each with its error); ``last_error``/``last_error_time`` only while
+        a destination is failing, else ``past_error``/``past_error_time`` and
+        ``recovered_time`` (a past error is never shown as a current one)."""
         now = self._clock()
         with self._lock:
             self._check_open()
@@ -414,6 +503,19 @@ class Outbox:
             ).fetchall()
             stats = self._db.execute(
                 "SELECT kind, sent, failed_attempts, last_error, last_error_time FROM outbox_kinds"
+            ).fetchall()
+            recovered = dict(
+                self._db.execute(
+                    "SELECT kind, MAX(last_sent_time) FROM outbox_destinations GROUP BY kind"
+                ).fetchall()
+            )
+            failing = self._db.execute(
+                "SELECT d.kind, d.dest, d.failed_attempts, d.last_error, d.last_error_time, "
+                "(SELECT COUNT(*) FROM outbox_items i WHERE i.kind = d.kind AND i.dest = d.dest "
+                " AND i.state = 'pending') AS pending "
+                "FROM outbox_destinations d WHERE d.last_error_time IS NOT NULL "
+                "AND d.last_error_time > COALESCE(d.last_sent_time, 0) AND pending > 0 "
+                "ORDER BY d.last_error_time DESC"
             ).fetchall()
         rows: dict[str, dict[str, Any]] = {}
 
@@ -429,17 +531,36 @@ class Outbox:
                     "given_up": 0,
                     "last_error": None,
                     "last_error_time": None,
+                    "past_error": None,
+                    "past_error_time": None,
+                    "recovered_time": None,
+                    "failing_destinations": [],
                     "oldest_pending_age": None,
                 },
             )
 
         for kind in self._kinds:
             row(kind)
+        for kind, dest, failed, error, error_time, pending in failing:
+            row(kind)["failing_destinations"].append(
+                {
+                    "destination": dest or kind,
+                    "pending": pending,
+                    "failed_attempts": failed,
+                    "last_error": error,
+                    "last_error_time": error_time,
+                }
+            )
         for kind, sent, failed, error, error_time in stats:
             entry = row(kind)
-            entry.update(
-                sent=sent, failed_attempts=failed, last_error=error, last_error_time=error_time
-            )
+            entry.update(sent=sent, failed_attempts=failed)
+            if entry["failing_destinations"]:
+                newest = entry["failing_destinations"][0]
+                entry.update(last_error=newest["last_error"], last_error_time=error_time)
+            elif error is not None:
+                entry.update(
+                    past_error=error, past_error_time=error_time, recovered_time=recovered.get(kind)
+                )
         for kind, state, count, oldest in counts:
             entry = row(kind)
             if state == PENDING:
@@ -512,14 +633,59 @@ class Outbox:
         with self._lock:
             return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
-    def _heads(self, kind: str, limit: int) -> list[_Item]:
+    def _ready(
+        self,
+        kind: str,
+        now: float,
+        busy: dict[str, int],
+        per_destination: int,
+        inflight: list[int],
+        free: int,
+    ) -> tuple[list[_Item], float | None]:
+        """Up to ``free`` items to start now, oldest first, never more than ``per_destination``
+        in flight for one destination (counting ``busy``), never behind an earlier item of the
+        same destination that waits for its retry; and when the next waiting item is due.
+
+        A destination whose quota fills is left out of the next query, so a long queue for
+        one destination costs one pass, never a stall of the others.
+        """
+        busy = dict(busy)
+        chosen: list[_Item] = []
         with self._lock:
-            found = self._db.execute(
-                "SELECT id, payload, attempts, first_attempt, next_attempt FROM outbox_items "
-                "WHERE kind = ? AND state = 'pending' ORDER BY id LIMIT ?",
-                (kind, limit),
-            ).fetchall()
-        return [_Item(*entry) for entry in found]
+            while len(chosen) < free:
+                full = [dest for dest, count in busy.items() if count >= per_destination]
+                taken = inflight + [item.id for item in chosen]
+                limit = free - len(chosen)
+                found = self._db.execute(
+                    "WITH waiting (dest, first) AS (SELECT dest, MIN(id) FROM outbox_items "
+                    "  WHERE kind = ?1 AND state = 'pending' AND next_attempt > ?2 GROUP BY dest) "
+                    "SELECT o.id, o.dest, o.payload, o.attempts, o.first_attempt, o.next_attempt "
+                    "FROM outbox_items o LEFT JOIN waiting w ON w.dest = o.dest "
+                    "WHERE o.kind = ?1 AND o.state = 'pending' AND o.next_attempt <= ?2 "
+                    "AND (w.first IS NULL OR o.id < w.first) "
+                    "AND o.dest NOT IN (SELECT value FROM json_each(?3)) "
+                    "AND o.id NOT IN (SELECT value FROM json_each(?4)) "
+                    "ORDER BY o.id LIMIT ?5",
+                    (kind, now, json.dumps(full), json.dumps(taken), limit),
+                ).fetchall()
+                progress = False
+                for entry in found:
+                    item = _Item(*entry)
+                    if busy.get(item.dest, 0) >= per_destination:
+                        continue
+                    busy[item.dest] = busy.get(item.dest, 0) + 1
+                    chosen.append(item)
+                    progress = True
+                    if len(chosen) >= free:
+                        break
+                if len(found) < limit or not progress:  # no more candidates
+                    break
+            due = self._db.execute(
+                "SELECT MIN(next_attempt) FROM outbox_items "
+                "WHERE kind = ? AND state = 'pending' AND next_attempt > ?",
+                (kind, now),
+            ).fetchone()[0]
+        return chosen, due
 
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
         """Run statements as one transaction (one fsync)."""
@@ -528,8 +694,9 @@ class Outbox:
                 self._db.execute(sql, params)
 
     _ENSURE_KIND = "INSERT OR IGNORE INTO outbox_kinds (kind) VALUES (?)"
+    _ENSURE_DEST = "INSERT OR IGNORE INTO outbox_destinations (kind, dest) VALUES (?, ?)"
 
-    def _mark_sent(self, kind: str, item_id: int) -> None:
+    def _mark_sent(self, kind: str, dest: str, item_id: int) -> None:
         now = self._clock()
         self._write(
             [
@@ -542,11 +709,17 @@ class Outbox:
                 ),
                 (self._ENSURE_KIND, (kind,)),
                 ("UPDATE outbox_kinds SET sent = sent + 1 WHERE kind = ?", (kind,)),
+                (self._ENSURE_DEST, (kind, dest)),
+                (
+                    "UPDATE outbox_destinations SET sent = sent + 1, last_sent_time = ? "
+                    "WHERE kind = ? AND dest = ?",
+                    (now, kind, dest),
+                ),
             ]
         )
 
     def _failed_statements(
-        self, kind: str, message: str, now: float
+        self, kind: str, dest: str, message: str, now: float
     ) -> list[tuple[str, tuple[Any, ...]]]:
         return [
             (self._ENSURE_KIND, (kind,)),
@@ -555,10 +728,23 @@ class Outbox:
                 "last_error_time = ? WHERE kind = ?",
                 (message, now, kind),
             ),
+            (self._ENSURE_DEST, (kind, dest)),
+            (
+                "UPDATE outbox_destinations SET failed_attempts = failed_attempts + 1, "
+                "last_error = ?, last_error_time = ? WHERE kind = ? AND dest = ?",
+                (message, now, kind, dest),
+            ),
         ]
 
     def _mark_failed(
-        self, kind: str, item_id: int, first: float, next_attempt: float, message: str, now: float
+        self,
+        kind: str,
+        dest: str,
+        item_id: int,
+        first: float,
+        next_attempt: float,
+        message: str,
+        now: float,
     ) -> None:
         self._write(
             [
@@ -567,23 +753,40 @@ class Outbox:
                     "next_attempt = ?, last_error = ? WHERE id = ?",
                     (first, next_attempt, message, item_id),
                 ),
-                *self._failed_statements(kind, message, now),
+                *self._failed_statements(kind, dest, message, now),
             ]
         )
 
     def _mark_given_up(
-        self, kind: str, item_id: int, first: float, message: str, now: float
+        self,
+        kind: str,
+        dest: str,
+        item_id: int,
+        first: float,
+        message: str,
+        now: float,
+        window: float | None,
     ) -> None:
-        self._write(
-            [
+        """Give the item up; with ``window`` (its retry window ran out), also the items of the
+        same destination queued at least that long ago, with the same error."""
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "UPDATE outbox_items SET state = 'given_up', attempts = attempts + 1, "
+                "first_attempt = ?, last_error = ?, finished = ? WHERE id = ?",
+                (first, message, now, item_id),
+            ),
+            *self._failed_statements(kind, dest, message, now),
+        ]
+        if window is not None:
+            statements.append(
                 (
-                    "UPDATE outbox_items SET state = 'given_up', attempts = attempts + 1, "
-                    "first_attempt = ?, last_error = ?, finished = ? WHERE id = ?",
-                    (first, message, now, item_id),
-                ),
-                *self._failed_statements(kind, message, now),
-            ]
-        )
+                    "UPDATE outbox_items SET state = 'given_up', last_error = ?, finished = ? "
+                    "WHERE kind = ? AND dest = ? AND state = 'pending' AND created <= ?",
+                    (f"{message} (its destination failed for its whole retry window)", now,
+                     kind, dest, now - window),
+                )
+            )  # fmt: skip
+        self._write(statements)
 
     def _housekeeping(self) -> None:
         """Warn (once) about kinds nobody sends; forget old idempotency keys."""
@@ -606,6 +809,15 @@ class Outbox:
                     "sender for this kind is configured again'",
                     kind,
                 )
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Files written before destinations existed: add the ``dest`` column ("" for old items,
+    one destination per kind as before), then the indexes that need it."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox_items)")}
+    if "dest" not in columns:
+        db.execute("ALTER TABLE outbox_items ADD COLUMN dest TEXT NOT NULL DEFAULT ''")
+    db.executescript(_DEST_INDEXES)
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:

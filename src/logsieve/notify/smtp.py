@@ -160,8 +160,11 @@ def send_email(
     """
     if not to:
         raise ValueError("send_email needs at least one recipient")
-    message = build_message(sender, to, subject, text, html, headers)
     where = f"{settings.host}:{settings.port}"
+    try:
+        message = build_message(sender, to, subject, text, html, headers)
+    except (ValueError, TypeError) as exc:  # e.g. a header with a line break: never sendable
+        raise DeliveryFailed(f"the email cannot be built: {exc}", retryable=False) from None
     try:
         refused = _transmit(settings, message, sender, to)
     except smtplib.SMTPRecipientsRefused as exc:

@@ -1,18 +1,24 @@
 """Getting SNS messages to subscribers, through the durable outbox (``notify/outbox.py``).
 
-``SnsDeliveries`` is the service's ``Deliverer``: Subscribe and Publish hand it one item per
-subscription, which it renders completely (signed JSON, email text, Lambda event) and enqueues
-in the outbox before the API answers, keyed by message id + subscription ARN so a retried
-enqueue never sends twice. The outbox then calls the senders registered here, one kind per
-protocol family, each with its own retries:
+``SnsDeliveries`` is the service's ``Deliverer``. Publish hands it the message, which it writes
+to the outbox as ONE fan-out record (``sns-fanout``, see ``fanout.py``) before the API answers,
+so Publish costs the same for one subscriber or thousands. The fan-out sender then renders one
+item per subscription (signed JSON, email text, Lambda event), in chunks of one transaction
+each, keyed by message id + subscription ARN: an expansion interrupted by a crash runs again
+and adds only what is missing, so every subscription gets one delivery. Subscribe's
+confirmation requests are enqueued directly. Each item names its destination (endpoint URL,
+recipient, function), over which the outbox schedules fairly. The senders registered here,
+one kind per protocol family, each with its own retries:
 
 * ``sns-email`` (email, email-json): SMTP through ``notify.smtp`` with the configured server;
 * ``sns-http`` (http, https): a POST of the JSON document with the ``x-amz-sns-*`` headers;
-  2xx is delivered, 429/5xx/network errors are retried, other answers are not;
+  2xx is delivered, 408/429/5xx/network errors are retried, other answers are not;
 * ``sns-lambda``: ``LambdaService.invoke`` with the ``Records`` event; a failed invocation is
   retried.
 
-Just before sending, a notification checks that its subscription still exists and is
+What can never be sent (a malformed item, a header the email library refuses, an invalid URL)
+is given up at once, kept with its error for re-driving. Just before sending, a notification
+checks that its subscription still exists and is
 confirmed (AWS stops delivering to a subscription the moment it is deleted); confirmation
 requests only need the subscription to exist.
 """
@@ -35,21 +41,26 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from logsieve.errors import ConfigError
-from logsieve.notify.outbox import DeliveryFailed
+from logsieve.notify.outbox import DeliveryFailed, Entry
 from logsieve.notify.smtp import SmtpSettings, send_email
 from logsieve.storage.topics import SubscriptionRow, TopicRow, TopicStore
 
 from . import notifications
+from .fanout import Recipients, decode_record, encode_record
 from .messages import Message
 from .signing import Signer
 
-__all__ = ["EMAIL_KIND", "HTTP_KIND", "LAMBDA_KIND", "EmailSettings", "SnsDeliveries"]
+__all__ = [
+    "EMAIL_KIND", "FANOUT_KIND", "HTTP_KIND", "LAMBDA_KIND", "EmailSettings", "SnsDeliveries",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 EMAIL_KIND = "sns-email"
 HTTP_KIND = "sns-http"
 LAMBDA_KIND = "sns-lambda"
+FANOUT_KIND = "sns-fanout"
+EXPAND_CHUNK = 200  # deliveries written per transaction while expanding a fan-out record
 DEFAULT_FROM_NAME = "AWS Notifications"  # AWS's sender name when a topic has no DisplayName
 
 # What must still be true when an item is sent: the subscription is confirmed (notifications),
@@ -60,7 +71,11 @@ CONFIRMED, EXISTS, ALWAYS = "confirmed", "exists", "always"
 class Queue(Protocol):
     """The part of ``notify.outbox.Outbox`` deliveries use."""
 
-    def enqueue(self, kind: str, payload: bytes, key: str | None = None) -> bool: ...
+    def enqueue(
+        self, kind: str, payload: bytes, key: str | None = None, dest: str = ""
+    ) -> bool: ...
+
+    def enqueue_many(self, entries: list[Entry]) -> int: ...
 
     def register(self, kind: str, send: Callable[[bytes], None], **policy: Any) -> None: ...
 
@@ -108,27 +123,36 @@ class SnsDeliveries:
             except ValueError as bad:  # one line for the user, not a traceback
                 raise ConfigError(f"[smtp] url / LOGSIEVE_SMTP_URL: {bad}") from None
         self._http = httpx.Client(timeout=http_timeout, follow_redirects=False)
+        self._http_timeout = http_timeout
         self._clock = clock
+        self._recipients = Recipients(store)
 
     def register(self) -> None:
         """Tell the outbox how each kind is sent (call before ``outbox.run``).
 
         Email keeps trying for a day (an SMTP server that is down delays mail, never loses
         it). HTTP gives up after ten minutes, a little more patient than AWS's default policy
-        (three retries 20 s apart): a dead endpoint must not hold the other HTTP subscribers'
-        deliveries back for long, since a kind's oldest items go first. Given-up items stay
-        in the outbox with their error, for ``status()`` and re-driving.
+        (three retries 20 s apart). Each destination (recipient, endpoint, function) gets at
+        most a few of a kind's slots and backs off alone, and an attempt that does not answer
+        is abandoned after a bounded time, so a dead or hanging destination holds back only
+        itself. Given-up items stay in the outbox with their error, for re-driving.
         """
         self.outbox.register(
-            EMAIL_KIND, self.send_email, retry_base=2.0, retry_max_backoff=300.0, concurrency=4
-        )
+            FANOUT_KIND, self.send_fanout, retry_base=1.0, retry_max_backoff=60.0,
+            concurrency=2, per_destination=1, attempt_timeout=None,
+        )  # fmt: skip
+        self.outbox.register(
+            EMAIL_KIND, self.send_email, retry_base=2.0, retry_max_backoff=300.0,
+            concurrency=4, per_destination=1, attempt_timeout=180.0,
+        )  # fmt: skip
         self.outbox.register(
             HTTP_KIND, self.send_http, retry_base=5.0, retry_max_backoff=20.0,
-            give_up_after=600.0, concurrency=32,
+            give_up_after=600.0, concurrency=32, per_destination=2,
+            attempt_timeout=2 * self._http_timeout + 5,
         )  # fmt: skip
         self.outbox.register(
             LAMBDA_KIND, self.send_lambda, retry_base=1.0, retry_max_backoff=60.0,
-            give_up_after=3600.0, concurrency=16,
+            give_up_after=3600.0, concurrency=16, per_destination=4, attempt_timeout=960.0,
         )  # fmt: skip
 
     def routes(self) -> list[Route]:
@@ -152,7 +176,7 @@ class SnsDeliveries:
         if subscription.protocol == "email":
             link = notifications.subscribe_url(self.public_url, topic.arn, subscription.token)
             text, html = notifications.confirmation_email(topic.arn, link)
-            self._email(topic, subscription, message_id, subject, text, html, EXISTS)
+            self._put(self._email(topic, subscription, message_id, subject, text, html, EXISTS))
             return
         # email-json and http/https get the signed SubscriptionConfirmation document.
         fields = notifications.confirmation(
@@ -162,32 +186,46 @@ class SnsDeliveries:
         )  # fmt: skip
         if subscription.protocol == "email-json":
             body = notifications.json_document(fields)
-            self._email(topic, subscription, message_id, subject, body, None, EXISTS)
+            self._put(self._email(topic, subscription, message_id, subject, body, None, EXISTS))
         elif subscription.protocol in ("http", "https"):
-            self._post(subscription, fields, message_id, EXISTS)
+            self._put(self._post(subscription, fields, message_id, EXISTS))
 
-    def deliver(self, topic: TopicRow, subscription: SubscriptionRow, message: Message) -> None:
+    def publish(self, topic: TopicRow, messages: list[Message]) -> None:
+        """Write one fan-out record per message, in one transaction (durable on return)."""
+        self.outbox.enqueue_many(
+            [
+                (FANOUT_KIND, encode_record(topic, message), message.message_id, topic.arn)
+                for message in messages
+            ]
+        )
+
+    def render(
+        self, topic: TopicRow, subscription: SubscriptionRow, message: Message
+    ) -> Entry | None:
+        """The outbox item that delivers ``message`` to one subscription (None: a protocol
+        logsieve does not deliver, such as sqs)."""
         protocol = subscription.protocol
         version = _signature_version(topic)
         if protocol == "email":
             link = notifications.unsubscribe_url(self.public_url, subscription.arn)
             text = notifications.email_text(message.for_protocol("email"), link)
             subject = message.subject or notifications.DEFAULT_EMAIL_SUBJECT
-            self._email(topic, subscription, message.message_id, subject, text, None, CONFIRMED)
-            return
+            return self._email(
+                topic, subscription, message.message_id, subject, text, None, CONFIRMED
+            )
         fields = notifications.notification(
             message, subscription.arn, protocol, self.signer, self.public_url, version
         )
         if protocol == "email-json":
             subject = message.subject or notifications.DEFAULT_EMAIL_SUBJECT
             body = notifications.json_document(fields)
-            self._email(topic, subscription, message.message_id, subject, body, None, CONFIRMED)
-        elif protocol in ("http", "https"):
-            if subscription.attributes.get("RawMessageDelivery") == "true":
-                self._post(subscription, fields, message.message_id, CONFIRMED, raw=True)
-            else:
-                self._post(subscription, fields, message.message_id, CONFIRMED)
-        elif protocol == "lambda":
+            return self._email(
+                topic, subscription, message.message_id, subject, body, None, CONFIRMED
+            )
+        if protocol in ("http", "https"):
+            raw = subscription.attributes.get("RawMessageDelivery") == "true"
+            return self._post(subscription, fields, message.message_id, CONFIRMED, raw=raw)
+        if protocol == "lambda":
             event = notifications.lambda_event(fields, subscription.arn)
             payload = {
                 "sub": subscription.arn,
@@ -195,7 +233,9 @@ class SnsDeliveries:
                 "function": subscription.endpoint,
                 "event": json.dumps(event, ensure_ascii=False),
             }
-            self._enqueue(LAMBDA_KIND, payload, f"{message.message_id}:{subscription.arn}")
+            key = f"{message.message_id}:{subscription.arn}"
+            return (LAMBDA_KIND, orjson.dumps(payload), key, subscription.endpoint)
+        return None
 
     def unsubscribed(self, topic: TopicRow | None, subscription: SubscriptionRow) -> None:
         message_id = str(uuid.uuid4())
@@ -204,12 +244,13 @@ class SnsDeliveries:
             notifications.unsubscribe_text(subscription.arn), int(self._clock() * 1000),
             self.signer, self.public_url, _signature_version(topic),
         )  # fmt: skip
-        self._post(subscription, fields, message_id, ALWAYS)
+        self._put(self._post(subscription, fields, message_id, ALWAYS))
 
     # -- rendering into the outbox -------------------------------------------------------
 
-    def _enqueue(self, kind: str, payload: dict[str, Any], key: str) -> None:
-        self.outbox.enqueue(kind, orjson.dumps(payload), key)
+    def _put(self, entry: Entry) -> None:
+        kind, payload, key, dest = entry
+        self.outbox.enqueue(kind, payload, key, dest)
 
     def _email(
         self,
@@ -220,7 +261,7 @@ class SnsDeliveries:
         text: str,
         html: str | None,
         check: str,
-    ) -> None:
+    ) -> Entry:
         display = topic.attributes.get("DisplayName") or DEFAULT_FROM_NAME
         payload = {
             "sub": subscription.arn,
@@ -235,7 +276,8 @@ class SnsDeliveries:
                 "x-amz-sns-subscription-arn": subscription.arn,
             },
         }
-        self._enqueue(EMAIL_KIND, payload, f"{message_id}:{subscription.arn}")
+        key = f"{message_id}:{subscription.arn}"
+        return (EMAIL_KIND, orjson.dumps(payload), key, subscription.endpoint.lower())
 
     def _post(
         self,
@@ -244,7 +286,7 @@ class SnsDeliveries:
         message_id: str,
         check: str,
         raw: bool = False,
-    ) -> None:
+    ) -> Entry:
         headers = notifications.http_headers(fields, subscription.arn)
         if raw:
             headers["x-amz-sns-rawdelivery"] = "true"
@@ -258,7 +300,8 @@ class SnsDeliveries:
             "headers": headers,
             "body": body,
         }
-        self._enqueue(HTTP_KIND, payload, f"{message_id}:{subscription.arn}")
+        key = f"{message_id}:{subscription.arn}"
+        return (HTTP_KIND, orjson.dumps(payload), key, subscription.endpoint)
 
     def _still_wanted(self, payload: dict[str, Any]) -> bool:
         check = payload.get("check", ALWAYS)
@@ -274,8 +317,31 @@ class SnsDeliveries:
 
     # -- senders (called by the outbox on its threads) ----------------------------------
 
+    def send_fanout(self, data: bytes) -> None:
+        """Expand a fan-out record into one delivery per subscription, idempotently."""
+        try:
+            topic_arn, topic_seq, message = decode_record(data)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DeliveryFailed(f"not a fan-out record: {exc!r}", retryable=False) from None
+        topic = self.store.get_topic(topic_arn)
+        if topic is None or topic.seq != topic_seq:  # deleted (and maybe re-created) since
+            log.info(
+                "event=sns_fanout_dropped topic=%s message=%s reason=topic_deleted",
+                topic_arn, message.message_id,
+            )  # fmt: skip
+            return
+        entries: list[Entry] = []
+        for sub in self._recipients.of(topic_arn, message):
+            entry = self.render(topic, sub, message)
+            if entry is not None:
+                entries.append(entry)
+            if len(entries) >= EXPAND_CHUNK:
+                self.outbox.enqueue_many(entries)
+                entries = []
+        self.outbox.enqueue_many(entries)
+
     def send_email(self, data: bytes) -> None:
-        payload = orjson.loads(data)
+        payload = _payload(data, ("sub", "to", "from_name", "subject", "text"))
         if not self._still_wanted(payload):
             return
         if self._smtp is None:
@@ -285,7 +351,12 @@ class SnsDeliveries:
             )
         sender = self.email.sender
         if "<" not in sender:
-            sender = formataddr((payload["from_name"], parseaddr(sender)[1] or sender))
+            try:
+                sender = formataddr((payload["from_name"], parseaddr(sender)[1] or sender))
+            except ValueError as exc:  # a CR/LF in the display name: a header injection
+                raise DeliveryFailed(
+                    f"the topic's DisplayName cannot be a From name: {exc}", retryable=False
+                ) from None
         send_email(
             self._smtp,
             sender,
@@ -297,7 +368,7 @@ class SnsDeliveries:
         )
 
     def send_http(self, data: bytes) -> None:
-        payload = orjson.loads(data)
+        payload = _payload(data, ("sub", "url", "headers", "body"))
         if not self._still_wanted(payload):
             return
         url = payload["url"]
@@ -305,6 +376,8 @@ class SnsDeliveries:
             response = self._http.post(
                 url, content=payload["body"].encode("utf-8"), headers=payload["headers"]
             )
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
+            raise DeliveryFailed(f"POST {url}: cannot be sent: {exc}", retryable=False) from None
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"POST {url}: {exc or type(exc).__name__}") from None
         status = response.status_code
@@ -313,12 +386,12 @@ class SnsDeliveries:
         retry_after = _retry_after(response.headers.get("retry-after"))
         raise DeliveryFailed(
             f"POST {url}: HTTP {status}",
-            retryable=status == 429 or status >= 500,
+            retryable=status in (408, 429) or status >= 500,
             retry_after=retry_after,
         )
 
     def send_lambda(self, data: bytes) -> None:
-        payload = orjson.loads(data)
+        payload = _payload(data, ("sub", "function", "event"))
         if not self._still_wanted(payload):
             return
         function = payload["function"]
@@ -329,6 +402,18 @@ class SnsDeliveries:
         if not result.ok:
             detail = result.payload[:500].decode("utf-8", "replace")
             raise DeliveryFailed(f"Lambda function {function} failed: {detail}")
+
+
+def _payload(data: bytes, required: tuple[str, ...]) -> dict[str, Any]:
+    """A queued delivery's JSON; an item that is not one can never be sent (given up)."""
+    try:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise DeliveryFailed(f"not a delivery (bad JSON: {exc})", retryable=False) from None
+    missing = [name for name in required if not isinstance(payload, dict) or name not in payload]
+    if missing:
+        raise DeliveryFailed(f"not a delivery (missing {', '.join(missing)})", retryable=False)
+    return payload
 
 
 def _signature_version(topic: TopicRow | None) -> str:

@@ -48,13 +48,21 @@ class Message:
         return self.per_protocol.get(protocol, self.body)
 
 
+# Control characters (CR, LF, NEL, VT, FF, tab...), surrogates, and the Unicode line and
+# paragraph separators U+2028/U+2029: "no line breaks or control characters" (AWS).
+_NOT_IN_ONE_LINE = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def is_one_line(text: str) -> bool:
+    """No line break or control character: what AWS accepts in a Subject or DisplayName."""
+    return not any(unicodedata.category(ch) in _NOT_IN_ONE_LINE for ch in text)
+
+
 def check_subject(subject: str | None) -> None:
     """1-100 characters without line breaks or other control characters."""
     if subject is None:
         return
-    if not 1 <= len(subject) <= MAX_SUBJECT_CHARS or any(
-        unicodedata.category(ch) == "Cc" for ch in subject
-    ):
+    if not 1 <= len(subject) <= MAX_SUBJECT_CHARS or not is_one_line(subject):
         raise invalid("Subject")
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from . import arns
 from .arns import invalid
 from .filter import compile_policy
+from .messages import is_one_line
 
 PROTOCOLS = ("email", "email-json", "http", "https", "lambda")  # what logsieve delivers to
 AWS_ONLY_PROTOCOLS = ("sqs", "sms", "application", "firehose")  # AWS has them, we do not
@@ -60,8 +61,8 @@ def check_topic_attribute(name: str, value: str, prefix: str) -> None:
         raise invalid(f"{prefix}TracingConfig")
     elif name in ("FifoTopic", "ContentBasedDeduplication"):
         flag(value, name, prefix)
-    elif name == "DisplayName" and len(value) > 100:
-        raise invalid(f"{prefix}DisplayName")
+    elif name == "DisplayName" and (len(value) > 100 or not is_one_line(value)):
+        raise invalid(f"{prefix}DisplayName")  # a line break would also be a header injection
 
 
 def check_subscription_attribute(

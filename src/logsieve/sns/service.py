@@ -3,8 +3,8 @@
 Plain values in, plain values out, ``ServiceError`` for AWS errors (raised with the model's
 exception names; the Query layer sends their codes, ``InvalidParameter``, ``NotFound``...): no
 HTTP here. Deliveries leave through a ``Deliverer`` (``delivery.py`` puts them in the durable
-outbox), so a 200 from Publish means every delivery is on disk, and this module never waits
-for a subscriber.
+outbox), so a 200 from Publish means the message's fan-out record is on disk (the deliveries
+to each subscriber are written after, from it), and this module never waits for a subscriber.
 
 Where AWS is ambiguous the choice is written down next to the code; error wording comes from
 AWS responses recorded by LocalStack and moto, cited in aws-compat.md section 6.
@@ -27,7 +27,6 @@ from logsieve.storage.topics import SubscriptionRow, TopicRow, TopicStore
 
 from . import arns, messages, rules
 from .arns import INVALID_PARAMETER, NOT_FOUND, invalid
-from .filter import FilterPolicy, compile_policy
 from .messages import Message
 
 Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -65,8 +64,10 @@ class Deliverer(Protocol):
     def confirm(self, topic: TopicRow, subscription: SubscriptionRow) -> None:
         """Send the endpoint its confirmation request (email or SubscriptionConfirmation)."""
 
-    def deliver(self, topic: TopicRow, subscription: SubscriptionRow, message: Message) -> None:
-        """Queue one message for one confirmed subscription."""
+    def publish(self, topic: TopicRow, messages: list[Message]) -> None:
+        """Record ``messages`` for fan-out to the topic's subscriptions, durably, at once:
+        the per-subscription deliveries are made afterwards (Publish must not wait for
+        thousands of them)."""
 
     def unsubscribed(self, topic: TopicRow | None, subscription: SubscriptionRow) -> None:
         """An HTTP/HTTPS endpoint was unsubscribed through the link: tell it."""
@@ -111,7 +112,6 @@ class SnsService:
         self.deliverer = deliverer
         self.auto_confirm = auto_confirm
         self._clock = clock
-        self._filters: dict[tuple[str, str, str], FilterPolicy | None] = {}
         self._sequence_lock = threading.Lock()
         self._last_sequence = 0
         self.operations: dict[str, Operation] = {
@@ -556,7 +556,7 @@ class SnsService:
         self._check_message(params)
         topic = self._target(params)
         message = self._prepare(params, topic)
-        self._fan_out(topic, message)
+        self._fan_out(topic, [message])
         result = {"MessageId": message.message_id}
         if self._is_fifo(topic):
             result["SequenceNumber"] = self._sequence_number()
@@ -601,36 +601,18 @@ class SnsService:
                 "BatchRequestTooLongException",
                 "The length of all the messages put together is more than the limit.",
             )
+        self._fan_out(topic, prepared)
         successful = []
         for entry, message in zip(entries, prepared, strict=True):
-            self._fan_out(topic, message)
             done: dict[str, Any] = {"Id": entry["Id"], "MessageId": message.message_id}
             if self._is_fifo(topic):
                 done["SequenceNumber"] = self._sequence_number()
             successful.append(done)
         return {"Successful": successful, "Failed": []}
 
-    def _fan_out(self, topic: TopicRow, message: Message) -> None:
-        if self.deliverer is None:
-            return
-        for sub in self.store.topic_subscriptions(topic.arn):
-            if sub.pending or not self._passes_filter(sub, message):
-                continue
-            self.deliverer.deliver(topic, sub, message)
-
-    def _passes_filter(self, sub: SubscriptionRow, message: Message) -> bool:
-        text = sub.attributes.get("FilterPolicy", "")
-        if not text:
-            return True
-        scope = sub.attributes.get("FilterPolicyScope", "MessageAttributes")
-        key = (sub.arn, text, scope)
-        if key not in self._filters:
-            try:
-                self._filters[key] = compile_policy(text, scope, "")
-            except ServiceError:  # stored before validation existed: deliver, as unfiltered
-                self._filters[key] = None
-        policy = self._filters[key]
-        return policy is None or policy.matches(message.attributes, message.body)
+    def _fan_out(self, topic: TopicRow, messages: list[Message]) -> None:
+        if self.deliverer is not None:
+            self.deliverer.publish(topic, messages)
 
 
 __all__ = [

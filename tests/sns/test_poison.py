@@ -1,0 +1,109 @@
+"""Issue 11 item 10: poison messages are refused up front, and never block or linger.
+
+Publish and Set/CreateTopic reject what AWS rejects (a Subject or DisplayName with a line
+break or another control character) with AWS's code and message. Items already in the outbox
+that can never be sent (written by an older version, before these checks) are given up at
+once with their error, while the other email keeps flowing, and can be re-driven.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+import pytest
+from botocore.exceptions import ClientError
+
+from logsieve.notify.outbox import Outbox
+from tests.receivers import SmtpServer
+from tests.server import Server
+from tests.sns.helpers import wait_for
+from tests.sns.test_status import admin_get
+
+BREAKS = ["a\nb", "a\rb", "a\r\nb", "a\u2028b", "a\u2029b", "a\x85b", "a\x0bb", "a\x0cb",
+          "a\x07b", "a\x00b", "\tleading tab"]  # fmt: skip
+
+
+def _error(call, **params) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("subject", BREAKS)
+def test_publish_rejects_a_subject_with_a_line_break_or_control_character(
+    sns, topic, subject: str
+) -> None:
+    arn = topic()
+    assert _error(sns.publish, TopicArn=arn, Message="m", Subject=subject) == (
+        "InvalidParameter",
+        "Invalid parameter: Subject",
+    )
+    entry = {"Id": "one", "Message": "m", "Subject": subject}
+    assert _error(sns.publish_batch, TopicArn=arn, PublishBatchRequestEntries=[entry]) == (
+        "InvalidParameter",
+        "Invalid parameter: Subject",
+    )
+
+
+@pytest.mark.parametrize("name", ["Ops\r\nBcc: x@example.com", "a\nb", "a\u2028b", "a\x07b"])
+def test_display_name_with_a_line_break_is_rejected(sns, topic, name: str) -> None:
+    arn = topic()
+    assert _error(
+        sns.set_topic_attributes, TopicArn=arn, AttributeName="DisplayName", AttributeValue=name
+    ) == ("InvalidParameter", "Invalid parameter: DisplayName")
+    assert _error(
+        sns.create_topic, Name=f"dn-{uuid.uuid4().hex[:8]}", Attributes={"DisplayName": name}
+    ) == ("InvalidParameter", "Invalid parameter: Attributes Reason: DisplayName")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == ""
+
+
+def _confirmed_email(sns, topic, smtp: SmtpServer) -> tuple[str, str, str]:
+    """A topic with one confirmed email subscription: (topic ARN, subscription ARN, address)."""
+    from tests.sns.helpers import find_link, text_body
+
+    arn, address = topic(), f"poison-{uuid.uuid4().hex[:8]}@example.com"
+    sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=address)
+    (confirmation,) = smtp.wait_messages(address)
+    token = find_link(text_body(confirmation), "ConfirmSubscription").rpartition("Token=")[2]
+    sub = sns.confirm_subscription(TopicArn=arn, Token=token)["SubscriptionArn"]
+    return arn, sub, address
+
+
+def test_poison_items_in_the_outbox_are_given_up_at_once_and_email_still_flows(
+    sns, topic, smtp: SmtpServer, sns_server: Server, address: str
+) -> None:
+    arn, sub, poisoned = _confirmed_email(sns, topic, smtp)
+    # As an older version wrote them: a subject with U+2028, a From name with CR/LF (header
+    # injection, refused by the email library), a recipient that is not an address.
+    poison = [
+        {"subject": "Disk\u2028full"},
+        {"from_name": "Ops\r\nBcc: victim@example.com"},
+        {"to": "not an address\r\n"},
+        {"subject": "Para\u2029graph"},
+    ]
+    tag = uuid.uuid4().hex[:8]
+    outbox = Outbox(sns_server.data_dir / "outbox.db")
+    try:
+        for number, change in enumerate(poison):
+            payload = {
+                "sub": sub, "check": "confirmed", "to": poisoned, "from_name": "Ops",
+                "subject": "s", "text": "poison", "html": None, "headers": {}, **change,
+            }  # fmt: skip
+            outbox.enqueue("sns-email", orjson.dumps(payload), f"{tag}-{number}:{sub}")
+    finally:
+        outbox.close()
+
+    sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=address)
+    (confirmation,) = smtp.wait_messages(address)
+    assert confirmation  # email to someone else still flows behind five poison items
+
+    def given_up() -> list[dict]:
+        failures = admin_get(sns_server, "notifications")["failures"]
+        return [f for f in failures if f["key"].startswith(tag)] if failures else []
+
+    found = wait_for("the poison items to be given up", lambda: len(given_up()) == 4 and given_up())
+    assert all(f["attempts"] == 1 for f in found), found
+    errors = " | ".join(f["error"] for f in found)
+    assert "line break" in errors.lower() or "linefeed" in errors.lower(), errors
+    assert len(smtp.messages(poisoned)) == 1  # only its confirmation
