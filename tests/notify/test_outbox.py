@@ -332,3 +332,104 @@ def test_register_rejects_nonsense(path: Path) -> None:
     outbox.close()
     with pytest.raises(RuntimeError):
         outbox.enqueue("k", b"x")
+
+
+# --- fairness per destination (issue 11 item 9) ------------------------------------------------
+
+
+def test_a_destination_waiting_for_its_retry_never_blocks_another(path: Path) -> None:
+    outbox = Outbox(path)
+    attempts: list[bytes] = []
+    delivered: list[bytes] = []
+
+    def send(payload: bytes) -> None:
+        attempts.append(payload)
+        if payload.startswith(b"dead"):
+            raise DeliveryFailed("connection refused")
+        delivered.append(payload)
+
+    outbox.register("k", send, retry_base=60, concurrency=4, per_destination=1)
+    for number in range(40):  # more than the kind's slots, all for one dead destination
+        outbox.enqueue("k", f"dead {number}".encode(), dest="http://dead")
+    with running(outbox):
+        wait_for(lambda: status_of(outbox, "k")["failed_attempts"] >= 1, what="the failure")
+        for number in range(20):
+            outbox.enqueue("k", f"ok {number}".encode(), dest=f"http://ok/{number}")
+        wait_for(lambda: len(delivered) == 20, what="the healthy destinations' items")
+    # The dead destination backs off as a whole: only its oldest item was tried.
+    assert [a for a in attempts if a.startswith(b"dead")] == [b"dead 0"]
+    [failing] = status_of(outbox, "k")["failing_destinations"]
+    assert (failing["destination"], failing["pending"]) == ("http://dead", 40)
+    assert failing["last_error"] == "connection refused"
+    outbox.close()
+
+
+def test_a_hanging_destination_holds_only_its_own_slots_until_its_timeout(path: Path) -> None:
+    outbox = Outbox(path)
+    release = threading.Event()
+    delivered: list[bytes] = []
+
+    def send(payload: bytes) -> None:
+        if payload.startswith(b"hang"):
+            release.wait(TIMEOUT)
+            return
+        delivered.append(payload)
+
+    outbox.register("k", send, retry_base=60, concurrency=3, per_destination=2, attempt_timeout=0.5)
+    try:
+        for number in range(10):
+            outbox.enqueue("k", f"hang {number}".encode(), dest="http://hang")
+        with running(outbox):
+            for number in range(5):
+                outbox.enqueue("k", f"ok {number}".encode(), dest=f"http://ok/{number}")
+            wait_for(lambda: len(delivered) == 5, what="the other destinations' items")
+            failing = wait_for(
+                lambda: status_of(outbox, "k")["failing_destinations"], what="the timeout"
+            )
+            assert failing[0]["last_error"] == "no answer within 0.5s (the attempt was abandoned)"
+    finally:
+        release.set()
+    outbox.close()
+
+
+def test_a_dead_destinations_backlog_is_given_up_with_it_after_the_window(path: Path) -> None:
+    now = [1_000.0]
+    outbox = Outbox(path, clock=lambda: now[0])
+    recorder = Recorder([DeliveryFailed("down")] * 100)
+    outbox.register(
+        "k", recorder, retry_base=1000, give_up_after=60, concurrency=2, per_destination=1
+    )
+    for number in range(5):
+        outbox.enqueue("k", str(number).encode(), dest="dead")
+    with running(outbox):
+        wait_for(lambda: status_of(outbox, "k")["failed_attempts"] == 1, what="the failure")
+        now[0] += 61
+        outbox.wake()
+        wait_for(lambda: status_of(outbox, "k")["given_up"] == 5, what="the backlog given up")
+    assert len(recorder.calls) == 2  # the head twice; the others went with it, untried
+    assert outbox.redrive() == 5  # kept, with their error, for re-driving
+    outbox.close()
+
+
+def test_a_file_from_before_destinations_is_migrated_and_sent(path: Path) -> None:
+    import sqlite3
+
+    path.parent.mkdir(parents=True)
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE outbox_items (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
+        "key TEXT, payload BLOB, state TEXT NOT NULL, created REAL NOT NULL, attempts INTEGER "
+        "NOT NULL DEFAULT 0, first_attempt REAL, next_attempt REAL NOT NULL, last_error TEXT, "
+        "finished REAL);"
+        "INSERT INTO outbox_items (kind, payload, state, created, next_attempt) "
+        "VALUES ('k', X'6f6c64', 'pending', 1, 1);"
+    )
+    old.commit()
+    old.close()
+    outbox = Outbox(path)
+    recorder = Recorder()
+    outbox.register("k", recorder)
+    with running(outbox):
+        wait_for(lambda: recorder.got, what="the old item")
+    assert recorder.got == [b"old"]
+    outbox.close()

@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.receivers import SmtpServer
-from tests.server import Server
+from tests.server import ACCESS_KEY, SECRET_KEY, Server
 
 T = TypeVar("T")
 REGION = "us-east-1"
@@ -80,6 +83,17 @@ def verify_sns_signature(message: dict[str, Any]) -> None:
 
 
 # -- the server ------------------------------------------------------------------------------
+
+
+def admin_get(server: Server, path: str) -> Any:
+    """GET ``/_logsieve/<path>`` signed as the CLI signs it."""
+    url = f"{server.url}/_logsieve/{path}"
+    request = AWSRequest(method="GET", url=url, data=b"")
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "logs", REGION).add_auth(request)
+    response = httpx.get(url, headers=dict(request.headers.items()), timeout=30)
+    response.raise_for_status()
+    return response.json()
+
 
 RECORDING_HANDLER = """
 import json, os

@@ -18,7 +18,7 @@ import pytest
 
 from tests.receivers import HttpReceiver, SmtpServer
 from tests.server import Server, client, free_port
-from tests.sns.helpers import start_server, wait_for
+from tests.sns.helpers import admin_get, start_server, wait_for
 
 PROMPT = 15.0  # "within a couple of seconds", with slack for a loaded 2-core test machine
 BACKLOG = 40  # more than the old window of 32 items
@@ -61,7 +61,6 @@ def _topic(sns, prefix: str) -> str:
 
 
 def _status(server: Server) -> dict:
-    from tests.sns.test_status import admin_get
 
     return admin_get(server, "notifications")
 

@@ -17,8 +17,7 @@ from botocore.exceptions import ClientError
 from logsieve.notify.outbox import Outbox
 from tests.receivers import SmtpServer
 from tests.server import Server
-from tests.sns.helpers import wait_for
-from tests.sns.test_status import admin_get
+from tests.sns.helpers import admin_get, wait_for
 
 BREAKS = ["a\nb", "a\rb", "a\r\nb", "a\u2028b", "a\u2029b", "a\x85b", "a\x0bb", "a\x0cb",
           "a\x07b", "a\x00b", "\tleading tab"]  # fmt: skip

@@ -11,26 +11,12 @@ import json
 import uuid
 from typing import Any
 
-import httpx
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from click.testing import CliRunner
 
 from logsieve.cli import main
 from tests.receivers import HttpReceiver, Reply
 from tests.server import ACCESS_KEY, SECRET_KEY, Server
-from tests.sns.helpers import REGION, wait_for
-
-
-def admin_get(server: Server, path: str) -> Any:
-    """GET ``/_logsieve/<path>`` signed as the CLI signs it."""
-    url = f"{server.url}/_logsieve/{path}"
-    request = AWSRequest(method="GET", url=url, data=b"")
-    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "logs", REGION).add_auth(request)
-    response = httpx.get(url, headers=dict(request.headers.items()), timeout=30)
-    response.raise_for_status()
-    return response.json()
+from tests.sns.helpers import wait_for
 
 
 def cli(server: Server, *args: str) -> str:
@@ -68,6 +54,7 @@ def test_an_old_error_is_not_shown_as_current_once_sends_succeed(
         ),
     )  # fmt: skip
     assert "HTTP 503" in failing["last_error"]
+    assert f"failing: {receiver.url}{path} (sns-http" in cli(sns_server)
     receiver.wait_requests(path, count=3)  # confirmation, the failure, the retry that works
     wait_for(
         "the destination to recover",
@@ -78,9 +65,10 @@ def test_an_old_error_is_not_shown_as_current_once_sends_succeed(
             )
         ),
     )
+    row = _http_row(sns_server)
+    assert path not in (row["last_error"] or "")  # not shown as current any more
     table = cli(sns_server)
-    line = next(row for row in table.splitlines() if row.startswith("sns-http"))
-    if "HTTP 503" in line:  # only as a past error, never as the current one
-        assert "recovered" in line
-    text = cli(sns_server)
-    assert f"failing: {receiver.url}{path}" not in text
+    assert f"failing: {receiver.url}{path}" not in table
+    line = next(text for text in table.splitlines() if text.startswith("sns-http"))
+    if not row["last_error"]:  # nothing else failing: at most a past error, marked as such
+        assert "HTTP 503" not in line or "(recovered; last error" in line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -157,10 +158,11 @@ def notifications(
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
+    now = time.time()
     rows = [
         [
             c["kind"], str(c["pending"]), str(c["sent"]), str(c["failed_attempts"]),
-            str(c["given_up"]), (c["last_error"] or "")[:60],
+            str(c["given_up"]), _outbox_error(c, now)[:70],
         ]
         for c in found["channels"]
     ]  # fmt: skip
@@ -168,9 +170,36 @@ def notifications(
         click.echo("Nothing sent yet. Channels are declared as [[channels]] in logsieve.toml.")
         return
     click.echo(_table(rows, ["CHANNEL", "PENDING", "SENT", "FAILED", "GIVEN UP", "LAST ERROR"]))
+    for channel in found["channels"]:
+        for dest in channel.get("failing_destinations") or ():
+            click.echo(
+                f"failing: {dest['destination']} ({channel['kind']}, {dest['pending']} waiting, "
+                f"last error {_ago(dest['last_error_time'], now)}): {dest['last_error']}"
+            )
     for item in found["failures"]:
         title = item.get("title") or item.get("key") or ""
         click.echo(f"given up: #{item['id']} {item['kind']} {title!r}: {item['error']}")
+
+
+def _ago(seconds: float | None, now: float) -> str:
+    if seconds is None:
+        return "-"
+    age = max(0, int(now - seconds))
+    if age < 120:
+        return f"{age}s ago"
+    return f"{age // 60} min ago" if age < 7200 else f"{age // 3600} h ago"
+
+
+def _outbox_error(channel: dict[str, Any], now: float) -> str:
+    """The current error while a destination is failing; a past one marked as recovered."""
+    if channel.get("last_error"):
+        return str(channel["last_error"])
+    if channel.get("past_error"):
+        when = _ago(channel.get("past_error_time"), now)
+        recovered = (channel.get("recovered_time") or 0) >= (channel.get("past_error_time") or 0)
+        state = "recovered" if recovered else "nothing waiting"
+        return f"({state}; last error {when}) {channel['past_error']}"
+    return ""
 
 
 @notifications.command("redrive")

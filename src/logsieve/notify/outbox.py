@@ -3,7 +3,9 @@
 Alerts and SNS deliveries are enqueued here (one SQLite file in the data directory, WAL,
 ``synchronous=FULL``), so an item accepted by :meth:`Outbox.enqueue` survives a crash and is
 sent at least once. Each *kind* ("channel:ops-slack", "sns-http", ...) has its own sender,
-rate limit, retry policy and worker task, so a slow or broken service never holds up another.
+rate limit, retry policy and worker task, so a slow or broken service never holds up another;
+within a kind, items are scheduled fairly per *destination* (endpoint, recipient), so a dead or
+hanging endpoint holds back only itself (see :class:`Outbox`).
 Items that cannot be delivered are never dropped: they stay in the file as "given up", with the
 error, until re-driven (:meth:`Outbox.redrive`).
 """
@@ -789,7 +791,8 @@ class Outbox:
         self._write(statements)
 
     def _housekeeping(self) -> None:
-        """Warn (once) about kinds nobody sends; forget old idempotency keys."""
+        """Warn (once) about kinds nobody sends; forget old idempotency keys and idle
+        destinations."""
         with self._lock:
             kinds = [
                 kind
@@ -797,9 +800,17 @@ class Outbox:
                     "SELECT DISTINCT kind FROM outbox_items WHERE state = 'pending'"
                 )
             ]
+            cutoff = self._clock() - self._keep_sent
             self._db.execute(
-                "DELETE FROM outbox_items WHERE state = 'sent' AND finished < ?",
-                (self._clock() - self._keep_sent,),
+                "DELETE FROM outbox_items WHERE state = 'sent' AND finished < ?", (cutoff,)
+            )
+            # Destinations (endpoints, addresses) come and go: forget the idle ones' counters.
+            self._db.execute(
+                "DELETE FROM outbox_destinations WHERE MAX(COALESCE(last_sent_time, 0), "
+                "COALESCE(last_error_time, 0)) < ? AND NOT EXISTS (SELECT 1 FROM outbox_items i "
+                "WHERE i.kind = outbox_destinations.kind AND i.dest = outbox_destinations.dest "
+                "AND i.state = 'pending')",
+                (cutoff,),
             )
         for kind in kinds:
             if kind not in self._kinds and kind not in self._warned:
