@@ -57,6 +57,24 @@ def test_display_name_with_a_line_break_is_rejected(sns, topic, name: str) -> No
     assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == ""
 
 
+@pytest.mark.parametrize(
+    ("protocol", "endpoint", "what"),
+    [
+        ("email", "someone@example.com\r\n", "Email address"),
+        ("email", "someone@example.com\r\nBcc: x@example.com", "Email address"),
+        ("email-json", "some\u2028one@example.com", "Email address"),
+        ("http", "http://127.0.0.1:9/path\r\nX-Injected: 1", "Endpoint"),
+    ],
+)
+def test_subscribe_rejects_an_endpoint_with_a_line_break(
+    sns, topic, protocol: str, endpoint: str, what: str
+) -> None:
+    assert _error(sns.subscribe, TopicArn=topic(), Protocol=protocol, Endpoint=endpoint) == (
+        "InvalidParameter",
+        f"Invalid parameter: {what}",
+    )
+
+
 def _confirmed_email(sns, topic, smtp: SmtpServer) -> tuple[str, str, str]:
     """A topic with one confirmed email subscription: (topic ARN, subscription ARN, address)."""
     from tests.sns.helpers import find_link, text_body

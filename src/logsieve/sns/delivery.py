@@ -376,7 +376,10 @@ class SnsDeliveries:
             response = self._http.post(
                 url, content=payload["body"].encode("utf-8"), headers=payload["headers"]
             )
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
+        except (
+            httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError, ValueError,
+            TypeError,
+        ) as exc:  # fmt: skip
             raise DeliveryFailed(f"POST {url}: cannot be sent: {exc}", retryable=False) from None
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"POST {url}: {exc or type(exc).__name__}") from None

@@ -102,7 +102,13 @@ def check_endpoint(protocol: str, endpoint: str) -> None:
     if protocol in ("email", "email-json"):
         _, address = parseaddr(endpoint)
         local, _, domain = address.rpartition("@")
-        if not local or "." not in domain or address != endpoint.strip() or " " in address:
+        if (
+            not local
+            or "." not in domain
+            or address != endpoint.strip()
+            or " " in address
+            or not is_one_line(endpoint)  # a line break would be a header injection
+        ):
             raise invalid("Email address")
     elif protocol in ("http", "https"):
         if not endpoint.lower().startswith(f"{protocol}://"):
@@ -112,7 +118,7 @@ def check_endpoint(protocol: str, endpoint: str) -> None:
             parts.port  # noqa: B018 - raises ValueError for a bad port
         except ValueError:
             raise invalid("Endpoint") from None
-        if not parts.hostname:
+        if not parts.hostname or not is_one_line(endpoint):
             raise invalid("Endpoint")
     elif protocol == "lambda" and not arns.is_lambda_arn(endpoint):
         raise invalid("Lambda endpoint ARN")
