@@ -124,3 +124,37 @@ def test_poison_items_in_the_outbox_are_given_up_at_once_and_email_still_flows(
     errors = " | ".join(f["error"] for f in found)
     assert "line break" in errors.lower() or "linefeed" in errors.lower(), errors
     assert len(smtp.messages(poisoned)) == 1  # only its confirmation
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [(400, False), (403, False), (404, False), (410, False), (408, True), (429, True),
+     (500, True), (503, True)],
+)  # fmt: skip
+def test_http_answers_that_can_never_succeed_are_not_retried(
+    tmp_path, status: int, retryable: bool
+) -> None:
+    from logsieve.notify.outbox import DeliveryFailed
+    from logsieve.sns.delivery import EmailSettings, SnsDeliveries
+    from logsieve.sns.signing import Signer
+    from logsieve.storage.topics_sqlite import SqliteTopicStore
+    from tests.receivers import HttpReceiver, Reply
+
+    store, outbox = SqliteTopicStore(tmp_path / "sns.db"), Outbox(tmp_path / "outbox.db")
+    deliveries = SnsDeliveries(
+        store, outbox, Signer(tmp_path / "keys"), "http://127.0.0.1:1",
+        EmailSettings(None, "a@example.com"),
+    )  # fmt: skip
+    with HttpReceiver(default=Reply(status, b"no")) as receiver:
+        payload = {"sub": "s", "check": "always", "url": receiver.url + "/x", "headers": {},
+                   "body": "{}"}  # fmt: skip
+        with pytest.raises(DeliveryFailed) as caught:
+            deliveries.send_http(orjson.dumps(payload))
+    assert caught.value.retryable is retryable
+    assert f"HTTP {status}" in caught.value.message
+    with pytest.raises(DeliveryFailed) as caught:  # not a delivery at all
+        deliveries.send_http(b'{"sub": "s"}')
+    assert caught.value.retryable is False
+    deliveries.close()
+    outbox.close()
+    store.close()
