@@ -33,7 +33,7 @@ from .bodies import SMALL_BODY_BYTES, CloseUnreadBodies, cap_route, read_body
 from .query import FORM_CONTENT_TYPE, XML_CONTENT_TYPE, QueryProtocol
 from .rejections import RejectionLog
 from .restjson import RestJsonProtocol, RouteMatch
-from .sigv4 import SignatureError, VerifiedCaller, verify
+from .sigv4 import SignatureError, VerifiedCaller, precheck, verify
 
 log = logging.getLogger("logsieve.api")
 #: Refused signatures, logged per key id and reason (see ``rejections``).
@@ -128,6 +128,7 @@ class AwsApi:
         request_id = str(uuid.uuid4())
         service = self._service(target)
         try:
+            precheck_request(request, self.secret_for)
             body = await read_body(request, MAX_BODY_BYTES)
         except ServiceError as error:
             status, headers, payload = service.protocol.error_response(error)
@@ -202,6 +203,7 @@ class AwsApi:
         protocol = service.protocol
         limit = service.max_body_bytes
         try:
+            precheck_request(request, self.secret_for)
             body = await read_body(
                 request, limit, lambda: protocol.too_large(match.operation, limit)
             )
@@ -295,8 +297,12 @@ class AwsApi:
         """A Query-protocol request: form parameters from the body (POST) and the query string."""
         request_id = str(uuid.uuid4())
         protocol = service.protocol
-        limit = service.max_body_bytes
+        # Unsigned requests may only be the anonymous actions (links from emails), which are
+        # small: their bodies are capped low, and only signed ones get the service's limit.
+        limit = service.max_body_bytes if _signed(request) else SMALL_BODY_BYTES
         try:
+            if _signed(request):
+                precheck_request(request, self.secret_for)
             body = await read_body(request, limit, lambda: protocol.too_large(limit))
         except ServiceError as error:
             status, headers, payload = protocol.error_response(error, request_id)
@@ -320,9 +326,8 @@ class AwsApi:
             if body:
                 params.update(protocol.decode_form(body))
             action = params.get("Action")
-            signed = "authorization" in request.headers or "X-Amz-Signature=" in query
             operations = service.operations
-            if not signed and action in service.anonymous:
+            if not _signed(request) and action in service.anonymous:
                 operations = service.anonymous
             else:
                 verify_request(request, body, self.secret_for, service.signing_name, self.region)
@@ -372,22 +377,48 @@ def verify_request(
             service=service,
         )
     except SignatureError as error:
-        details: dict[str, object] = {}
-        if error.reason == "wrong-region":
-            details["configured_region"] = region
-        elif error.reason == "wrong-service":
-            details["expected_service"] = service
-        REJECTIONS.rejected(
-            error.access_key_id,
-            error.reason,
-            code=error.code,
-            **details,
-            method=request.method,
-            path=request.url.path,
-            client=request.client.host if request.client else "-",
-            message=error.message,
-        )
+        _log_refusal(request, error, service, region)
         raise
+
+
+def precheck_request(request: Request, secret_for: Callable[[str], str | None]) -> None:
+    """Before the body is read: refuse (and log) a request without a signature or with an
+    unknown key id, so such a caller never makes the server buffer its body."""
+    try:
+        precheck(
+            request.headers.items(),
+            request.scope.get("query_string", b"").decode("latin-1"),
+            secret_for,
+        )
+    except SignatureError as error:
+        _log_refusal(request, error)
+        raise
+
+
+def _log_refusal(
+    request: Request, error: SignatureError, service: str | None = None, region: str | None = None
+) -> None:
+    details: dict[str, object] = {}
+    if error.reason == "wrong-region":
+        details["configured_region"] = region
+    elif error.reason == "wrong-service":
+        details["expected_service"] = service
+    REJECTIONS.rejected(
+        error.access_key_id,
+        error.reason,
+        code=error.code,
+        **details,
+        method=request.method,
+        path=request.url.path,
+        client=request.client.host if request.client else "-",
+        message=error.message,
+    )
+
+
+def _signed(request: Request) -> bool:
+    """Whether the request carries a signature (header or presigned query) at all."""
+    query = request.scope.get("query_string", b"")
+    return "authorization" in request.headers or b"X-Amz-Signature=" in query
 
 
 def _credential_service(request: Request) -> str | None:

@@ -50,7 +50,7 @@ from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 
 from logsieve.errors import ServiceError
 
-__all__ = ["UNSIGNED_PAYLOAD", "SignatureError", "VerifiedCaller", "verify"]
+__all__ = ["UNSIGNED_PAYLOAD", "SignatureError", "VerifiedCaller", "precheck", "verify"]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
@@ -75,6 +75,8 @@ _TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 _TIMESTAMP_RE = re.compile(r"[0-9]{8}T[0-9]{6}Z\Z")
 _SHA256_HEX_RE = re.compile(r"[0-9a-fA-F]{64}\Z")
 _AUTH_SEPARATORS = re.compile(r"[,\s]+")
+# The key id in an Authorization header's Credential=KEY/date/region/service/aws4_request.
+_CREDENTIAL_KEY = re.compile(r"Credential=([^/,\s]+)/")
 # RFC 3986 unreserved characters; everything else is percent-encoded in canonical strings.
 _UNRESERVED = "-_.~"
 
@@ -207,6 +209,28 @@ def verify(
     except SignatureError as error:
         error.access_key_id = error.access_key_id or access_key_id
         raise
+
+
+def precheck(headers: HeadersInput, query: str, secret_for: Callable[[str], str | None]) -> None:
+    """Refuse, before its body is read, a request that cannot pass ``verify`` whatever its
+    body: one without a signature, or signed with an unknown access key id.
+
+    So a caller without a valid key id cannot make the server buffer a body at all. Only
+    those two failures are raised here; anything else is left to ``verify``, which reports
+    every problem in AWS's order.
+    """
+    header_map = _header_map(headers)
+    auth_values = [v for v in header_map.get("authorization", []) if v.strip()]
+    if auth_values:
+        found = _CREDENTIAL_KEY.findall(auth_values[0])
+        key = found[-1] if found else None  # as in verify, the last Credential= counts
+    else:
+        query_params = {_text(k): _text(v) for k, v in reversed(_parse_query(query))}
+        if _Q_ALGORITHM not in query_params:
+            raise SignatureError(_MISSING_TOKEN, _MSG_MISSING_TOKEN, "no-signature")
+        key = query_params.get(_Q_CREDENTIAL, "").split("/", 1)[0]
+    if key and secret_for(key) is None:
+        raise SignatureError(_UNRECOGNIZED, _MSG_UNRECOGNIZED, "unknown-key", key)
 
 
 def _auth_params(
