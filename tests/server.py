@@ -30,6 +30,7 @@ class Server:
     process: subprocess.Popen | None = None
     config: Path | None = None  # a logsieve.toml to start with (none by default)
     env: dict[str, str] = field(default_factory=dict)  # extra environment variables
+    log_file: Path | None = None  # where the server's stderr (its log) goes; inherited if None
 
     @property
     def url(self) -> str:
@@ -43,12 +44,18 @@ class Server:
             "LOGSIEVE_CONFIG": str(self.config or ""),
             **self.env,
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "logsieve", "serve", "--port", str(self.port),
-             "--data-dir", str(self.data_dir), "--log-level", "warning"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        log = self.log_file.open("ab") if self.log_file else None
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "logsieve", "serve", "--port", str(self.port),
+                 "--data-dir", str(self.data_dir), "--log-level", "warning"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )  # fmt: skip
+        finally:
+            if log is not None:
+                log.close()  # the child has its own copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

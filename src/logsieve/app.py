@@ -155,6 +155,7 @@ def create_app(config: Config) -> Starlette:
             QueryService(QueryProtocol("sns"), sns.operations, sns.anonymous),
         ],
         config.secret_for,
+        config.region,
     )
 
     @contextlib.asynccontextmanager
@@ -189,5 +190,6 @@ def create_app(config: Config) -> Starlette:
             store.close()
             stream_store.close()
 
-    routes = AdminApi(dispatcher, outbox, config.secret_for).routes() + sns_deliveries.routes()
+    admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)
+    routes = admin.routes() + sns_deliveries.routes()
     return build_app(api, lifespan, routes)

@@ -25,7 +25,7 @@ from botocore.utils import normalize_url_path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from logsieve.api.sigv4 import UNSIGNED_PAYLOAD, VerifiedCaller, verify
+from logsieve.api.sigv4 import UNSIGNED_PAYLOAD, SignatureError, VerifiedCaller, verify
 from logsieve.errors import ServiceError
 
 KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -340,11 +340,17 @@ def test_session_token_is_accepted_when_signed() -> None:
     fails(wire.with_header("X-Amz-Security-Token", "other"), "InvalidSignatureException")
 
 
-def test_unsigned_payload_header() -> None:
+def test_unsigned_payload_is_refused_for_a_body() -> None:
+    """A signature over UNSIGNED-PAYLOAD covers no body: anyone holding the request could
+    send any body with it, so only a request without a body may use it."""
     wire = cwl_request(context={"payload_signing_enabled": False})
     assert wire.header("X-Amz-Content-SHA256") == UNSIGNED_PAYLOAD
-    check(wire)
-    check(replace(wire, body=b"anything"))  # the client chose not to sign the body
+    message = fails(wire, "InvalidSignatureException")
+    assert message.startswith("UNSIGNED-PAYLOAD is not accepted for a request with a body")
+    fails(replace(wire, body=b"anything"), "InvalidSignatureException")
+    empty = sign(method="GET", context={"payload_signing_enabled": False})
+    assert empty.header("X-Amz-Content-SHA256") == UNSIGNED_PAYLOAD
+    check(empty)
 
 
 def test_content_sha256_header_must_match_body() -> None:
@@ -361,10 +367,64 @@ def test_streaming_payloads_are_refused() -> None:
     assert "streaming payloads are not supported" in message
 
 
-def test_unsigned_content_sha256_header_is_ignored() -> None:
-    wire = cwl_request().with_header("X-Amz-Content-Sha256", UNSIGNED_PAYLOAD)
-    check(wire)
-    fails(replace(wire, body=b"{}"), "InvalidSignatureException")
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("X-Amz-Target", "Logs_20140328.DeleteLogGroup"),
+        ("X-Amz-Content-Sha256", UNSIGNED_PAYLOAD),
+        ("X-Amz-Security-Token", "FQoGZXIvYXdzEXAMPLE"),
+        ("x-amz-anything", "1"),
+    ],
+)
+def test_unsigned_amz_headers_are_refused(header: tuple[str, str]) -> None:
+    """Every x-amz-* header present must be signed: an unsigned X-Amz-Target could be
+    swapped on a captured request (PutLogEvents replayed as DeleteLogGroup)."""
+    wire = sign(body=CWL_BODY).with_header(*header)
+    message = fails(wire, "IncompleteSignatureException")
+    assert message == (
+        f"There were headers present in the request which were not signed: {header[0].lower()}."
+    )
+
+
+def test_unsigned_x_amzn_trace_id_is_fine() -> None:
+    """SDKs leave X-Amzn-Trace-Id (x-amzn-, not x-amz-) and User-Agent unsigned."""
+    check(cwl_request().with_header("X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793"))
+
+
+def test_swapped_target_is_refused() -> None:
+    wire = cwl_request()
+    swapped = wire.with_header("X-Amz-Target", "Logs_20140328.DeleteLogGroup")
+    assert fails(swapped, "InvalidSignatureException") == MISMATCH
+
+
+def test_region_and_service_must_be_the_expected_ones() -> None:
+    wire = cwl_request(region="eu-west-1")
+    assert check(wire, region=None).region == "eu-west-1"  # no expectation: any region
+    check(cwl_request(), region="us-east-1", service="logs")
+    message = fails(wire, "InvalidSignatureException", region="us-east-1")
+    assert message == "Credential should be scoped to a valid region, not 'eu-west-1'."
+    message = fails(cwl_request(), "InvalidSignatureException", service="kinesis")
+    assert message == "Credential should be scoped to correct service: 'kinesis'."
+
+
+@pytest.mark.parametrize(
+    ("wire", "reason", "key"),
+    [
+        (lambda: cwl_request(secret="wrong"), "mismatch", KEY),
+        (lambda: cwl_request(key="AKIAUNKNOWN"), "unknown-key", "AKIAUNKNOWN"),
+        (lambda: cwl_request(region="eu-west-1"), "wrong-region", KEY),
+        (lambda: cwl_request(service="kinesis"), "wrong-service", KEY),
+        (lambda: cwl_request(when=T0 - timedelta(hours=1)), "expired", KEY),
+        (lambda: cwl_request().with_header("Authorization", None), "no-signature", None),
+    ],
+)
+def test_refusals_name_the_key_and_the_reason(
+    wire: Callable[[], Wire], reason: str, key: str | None
+) -> None:
+    request = wire()
+    with pytest.raises(SignatureError) as caught:
+        check(request, region="us-east-1", service="logs")
+    assert (caught.value.reason, caught.value.access_key_id) == (reason, key)
 
 
 def test_presigned_url() -> None:
@@ -384,11 +444,13 @@ def test_presigned_url() -> None:
 
 
 def test_presigned_url_with_unsigned_payload() -> None:
-    """S3-style presigners sign UNSIGNED-PAYLOAD; botocore's generic one signs the body."""
+    """S3-style presigners sign UNSIGNED-PAYLOAD; botocore's generic one signs the body.
+    An UNSIGNED-PAYLOAD URL is good only without a body (it would cover any body)."""
     wire = sign(
         f"{ENDPOINT}/bucket/key", method="PUT", presign=60, signer=botocore.auth.S3SigV4QueryAuth
     )
-    check(replace(wire, body=b"any body at all"))
+    check(wire)
+    fails(replace(wire, body=b"any body at all"), "InvalidSignatureException")
     generic = sign(f"{ENDPOINT}/bucket/key", method="PUT", presign=60)
     check(generic)
     fails(replace(generic, body=b"changed"), "InvalidSignatureException")

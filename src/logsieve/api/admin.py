@@ -1,8 +1,10 @@
 """logsieve's own operator endpoints: subscription status and the dead-letter store.
 
-JSON over HTTP under ``/_logsieve/``, signed with SigV4 like every AWS call (scope service
-``logs``), so the CLI and scripts use the same key pair as boto3 and nothing is open to an
-unauthenticated caller.
+JSON over HTTP under ``/_logsieve/``, signed with SigV4 like every AWS call, so the CLI and
+scripts use the same key pair as boto3 and nothing is open to an unauthenticated caller. The
+credential scope must name the configured region and exactly one service, ``logs``
+(``SIGNING_NAME``; what the CLI and the demo sign with), and the body is capped before the
+signature is checked.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from logsieve.notify.outbox import Outbox
 from logsieve.storage.dead_letters import DeadLetter
 from logsieve.subscriptions import Dispatcher
 
+from .bodies import SMALL_BODY_BYTES, read_body, too_large
 from .server import verify_request
 
 PREFIX = "/_logsieve"
+#: The one service a credential scope may name on these routes.
+SIGNING_NAME = "logs"
 
 
 def describe_letter(letter: DeadLetter, with_payload: bool = False) -> dict[str, Any]:
@@ -55,11 +60,16 @@ def describe_letter(letter: DeadLetter, with_payload: bool = False) -> dict[str,
 
 class AdminApi:
     def __init__(
-        self, dispatcher: Dispatcher, outbox: Outbox, secret_for: Callable[[str], str | None]
+        self,
+        dispatcher: Dispatcher,
+        outbox: Outbox,
+        secret_for: Callable[[str], str | None],
+        region: str,
     ) -> None:
         self.dispatcher = dispatcher
         self.outbox = outbox
         self.secret_for = secret_for
+        self.region = region
 
     def routes(self) -> list[Route]:
         return [
@@ -72,11 +82,15 @@ class AdminApi:
         ]
 
     async def _authorized(self, request: Request) -> Response | None:
-        body = await request.body()
         try:
-            verify_request(request, body, self.secret_for)
+            body = await read_body(
+                request,
+                SMALL_BODY_BYTES,
+                lambda: too_large(SMALL_BODY_BYTES, "RequestTooLargeException"),
+            )
+            verify_request(request, body, self.secret_for, SIGNING_NAME, self.region)
         except ServiceError as error:
-            return _error(error.code, error.message, 403)
+            return _error(error.code, error.message, error.status if error.status == 413 else 403)
         return None
 
     async def subscriptions(self, request: Request) -> Response:

@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -28,11 +29,15 @@ from starlette.routing import Route
 from logsieve.errors import ServiceError
 
 from .awsjson import JsonProtocol
+from .bodies import SMALL_BODY_BYTES, CloseUnreadBodies, cap_route, read_body
 from .query import FORM_CONTENT_TYPE, XML_CONTENT_TYPE, QueryProtocol
+from .rejections import RejectionLog
 from .restjson import RestJsonProtocol, RouteMatch
-from .sigv4 import VerifiedCaller, verify
+from .sigv4 import SignatureError, VerifiedCaller, precheck, verify
 
 log = logging.getLogger("logsieve.api")
+#: Refused signatures, logged per key id and reason (see ``rejections``).
+REJECTIONS = RejectionLog(logging.getLogger("logsieve.api.auth"))
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # well above the largest valid PutLogEvents request
 Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -91,13 +96,16 @@ class AwsApi:
         self,
         services: Sequence[JsonService | RestService | QueryService],
         secret_for: Callable[[str], str | None],
+        region: str,
     ) -> None:
+        """``region`` is the configured one: every credential scope must name it."""
         json_services = [s for s in services if isinstance(s, JsonService)]
         self.rest = [s for s in services if isinstance(s, RestService)]
         self.query = [s for s in services if isinstance(s, QueryService)]
         self.query_by_scope = {s.signing_name: s for s in self.query}
         self.by_prefix = {s.protocol.target_prefix: s for s in json_services}
         self.secret_for = secret_for
+        self.region = region
         self.default = json_services[0]
 
     def _service(self, target: str | None) -> JsonService:
@@ -120,7 +128,8 @@ class AwsApi:
         request_id = str(uuid.uuid4())
         service = self._service(target)
         try:
-            body = await _read_body(request)
+            precheck_request(request, self.secret_for)
+            body = await read_body(request, MAX_BODY_BYTES)
         except ServiceError as error:
             status, headers, payload = service.protocol.error_response(error)
         except ClientDisconnect:  # the client went away mid-request: nobody to answer
@@ -139,7 +148,7 @@ class AwsApi:
     ) -> tuple[int, dict[str, str], bytes]:
         protocol = service.protocol
         try:
-            verify_request(request, body, self.secret_for, service.signing_name)
+            verify_request(request, body, self.secret_for, service.signing_name, self.region)
             name = protocol.operation_name(target)
             operation = service.operations.get(name)
             if operation is None:
@@ -189,12 +198,13 @@ class AwsApi:
         if found is None:
             if raw_path == "/" and request.method == "POST":
                 return await self._handle_json(request, None)
-            return self._unknown_path(request.method, raw_path, request_id)
+            return await self._unknown_path(request, raw_path, request_id)
         service, match = found
         protocol = service.protocol
         limit = service.max_body_bytes
         try:
-            body = await _read_body(
+            precheck_request(request, self.secret_for)
+            body = await read_body(
                 request, limit, lambda: protocol.too_large(match.operation, limit)
             )
         except ServiceError as error:
@@ -213,14 +223,21 @@ class AwsApi:
                 )
         return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
 
-    def _unknown_path(self, method: str, raw_path: str, request_id: str) -> Response:
-        if self.rest:
-            protocol = self.rest[0].protocol
-            error = protocol.unknown_operation(method, raw_path)
+    async def _unknown_path(self, request: Request, raw_path: str, request_id: str) -> Response:
+        """404 in the first REST service's shape; a body is capped like anywhere else."""
+        protocol = self.rest[0].protocol if self.rest else self.default.protocol
+        try:
+            await read_body(request, SMALL_BODY_BYTES)
+        except ServiceError as error:
             status, headers, payload = protocol.error_response(error)
+        except ClientDisconnect:
+            return Response(status_code=400)
         else:
-            error = ServiceError("UnknownOperationException", "", 404)
-            status, headers, payload = self.default.protocol.error_response(error)
+            if self.rest:
+                error = self.rest[0].protocol.unknown_operation(request.method, raw_path)
+            else:
+                error = ServiceError("UnknownOperationException", "", 404)
+            status, headers, payload = protocol.error_response(error)
         return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
 
     def _process_rest(
@@ -234,7 +251,7 @@ class AwsApi:
     ) -> tuple[int, dict[str, str], bytes]:
         protocol = service.protocol
         try:
-            verify_request(request, body, self.secret_for, service.signing_name)
+            verify_request(request, body, self.secret_for, service.signing_name, self.region)
             operation = service.operations.get(match.operation)
             if operation is None:
                 raise ServiceError(
@@ -280,9 +297,13 @@ class AwsApi:
         """A Query-protocol request: form parameters from the body (POST) and the query string."""
         request_id = str(uuid.uuid4())
         protocol = service.protocol
-        limit = service.max_body_bytes
+        # Unsigned requests may only be the anonymous actions (links from emails), which are
+        # small: their bodies are capped low, and only signed ones get the service's limit.
+        limit = service.max_body_bytes if _signed(request) else SMALL_BODY_BYTES
         try:
-            body = await _read_body(request, limit, lambda: protocol.too_large(limit))
+            if _signed(request):
+                precheck_request(request, self.secret_for)
+            body = await read_body(request, limit, lambda: protocol.too_large(limit))
         except ServiceError as error:
             status, headers, payload = protocol.error_response(error, request_id)
         except ClientDisconnect:
@@ -305,12 +326,11 @@ class AwsApi:
             if body:
                 params.update(protocol.decode_form(body))
             action = params.get("Action")
-            signed = "authorization" in request.headers or "X-Amz-Signature=" in query
             operations = service.operations
-            if not signed and action in service.anonymous:
+            if not _signed(request) and action in service.anonymous:
                 operations = service.anonymous
             else:
-                verify_request(request, body, self.secret_for, service.signing_name)
+                verify_request(request, body, self.secret_for, service.signing_name, self.region)
             name = protocol.operation_name(params)
             operation = operations.get(name)
             if operation is None:
@@ -340,23 +360,65 @@ def verify_request(
     body: bytes,
     secret_for: Callable[[str], str | None],
     service: str | None = None,
+    region: str | None = None,
 ) -> VerifiedCaller:
     """Check ``request``'s SigV4 signature over the raw path and query it was signed with;
-    with ``service``, the credential scope must name that service too, as AWS requires."""
-    caller = verify(
-        request.method,
-        request.scope.get("raw_path", b"/").decode("latin-1"),
-        request.scope.get("query_string", b"").decode("latin-1"),
-        list(request.headers.items()),
-        body,
-        secret_for,
-    )
-    if service is not None and caller.service != service:
-        raise ServiceError(
-            "InvalidSignatureException",
-            f"Credential should be scoped to correct service: '{service}'.",
+    with ``service`` / ``region``, the credential scope must name them too, as AWS requires.
+    A refusal is logged (rate-limited) with the key id and the reason before it is raised."""
+    try:
+        return verify(
+            request.method,
+            request.scope.get("raw_path", b"/").decode("latin-1"),
+            request.scope.get("query_string", b"").decode("latin-1"),
+            list(request.headers.items()),
+            body,
+            secret_for,
+            region=region,
+            service=service,
         )
-    return caller
+    except SignatureError as error:
+        _log_refusal(request, error, service, region)
+        raise
+
+
+def precheck_request(request: Request, secret_for: Callable[[str], str | None]) -> None:
+    """Before the body is read: refuse (and log) a request without a signature or with an
+    unknown key id, so such a caller never makes the server buffer its body."""
+    try:
+        precheck(
+            request.headers.items(),
+            request.scope.get("query_string", b"").decode("latin-1"),
+            secret_for,
+        )
+    except SignatureError as error:
+        _log_refusal(request, error)
+        raise
+
+
+def _log_refusal(
+    request: Request, error: SignatureError, service: str | None = None, region: str | None = None
+) -> None:
+    details: dict[str, object] = {}
+    if error.reason == "wrong-region":
+        details["configured_region"] = region
+    elif error.reason == "wrong-service":
+        details["expected_service"] = service
+    REJECTIONS.rejected(
+        error.access_key_id,
+        error.reason,
+        code=error.code,
+        **details,
+        method=request.method,
+        path=request.url.path,
+        client=request.client.host if request.client else "-",
+        message=error.message,
+    )
+
+
+def _signed(request: Request) -> bool:
+    """Whether the request carries a signature (header or presigned query) at all."""
+    query = request.scope.get("query_string", b"")
+    return "authorization" in request.headers or b"X-Amz-Signature=" in query
 
 
 def _credential_service(request: Request) -> str | None:
@@ -375,31 +437,6 @@ def _credential_service(request: Request) -> str | None:
     return parts[3] if len(parts) == 5 else None
 
 
-async def _read_body(
-    request: Request,
-    limit: int = MAX_BODY_BYTES,
-    too_large: Callable[[], ServiceError] | None = None,
-) -> bytes:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise (too_large or _too_large)()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise (too_large or _too_large)()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large() -> ServiceError:
-    return ServiceError(
-        "SerializationException",
-        f"Request body is larger than {MAX_BODY_BYTES} bytes.",
-        status=413,
-    )
-
-
 _REST_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -408,13 +445,19 @@ async def health(request: Request) -> Response:
 
 
 def build_app(api: AwsApi, lifespan: Any = None, extra: list[Route] | None = None) -> Starlette:
-    """The ASGI app; ``extra`` routes (logsieve's own endpoints) come before the catch-all."""
+    """The ASGI app; ``extra`` routes (logsieve's own endpoints) come before the catch-all.
+
+    Every route caps the request body before reading it: the AWS routes at their service's
+    limit, logsieve's own routes (``extra``, health) at ``SMALL_BODY_BYTES``, read before
+    their handler runs, so no handler can read an unbounded body, signed or not.
+    """
+    own = [Route("/health", health, methods=["GET"]), *(extra or [])]
     return Starlette(
         routes=[
-            Route("/health", health, methods=["GET"]),
-            *(extra or []),
+            *(cap_route(route) for route in own),
             Route("/", api.handle, methods=["POST"]),
             Route("/{path:path}", api.handle_rest, methods=_REST_METHODS),
         ],
+        middleware=[Middleware(CloseUnreadBodies)],
         lifespan=lifespan,
     )

@@ -3,7 +3,7 @@
 Every AWS API we speak (CloudWatch Logs, Kinesis, SNS, Lambda) authenticates requests the
 same way, so this module knows nothing about any one service: it rebuilds the canonical
 request exactly as the SDK signer did, derives the signing key from the caller's secret and
-compares signatures in constant time. Failures raise :class:`ServiceError` with the codes and
+compares signatures in constant time. Failures raise :class:`SignatureError` with the codes and
 (as far as we know them) the message wording AWS uses, because SDKs and users match on them.
 
 Canonicalization follows the SigV4 rules for non-S3 services, checked against botocore's
@@ -18,8 +18,16 @@ signer (``botocore.auth.SigV4Auth``), which is the reference client:
   characters, sorted by key then value. Presigned requests leave out ``X-Amz-Signature``.
 * Headers: the names listed in SignedHeaders, in the client's order; values trimmed with
   inner whitespace runs collapsed to one space; repeated headers joined with ``,``.
-* Payload: hex SHA-256 of the body, or the signed ``X-Amz-Content-Sha256`` value
-  (``UNSIGNED-PAYLOAD`` or a hash that must match the body).
+* Payload: hex SHA-256 of the body, or the signed ``X-Amz-Content-Sha256`` value (a hash
+  that must match the body; ``UNSIGNED-PAYLOAD`` only for a request without a body, since
+  these services, unlike S3, never leave a body unsigned: a signature that does not cover
+  the body would let whoever holds a captured request send any body with it).
+
+Stricter than the signature alone, as AWS is: every ``x-amz-*`` header present must be
+signed (``X-Amz-Target`` picks the operation; an unsigned one could be swapped on a captured
+request), and the credential scope must name the configured region and the called service.
+Every refusal is a :class:`SignatureError` carrying the access key id (when the request
+names one) and a short ``reason``, so the server can log who failed and why.
 
 Status codes: AWS answers ``MissingAuthenticationTokenException`` with 403 on some
 front ends (API Gateway, REST services); JSON-protocol services answer auth errors with 400,
@@ -42,7 +50,7 @@ from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 
 from logsieve.errors import ServiceError
 
-__all__ = ["UNSIGNED_PAYLOAD", "VerifiedCaller", "verify"]
+__all__ = ["UNSIGNED_PAYLOAD", "SignatureError", "VerifiedCaller", "precheck", "verify"]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
@@ -67,6 +75,8 @@ _TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 _TIMESTAMP_RE = re.compile(r"[0-9]{8}T[0-9]{6}Z\Z")
 _SHA256_HEX_RE = re.compile(r"[0-9a-fA-F]{64}\Z")
 _AUTH_SEPARATORS = re.compile(r"[,\s]+")
+# The key id in an Authorization header's Credential=KEY/date/region/service/aws4_request.
+_CREDENTIAL_KEY = re.compile(r"Credential=([^/,\s]+)/")
 # RFC 3986 unreserved characters; everything else is percent-encoded in canonical strings.
 _UNRESERVED = "-_.~"
 
@@ -79,6 +89,21 @@ _Q_SIGNATURE = "X-Amz-Signature"
 _Q_CONTENT_SHA256 = "X-Amz-Content-Sha256"
 
 HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+class SignatureError(ServiceError):
+    """A refused signature: AWS's code and message, plus what the server log needs.
+
+    ``reason`` is a short stable tag (``mismatch``, ``unknown-key``, ``expired``,
+    ``wrong-region``...) and ``access_key_id`` the key the request named, if any.
+    """
+
+    def __init__(
+        self, code: str, message: str, reason: str, access_key_id: str | None = None
+    ) -> None:
+        super().__init__(code, message)
+        self.reason = reason
+        self.access_key_id = access_key_id
 
 
 @dataclass(frozen=True)
@@ -116,8 +141,11 @@ def verify(
     secret_for: Callable[[str], str | None],
     now: datetime | None = None,
     max_skew: timedelta = timedelta(minutes=15),
+    *,
+    region: str | None = None,
+    service: str | None = None,
 ) -> VerifiedCaller:
-    """Check a request's SigV4 signature; return the caller or raise ``ServiceError``.
+    """Check a request's SigV4 signature; return the caller or raise ``SignatureError``.
 
     ``path`` and ``query`` must be the raw strings from the request line (ASGI
     ``raw_path``/``query_string``), not decoded ones: the signature covers the wire form.
@@ -125,68 +153,150 @@ def verify(
     case-insensitively and repeated names are kept in order (a mapping's ``items()`` is
     used, so multi-value mappings such as Starlette's ``Headers`` keep their repeats).
     ``secret_for`` maps an access key id to its secret, or ``None`` when it is unknown.
+    With ``region`` / ``service``, the credential scope must name exactly them.
     """
-    now = _as_utc(now or datetime.now(UTC))
-    header_map = _header_map(headers)
-    query_pairs = _parse_query(query)
-    query_params: dict[str, list[str]] = {}
-    for key, value in query_pairs:
-        query_params.setdefault(_text(key), []).append(_text(value))
+    access_key_id: str | None = None
+    try:
+        now = _as_utc(now or datetime.now(UTC))
+        header_map = _header_map(headers)
+        query_pairs = _parse_query(query)
+        query_params: dict[str, list[str]] = {}
+        for key, value in query_pairs:
+            query_params.setdefault(_text(key), []).append(_text(value))
+        params = _auth_params(header_map, query_params)
+        access_key_id = params.credential.split("/", 1)[0] or None
 
+        signed_names = params.signed_headers.split(";")
+        signed_set = {name.strip().lower() for name in signed_names}
+        _check_signed_headers(signed_set, header_map)
+
+        request_time = _parse_timestamp(params.timestamp, params.from_date_header)
+        amz_date = request_time.strftime(_TIMESTAMP_FORMAT)
+        access_key_id, scope = _parse_credential(params.credential, amz_date)
+        _, scope_region, scope_service, _ = scope.split("/")
+
+        secret = secret_for(access_key_id)
+        if secret is None:
+            raise SignatureError(_UNRECOGNIZED, _MSG_UNRECOGNIZED, "unknown-key")
+        _check_scope(scope_region, scope_service, region, service)
+        _check_time(request_time, now, max_skew, params.expires)
+        payload_hashes = _payload_hashes(
+            body, header_map, signed_set, query_params, params.presigned
+        )
+
+        canonical_prefix = "\n".join(
+            [
+                method.upper(),
+                _canonical_uri(path),
+                _canonical_query(query_pairs, drop_signature=params.presigned),
+                _canonical_headers(signed_names, header_map),
+                params.signed_headers,
+            ]
+        )
+        signing_key = _signing_key(secret, scope)
+        provided = params.signature.strip().lower().encode("utf-8", "replace")
+        for payload_hash in payload_hashes:
+            canonical_request = f"{canonical_prefix}\n{payload_hash}"
+            string_to_sign = "\n".join(
+                [ALGORITHM, amz_date, scope, _sha256_hex(canonical_request.encode("utf-8"))]
+            )
+            expected = hmac.new(signing_key, string_to_sign.encode("utf-8"), hashlib.sha256)
+            if hmac.compare_digest(expected.hexdigest().encode("ascii"), provided):
+                return VerifiedCaller(
+                    access_key_id=access_key_id, region=scope_region, service=scope_service
+                )
+        raise SignatureError(_INVALID, _MSG_MISMATCH, "mismatch")
+    except SignatureError as error:
+        error.access_key_id = error.access_key_id or access_key_id
+        raise
+
+
+def precheck(headers: HeadersInput, query: str, secret_for: Callable[[str], str | None]) -> None:
+    """Refuse, before its body is read, a request that cannot pass ``verify`` whatever its
+    body: one without a signature, or signed with an unknown access key id.
+
+    So a caller without a valid key id cannot make the server buffer a body at all. Only
+    those two failures are raised here; anything else is left to ``verify``, which reports
+    every problem in AWS's order.
+    """
+    header_map = _header_map(headers)
+    auth_values = [v for v in header_map.get("authorization", []) if v.strip()]
+    if auth_values:
+        found = _CREDENTIAL_KEY.findall(auth_values[0])
+        key = found[-1] if found else None  # as in verify, the last Credential= counts
+    else:
+        query_params = {_text(k): _text(v) for k, v in reversed(_parse_query(query))}
+        if _Q_ALGORITHM not in query_params:
+            raise SignatureError(_MISSING_TOKEN, _MSG_MISSING_TOKEN, "no-signature")
+        key = query_params.get(_Q_CREDENTIAL, "").split("/", 1)[0]
+    if key and secret_for(key) is None:
+        raise SignatureError(_UNRECOGNIZED, _MSG_UNRECOGNIZED, "unknown-key", key)
+
+
+def _auth_params(
+    header_map: dict[str, list[str]], query_params: dict[str, list[str]]
+) -> _AuthParams:
+    """The signature inputs from the one auth mechanism the request uses."""
     auth_values = [v for v in header_map.get("authorization", []) if v.strip()]
     presigned = _Q_ALGORITHM in query_params
     if not auth_values and not presigned:
-        raise ServiceError(_MISSING_TOKEN, _MSG_MISSING_TOKEN)
+        raise SignatureError(_MISSING_TOKEN, _MSG_MISSING_TOKEN, "no-signature")
     if auth_values and presigned:
-        raise ServiceError(
-            _INCOMPLETE,
+        raise _incomplete(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter "
-            "or the Authorization header should be specified.",
+            "or the Authorization header should be specified."
         )
     if presigned:
-        params = _params_from_query(query_params)
-    else:
-        if len(auth_values) > 1:
-            raise ServiceError(_INCOMPLETE, "Only one Authorization header is allowed.")
-        params = _params_from_header(auth_values[0], header_map)
+        return _params_from_query(query_params)
+    if len(auth_values) > 1:
+        raise _incomplete("Only one Authorization header is allowed.")
+    return _params_from_header(auth_values[0], header_map)
 
-    signed_names = params.signed_headers.split(";")
-    signed_set = {name.strip().lower() for name in signed_names}
+
+def _check_signed_headers(signed_set: set[str], header_map: dict[str, list[str]]) -> None:
+    """``Host`` and every ``x-amz-*`` header present must be signed.
+
+    AWS's SigV4 rules name both; S3 refuses unsigned ``x-amz-*`` headers with "There were
+    headers present in the request which were not signed", the wording used here. Without
+    this, a captured request could be replayed with its ``X-Amz-Target`` (the operation)
+    or its declared payload hash swapped. Every AWS SDK signs all ``x-amz-*`` headers
+    (they leave out only ``x-amzn-trace-id``, ``user-agent`` and hop-by-hop headers).
+    """
     if "host" not in signed_set:
-        raise ServiceError(_INCOMPLETE, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
-
-    request_time = _parse_timestamp(params.timestamp, params.from_date_header)
-    amz_date = request_time.strftime(_TIMESTAMP_FORMAT)
-    access_key_id, scope = _parse_credential(params.credential, amz_date)
-    _, region, service, _ = scope.split("/")
-
-    secret = secret_for(access_key_id)
-    if secret is None:
-        raise ServiceError(_UNRECOGNIZED, _MSG_UNRECOGNIZED)
-
-    _check_time(request_time, now, max_skew, params.expires)
-    payload_hashes = _payload_hashes(body, header_map, signed_set, query_params, params.presigned)
-
-    canonical_prefix = "\n".join(
-        [
-            method.upper(),
-            _canonical_uri(path),
-            _canonical_query(query_pairs, drop_signature=params.presigned),
-            _canonical_headers(signed_names, header_map),
-            params.signed_headers,
-        ]
+        raise _incomplete("'Host' must be a 'SignedHeader' in the AWS Authorization.")
+    unsigned = sorted(
+        name for name in header_map if name.startswith("x-amz-") and name not in signed_set
     )
-    signing_key = _signing_key(secret, scope)
-    provided = params.signature.strip().lower().encode("utf-8", "replace")
-    for payload_hash in payload_hashes:
-        canonical_request = f"{canonical_prefix}\n{payload_hash}"
-        string_to_sign = "\n".join(
-            [ALGORITHM, amz_date, scope, _sha256_hex(canonical_request.encode("utf-8"))]
+    if unsigned:
+        raise SignatureError(
+            _INCOMPLETE,
+            "There were headers present in the request which were not signed: "
+            f"{', '.join(unsigned)}.",
+            "unsigned-headers",
         )
-        expected = hmac.new(signing_key, string_to_sign.encode("utf-8"), hashlib.sha256)
-        if hmac.compare_digest(expected.hexdigest().encode("ascii"), provided):
-            return VerifiedCaller(access_key_id=access_key_id, region=region, service=service)
-    raise ServiceError(_INVALID, _MSG_MISMATCH)
+
+
+def _check_scope(
+    scope_region: str, scope_service: str, region: str | None, service: str | None
+) -> None:
+    """The credential scope must name this server's region and the called service.
+
+    The signature covers the scope, so a client that signs for another region signs
+    correctly and still must be refused, with AWS's words, before it writes resources whose
+    ARNs would name a region it did not ask for.
+    """
+    if region is not None and scope_region != region:
+        raise SignatureError(
+            _INVALID,
+            f"Credential should be scoped to a valid region, not '{scope_region}'.",
+            "wrong-region",
+        )
+    if service is not None and scope_service != service:
+        raise SignatureError(
+            _INVALID,
+            f"Credential should be scoped to correct service: '{service}'.",
+            "wrong-service",
+        )
 
 
 # --- auth parameters ------------------------------------------------------------------------
@@ -201,7 +311,7 @@ def _params_from_header(value: str, header_map: dict[str, list[str]]) -> _AuthPa
     value = value.strip()
     scheme, _, rest = value.replace("\t", " ").partition(" ")
     if scheme.startswith("AWS4-") and scheme != ALGORITHM:
-        raise ServiceError(_INCOMPLETE, f"Unsupported AWS 'algorithm': '{scheme}'.")
+        raise _incomplete(f"Unsupported AWS 'algorithm': '{scheme}'.")
     fields: dict[str, str] = {}
     if scheme == ALGORITHM:
         # AWS splits on commas and whitespace alike: "Credential= AKID/..." is two tokens.
@@ -210,8 +320,7 @@ def _params_from_header(value: str, header_map: dict[str, list[str]]) -> _AuthPa
                 continue
             name, eq, field_value = part.partition("=")
             if not eq:
-                raise ServiceError(
-                    _INCOMPLETE,
+                raise _incomplete(
                     f"'{part}' not a valid key=value pair (missing equal-sign) in "
                     f"Authorization header: '{value}'.",
                 )
@@ -231,7 +340,7 @@ def _params_from_header(value: str, header_map: dict[str, list[str]]) -> _AuthPa
     if problems:
         # AWS echoes the whole header; we echo only the scheme so bearer tokens and the like
         # sent here by mistake do not end up in error messages and logs.
-        raise ServiceError(_INCOMPLETE, " ".join([*problems, f"Authorization={scheme}"]))
+        raise _incomplete(" ".join([*problems, f"Authorization={scheme}"]))
     assert timestamp is not None
     return _AuthParams(
         credential=fields["Credential"],
@@ -247,25 +356,22 @@ def _params_from_query(query_params: dict[str, list[str]]) -> _AuthParams:
     """Read the ``X-Amz-*`` parameters of a presigned URL (first value of each wins)."""
     algorithm = query_params[_Q_ALGORITHM][0]
     if algorithm != ALGORITHM:
-        raise ServiceError(_INCOMPLETE, f"Unsupported AWS 'algorithm': '{algorithm}'.")
+        raise _incomplete(f"Unsupported AWS 'algorithm': '{algorithm}'.")
     required = (_Q_CREDENTIAL, _Q_SIGNATURE, _Q_SIGNED_HEADERS, _Q_DATE)
     missing = [name for name in required if not (query_params.get(name) or [""])[0]]
     if missing:
         problems = [f"AWS query-string parameters must include '{name}'." for name in missing]
-        raise ServiceError(
-            _INCOMPLETE, " ".join([*problems, "Re-examine the query-string parameters."])
-        )
+        raise _incomplete(" ".join([*problems, "Re-examine the query-string parameters."]))
     expires: int | None = None
     if _Q_EXPIRES in query_params:
         raw = query_params[_Q_EXPIRES][0].strip()
         if not raw.isascii() or not raw.lstrip("-").isdigit():
-            raise ServiceError(_INCOMPLETE, "X-Amz-Expires should be a number.")
+            raise _incomplete("X-Amz-Expires should be a number.")
         expires = int(raw)
         if expires < 0:
-            raise ServiceError(_INCOMPLETE, "X-Amz-Expires must be non-negative.")
+            raise _incomplete("X-Amz-Expires must be non-negative.")
         if expires > MAX_PRESIGNED_EXPIRES:
-            raise ServiceError(
-                _INCOMPLETE,
+            raise _incomplete(
                 "X-Amz-Expires must be less than a week (in seconds) that is "
                 f"{MAX_PRESIGNED_EXPIRES}.",
             )
@@ -295,8 +401,7 @@ def _parse_timestamp(value: str, from_date_header: bool) -> datetime:
             return _as_utc(parsedate_to_datetime(value)).replace(microsecond=0)
         except (TypeError, ValueError, IndexError):
             pass
-    raise ServiceError(
-        _INCOMPLETE,
+    raise _incomplete(
         f"Date must be in ISO-8601 'basic format'. Got '{value}'. "
         "See http://en.wikipedia.org/wiki/ISO_8601",
     )
@@ -306,8 +411,7 @@ def _parse_credential(credential: str, amz_date: str) -> tuple[str, str]:
     """Split ``AKID/yyyymmdd/region/service/aws4_request`` into the key id and the scope."""
     parts = credential.split("/")
     if len(parts) != 5:
-        raise ServiceError(
-            _INCOMPLETE,
+        raise _incomplete(
             "Credential must have exactly 5 slash-delimited elements, "
             f"e.g. keyid/date/region/service/term, got '{credential}'",
         )
@@ -328,7 +432,7 @@ def _parse_credential(credential: str, amz_date: str) -> tuple[str, str]:
             f"from HTTP: '{date}' != '{amz_date[:8]}', from '{amz_date}'."
         )
     if problems:
-        raise ServiceError(_INCOMPLETE, " ".join(problems))
+        raise _incomplete(" ".join(problems))
     return access_key_id, "/".join(parts[1:])
 
 
@@ -344,17 +448,19 @@ def _check_time(
     lifetime = max_skew if expires is None else timedelta(seconds=expires)
     earliest = now - lifetime
     if request_time < earliest:
-        raise ServiceError(
+        raise SignatureError(
             _INVALID,
             f"Signature expired: {_stamp(request_time)} is now earlier than {_stamp(earliest)} "
             f"({_stamp(now)} - {_duration(lifetime)}.)",
+            "expired",
         )
     latest = now + max_skew
     if request_time > latest:
-        raise ServiceError(
+        raise SignatureError(
             _INVALID,
             f"Signature not yet current: {_stamp(request_time)} is still later than "
             f"{_stamp(latest)} ({_stamp(now)} + {_duration(max_skew)}.)",
+            "not-yet-current",
         )
 
 
@@ -369,10 +475,11 @@ def _payload_hashes(
 
     A declared hash (signed ``X-Amz-Content-Sha256`` header, or that query parameter of a
     presigned URL) is used as is, after checking it against the body, so the body stays
-    covered. A presigned URL without one may have been signed over the body (botocore's
-    generic presigner) or over ``UNSIGNED-PAYLOAD`` (the S3 convention); both are tried.
-    Each candidate yields a different canonical request, so accepting either lets no one
-    reuse a signature for content it did not cover.
+    covered. ``UNSIGNED-PAYLOAD`` covers nothing, so it is taken only for an empty body: a
+    request that carries one must sign it (S3 is the one AWS service that allows otherwise).
+    A presigned URL without a declared hash may have been signed over the body (botocore's
+    generic presigner) or over ``UNSIGNED-PAYLOAD`` (the S3 convention); the latter is tried
+    only without a body, for the same reason.
     """
     body_hash = _sha256_hex(body)
     declared: str | None = None
@@ -382,20 +489,29 @@ def _payload_hashes(
         declared = _first(header_map, "x-amz-content-sha256")
         declared = None if declared is None else declared.strip()
     if declared is None:
-        return [body_hash, UNSIGNED_PAYLOAD] if presigned else [body_hash]
+        return [body_hash, UNSIGNED_PAYLOAD] if presigned and not body else [body_hash]
     if declared == UNSIGNED_PAYLOAD:
+        if body:
+            raise SignatureError(
+                _INVALID,
+                "UNSIGNED-PAYLOAD is not accepted for a request with a body: sign the body "
+                "(x-amz-content-sha256 must be its SHA-256).",
+                "unsigned-payload",
+            )
         return [UNSIGNED_PAYLOAD]
     if _SHA256_HEX_RE.match(declared):
         if declared.lower() != body_hash:
-            raise ServiceError(
+            raise SignatureError(
                 _INVALID,
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                "payload-hash-mismatch",
             )
         return [declared]
-    raise ServiceError(
+    raise SignatureError(
         _INVALID,
         "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value "
         f"(streaming payloads are not supported), got '{declared}'.",
+        "bad-payload-hash",
     )
 
 
@@ -472,6 +588,10 @@ def _signing_key(secret: str, scope: str) -> bytes:
 
 
 # --- small helpers --------------------------------------------------------------------------
+
+
+def _incomplete(message: str) -> SignatureError:
+    return SignatureError(_INCOMPLETE, message, "incomplete")
 
 
 def _header_map(headers: HeadersInput) -> dict[str, list[str]]:

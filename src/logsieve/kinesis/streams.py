@@ -10,12 +10,10 @@ has to sleep.
 
 from __future__ import annotations
 
-import base64
-import binascii
+from collections.abc import Callable
 from typing import Any
 
-import orjson
-
+from logsieve import tokens
 from logsieve.errors import ServiceError
 from logsieve.storage.streams import StreamRow
 
@@ -34,16 +32,13 @@ LIST_SHARDS_PAGE = 1000  # ListShards returns at most 1000 shards whatever the M
 NEXT_TOKEN_TTL_MS = 300_000  # ListShards tokens expire after 300 seconds
 
 
-def _encode_token(state: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(state)).decode().rstrip("=")
+_encode_token = tokens.encode
 
 
-def _decode_token(token: str, *keys: str) -> dict[str, Any]:
-    try:
-        state = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, orjson.JSONDecodeError, ValueError):
-        state = None
-    if not isinstance(state, dict) or not all(key in state for key in keys):
+def _decode_token(token: str, **schema: Callable[[Any], bool]) -> dict[str, Any]:
+    """A NextToken with exactly these keys, each passing its check (``logsieve.tokens``)."""
+    state = tokens.decode(token, schema)
+    if state is None:
         raise invalid(f"Invalid NextToken: {token}")
     return state
 
@@ -163,12 +158,10 @@ class Streams:
         limit = min(params.get("Limit") or LIST_STREAMS_PAGE, LIST_STREAMS_PAGE)
         token = params.get("NextToken")
         after = (
-            _decode_token(token, "after")["after"]
+            _decode_token(token, after=tokens.is_str)["after"]
             if token
             else params.get("ExclusiveStartStreamName")
         )
-        if after is not None and not isinstance(after, str):
-            raise invalid(f"Invalid NextToken: {token}")
         rows = self.ctx.store.streams(after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
@@ -202,12 +195,13 @@ class Streams:
                     raise invalid(f"NextToken and {member} cannot be provided together.")
             if params.get("StreamCreationTimestamp") is not None:
                 raise invalid("NextToken and StreamCreationTimestamp cannot be provided together.")
-            state = _decode_token(token, "stream", "created", "next", "issued")
-            if not (
-                isinstance(state["stream"], str)
-                and all(type(state[k]) is int for k in ("created", "next", "issued"))
-            ):
-                raise invalid(f"Invalid NextToken: {token}")
+            state = _decode_token(
+                token,
+                stream=tokens.is_str,
+                created=tokens.is_int,
+                next=tokens.is_int,
+                issued=tokens.is_int,
+            )
             if self.ctx.clock() - state["issued"] > NEXT_TOKEN_TTL_MS:
                 raise ServiceError(
                     "ExpiredNextTokenException", "The nextToken has expired. Please reissue."

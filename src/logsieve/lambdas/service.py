@@ -201,7 +201,7 @@ class LambdaService:
         records = [r for n in page if (r := self.functions.records.get(n)) is not None]
         out: dict[str, Any] = {"Functions": [self.functions.configuration(r) for r in records]}
         if len(names) > limit:
-            out["NextMarker"] = base64.urlsafe_b64encode(page[-1].encode("utf-8")).decode("ascii")
+            out["NextMarker"] = _encode_marker(page[-1])
         return out
 
     def delete_function(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -338,8 +338,16 @@ class LambdaService:
         return response(self.invoker.run(spec, event, tail), tail)
 
 
+def _encode_marker(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode("utf-8")).decode("ascii")
+
+
 def _decode_marker(marker: str) -> str:
+    """The function name a Marker resumes after; only what ``_encode_marker`` writes."""
     try:
-        return base64.b64decode(marker.encode("ascii"), b"-_", validate=True).decode("utf-8")
+        name = base64.b64decode(marker.encode("ascii"), b"-_", validate=True).decode("utf-8")
+        if _encode_marker(name) != marker:  # no '+', '/', or other second spelling
+            raise ValueError(marker)
+        return name
     except (binascii.Error, UnicodeError, ValueError):
         raise rules.invalid(f"Invalid Marker: {marker}") from None

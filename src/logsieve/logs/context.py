@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import orjson
-
+from logsieve import tokens
 from logsieve.errors import ServiceError
 from logsieve.storage import LogGroup, LogsStore, LogStream, SubscriptionFilter
 
@@ -109,30 +106,11 @@ class LogsContext:
 
 # --- pagination tokens ------------------------------------------------------------------------
 
-
-def encode_token(state: dict[str, Any]) -> str:
-    """An opaque ``nextToken``: the position to resume from, base64url-encoded JSON."""
-    return base64.urlsafe_b64encode(orjson.dumps(state)).decode().rstrip("=")
-
-
-def _is_int(value: Any) -> bool:
-    return type(value) is int and abs(value) < 1 << 63
-
-
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= 2048
-
-
-def ints(count: int) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, list) and len(v) == count and all(map(_is_int, v))
-
-
-def strs(count: int) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, list) and len(v) == count and all(map(_is_str, v))
-
-
-INT = _is_int
-STR = _is_str
+encode_token = tokens.encode  # an opaque ``nextToken``: base64url-encoded JSON
+INT = tokens.is_int
+STR = tokens.is_str
+ints = tokens.ints
+strs = tokens.strs
 
 
 def resume_after(params: dict[str, Any], valid: Callable[[Any], bool]) -> Any:
@@ -141,18 +119,18 @@ def resume_after(params: dict[str, Any], valid: Callable[[Any], bool]) -> Any:
     return decode_token(token, after=valid)["after"] if token else None
 
 
-def decode_token(token: str, **schema: Callable[[Any], bool]) -> dict[str, Any]:
-    """Decode a ``nextToken`` whose keys must pass ``schema``; anything else is invalid.
+def decode_token(
+    token: str,
+    optional: dict[str, Callable[[Any], bool]] | None = None,
+    **schema: Callable[[Any], bool],
+) -> dict[str, Any]:
+    """Decode a ``nextToken`` with exactly the keys of ``schema`` (and maybe ``optional``'s),
+    each passing its check; anything else is AWS's InvalidParameterException.
 
     Tokens come back from clients, so a forged or corrupted one must be refused with AWS's
-    message, never reach the store with a value of the wrong type.
+    message, never reach the store with a value of the wrong type (see ``logsieve.tokens``).
     """
-    try:
-        state = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, orjson.JSONDecodeError, ValueError):
-        state = None
-    if not isinstance(state, dict) or not all(
-        key in state and valid(state[key]) for key, valid in schema.items()
-    ):
+    state = tokens.decode(token, schema, optional)
+    if state is None:
         raise invalid("The specified nextToken is invalid.")
     return state

@@ -20,7 +20,9 @@ EVENT_OVERHEAD = 26
 SCAN_BUDGET = 250_000  # events one FilterLogEvents call examines before handing out a token
 NEWEST_FIRST_FLOOR = 1_704_067_200_000  # 2024-01-01: startFromHead=false needs startTime >= it
 _MESSAGE = itemgetter(5)  # of a StoredEvent
-_STREAM_TOKEN = re.compile(r"([fb])/(\d{1,56})(?:/s)?\Z")
+_STREAM_TOKEN = re.compile(r"([fb])/([0-9]{56})/s\Z")  # exactly what get_log_events writes
+# FilterLogEvents tokens may carry "d": 1 (the newest-first direction), nothing else
+_NEWEST_FIRST = {"d": lambda value: type(value) is int and value == 1}
 
 
 def _size(message: str) -> int:
@@ -64,10 +66,11 @@ class Reads:
         token = params.get("nextToken")
         store = self.ctx.store
         if token:
-            m = _STREAM_TOKEN.match(token)
-            if m is None:
+            m = _STREAM_TOKEN.match(token) if isinstance(token, str) else None
+            position = parse_event_id(m.group(2)) if m else (-1, -1)
+            if not (m and all(0 <= part < 1 << 63 for part in position)):  # fits SQLite
                 raise invalid("The specified nextToken is invalid.")
-            direction, position = m.group(1), parse_event_id(m.group(2))
+            direction = m.group(1)
             if direction == "f":
                 events = store.stream_events(stream.id, start, end, position, None, limit)
                 events = _trim_to_bytes(events, from_end=False)
@@ -120,7 +123,7 @@ class Reads:
         after = None
         newest_first = params.get("startFromHead") is False
         if params.get("nextToken"):
-            state = decode_token(params["nextToken"], t=INT, s=INT)
+            state = decode_token(params["nextToken"], _NEWEST_FIRST, t=INT, s=INT)
             after = (state["t"], state["s"])
             newest_first = bool(state.get("d"))  # the token's direction wins
         streams = None

@@ -82,12 +82,16 @@ def _encode_token(seq: int) -> str:
 
 
 def _decode_token(token: str | None) -> int:
+    """The position a NextToken resumes after; only a token ``_encode_token`` could have
+    written is accepted (no second spelling, no garbage around it, a 64-bit position)."""
     if not token:
         return 0
     try:
-        text = base64.urlsafe_b64decode(token.encode("ascii")).decode("ascii")
+        text = base64.b64decode(token.encode("ascii"), b"-_", validate=True).decode("ascii")
         kind, _, seq = text.partition(":")
-        if kind != "seq" or not seq.isdigit():
+        if kind != "seq" or not seq.isdigit() or _encode_token(int(seq)) != token:
+            raise ValueError(text)
+        if int(seq) >= 1 << 63:  # beyond SQLite's integers
             raise ValueError(text)
         return int(seq)
     except (ValueError, UnicodeError, binascii.Error):

@@ -1,0 +1,114 @@
+"""Request bodies are capped before they are read, on every route, signed or not.
+
+Nothing is read past a route's limit: a declared ``Content-Length`` over it is refused
+unread, a chunked body is refused as soon as it passes it (413), and a connection whose
+request body was not read to its end is closed after the answer, so the server never reads
+and discards the rest of a body nobody asked for (uvicorn stops reading a body the app does
+not consume after 64 KiB, and would otherwise drain it to keep the connection alive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from logsieve.errors import ServiceError
+
+__all__ = ["SMALL_BODY_BYTES", "CloseUnreadBodies", "cap_route", "read_body", "too_large"]
+
+#: The cap for logsieve's own routes (operator endpoints, health, certificates): their
+#: requests carry no body, so anything beyond a small one is refused.
+SMALL_BODY_BYTES = 64 * 1024
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def too_large(limit: int, code: str = "SerializationException") -> ServiceError:
+    return ServiceError(code, f"Request body is larger than {limit} bytes.", status=413)
+
+
+async def read_body(
+    request: Request, limit: int, refuse: Callable[[], ServiceError] | None = None
+) -> bytes:
+    """The whole body, or ``refuse()`` (413) as soon as it would exceed ``limit`` bytes."""
+    refuse = refuse or (lambda: too_large(limit))
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise refuse()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise refuse()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def cap_route(route: BaseRoute, limit: int = SMALL_BODY_BYTES) -> BaseRoute:
+    """``route`` with its body read (at most ``limit`` bytes) before its endpoint runs."""
+    if not isinstance(route, Route) or not callable(route.endpoint):
+        return route
+    endpoint: Endpoint = route.endpoint  # type: ignore[assignment]
+
+    async def capped(request: Request) -> Response:
+        try:
+            body = await read_body(
+                request, limit, lambda: too_large(limit, "RequestTooLargeException")
+            )
+        except ServiceError as error:
+            return JSONResponse(
+                {"error": error.code, "message": error.message}, status_code=error.status
+            )
+        except ClientDisconnect:  # gone mid-body: nobody to answer
+            return Response(status_code=400)
+
+        async def replay() -> Message:  # the endpoint reads the body already read
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await endpoint(Request(request.scope, replay))
+
+    return Route(route.path, capped, methods=route.methods, name=route.name)
+
+
+class CloseUnreadBodies:
+    """ASGI middleware: an answer sent before the request body was read to its end (a 413,
+    or a route that ignores bodies) says ``Connection: close``, and uvicorn closes the
+    connection after it instead of reading the rest of the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        pending = True
+
+        async def tracking_receive() -> Message:
+            nonlocal pending
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                pending = False
+            return message
+
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and pending:
+                headers: list[Any] = [*message.get("headers", []), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, tracking_receive, closing_send)
+
+
+def _has_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length":
+            return value.strip() not in (b"0", b"")
+    return False
