@@ -10,6 +10,7 @@ import pytest
 
 from logsieve.config import load_config
 from logsieve.errors import ConfigError
+from logsieve.notify.channels import channel_kind
 from logsieve.notify.config import ChannelConfig, parse_channels
 
 FULL = """
@@ -65,7 +66,7 @@ def test_full_config_through_load_config(tmp_path: Path) -> None:
     channels = {c.name: c for c in load(tmp_path, FULL)}
     assert list(channels) == ["ops-email", "sec-slack", "dd", "hook", "topic", "teams"]
     email = channels["ops-email"]
-    assert email.type == "email" and email.kind == "channel:ops-email"
+    assert email.type == "email" and channel_kind(email.name) == "channel:ops-email"
     assert email.to == ("ops@example.com", "Sec Team <sec@example.com>")
     assert email.sender == "alerts@example.com"
     assert email.rate_per_minute is None and email.retry_seconds == 86_400

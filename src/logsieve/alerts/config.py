@@ -20,6 +20,7 @@ from logsieve.config_values import show as _show
 from logsieve.config_values import suggest as _suggest
 from logsieve.config_values import table_array
 from logsieve.errors import ConfigError
+from logsieve.notify.message import SEVERITIES
 
 __all__ = [
     "DEFAULT_BODY",
@@ -36,7 +37,6 @@ __all__ = [
     "parse_duration",
 ]
 
-SEVERITIES = ("info", "warning", "error", "critical")  # as logsieve.notify.message
 MAX_WINDOW_SECONDS = 30 * 86_400  # state for longer windows is better kept by a database query
 MAX_COUNT = 100_000  # thresholds keep one timestamp per counted event
 DEFAULT_DEDUP_WINDOW = 86_400.0

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 from .message import SEVERITIES, Notification
 
 if TYPE_CHECKING:
-    from .channels import Channel, DeliveryPolicy, build_channels, register_channels
+    from .channels import Channel, build_channels, register_channels
     from .channels import send_notification as send_notification
     from .codec import notification_from_json, notification_to_json
     from .config import ChannelConfig, parse_channels
     from .outbox import DeliveryFailed, Outbox
+    from .policy import DeliveryPolicy
 
 __all__ = [
     "SEVERITIES",
@@ -43,7 +44,7 @@ _LAZY = {
     "notification_to_json": "codec",
     "notification_from_json": "codec",
     "Channel": "channels",
-    "DeliveryPolicy": "channels",
+    "DeliveryPolicy": "policy",
     "build_channels": "channels",
     "register_channels": "channels",
     "send_notification": "channels",

@@ -13,6 +13,7 @@ import apprise
 
 from .message import Notification
 from .outbox import DeliveryFailed
+from .policy import DEFAULT_POLICY, DeliveryPolicy
 
 __all__ = ["AppriseChannel"]
 
@@ -27,8 +28,9 @@ _NOTIFY_TYPES = {
 class AppriseChannel:
     """Sends through one apprise URL (which often holds a token: it is never logged)."""
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, policy: DeliveryPolicy = DEFAULT_POLICY) -> None:
         self.name = name
+        self.policy = policy
         self.url = url
         if not apprise.Apprise().add(url):
             raise ValueError(

@@ -16,6 +16,7 @@ from typing import Any
 
 from .httpjson import JsonPoster
 from .message import Notification
+from .policy import DEFAULT_POLICY, DeliveryPolicy
 from .render import iso_time, truncate
 
 __all__ = ["DEFAULT_SITE", "DatadogChannel", "datadog_event", "events_url"]
@@ -90,8 +91,10 @@ class DatadogChannel:
         tags: Sequence[str] = (),
         source_type_name: str = "my_apps",
         timeout: float = 10.0,
+        policy: DeliveryPolicy = DEFAULT_POLICY,
     ) -> None:
         self.name = name
+        self.policy = policy
         self.api_key = api_key
         self.url = api_url or events_url(site)
         self.tags = tuple(tags)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .message import Notification
+from .policy import DEFAULT_POLICY, DeliveryPolicy
 from .render import html_from_text, iso_time
 from .smtp import SmtpSettings, send_email
 
@@ -15,10 +16,18 @@ class EmailChannel:
     """Sends to a fixed list of addresses. Subject = title; the severity, source and tags go
     in ``X-Logsieve-*`` headers so mail filters can sort alerts without parsing bodies."""
 
-    def __init__(self, name: str, smtp: SmtpSettings, sender: str, to: Sequence[str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        smtp: SmtpSettings,
+        sender: str,
+        to: Sequence[str],
+        policy: DeliveryPolicy = DEFAULT_POLICY,
+    ) -> None:
         if not to:
             raise ValueError(f"email channel {name!r} needs at least one recipient")
         self.name = name
+        self.policy = policy
         self.smtp = smtp
         self.sender = sender
         self.to = list(to)

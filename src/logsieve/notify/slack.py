@@ -13,6 +13,7 @@ from typing import Any
 
 from .httpjson import JsonPoster
 from .message import Notification
+from .policy import DEFAULT_POLICY, DeliveryPolicy
 from .render import ELLIPSIS, iso_time, truncate
 
 __all__ = ["SlackChannel", "slack_payload"]
@@ -71,8 +72,15 @@ def slack_payload(note: Notification) -> dict[str, Any]:
 class SlackChannel:
     """Posts to one incoming-webhook URL (the URL is the secret: it is never logged)."""
 
-    def __init__(self, name: str, webhook_url: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        webhook_url: str,
+        timeout: float = 10.0,
+        policy: DeliveryPolicy = DEFAULT_POLICY,
+    ) -> None:
         self.name = name
+        self.policy = policy
         self.webhook_url = webhook_url
         self._poster = JsonPoster(f"Slack ({name})", timeout)
 

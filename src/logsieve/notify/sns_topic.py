@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .message import Notification
 from .outbox import DeliveryFailed
+from .policy import DEFAULT_POLICY, DeliveryPolicy
 from .render import truncate, truncate_bytes
 
 __all__ = ["SnsTopicChannel", "sns_subject"]
@@ -61,8 +62,10 @@ class SnsTopicChannel:
         region: str,
         credential: _Credential,
         timeout: float = 10.0,
+        policy: DeliveryPolicy = DEFAULT_POLICY,
     ) -> None:
         self.name = name
+        self.policy = policy
         self.topic_arn = topic_arn
         self.endpoint_url = endpoint_url
         self.region = region

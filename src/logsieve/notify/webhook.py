@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from .codec import notification_to_json
 from .httpjson import JsonPoster
 from .message import Notification
+from .policy import DEFAULT_POLICY, DeliveryPolicy
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -51,11 +52,13 @@ class WebhookChannel:
         secret: str | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float = 10.0,
+        policy: DeliveryPolicy = DEFAULT_POLICY,
     ) -> None:
         bad = [h for h in (headers or {}) if h.lower() in _RESERVED]
         if bad:
             raise ValueError(f"webhook {name!r}: header {bad[0]!r} is set by logsieve itself")
         self.name = name
+        self.policy = policy
         self.url = url
         self.secret = secret
         self.headers = dict(headers or {})

@@ -1,0 +1,65 @@
+"""Checks of ``[[channels]]`` values that several types share.
+
+Each returns the clean value or raises ``Invalid(problem, hint)``; the parser turns that into
+one line naming the file, the table and the key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import urlsplit
+
+from logsieve.config_values import Invalid, show
+
+__all__ = ["address", "http_url", "number", "shown", "string", "strings"]
+
+_ADDRESS_RE = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.?[^@\s<>,;\"]*")
+
+
+def shown(value: Any, secret: bool = False) -> str:
+    """``value`` as an error message shows it (a secret is never shown)."""
+    return show(value, secret, ascii_only=False)
+
+
+def string(value: Any, hint: str, secret: bool = False) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"must be a non-empty string (got {shown(value, secret)})", hint)
+    return value.strip()
+
+
+def http_url(value: Any, hint: str, secret: bool = False) -> str:
+    text = string(value, hint, secret)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+        raise Invalid(f"must be an http:// or https:// URL (got {shown(value, secret)})", hint)
+    return text
+
+
+def address(value: Any, hint: str) -> str:
+    text = string(value, hint)
+    if "\n" in text or not _ADDRESS_RE.fullmatch(parseaddr(text)[1] or "-"):
+        raise Invalid(f"must be an email address (got {shown(value)})", hint)
+    return text
+
+
+def number(value: Any, low: float, high: float, hint: str, low_open: bool = False) -> float:
+    what = f"a number {'greater than' if low_open else 'from'} {low:g}" + (
+        f" {'and at most' if low_open else 'to'} {high:g}"
+    )
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise Invalid(f"must be {what} (got {shown(value)})", hint + " (no quotes)")
+    if (value <= low if low_open else value < low) or value > high:
+        raise Invalid(f"must be {what} (got {shown(value)})", hint)
+    return float(value)
+
+
+def strings(value: Any, hint: str) -> tuple[str, ...]:
+    """An array of non-empty strings; a lone string is an array of one."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise Invalid(f"must be an array of non-empty strings (got {shown(value)})", hint)
+    return tuple(v.strip() for v in value)
