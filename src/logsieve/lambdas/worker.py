@@ -19,6 +19,7 @@ import math
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import termios
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import awslambdaric
 
+from logsieve.lambdas import peers
 from logsieve.lambdas.logcapture import FrameDecoder, InvocationLog, LineSplitter, now_us
 from logsieve.lambdas.runtime_api import Call, Connection, RuntimeApiEndpoint
 from logsieve.lambdas.spec import FunctionSpec
@@ -178,7 +180,7 @@ class Worker:
         self._started = 0.0
         self._parked: list[Connection] = []  # connections waiting in GET .../next
         self._connections: list[Connection] = []  # registered with the selector
-        self._endpoint = RuntimeApiEndpoint(on_close=self._forget)
+        self._endpoint = RuntimeApiEndpoint(on_close=self._forget, authorize=self._from_worker)
         self._selector = selectors.DefaultSelector()
         self._output = LineSplitter()
         self._frames = FrameDecoder()
@@ -223,6 +225,11 @@ class Worker:
 
     @property
     def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def runtime_pid(self) -> int | None:
+        """The process running awslambdaric (the only one the Runtime API answers)."""
         return self.process.pid
 
     def alive(self) -> bool:
@@ -362,6 +369,10 @@ class Worker:
         while (conn := self._endpoint.accept()) is not None:
             self._selector.register(conn.sock, selectors.EVENT_READ, conn)
             self._connections.append(conn)
+
+    def _from_worker(self, sock: socket.socket) -> bool:
+        """Whether an accepted Runtime API connection was opened by this worker's process."""
+        return peers.connected_by(sock, self.runtime_pid)
 
     def _forget(self, conn: Connection) -> None:
         """The endpoint is closing ``conn``: stop watching it first."""
