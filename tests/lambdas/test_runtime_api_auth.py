@@ -7,7 +7,9 @@ worker's Runtime API port must neither receive the event nor have a forged respo
 from __future__ import annotations
 
 import json
+import os
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
@@ -92,26 +94,27 @@ def test_a_foreign_process_cannot_take_the_event(runtime, make_function):
     assert payload(results[0]) == {"seen_by": "the handler", "event": {"secret": "payload"}}
 
 
-def test_a_foreign_process_cannot_answer_an_invocation(runtime, make_function, tmp_path):
+def test_a_foreign_process_cannot_answer_an_invocation(runtime, make_function):
     # The handler leaks its request id (as a log line might) and takes its time: the thief
     # knows which invocation to answer.
-    leak = tmp_path / "request-id"
     spec = make_function(
-        f"""
-        import time
+        """
+        import os, tempfile, time
         def handler(event, context):
-            with open({str(leak)!r} + ".tmp", "w") as out:
+            leak = os.path.join(tempfile.gettempdir(), "request-id")
+            with open(leak + ".tmp", "w") as out:
                 out.write(context.aws_request_id)
-            import os
-            os.rename({str(leak)!r} + ".tmp", {str(leak)!r})
+            os.rename(leak + ".tmp", leak)
             time.sleep(1.5)
             return "the true result"
         """,
         timeout=10.0,
     )
-    leak.parent.chmod(0o777)
     thread, results = invoke_in_background(runtime, spec)
-    assert wait_for(leak.exists)
+    # The handler's own temporary directory, which this test (root or the same user) can read.
+    leaks = Path(tempfile.gettempdir()) / f"logsieve-{os.getpid()}-fn" / spec.name
+    assert wait_for(lambda: any(leaks.glob("*/tmp/request-id")))
+    leak = next(leaks.glob("*/tmp/request-id"))
     request_id = leak.read_text()
     address = runtime_address(spec.name)
     assert address is not None
