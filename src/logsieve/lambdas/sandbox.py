@@ -36,6 +36,7 @@ from pathlib import Path
 from . import supervisor
 from .spec import FunctionSpec
 
+PR_SET_DUMPABLE = 4
 UID_BASE = 1_700_000_000  # function uids: [UID_BASE, UID_BASE + UID_SPAN)
 UID_SPAN = 1 << 24
 ADDRESS_SPACE_MARGIN_MB = 2048  # RLIMIT_AS backstop above MemorySize (the interpreter maps more
@@ -91,8 +92,13 @@ def _read_everywhere_except(protected: Iterable[Path]) -> dict[str, str]:
             continue
         for entry in entries:
             child = directory / entry
-            if child not in blocked:
-                rules[str(child)] = "r"
+            if child in blocked:
+                continue
+            if child.is_symlink():  # a rule follows the link: it must not lead back in
+                target = child.resolve()
+                if target in blocked or any(target.is_relative_to(p) for p in protected):
+                    continue
+            rules[str(child)] = "r"
     return rules
 
 
@@ -232,3 +238,15 @@ def _hand_over(task: Path, gid: int) -> None:
             path = os.path.join(folder, name)
             if os.path.islink(path):
                 os.lchown(path, 0, gid)
+
+
+def protect_server() -> bool:
+    """Make this (the server's) process non-dumpable, so processes of the same user (function
+    workers run as the server's user when not root) cannot read ``/proc/<server>/environ`` or
+    its memory, nor ptrace it. False where the kernel refuses (not Linux)."""
+    try:
+        supervisor.prctl(PR_SET_DUMPABLE, 0)
+    except (OSError, AttributeError):
+        log.warning("event=server_dumpable reason=prctl_failed")
+        return False
+    return True
