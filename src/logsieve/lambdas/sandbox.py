@@ -1,19 +1,33 @@
-"""Where and as whom function workers run: their own directories, user, limits and lifetime.
+"""Where and as whom function workers run: their own directories, view of the disk, powers,
+limits and lifetime.
 
-Chosen once per server (``Sandbox``), applied per worker (``Placement``, then the supervisor
-process in ``supervisor.py`` that starts and contains the worker). What a function gets:
+Chosen once per server (``Sandbox``, which logs what it can and cannot provide), applied per
+worker (``Placement``, then the supervisor process in ``supervisor.py`` that starts and contains
+the worker). What every function gets:
 
-* always: its own directory ``<tmp>/logsieve-<server pid>-fn/<function>/<worker>/`` with a
-  private ``tmp/`` (``TMPDIR`` and ``HOME``), removed when the worker ends; MemorySize enforced
-  on the resident memory of its whole process tree; every process it starts (forked or
-  double-forked with ``setsid``) killed at timeout, retirement and server exit, even when the
-  server is SIGKILLed (a watchdog pipe the supervisors see close);
-* as root: a uid and gid of its own (from a fixed high range, derived from the function's name
-  and the data directory, no supplementary groups) and a private copy of its code, so it
-  cannot read the data directory, other functions' code or the SNS signing key;
-* not as root: Landlock where the kernel has it (reads everywhere except the data directory
-  and other workers' directories, writes only in its own directory, no signals out of its
-  sandbox); without Landlock, no filesystem isolation at all, and the server log says so.
+* its own directory ``<tmp>/logsieve-<server pid>-fn/<function>/<worker>/`` with a private
+  ``tmp/`` (``TMPDIR`` and ``HOME``), removed when the worker ends;
+* MemorySize enforced on the resident memory of its whole process tree (Runtime.OutOfMemory);
+* every process it starts (forked or double-forked with ``setsid``) killed at timeout,
+  retirement and server exit, even when the server is SIGKILLed (a watchdog pipe);
+* a mount namespace of its own in which the data directory, the other workers' directories
+  and (as root) root's home directory are covered by an empty read-only tmpfs: the databases,
+  the server's key pairs, the SNS signing key and other functions' code are not there to read;
+  the interpreter and the function's own code stay visible, read-only. Not root, this needs
+  unprivileged user namespaces; where the kernel refuses them, Landlock rules stand in (they
+  can only allow, so the directories that contain the data directory take no new files);
+* Landlock where the kernel has it (Linux >= 5.13): no signals to or ptrace of processes
+  outside its own sandbox (other workers, the server), and as root writes only under the
+  temporary directory;
+* as root: no capabilities (its bounding set is emptied and no_new_privs set before exec), so
+  the uid 0 it keeps cannot mount, change users, load modules, trace or signal others. It keeps
+  the server's uid because functions declared in the config file (and API-deployed ones in
+  local development) are expected to use the operator's files; ``own_users=True`` runs each
+  function as a uid of its own instead (from a fixed high range, with a private copy of its
+  code), for functions that must not touch the operator's files at all.
+
+Not provided: it is not a container. The kernel, the network (any port, any host, the server's
+API included), the process list and the rest of the filesystem are shared.
 """
 
 from __future__ import annotations
@@ -25,19 +39,19 @@ import logging
 import os
 import pwd
 import shutil
-import stat
+import subprocess
 import sys
 import tempfile
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import supervisor
 from .spec import FunctionSpec
 
 PR_SET_DUMPABLE = 4
-UID_BASE = 1_700_000_000  # function uids: [UID_BASE, UID_BASE + UID_SPAN)
+UID_BASE = 1_700_000_000  # own_users: function uids in [UID_BASE, UID_BASE + UID_SPAN)
 UID_SPAN = 1 << 24
 ADDRESS_SPACE_MARGIN_MB = 2048  # RLIMIT_AS backstop above MemorySize (the interpreter maps more
 # virtual memory than it uses; the exact limit is on resident memory, in the supervisor)
@@ -49,42 +63,37 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Placement:
-    """One worker's identity and directories."""
+    """One worker's identity, directories and view of the disk."""
 
     directory: Path  # the worker's own directory, removed with it
-    task_root: Path  # the code it runs (a private copy as root)
+    task_root: Path  # the code it runs (a private copy with its own user)
     tmp: Path  # its writable space (TMPDIR, HOME)
     uid: int | None = None  # None: the server's own user
     gid: int | None = None
-    landlock: list[tuple[str, str]] | None = None
-
-
-def _others_can_read(path: Path) -> bool:
-    """Whether a user with no relation to the owner can reach ``path`` (and read it)."""
-    try:
-        info = path.stat()
-        if not info.st_mode & (stat.S_IROTH if not stat.S_ISDIR(info.st_mode) else stat.S_IXOTH):
-            return False
-        return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents)
-    except OSError:
-        return False
+    hide: list[str] = field(default_factory=list)  # covered in its mount namespace...
+    keep: list[str] = field(default_factory=list)  # ...except these, read-only
+    landlock: list[tuple[str, str]] | None = None  # (path, "r" | "rw") rules
 
 
 def _interpreter_paths() -> list[Path]:
     """What a worker needs to read to run at all: the interpreter and its packages."""
     paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent}
     paths.update(Path(p) for p in sys.path if p and Path(p).is_dir())
+    paths.add(Path(_SUPERVISOR).parent)
     return sorted(paths)
 
 
-def _read_everywhere_except(protected: Iterable[Path]) -> dict[str, str]:
-    """Landlock rules (allow-lists only) that let a process read everything but ``protected``:
-    every sibling of every directory on the way down to a protected path."""
+def _everywhere_except(protected: Iterable[Path], top: Path = Path("/")) -> set[str]:
+    """Landlock rule paths (rules only allow) covering everything under ``top`` but
+    ``protected``: every sibling of every directory on the way down to a protected path."""
+    top = top.resolve()
     protected = {p.resolve() for p in protected}
-    blocked = set(protected)
-    for path in protected:
-        blocked.update(path.parents)
-    rules: dict[str, str] = {}
+    blocked = {p for p in protected if p.is_relative_to(top)}
+    for path in list(blocked):
+        blocked.update(parent for parent in path.parents if parent.is_relative_to(top))
+    if top not in blocked:
+        return {str(top)}
+    found: set[str] = set()
     for directory in blocked - protected:
         try:
             entries = os.listdir(directory)
@@ -98,51 +107,77 @@ def _read_everywhere_except(protected: Iterable[Path]) -> dict[str, str]:
                 target = child.resolve()
                 if target in blocked or any(target.is_relative_to(p) for p in protected):
                     continue
-            rules[str(child)] = "r"
-    return rules
+            found.add(str(child))
+    return found
+
+
+def _can_hide(probe: Path) -> bool:
+    """Whether a child process may cover a directory in a mount namespace of its own (root,
+    or a kernel that allows unprivileged user namespaces)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", _SUPERVISOR, "--probe-hide", str(probe)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 class Sandbox:
     """The isolation this server can give its workers, decided once and logged once."""
 
-    def __init__(self, protected: Iterable[Path] = (), salt: str = "") -> None:
+    def __init__(
+        self, protected: Iterable[Path] = (), salt: str = "", own_users: bool = False
+    ) -> None:
         self.root = Path(tempfile.gettempdir()) / f"logsieve-{os.getpid()}-fn"
-        self._protected = [Path(p) for p in protected]
+        self._protected = [Path(p).resolve() for p in protected]
         self._salt = salt
         self._remove_stale()
         self.root.mkdir(mode=0o711, exist_ok=True)
         self.root.chmod(0o711)
         # The write end stays in this process alone: when it dies, every supervisor reads EOF.
         self.watchdog, self._watchdog_w = os.pipe()
-        needed = [Path(sys.executable).resolve(), Path(_SUPERVISOR), Path(os.__file__).resolve()]
         self.as_root = os.geteuid() == 0
-        self.own_users = self.as_root and all(_others_can_read(p) for p in needed)
-        self.landlock_abi = 0 if self.own_users else supervisor.landlock_abi()
-        self._announce(needed)
+        self.can_hide = _can_hide(self.root)
+        self.own_users = own_users and self.as_root and self.can_hide
+        self.landlock_abi = supervisor.landlock_abi()
+        self._announce()
 
-    def _announce(self, needed: list[Path]) -> None:
-        common = "own tmp dir, MemorySize on resident memory, process tree killed at timeout"
-        if self.own_users:
-            log.info("event=lambda_isolation mode=own_user provides=%r", f"own uid/gid; {common}")
+    def _announce(self) -> None:
+        provides = ["own tmp dir", "MemorySize", "process tree killed at timeout and exit"]
+        lacks = ["a container: same kernel, network, process list"]
+        if self.can_hide:
+            provides.append("data dir and other workers' dirs hidden (mount namespace)")
         elif self.landlock_abi:
-            note = "" if not self.as_root else " (the interpreter is not readable by others)"
-            log.warning(
-                "event=lambda_isolation mode=landlock abi=%d provides=%r lacks=%r%s",
-                self.landlock_abi,
-                f"Landlock: no reads of the data dir, writes only to its own dir; {common}",
-                "own uid (functions run as the server's user)",
-                note,
-            )
+            provides.append("data dir unreadable and unwritable (Landlock)")
+            lacks.append("new files in the directories above the data dir (Landlock limits)")
         else:
-            log.warning(
-                "event=lambda_isolation mode=none provides=%r lacks=%r",
-                common,
-                "filesystem isolation: functions run as the server's user and can read and "
-                "write what it can (run as root, or on Linux >= 5.13 with Landlock)",
-            )
-        if self.as_root and not self.own_users:
-            unreadable = [str(p) for p in needed if not _others_can_read(p)]
-            log.warning("event=lambda_isolation_degraded unreadable_by_others=%s", unreadable)
+            lacks.append("filesystem isolation: functions can read and write the data dir")
+        if self.landlock_abi >= 6:
+            provides.append("no signals or ptrace out of its sandbox (Landlock)")
+        elif self.landlock_abi:
+            provides.append("no ptrace out of its sandbox (Landlock)")
+            lacks.append("signal isolation (Landlock ABI < 6)")
+        else:
+            lacks.append("Landlock (Linux >= 5.13): other workers can be signalled and traced")
+        if self.own_users:
+            provides.append("own uid and gid per function")
+        elif self.as_root:
+            provides.append("no capabilities (uid 0 kept)")
+            if self.landlock_abi:
+                provides.append("writes only under the temporary directory")
+        else:
+            lacks.append("own uid (functions run as the server's user)")
+        level = logging.INFO if self.can_hide and self.landlock_abi else logging.WARNING
+        log.log(
+            level,
+            "event=lambda_isolation provides=%r lacks=%r",
+            "; ".join(provides),
+            "; ".join(lacks),
+        )
 
     def _remove_stale(self) -> None:
         """Directories of servers that died without cleaning up (SIGKILL)."""
@@ -163,7 +198,7 @@ class Sandbox:
             uid = UID_BASE + (uid - UID_BASE + 1) % UID_SPAN
 
     def place(self, spec: FunctionSpec) -> Placement:
-        """Create the worker's directories (and, as root, its copy of the code)."""
+        """Create the worker's directories (with its own user, its copy of the code)."""
         home = self.root / spec.name
         home.mkdir(mode=0o711, exist_ok=True)
         directory = home / uuid.uuid4().hex[:12]
@@ -171,6 +206,8 @@ class Sandbox:
         tmp = directory / "tmp"
         tmp.mkdir(mode=0o700)
         try:
+            uid = gid = None
+            task = Path(spec.code_dir).resolve()
             if self.own_users:
                 uid, gid = self.identity(spec.name)
                 task = directory / "task"
@@ -179,22 +216,36 @@ class Sandbox:
                 os.chown(directory, 0, gid)
                 directory.chmod(0o750)
                 os.chown(tmp, uid, gid)
-                return Placement(directory, task, tmp, uid, gid)
-            rules = None
-            if self.landlock_abi:
-                protected = [*self._protected, self.root]
-                if self.as_root:  # root's own files too: the worker is still uid 0
-                    protected.append(Path.home())
-                rules = _read_everywhere_except(protected)
-                rules.update(dict.fromkeys(map(str, _interpreter_paths()), "r"))
-                rules[str(spec.code_dir)] = "r"
-                rules[str(directory)] = "rw"
-                rules.update(dict.fromkeys(_DEVICES, "rw"))
-            landlock = sorted(rules.items()) if rules is not None else None
-            return Placement(directory, spec.code_dir, tmp, landlock=landlock)
+            return Placement(directory, task, tmp, uid, gid, *self._view(directory, task))
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
+
+    def _view(
+        self, directory: Path, task: Path
+    ) -> tuple[list[str], list[str], list[tuple[str, str]] | None]:
+        """What the worker's mount namespace covers and keeps, and its Landlock rules."""
+        hidden = [*self._protected, self.root]
+        if self.as_root:
+            hidden.append(Path.home().resolve())  # root's keys, tokens and shell history
+        keep = [directory, task, *_interpreter_paths()]
+        rules: dict[str, str] | None = None
+        if self.landlock_abi:
+            # Reads everywhere, writes everywhere too (not root) or only under the temporary
+            # directory (a root without capabilities still owns every root-owned file).
+            tmp = Path(tempfile.gettempdir())
+            writable = tmp if self.as_root else Path("/")
+            if self.can_hide:  # the mount namespace hides; the rules only limit writes
+                rules = {"/": "r", str(writable): "rw"}
+            else:  # the rules stand in for the hiding, as far as allow-lists can
+                rules = dict.fromkeys(_everywhere_except(hidden), "r")
+                rules.update(dict.fromkeys(_everywhere_except(hidden, writable), "rw"))
+                rules.update(dict.fromkeys(map(str, keep[1:]), "r"))
+            rules[str(directory)] = "rw"
+            rules.update(dict.fromkeys(_DEVICES, "rw"))
+        hide = [str(p) for p in hidden] if self.can_hide else []
+        landlock = sorted(rules.items()) if rules is not None else None
+        return hide, [str(p) for p in keep], landlock
 
     def command(self, spec: FunctionSpec, placement: Placement, status_fd: int) -> list[str]:
         """The supervisor's command line (no secrets: the environment carries those)."""
@@ -207,6 +258,9 @@ class Sandbox:
             "address_space_mb": spec.memory_mb + ADDRESS_SPACE_MARGIN_MB,
             "watchdog_fd": self.watchdog,
             "status_fd": status_fd,
+            "hide": placement.hide,
+            "keep": placement.keep,
+            "writable": str(placement.directory),
             "landlock": placement.landlock,
             "drop_capabilities": True,
         }

@@ -31,6 +31,10 @@ PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+MS_PRIVATE = 1 << 18
 MEMORY_POLL_MS = 20  # how often the tree's resident memory is summed
 OUT_OF_MEMORY = b"M"  # status pipe: the tree went over its memory and was killed
 
@@ -106,6 +110,62 @@ def landlock(rules: list[tuple[str, str]]) -> bool:
     return True
 
 
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None):
+    enc = lambda text: text.encode() if text is not None else None  # noqa: E731
+    if _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)):
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def hide(paths: list[str], keep: list[str], writable: str = "") -> None:
+    """In a mount namespace of this process's own, cover each of ``paths`` with an empty
+    read-only tmpfs, keeping the paths in ``keep`` that lie inside them visible (bind-mounted
+    back from descriptors opened before they were covered; read-only but for ``writable``).
+    Not root: in a user namespace of its own first (same uid and gid, mapped to themselves)."""
+    uid, gid = os.getuid(), os.getgid()
+    if os.geteuid() == 0:
+        _unshare(CLONE_NEWNS)
+    else:
+        _unshare(CLONE_NEWUSER | CLONE_NEWNS)
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                           ("gid_map", f"{gid} {gid} 1")):  # fmt: skip
+            with open(f"/proc/self/{name}", "w") as out:
+                out.write(text)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    covered = [path for path in paths if os.path.exists(path)]
+    held = {}
+    for path in sorted(keep, key=len):
+        if any(_within(path, c) for c in covered) and not any(_within(path, h) for h in held):
+            with contextlib.suppress(OSError):
+                held[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    flags = MS_NOSUID | MS_NODEV
+    for path in sorted(covered, key=len):
+        _mount("tmpfs", path, "tmpfs", flags, "mode=0755,size=64k")
+    for path, fd in sorted(held.items(), key=lambda item: len(item[0])):
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "a").close()
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
+        os.close(fd)
+        if path != writable:
+            with contextlib.suppress(OSError):  # flags locked by a user namespace: left as is
+                _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, None)
+    for path in covered:
+        _mount("tmpfs", path, "tmpfs", MS_REMOUNT | MS_RDONLY | flags, "mode=0755")
+
+
+def _unshare(flags: int) -> None:
+    if _libc.unshare(flags):
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"unshare: {os.strerror(errno)}")
+
+
 def descendants(root: int) -> list[int]:
     """Every process below ``root``, parents before children (``/proc/<pid>/task/*/children``)."""
     found: list[int] = []
@@ -166,6 +226,13 @@ def _become_worker(settings: dict, close: list[int], supervisor: int) -> None:
     if settings.get("address_space_mb"):
         limit = settings["address_space_mb"] << 20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if settings.get("hide"):
+        try:
+            hide(settings["hide"], settings.get("keep") or [], settings.get("writable", ""))
+        except OSError as exc:
+            if settings.get("hide_required"):
+                raise
+            os.write(2, f"logsieve: the data directory stays visible: {exc}\n".encode())
     if settings.get("uid") is not None:
         os.setgroups([])
         os.setresgid(settings["gid"], settings["gid"], settings["gid"])
@@ -230,6 +297,9 @@ def _exit_like(code: int) -> None:
 
 
 def main() -> None:
+    if sys.argv[1] == "--probe-hide":  # can this kernel and this user hide a directory?
+        hide([sys.argv[2]], [])
+        return
     settings = json.loads(sys.argv[1])
     watchdog, status = settings["watchdog_fd"], settings["status_fd"]
     prctl(PR_SET_CHILD_SUBREAPER, 1)
