@@ -142,9 +142,10 @@ def runtime_uses_own_users(runtime: FunctionRuntime) -> bool:
     return getattr(runtime, "_sandbox", None) is not None and runtime._sandbox.own_users
 
 
-@pytest.fixture
-def guarded(sink, tmp_path):
-    """A runtime whose sandbox protects a directory, as the server protects its data dir."""
+@pytest.fixture(params=["mount namespace", "Landlock rules only"])
+def guarded(request, sink, tmp_path):
+    """A runtime whose sandbox protects a directory, as the server protects its data dir:
+    hidden in a mount namespace, or (a kernel without user namespaces) by Landlock alone."""
     from logsieve.lambdas.sandbox import Sandbox
 
     secret_dir = tmp_path / "data"
@@ -152,6 +153,11 @@ def guarded(sink, tmp_path):
     (secret_dir / "logsieve.db").write_text("private")
     secret_dir.chmod(0o700)
     sandbox = Sandbox(protected=[secret_dir])
+    if request.param == "Landlock rules only":
+        sandbox.can_hide = False
+    elif not sandbox.can_hide:
+        sandbox.close()
+        pytest.skip("no mount namespaces for this user here")
     if not (sandbox.own_users or sandbox.landlock_abi):
         sandbox.close()
         pytest.skip("neither root nor Landlock: no filesystem isolation here (documented)")
@@ -199,3 +205,43 @@ def test_function_cannot_read_or_write_the_protected_directory(guarded, make_fun
     sandbox = rt._sandbox
     if sandbox.can_hide:  # the operator's other files stay usable (declared functions need it)
         assert seen["next_to_it"] == "written" and next_to_it.read_text() == "planted"
+
+
+def test_own_users_give_each_function_a_uid_of_its_own(sink, make_function, tmp_path):
+    from logsieve.lambdas.sandbox import Sandbox
+
+    secret_dir = tmp_path / "data"
+    secret_dir.mkdir(mode=0o700)
+    (secret_dir / "logsieve.db").write_text("private")
+    sandbox = Sandbox(protected=[secret_dir], own_users=True)
+    if not sandbox.own_users:
+        sandbox.close()
+        pytest.skip("own users need root and mount namespaces")
+    rt = FunctionRuntime(dict(BASE_ENV), sink, sandbox=sandbox)
+    code = """
+        import os
+        def handler(event, context):
+            try:
+                open(os.path.join(event["data"], "logsieve.db")).read()
+                data = "read"
+            except OSError as exc:
+                data = type(exc).__name__
+            try:
+                os.listdir(event["original"])
+                original = "listed"
+            except OSError as exc:
+                original = type(exc).__name__
+            return {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+                    "data": data, "original": original, "task": os.getcwd()}
+        """
+    try:
+        first, second = make_function(code), make_function(code)
+        one = payload(call(rt, first, {"data": str(secret_dir), "original": str(first.code_dir)}))
+        two = payload(call(rt, second, {"data": str(secret_dir), "original": str(tmp_path)}))
+    finally:
+        rt.close()
+    assert one["uid"] >= 1_700_000_000 and one["gid"] == one["uid"] and one["groups"] == []
+    assert two["uid"] != one["uid"]
+    assert one["data"] in ("FileNotFoundError", "PermissionError")
+    assert one["original"] == "PermissionError"  # it runs a private copy of its code
+    assert one["task"] != str(first.code_dir)
