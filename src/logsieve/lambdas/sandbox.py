@@ -83,6 +83,17 @@ def _interpreter_paths() -> list[Path]:
     return sorted(paths)
 
 
+def _root_home() -> Path | None:
+    """Root's home directory, unless hiding it would hide too much (``/``, or the temp dir)."""
+    try:
+        home = Path(pwd.getpwuid(os.geteuid()).pw_dir).resolve()
+    except (KeyError, OSError):
+        return None
+    if home == Path("/") or Path(tempfile.gettempdir()).resolve().is_relative_to(home):
+        return None
+    return home
+
+
 def _everywhere_except(protected: Iterable[Path], top: Path = Path("/")) -> set[str]:
     """Landlock rule paths (rules only allow) covering everything under ``top`` but
     ``protected``: every sibling of every directory on the way down to a protected path."""
@@ -226,8 +237,8 @@ class Sandbox:
     ) -> tuple[list[str], list[str], list[tuple[str, str]] | None]:
         """What the worker's mount namespace covers and keeps, and its Landlock rules."""
         hidden = [*self._protected, self.root]
-        if self.as_root:
-            hidden.append(Path.home().resolve())  # root's keys, tokens and shell history
+        if self.as_root and (home := _root_home()) is not None:
+            hidden.append(home)  # root's keys, tokens (~/.aws) and shell history
         keep = [directory, task, *_interpreter_paths()]
         rules: dict[str, str] | None = None
         if self.landlock_abi:
