@@ -35,7 +35,10 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
 MS_PRIVATE = 1 << 18
-MEMORY_POLL_MS = 20  # how often the tree's resident memory is summed
+# The tree's resident memory is summed more often the closer it is to the limit: the time the
+# headroom lasts at GROWTH bytes/s, within these bounds (milliseconds).
+MEMORY_POLL_MS = (5, 250)
+GROWTH = 2 << 30
 OUT_OF_MEMORY = b"M"  # status pipe: the tree went over its memory and was killed
 
 _SYS_LANDLOCK_CREATE_RULESET = 444
@@ -260,8 +263,9 @@ def _watch(worker: int, settings: dict, watchdog: int, status: int, wake: int, s
     poller = select.poll()
     poller.register(wake, select.POLLIN)
     poller.register(watchdog, select.POLLIN)
+    interval = MEMORY_POLL_MS[0] if limit else None
     while True:
-        for fd, _ in poller.poll(MEMORY_POLL_MS if limit else None):
+        for fd, _ in poller.poll(interval):
             if fd == watchdog:
                 return killed  # the server is gone: so is everything it started
             with contextlib.suppress(OSError):
@@ -278,9 +282,12 @@ def _watch(worker: int, settings: dict, watchdog: int, status: int, wake: int, s
                 break
             if pid == worker:
                 return code
-        if limit and resident_bytes(descendants(os.getpid())) > limit:
-            os.write(status, OUT_OF_MEMORY)
-            return killed
+        if limit:
+            headroom = limit - resident_bytes(descendants(os.getpid()))
+            if headroom < 0:
+                os.write(status, OUT_OF_MEMORY)
+                return killed
+            interval = min(max(headroom * 1000 // GROWTH, MEMORY_POLL_MS[0]), MEMORY_POLL_MS[1])
 
 
 def _exit_like(code: int) -> None:
