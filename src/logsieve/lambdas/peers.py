@@ -18,49 +18,43 @@ import socket
 import sys
 
 _TABLES = ("/proc/net/tcp", "/proc/net/tcp6")
-_ESTABLISHED = "01"
 
 
-def _endpoint(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
-    """``0100007F:1F90`` (address words in host byte order, port big-endian) as a pair."""
-    address, port = text.split(":")
-    raw = b"".join(
-        int(address[i : i + 8], 16).to_bytes(4, sys.byteorder) for i in range(0, len(address), 8)
-    )
-    ip = ipaddress.ip_address(raw)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip, int(port, 16)
-
-
-def _pair(address: tuple) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
+def _hex(address: tuple, table: str) -> str:
+    """An endpoint as the kernel prints it in ``table``: address words in host byte order,
+    then the port (an IPv4 peer appears in ``tcp6`` as an IPv4-mapped address)."""
     ip = ipaddress.ip_address(address[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return ip, int(address[1])
+    if table.endswith("6") and isinstance(ip, ipaddress.IPv4Address):
+        ip = ipaddress.IPv6Address(b"\0" * 10 + b"\xff\xff" + ip.packed)
+    packed = ip.packed
+    if len(packed) == 16 and not table.endswith("6"):
+        return ""  # an IPv6 peer is not in the IPv4 table
+    words = (int.from_bytes(packed[i : i + 4], sys.byteorder) for i in range(0, len(packed), 4))
+    return "".join(f"{word:08X}" for word in words) + f":{int(address[1]):04X}"
 
 
 def peer_inode(conn: socket.socket) -> int | None:
     """The inode of the socket at the other end of ``conn`` (an accepted loopback
     connection), or None when it is not in this network namespace's tables any more."""
     try:
-        ours, theirs = _pair(conn.getsockname()), _pair(conn.getpeername())
+        ours, theirs = conn.getsockname(), conn.getpeername()
     except OSError:
         return None
     for table in _TABLES:
+        local, remote = _hex(theirs, table), _hex(ours, table)
+        if not local:
+            continue
         try:
             with open(table, encoding="ascii") as lines:
-                next(lines, None)  # the column titles
                 for line in lines:
+                    if local not in line:  # cheap first: most lines are other sockets
+                        continue
                     fields = line.split()
-                    if len(fields) < 10 or fields[3] != _ESTABLISHED:
-                        continue
-                    try:
-                        if _endpoint(fields[1]) == theirs and _endpoint(fields[2]) == ours:
-                            return int(fields[9]) or None
-                    except ValueError:
-                        continue
-        except OSError:
+                    if len(fields) > 9 and fields[1:3] == [local, remote]:
+                        return int(fields[9]) or None
+        except (OSError, ValueError):
             continue
     return None
 
