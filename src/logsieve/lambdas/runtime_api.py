@@ -78,6 +78,7 @@ class RuntimeApiEndpoint:
         host, port = self.listener.getsockname()
         self.address = f"{host}:{port}"
         self.connections: list[Connection] = []
+        self.refused = 0  # connections from other processes, closed unread
 
     def accept(self) -> Connection | None:
         """The next connection from the worker; foreign ones are closed without a word."""
@@ -88,12 +89,15 @@ class RuntimeApiEndpoint:
                 return None
             if self._authorize is None or self._authorize(sock):
                 break
-            log.warning(
-                "event=lambda_runtime_api_refused endpoint=%s peer=%s:%s "
-                "reason=not_the_worker_process",
-                self.address,
-                *peer[:2],
-            )
+            self.refused += 1
+            if self.refused in (1, 10) or self.refused % 1000 == 0:  # a flood logs a few lines
+                log.warning(
+                    "event=lambda_runtime_api_refused endpoint=%s peer=%s:%s refused=%d "
+                    "reason=not_the_worker_process",
+                    self.address,
+                    *peer[:2],
+                    self.refused,
+                )
             sock.close()
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
