@@ -15,6 +15,7 @@ from pathlib import Path
 
 from logsieve.lambdas.runtime import FunctionRuntime
 from logsieve.lambdas.spec import InvokeResult
+from tests.lambdas.helpers import ROLE, make_zip
 from tests.lambdas.runtime_helpers import WAIT, call, payload, wait_for
 
 API = "/2018-06-01/runtime"
@@ -136,3 +137,33 @@ def test_keep_alive_connections_of_the_worker_keep_working(runtime, make_functio
     spec = make_function("def handler(event, context):\n    return event['n']\n")
     assert [payload(call(runtime, spec, {"n": n})) for n in range(20)] == list(range(20))
     assert json.loads(call(runtime, spec, {"n": 1}).payload) == 1
+
+
+def test_invoke_on_the_server_returns_the_handlers_result_despite_a_thief(lam) -> None:
+    code = (
+        "import time\ntime.sleep(1.0)\n"
+        "def handler(event, context):\n    return {'seen_by': 'the handler', 'event': event}\n"
+    )
+    lam.create_function(
+        FunctionName="guarded",
+        Runtime="python3.11",
+        Handler="app.handler",
+        Role=ROLE,
+        Code={"ZipFile": make_zip({"app.py": code})},
+        Timeout=30,
+    )
+    results: list[dict] = []
+
+    def invoke() -> None:
+        response = lam.invoke(FunctionName="guarded", Payload=b'{"secret": "payload"}')
+        results.append(json.loads(response["Payload"].read()))
+
+    thread = threading.Thread(target=invoke)
+    thread.start()
+    assert wait_for(lambda: runtime_address("guarded") is not None)
+    address = runtime_address("guarded")
+    assert address is not None
+    stolen = exchange(address, f"GET {API}/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert b"payload" not in stolen and b"Lambda-Runtime-Aws-Request-Id" not in stolen
+    thread.join(WAIT)
+    assert results == [{"seen_by": "the handler", "event": {"secret": "payload"}}]
