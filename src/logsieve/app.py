@@ -26,8 +26,12 @@ from .kinesis import KinesisContext, KinesisService
 from .lambdas import (
     MAX_REQUEST_BYTES,
     DirectoryFunctionStore,
+    FunctionKeys,
     LambdaService,
     LogsSink,
+    Sandbox,
+    first_known,
+    protect_server,
     worker_environment,
 )
 from .lambdas.runtime import FunctionRuntime
@@ -97,7 +101,18 @@ def create_app(config: Config) -> Starlette:
     kinesis = KinesisService(KinesisContext(stream_store, config.region, config.account_id))
     # Lambda: handlers run in worker processes that log to /aws/lambda/<name>; the subscription
     # dispatcher delivers through this instance (resolve / allows_logs / invoke).
-    runtime = FunctionRuntime(worker_environment(config), LogsSink(logs.operations))
+    # Each function signs with a key of its own (accepted on the AWS APIs, not on the operator
+    # routes) and runs in a sandbox away from the data directory; see lambdas/sandbox.py.
+    protect_server()
+    function_keys = FunctionKeys(
+        config.credentials[0].secret_access_key if config.credentials else None
+    )
+    runtime = FunctionRuntime(
+        worker_environment(config),
+        LogsSink(logs.operations),
+        keys=function_keys,
+        sandbox=Sandbox(protected=[config.data_dir], salt=str(config.data_dir.resolve())),
+    )
     lambdas = LambdaService(
         DirectoryFunctionStore(config.data_dir / "lambda"),
         runtime,
@@ -154,7 +169,7 @@ def create_app(config: Config) -> Starlette:
             ),
             QueryService(QueryProtocol("sns"), sns.operations, sns.anonymous),
         ],
-        config.secret_for,
+        first_known(config.secret_for, function_keys.secret_for),
         config.region,
     )
 

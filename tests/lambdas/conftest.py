@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import client_env  # noqa: F401  (the AWS CLI's clean environment)
+from tests.lambdas.runtime_helpers import make_function, runtime, sink  # noqa: F401  (fixtures)
 from tests.server import Server, client
 
 DECLARED = """\

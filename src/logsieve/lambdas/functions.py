@@ -5,11 +5,19 @@ the ``FunctionConfiguration`` the API shows, and finds a function from whatever 
 it by (name, partial or full ARN, qualifier). Writes go through the ``FunctionStore``; the
 caller serializes them. Reads take no lock (a dict lookup is atomic), so invocations never wait
 for a deployment.
+
+A function declared in the config file runs its code from disk as it is: when a file in its
+code directory changes (names, sizes, modification times; looked at most once a second per
+function, by whoever asks for it then), it gets a new revision, so the next invocation starts a
+fresh worker with the new code, as an API update would.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -18,12 +26,16 @@ from typing import Any
 from logsieve.config import DeclaredFunction
 from logsieve.errors import ServiceError
 
-from .code import fingerprint
+from .code import CodeInfo, fingerprint
 from .names import LATEST, FunctionRef, function_arn, parse_function_name
 from .spec import FunctionSpec
 from .store import FunctionRecord, FunctionStore
 
 DEFAULT_CONCURRENCY = 4  # worker processes per API-created function
+RECHECK_SECONDS = 1.0  # a declared function's code directory is looked at this often at most
+
+
+log = logging.getLogger(__name__)
 
 
 def lambda_timestamp(epoch: float | None = None) -> str:
@@ -57,6 +69,8 @@ class Catalogue:
         self.records: dict[str, FunctionRecord] = {}
         self.specs: dict[str, FunctionSpec] = {}
         self.declared: dict[str, DeclaredFunction] = {d.name: d for d in declared}
+        self._checked: dict[str, float] = {}  # declared name -> when its code was last looked at
+        self._checking = threading.Lock()
         for record in store.load():
             if record.name in self.declared:
                 continue  # the config file wins; the stored one is back once undeclared
@@ -64,6 +78,48 @@ class Catalogue:
         for function in self.declared.values():
             self.records[function.name] = self._declared_record(function)
             self.specs[function.name] = self._declared_spec(function)
+            self._checked[function.name] = time.monotonic()
+
+    def spec(self, name: str) -> FunctionSpec | None:
+        """The function's spec for an invocation, reloaded first if it is declared in the
+        config file and its code changed on disk."""
+        if name in self.declared:
+            self.refresh(name)
+        return self.specs.get(name)
+
+    def refresh(self, name: str) -> None:
+        """Give a declared function a new revision if its code directory changed (at most one
+        look per ``RECHECK_SECONDS``; a look already under way is not waited for)."""
+        now = time.monotonic()
+        if now - self._checked.get(name, 0.0) < RECHECK_SECONDS:
+            return
+        if not self._checking.acquire(blocking=False):
+            return
+        try:
+            self._checked[name] = now
+            record = self.records.get(name)
+            function = self.declared[name]
+            try:
+                code = fingerprint(function.code_dir)
+            except OSError as exc:
+                log.warning("event=lambda_code_unreadable function=%s error=%s", name, exc)
+                return
+            if record is None or code.sha256 == record.code_sha256:
+                return
+            self.records[name] = self._reloaded(record, code)
+            self.specs[name] = self._declared_spec(function)
+            log.info("event=lambda_code_reloaded function=%s code_dir=%s", name, function.code_dir)
+        finally:
+            self._checking.release()
+
+    def _reloaded(self, record: FunctionRecord, code: CodeInfo) -> FunctionRecord:
+        return dataclasses.replace(
+            record,
+            code_sha256=code.sha256,
+            code_size=code.size,
+            last_modified=lambda_timestamp(),
+            revision_id=new_revision(),
+        )
 
     # -- names -----------------------------------------------------------------------------
 
@@ -94,6 +150,8 @@ class Catalogue:
     ) -> tuple[FunctionRecord, str | None]:
         """The function an API call names, whatever the qualifier, and the qualifier."""
         ref = self.reference(function_name, qualifier)
+        if ref.name in self.declared and self.ours(ref):
+            self.refresh(ref.name)
         record = self.records.get(ref.name) if self.ours(ref) else None
         if record is None:
             region, account = ref.region or self.region, ref.account or self.account_id

@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 
 import orjson
 
+from logsieve.lambdas.keys import FunctionKeys
 from logsieve.lambdas.logcapture import Event, InvocationLog, now_us, stream_name
 from logsieve.lambdas.runtime_api import MAX_RESPONSE_BYTES
+from logsieve.lambdas.sandbox import Sandbox
 from logsieve.lambdas.spec import FunctionSpec, InvokeResult
 from logsieve.lambdas.worker import VERSION, Invocation, Outcome, Worker
 
@@ -66,9 +68,13 @@ class FunctionRuntime:
         log_sink: LogSink,
         *,
         idle_timeout: float = IDLE_TIMEOUT,
+        keys: FunctionKeys | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self._environment = dict(environment)
         self._log_sink = log_sink
+        self._keys = keys  # each function's own key pair in its environment, when given
+        self._sandbox = sandbox or Sandbox()
         self._idle_timeout = idle_timeout
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # a worker came free / config changed
@@ -148,14 +154,17 @@ class FunctionRuntime:
                     break
                 self._changed.wait(remaining)
         self._reaper.join(timeout=_CLOSE_WAIT)
+        self._sandbox.close()
 
     def workers(self, name: str) -> list[int]:
-        """Process ids of the function's live workers (for tests and diagnostics)."""
+        """Process ids of the function's live workers, the processes running awslambdaric
+        (for tests and diagnostics)."""
         with self._lock:
             pool = self._pools.get(name)
             if pool is None:
                 return []
-            return [worker.pid for worker in (*pool.idle, *pool.busy)]
+            workers = [*pool.idle, *pool.busy]
+        return [pid for worker in workers if (pid := worker.runtime_pid) is not None]
 
     def _acquire(self, spec: FunctionSpec) -> tuple[Worker, bool]:
         """A worker for ``spec``, and whether it was just started."""
@@ -188,7 +197,10 @@ class FunctionRuntime:
         finally:
             _close_all(stale)
         try:
-            worker = Worker(spec, self._environment, stream_name())
+            environment = self._environment
+            if self._keys is not None:
+                environment = {**environment, **self._keys.environment(spec.arn)}
+            worker = Worker(spec, environment, stream_name(), self._sandbox)
         except BaseException:
             with self._lock:
                 pool.starting -= 1
@@ -295,12 +307,15 @@ def _result(
             }
         )
         function_error = "Unhandled"
-    else:  # the process ended mid-invocation
+    else:  # the process ended mid-invocation (or was killed for its memory)
         message = f"RequestId: {request_id} Error: Runtime exited with error: {outcome.exit_reason}"
-        invocation_log.add(now_us(), f"{message}\nRuntime.ExitError")
-        payload = orjson.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
+        error_type = "Runtime.OutOfMemory" if outcome.out_of_memory else "Runtime.ExitError"
+        if outcome.out_of_memory:
+            outcome.max_memory_mb = spec.memory_mb
+        invocation_log.add(now_us(), f"{message}\n{error_type}")
+        payload = orjson.dumps({"errorType": error_type, "errorMessage": message})
         function_error = "Unhandled"
-        status_note = "\tStatus: error\tError Type: Runtime.ExitError"
+        status_note = f"\tStatus: error\tError Type: {error_type}"
     invocation_log.add(now_us(), f"END RequestId: {request_id}")
     duration = outcome.duration_ms
     report = (

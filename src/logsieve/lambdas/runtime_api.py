@@ -3,7 +3,9 @@
 AWS's runtime interface client (awslambdaric) long-polls ``GET .../invocation/next`` for an
 event and posts the outcome to ``.../invocation/{id}/response`` or ``.../error``; an init failure
 goes to ``/runtime/init/error``. Each worker gets its own endpoint (its own port), so a request
-needs no routing: whatever arrives here is from that worker.
+needs no routing. Any local process can connect to a loopback port, so every connection is
+checked on accept (``authorize``: is the peer socket held by the worker process?, see
+``peers``) and closed unread when it is not: only the worker can fetch or answer its events.
 
 The endpoint does no I/O on its own and has no thread: the thread that runs an invocation owns
 the worker and drives this endpoint from its selector loop. A warm invocation therefore costs
@@ -12,6 +14,7 @@ one loopback round trip each way and no thread hand-offs.
 
 from __future__ import annotations
 
+import logging
 import select
 import socket
 import time
@@ -25,6 +28,8 @@ MAX_RESPONSE_BYTES = 6_291_556  # AWS's synchronous response limit, as its error
 _MAX_HEAD_BYTES = 2 * 1024 * 1024  # error posts carry an X-Ray cause header of up to 1 MB
 _MAX_ERROR_BYTES = 1024 * 1024 + MAX_RESPONSE_BYTES  # error documents carry stack traces
 _RECV_BYTES = 256 * 1024
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,8 +64,13 @@ class Call:
 class RuntimeApiEndpoint:
     """A listening socket on 127.0.0.1 and the worker's connections to it."""
 
-    def __init__(self, on_close: Callable[[Connection], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_close: Callable[[Connection], None] | None = None,
+        authorize: Callable[[socket.socket], bool] | None = None,
+    ) -> None:
         self._on_close = on_close  # told before a connection's socket is closed
+        self._authorize = authorize  # whether an accepted connection comes from the worker
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(16)
@@ -68,12 +78,27 @@ class RuntimeApiEndpoint:
         host, port = self.listener.getsockname()
         self.address = f"{host}:{port}"
         self.connections: list[Connection] = []
+        self.refused = 0  # connections from other processes, closed unread
 
     def accept(self) -> Connection | None:
-        try:
-            sock, _ = self.listener.accept()
-        except (BlockingIOError, InterruptedError):
-            return None
+        """The next connection from the worker; foreign ones are closed without a word."""
+        while True:
+            try:
+                sock, peer = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return None
+            if self._authorize is None or self._authorize(sock):
+                break
+            self.refused += 1
+            if self.refused in (1, 10) or self.refused % 1000 == 0:  # a flood logs a few lines
+                log.warning(
+                    "event=lambda_runtime_api_refused endpoint=%s peer=%s:%s refused=%d "
+                    "reason=not_the_worker_process",
+                    self.address,
+                    *peer[:2],
+                    self.refused,
+                )
+            sock.close()
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = Connection(sock)

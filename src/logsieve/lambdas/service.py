@@ -92,7 +92,7 @@ class LambdaService:
             return None
         if not self.functions.ours(ref) or ref.qualifier not in (None, LATEST):
             return None
-        return self.functions.specs.get(ref.name)
+        return self.functions.spec(ref.name)
 
     def allows_logs(self, arn: str, source_arn: str) -> bool:
         """Whether CloudWatch Logs may invoke the function for ``source_arn`` (a log group
@@ -326,7 +326,9 @@ class LambdaService:
 
     def invoke_operation(self, params: dict[str, Any]) -> dict[str, Any]:
         record = self.functions.find(params["FunctionName"], params.get("Qualifier"))
-        spec = self.functions.specs[record.name]
+        spec = self.functions.spec(record.name)
+        if spec is None:
+            raise not_found(self.functions.arn(record.name))
         invocation_type = params.get("InvocationType") or "RequestResponse"
         event = event_bytes(params.get("Payload"), invocation_type)
         if invocation_type == "DryRun":

@@ -1,8 +1,10 @@
 """One worker process running AWS's runtime interface client (awslambdaric) for one function.
 
 The worker is ``python -m awslambdaric <handler>`` started with the server's own interpreter,
-talking to its private Runtime API endpoint (``runtime_api``). It lives in its own process group
-so that a timeout or shutdown kills whatever the handler forked too.
+talking to its private Runtime API endpoint (``runtime_api``), which answers that process only.
+It runs under a supervisor process (``supervisor``) in a place the sandbox prepared
+(``sandbox``: its own directories and, as root, its own user), which kills whatever the handler
+started when the worker is killed (timeout, retirement, shutdown) or the server dies.
 
 Whoever runs an invocation owns the worker for its duration and drives everything from one
 selector loop in the calling thread: the Runtime API socket, the stdout/stderr pipe, the
@@ -17,27 +19,33 @@ import contextlib
 import fcntl
 import math
 import os
+import select
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import termios
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import awslambdaric
 
+from logsieve.lambdas import peers
 from logsieve.lambdas.logcapture import FrameDecoder, InvocationLog, LineSplitter, now_us
 from logsieve.lambdas.runtime_api import Call, Connection, RuntimeApiEndpoint
+from logsieve.lambdas.sandbox import Placement, Sandbox
 from logsieve.lambdas.spec import FunctionSpec
+from logsieve.lambdas.supervisor import OUT_OF_MEMORY
 
 INIT_TIMEOUT = 10.0  # seconds: Lambda's limit for the init phase (imports, module-level code)
 VERSION = "$LATEST"
 _READ_BYTES = 256 * 1024
 _POLL_WITHOUT_PIDFD = 0.05  # seconds, only where the kernel has no pidfd_open
+_STOP_WAIT = 5.0  # seconds the supervisor gets to kill the worker's tree before it is SIGKILLed
 _RIC_PATH = str(Path(awslambdaric.__file__).resolve().parent.parent)
 
 _LISTENER, _OUTPUT, _TELEMETRY, _EXIT = "listener", "output", "telemetry", "exit"
@@ -81,6 +89,7 @@ class Outcome:
     status: str
     payload: bytes = b""
     exit_reason: str = ""
+    out_of_memory: bool = False  # the process tree went over MemorySize and was killed
     delivered: bool = False
     duration_ms: float = 0.0
     init_duration_ms: float | None = None
@@ -124,6 +133,7 @@ def worker_environment(
     api_address: str,
     log_stream: str,
     telemetry_fd: int,
+    tmp: str | None = None,
 ) -> dict[str, str]:
     """The environment a Lambda execution environment has, over the server's base settings.
 
@@ -138,6 +148,8 @@ def worker_environment(
     # file edited in place (a function declared in the config file) is never run from a stale
     # .pyc. Installed packages keep using the .pyc files they were installed with.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if tmp:
+        env.update({"TMPDIR": tmp, "HOME": tmp})
     env.update(base)
     env.update(spec.environment)
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
@@ -168,7 +180,13 @@ def worker_environment(
 class Worker:
     """A warm execution environment: one process, one invocation at a time."""
 
-    def __init__(self, spec: FunctionSpec, base_env: Mapping[str, str], log_stream: str) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        base_env: Mapping[str, str],
+        log_stream: str,
+        sandbox: Sandbox,
+    ) -> None:
         self.spec = spec
         self.log_stream = log_stream
         self.generation = 0  # set by the pool: a retired generation is not reused
@@ -178,37 +196,52 @@ class Worker:
         self._started = 0.0
         self._parked: list[Connection] = []  # connections waiting in GET .../next
         self._connections: list[Connection] = []  # registered with the selector
-        self._endpoint = RuntimeApiEndpoint(on_close=self._forget)
+        self._endpoint = RuntimeApiEndpoint(on_close=self._forget, authorize=self._from_worker)
         self._selector = selectors.DefaultSelector()
         self._output = LineSplitter()
         self._frames = FrameDecoder()
         self._exit_fd: int | None = None
         self._peak_mb = 0
+        self._sandbox = sandbox
+        self._status = bytearray()  # from the supervisor: the worker's pid, then "M" on OOM
+        self._runtime_pid: int | None = None
+        self._placement: Placement | None = None
         output_r, output_w = os.pipe()
         telemetry_r, telemetry_w = os.pipe()
+        status_r, status_w = os.pipe()
         try:
-            env = worker_environment(
-                spec, base_env, self._endpoint.address, log_stream, telemetry_w
-            )
             self._started = time.monotonic()
+            self._placement = sandbox.place(spec)
+            env = worker_environment(
+                replace(spec, code_dir=self._placement.task_root),
+                base_env,
+                self._endpoint.address,
+                log_stream,
+                telemetry_w,
+                str(self._placement.tmp),
+            )
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "awslambdaric", spec.handler],
-                cwd=spec.code_dir,
+                sandbox.command(spec, self._placement, status_w),
+                cwd=self._placement.directory,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=output_w,
                 stderr=output_w,
-                pass_fds=(telemetry_w,),
-                start_new_session=True,  # its own process group: killpg reaches forked children
+                pass_fds=(telemetry_w, status_w, sandbox.watchdog),
+                start_new_session=True,  # its own process group, away from the server's
             )
         except BaseException:
-            for fd in (output_r, output_w, telemetry_r, telemetry_w):
+            for fd in (output_r, output_w, telemetry_r, telemetry_w, status_r, status_w):
                 os.close(fd)
+            if self._placement is not None:
+                sandbox.release(self._placement)
             self._endpoint.shutdown()
             self._selector.close()
             raise
         os.close(output_w)
         os.close(telemetry_w)
+        os.close(status_w)
+        self._status_fd = status_r
         self._output_fd = output_r
         self._telemetry_fd = telemetry_r
         for fd, tag in ((output_r, _OUTPUT), (telemetry_r, _TELEMETRY)):
@@ -224,6 +257,30 @@ class Worker:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def runtime_pid(self) -> int | None:
+        """The process running awslambdaric (the only one the Runtime API answers), as the
+        supervisor reports it right after forking; None if it died before that."""
+        if self._runtime_pid is None:
+            self._read_status(wait=_STOP_WAIT)
+            if len(self._status) >= 4:
+                self._runtime_pid = int.from_bytes(self._status[:4], "little")
+        return self._runtime_pid
+
+    def _read_status(self, wait: float = 0.0) -> None:
+        """What the supervisor wrote so far; waits up to ``wait`` for its first 4 bytes."""
+        deadline = time.monotonic() + wait
+        poller = select.poll()
+        poller.register(self._status_fd, select.POLLIN)
+        while True:
+            remaining = deadline - time.monotonic()
+            if not poller.poll(max(0.0, remaining) * 1000 if len(self._status) < 4 else 0):
+                return
+            data = os.read(self._status_fd, 64)
+            if not data:
+                return
+            self._status += data
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -285,7 +342,12 @@ class Worker:
                 outcome = outcome or found
             if outcome is None:
                 self.process.wait()
-                outcome = Outcome("exit", exit_reason=exit_reason(self.process.returncode))
+                self._read_status()
+                outcome = Outcome(
+                    "exit",
+                    exit_reason=exit_reason(self.process.returncode),
+                    out_of_memory=OUT_OF_MEMORY in self._status[4:],
+                )
         assert outcome is not None
         outcome.max_memory_mb = self._max_memory_mb()
         if outcome.status not in ("response", "error"):
@@ -303,20 +365,29 @@ class Worker:
         return outcome
 
     def kill(self) -> None:
-        """SIGKILL the whole process group; safe from any thread, at any time."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        """End the worker and everything it started (the supervisor SIGKILLs the tree, then
+        exits); safe from any thread, at any time."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.process.pid, signal.SIGTERM)
 
     def close(self) -> None:
-        """Kill, reap and release every descriptor (only by the worker's owner)."""
+        """Kill, reap and release every descriptor and directory (only by the worker's owner)."""
         self.kill()
-        self.process.wait()
+        try:
+            self.process.wait(_STOP_WAIT)
+        except subprocess.TimeoutExpired:  # a stopped supervisor (SIGSTOP from the function)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         self._endpoint.shutdown()
         self._selector.close()
-        for fd in (self._output_fd, self._telemetry_fd, self._exit_fd):
+        for fd in (self._output_fd, self._telemetry_fd, self._exit_fd, self._status_fd):
             if fd is not None:
                 os.close(fd)
         self._exit_fd = None
+        if self._placement is not None:
+            self._sandbox.release(self._placement)
 
     def _deliver(self, invocation: Invocation, log: InvocationLog) -> float | None:
         conn = self._parked.pop(0)
@@ -363,6 +434,10 @@ class Worker:
             self._selector.register(conn.sock, selectors.EVENT_READ, conn)
             self._connections.append(conn)
 
+    def _from_worker(self, sock: socket.socket) -> bool:
+        """Whether an accepted Runtime API connection was opened by this worker's process."""
+        return peers.connected_by(sock, self.runtime_pid)
+
     def _forget(self, conn: Connection) -> None:
         """The endpoint is closing ``conn``: stop watching it first."""
         if conn in self._parked:
@@ -405,8 +480,11 @@ class Worker:
     def _max_memory_mb(self) -> int:
         """Peak resident memory of the worker (VmHWM) for the REPORT line; the last value
         read once the process is gone."""
+        pid = self.runtime_pid
+        if pid is None:
+            return self._peak_mb
         try:
-            with open(f"/proc/{self.process.pid}/status", "rb") as status:
+            with open(f"/proc/{pid}/status", "rb") as status:
                 for line in status:
                     if line.startswith(b"VmHWM:"):
                         self._peak_mb = math.ceil(int(line.split()[1]) / 1024)
