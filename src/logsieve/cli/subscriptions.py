@@ -134,6 +134,9 @@ def redrive(
     ids: list[Any] = list(letter_ids)
     if everything:
         ids += [d["id"] for d in client.call("GET", "dead-letters")["deadLetters"]]
+        if not ids:
+            click.echo("No dead letters to re-drive.")
+            return
     if not ids:
         raise click.UsageError("name dead letter ids to re-drive, or use --all")
     failed = 0
