@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
 from tests.cli.serving import UserServer, serve_fresh, user_env
 from tests.server import free_port
 
@@ -60,3 +62,24 @@ def test_listening_means_answering(tmp_path: Path) -> None:
         assert "Generated a key pair" in server.output.split("logsieve listening")[0]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("under", ["a-file", "/dev/null"])
+def test_unusable_data_directory_is_one_line(tmp_path: Path, under: str) -> None:
+    """Even with credentials from the environment (nothing is written before the databases)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    parent = blocker if under == "a-file" else Path(under)
+    server = UserServer(
+        ["serve", "--port", str(free_port()), "--data-dir", str(parent / "data")],
+        user_env(tmp_path / "home", {"LOGSIEVE_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE01",
+                                     "LOGSIEVE_SECRET_ACCESS_KEY": "s"}),
+        tmp_path,
+    ).start()  # fmt: skip
+    try:
+        code, output = server.wait_exit(timeout=60), server.output
+    finally:
+        server.stop()
+    assert code != 0 and "Traceback" not in output and "listening" not in output, output
+    (line,) = [line for line in output.splitlines() if line.startswith("Error:")]
+    assert "data directory" in line and "--data-dir" in line, output

@@ -11,7 +11,9 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import os
 import socket
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,7 +38,7 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server(address, family=family, backlog=2048)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
         if exc.errno == errno.EADDRINUSE:
             raise click.ClickException(
                 f"port {port} is in use: {reason} (another server, or another logsieve, "
@@ -92,6 +94,13 @@ def serve(
     except ConfigError as exc:  # settings only the parts themselves can check (SMTP URL...)
         listener.close()
         raise click.ClickException(str(exc)) from exc
+    except (OSError, sqlite3.Error) as exc:  # a data directory that cannot hold the databases
+        listener.close()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise click.ClickException(
+            f"cannot use the data directory {config.data_dir}: {reason}; choose another with "
+            "--data-dir (or [server] data_dir, LOGSIEVE_DATA_DIR)"
+        ) from exc
 
     def announce() -> None:
         if generated is not None:
