@@ -23,6 +23,8 @@ from tests.server import ACCESS_KEY, SECRET_KEY, Server, client, free_port
 
 from .harness import ACCOUNT, function_arn, put, start, wait_for
 
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/logs-to-kinesis"
+
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY, "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY,
@@ -152,3 +154,22 @@ def test_missing_function_keeps_aws_wording_but_says_the_cause(logged_server) ->
     mine = wait_for(lambda: (s := _mine(handle.url, group))["deadLetteredEvents"] and s)
     assert mine["health"] == "ERROR" and mine["error"] == "function gone does not exist", mine
     assert "function gone does not exist" in _cli(handle.url).stdout
+
+
+def test_missing_kinesis_stream_is_named_as_the_cause(logged_server) -> None:
+    running, handle = logged_server
+    logs, kinesis = client(handle), client(handle, "kinesis")
+    group = "/to/a/missing/stream"
+    logs.create_log_group(logGroupName=group)
+    arn = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/"
+    with pytest.raises(botocore.exceptions.ClientError):
+        logs.put_subscription_filter(logGroupName=group, filterName="f", filterPattern="",
+                                     destinationArn=arn + "nosuch", roleArn=ROLE)  # fmt: skip
+    wait_for(lambda: "Kinesis stream nosuch does not exist" in running.output, what="log line")
+    kinesis.create_stream(StreamName="short-lived", ShardCount=1)
+    logs.put_subscription_filter(logGroupName=group, filterName="f", filterPattern="",
+                                 destinationArn=arn + "short-lived", roleArn=ROLE)  # fmt: skip
+    kinesis.delete_stream(StreamName="short-lived")
+    mine = _mine(handle.url, group)
+    assert mine["health"] == "ERROR", mine
+    assert mine["error"] == "Kinesis stream short-lived does not exist", mine

@@ -71,6 +71,8 @@ class Destinations:
             )
         if parsed.kind == "lambda":
             return LambdaDestination(arn, parsed.name, self.lambdas).cause(source_arn)
+        if parsed.kind == "kinesis" and not self.kinesis.exists(parsed.name):
+            return f"Kinesis stream {parsed.name} does not exist"
         if parsed.kind == "firehose" and parsed.name not in self.firehose:
             return f"delivery stream {parsed.name} is not declared ([[firehose]] in the config)"
         return None
