@@ -173,3 +173,32 @@ def test_missing_kinesis_stream_is_named_as_the_cause(logged_server) -> None:
     mine = _mine(handle.url, group)
     assert mine["health"] == "ERROR", mine
     assert mine["error"] == "Kinesis stream short-lived does not exist", mine
+
+
+def test_revoked_permission_stops_deliveries_and_is_named(logged_server) -> None:
+    """As on AWS, CloudWatch Logs cannot invoke a function once its permission is removed: the
+    payload is dead-lettered (redrivable) and the status names the missing permission."""
+    _, handle = logged_server
+    logs, lambdas = client(handle), client(handle, "lambda")
+    group = "/permission/revoked"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    lambdas.create_function(
+        FunctionName="guarded", Runtime="python3.11", Handler="app.handler",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/lambda",
+        Code={"ZipFile": _zip("def handler(event, context):\n    return 1\n")},
+    )  # fmt: skip
+    lambdas.add_permission(
+        FunctionName="guarded", StatementId="logs", Action="lambda:InvokeFunction",
+        Principal="logs.amazonaws.com",
+        SourceArn=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:*",
+    )  # fmt: skip
+    logs.put_subscription_filter(logGroupName=group, filterName="f", filterPattern="",
+                                 destinationArn=function_arn("guarded"))  # fmt: skip
+    put(logs, group, "s", ["allowed"])
+    wait_for(lambda: _mine(handle.url, group)["deliveredEvents"] == 1, what="first delivery")
+    lambdas.remove_permission(FunctionName="guarded", StatementId="logs")
+    put(logs, group, "s", ["no longer allowed"])
+    mine = wait_for(lambda: (s := _mine(handle.url, group))["deadLetteredEvents"] == 1 and s)
+    assert mine["deliveredEvents"] == 1 and mine["health"] == "ERROR", mine
+    assert mine["error"].startswith("function guarded does not allow logs.amazonaws.com"), mine

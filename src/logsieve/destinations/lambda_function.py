@@ -60,6 +60,11 @@ class LambdaDestination:
         spec = self.lambdas.resolve(self.arn)
         if spec is None:
             raise DeliveryError(f"function {self.arn} no longer exists", retryable=False)
+        # As on AWS, a permission removed after subscribing stops deliveries.
+        region = self.arn.split(":")[3]
+        source = f"arn:aws:logs:{region}:{payload.owner}:log-group:{payload.log_group}:*"
+        if not self.lambdas.allows_logs(self.arn, source):
+            raise DeliveryError(self.cause(source) or NOT_INVOKABLE, retryable=False)
         result = self.lambdas.invoke(spec, lambda_event(data))
         if not result.ok:
             reason = _error(result.payload)
