@@ -107,6 +107,13 @@ def missing_commands(script: str, path: str) -> list[str]:
     return sorted(missing)
 
 
+def _text(output: bytes | str | None) -> str:
+    """What a timed-out process printed (bytes, whatever ``text=True`` asked for)."""
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
+
+
 class Walkthrough:
     """The state one reader builds up: a working directory, a shell environment, a server."""
 
@@ -170,7 +177,7 @@ class Walkthrough:
         if snippet.language == "python":
             script = self.work / f"readme-{snippet.line}.py"
             script.write_text(text)
-            text = f"exec {sys.executable} {script.name}\n"
+            text = f"exec {shlex.quote(sys.executable)} {shlex.quote(script.name)}\n"
         started = time.monotonic()
         try:
             done = subprocess.run(
@@ -181,7 +188,7 @@ class Walkthrough:
         except subprocess.TimeoutExpired as exc:
             self.failures.append(
                 f"{snippet.where()} did not finish in {SNIPPET_TIMEOUT:g} s:\n{snippet.text}"
-                f"--- output so far:\n{exc.stdout!r}\n{exc.stderr!r}"
+                f"--- output so far:\n{_text(exc.stdout)}{_text(exc.stderr)}"
             )
             return
         self.timings.append((time.monotonic() - started, snippet.where()))
