@@ -202,3 +202,45 @@ def test_revoked_permission_stops_deliveries_and_is_named(logged_server) -> None
     mine = wait_for(lambda: (s := _mine(handle.url, group))["deadLetteredEvents"] == 1 and s)
     assert mine["deliveredEvents"] == 1 and mine["health"] == "ERROR", mine
     assert mine["error"].startswith("function guarded does not allow logs.amazonaws.com"), mine
+
+
+FAILS_ON_STREAM_BAD = """
+import base64, gzip, json, time
+
+
+def handler(event, context):
+    payload = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+    if payload["logStream"] == "bad":
+        raise RuntimeError("bad stream")
+    time.sleep(1.5)  # the good stream succeeds after the bad one has failed, between retries
+    return len(payload["logEvents"])
+"""
+
+
+def test_one_stream_failing_keeps_the_subscription_in_error_while_others_deliver(
+    logged_server,
+) -> None:
+    """Streams are delivered in parallel: another stream's success must not hide the one
+    still retrying (default backoff, so its retries are seconds apart)."""
+    _, handle = logged_server
+    logs, lambdas = client(handle), client(handle, "lambda")
+    group = "/one/bad/stream"
+    logs.create_log_group(logGroupName=group)
+    for stream in ("bad", "good"):
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    lambdas.create_function(
+        FunctionName="picky", Runtime="python3.11", Handler="app.handler",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/lambda", Code={"ZipFile": _zip(FAILS_ON_STREAM_BAD)},
+    )  # fmt: skip
+    lambdas.add_permission(
+        FunctionName="picky", StatementId="logs", Action="lambda:InvokeFunction",
+        Principal="logs.amazonaws.com",
+        SourceArn=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:*",
+    )  # fmt: skip
+    logs.put_subscription_filter(logGroupName=group, filterName="f", filterPattern="",
+                                 destinationArn=function_arn("picky"))  # fmt: skip
+    put(logs, group, "bad", ["fails"])  # both in one window: delivered in parallel
+    put(logs, group, "good", ["works"])
+    mine = wait_for(lambda: (s := _mine(handle.url, group))["deliveredEvents"] == 1 and s)
+    assert mine["health"] == "ERROR" and "bad stream" in mine["error"], mine
+    assert mine["state"] == "retrying", mine

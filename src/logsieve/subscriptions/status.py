@@ -22,6 +22,7 @@ class SubscriptionStatus:
     last_error: str | None = None
     last_error_time: int | None = None  # ms since the epoch
     last_delivery_time: int | None = None
+    retrying_batches: int = 0  # payloads waiting for a retry now (streams run in parallel)
 
     def current_error(self, cause: str | None) -> str | None:
         """What is wrong now, or None: ``cause`` (the destination cannot work at all, e.g. its
@@ -33,7 +34,7 @@ class SubscriptionStatus:
         """
         if cause is not None:
             return cause
-        if self.state in ("retrying", "restarting"):
+        if self.retrying_batches or self.state == "restarting":
             return self.last_error or self.state
         return None
 
