@@ -41,7 +41,7 @@ def _listen(host: str, port: int) -> socket.socket:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         if exc.errno == errno.EADDRINUSE:
             raise click.ClickException(
-                f"port {port} is in use: {reason} (another server, or another logsieve, "
+                f"port {port} is in use: {reason} (another program, perhaps another logsieve, "
                 "listens there); stop it or choose another with --port"
             ) from None
         raise click.ClickException(
