@@ -52,7 +52,7 @@ README = REPO / "README.md"
 DEFAULT_ENDPOINT = "http://127.0.0.1:4588"
 FENCE = re.compile(r"^```(\w*)\s*$")
 DIRECTIVE = re.compile(r"^<!--\s*readme-test:\s*(\w+)\s*(.*?)\s*-->\s*$")
-SNIPPET_TIMEOUT = 30.0
+SNIPPET_TIMEOUT = 90.0  # a cap for a hung snippet; they take seconds
 
 
 @dataclass
