@@ -426,7 +426,7 @@ def test_credential_help_has_exact_key_and_endpoint() -> None:
     assert f"aws configure set region eu-west-1 {profile}" in lines
     assert (
         "export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP AWS_SECRET_ACCESS_KEY=abc/def+ghi "
-        "AWS_DEFAULT_REGION=eu-west-1 AWS_ENDPOINT_URL=http://127.0.0.1:4600"
+        "AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 AWS_ENDPOINT_URL=http://127.0.0.1:4600"
     ) in lines
     boto3_lines = [line for line in lines if "boto3.client(" in line]
     assert len(boto3_lines) == 1
@@ -438,7 +438,7 @@ def test_credential_help_has_exact_key_and_endpoint() -> None:
     ("host", "endpoint"),
     [
         ("0.0.0.0", "http://127.0.0.1:4588"),
-        ("::", "http://[::1]:4588"),
+        ("::", "'http://[::1]:4588'"),  # quoted: brackets are a glob to the shell
         ("localhost", "http://localhost:4588"),
     ],
 )

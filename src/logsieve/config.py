@@ -42,7 +42,9 @@ __all__ = [
     "DeliverySettings",
     "FirehoseStream",
     "client_credential",
+    "client_environment",
     "credential_help",
+    "credential_lines",
     "endpoint_url",
     "ensure_credentials",
     "load_config",
@@ -865,29 +867,59 @@ def endpoint_url(config: Config) -> str:
     return f"http://{host}:{config.port}"
 
 
-def credential_help(credential: Credential, config: Config) -> str:
-    """The lines a user pastes to point the AWS CLI, environment or boto3 at this server."""
-    key_id = shlex.quote(credential.access_key_id)
-    secret = shlex.quote(credential.secret_access_key)
-    region = shlex.quote(config.region)
-    endpoint = endpoint_url(config)
-    profile = f"--profile {PROFILE}"
-    return "\n".join(
-        [
-            f"# AWS CLI: a profile named {PROFILE!r} (use: aws logs describe-log-groups {profile})",
-            f"aws configure set aws_access_key_id {key_id} {profile}",
-            f"aws configure set aws_secret_access_key {secret} {profile}",
-            f"aws configure set region {region} {profile}",
-            f"aws configure set endpoint_url {endpoint} {profile}",
-            "",
-            "# Or the environment, for any AWS SDK or tool in this shell:",
-            f"export AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY={secret} "
-            f"AWS_DEFAULT_REGION={region} AWS_ENDPOINT_URL={endpoint}",
-            "",
-            "# Or in Python:",
-            f'logs = boto3.client("logs", endpoint_url="{endpoint}", '
+def client_environment(credential: Credential, config: Config) -> dict[str, str]:
+    """The variables that point any AWS SDK or tool at this server.
+
+    Both region variables: the JS SDK v3 (and most non-Python SDKs) read only ``AWS_REGION``,
+    boto3 and the aws CLI only ``AWS_DEFAULT_REGION``.
+    """
+    return {
+        "AWS_ACCESS_KEY_ID": credential.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": credential.secret_access_key,
+        "AWS_REGION": config.region,
+        "AWS_DEFAULT_REGION": config.region,
+        "AWS_ENDPOINT_URL": endpoint_url(config),
+    }
+
+
+def credential_lines(
+    credential: Credential, config: Config, profile: str = PROFILE
+) -> dict[str, list[str]]:
+    """The lines to paste, by kind: ``profile`` (aws configure), ``export``, ``python``."""
+    quote = shlex.quote
+    option = f"--profile {quote(profile)}"
+    settings = [
+        ("aws_access_key_id", credential.access_key_id),
+        ("aws_secret_access_key", credential.secret_access_key),
+        ("region", config.region),
+        ("endpoint_url", endpoint_url(config)),
+    ]
+    variables = client_environment(credential, config)
+    return {
+        "profile": [f"aws configure set {key} {quote(value)} {option}" for key, value in settings],
+        "export": ["export " + " ".join(f"{k}={quote(v)}" for k, v in variables.items())],
+        "python": [
+            f'logs = boto3.client("logs", endpoint_url="{endpoint_url(config)}", '
             f"region_name={json.dumps(config.region)}, "
             f"aws_access_key_id={json.dumps(credential.access_key_id)}, "
-            f"aws_secret_access_key={json.dumps(credential.secret_access_key)})",
+            f"aws_secret_access_key={json.dumps(credential.secret_access_key)})"
+        ],
+    }
+
+
+def credential_help(credential: Credential, config: Config, profile: str = PROFILE) -> str:
+    """The lines a user pastes to point the AWS CLI, environment or boto3 at this server."""
+    lines = credential_lines(credential, config, profile)
+    option = f"--profile {shlex.quote(profile)}"
+    return "\n".join(
+        [
+            f"# AWS CLI: a profile named {profile!r} (use: aws logs describe-log-groups {option})",
+            *lines["profile"],
+            "",
+            "# Or the environment, for any AWS SDK or tool in this shell:",
+            *lines["export"],
+            "",
+            "# Or in Python:",
+            *lines["python"],
         ]
     )

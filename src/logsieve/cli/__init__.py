@@ -7,6 +7,7 @@ import click
 from logsieve import __version__
 
 from .alerts import alerts
+from .credentials import credentials
 from .decode import decode
 from .demo import demo
 from .recipes import recipes
@@ -28,6 +29,7 @@ def main() -> None:
 
 
 main.add_command(alerts)
+main.add_command(credentials)
 main.add_command(dead_letters)
 main.add_command(decode)
 main.add_command(demo)

@@ -1,31 +1,69 @@
-"""``logsieve serve``: the CloudWatch Logs-compatible server."""
+"""``logsieve serve``: the CloudWatch Logs-compatible server.
+
+Everything that can fail is checked before the server says ``listening``: the config, the
+credentials, the port (bound here, then handed to uvicorn), building the app (its databases
+and the data directory's lock) and the app's start-up. A mistake is one line and a non-zero
+exit; the announcement means the server answers.
+"""
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
+import os
+import socket
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 import uvicorn
 
-from logsieve.config import ConfigError, credential_help, ensure_credentials, load_config
+from logsieve.config import ConfigError, credential_help, ensure_credentials
+
+from .server_config import config_options, resolve_config
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; a ClickException (one line) when it cannot be."""
+    try:
+        family, _, _, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise click.ClickException(
+            f"cannot listen on {host!r}: {exc.strerror}; choose another --host"
+        ) from None
+    try:
+        return socket.create_server(address, family=family, backlog=2048)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} is in use: {reason} (another program, perhaps another logsieve, "
+                "listens there); stop it or choose another with --port"
+            ) from None
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {reason}; choose another --host or --port"
+        ) from None
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, calling ``announce`` once its app has started and it accepts."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)  # exits the process when the app's start-up fails
+        if not self.should_exit:
+            self.announce()
 
 
 @click.command("serve")
-@click.option("--host", help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (default 4588).")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the database and credentials live (default ~/.logsieve).",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A logsieve.toml file (default ./logsieve.toml when present).",
-)
+@config_options
 @click.option("--log-level", default="info", show_default=True, help="Server log level.")
 def serve(
     host: str | None,
@@ -40,38 +78,43 @@ def serve(
     (endpoint_url="http://127.0.0.1:4588"), the aws CLI (--endpoint-url), or
     AWS_ENDPOINT_URL for every SDK. Requests must be signed with a configured key pair; on
     the first start without one, a key pair is generated into the data directory and the
-    lines to use it are printed.
+    lines to use it are printed (`logsieve credentials` prints them again).
     """
     from logsieve.app import create_app  # deferred: keeps `logsieve --help` fast
 
+    config = resolve_config(host, port, data_dir, config_path)
     try:
-        config = load_config(
-            config_path, overrides={"host": host, "port": port, "data_dir": data_dir}
-        )
         config, generated = ensure_credentials(config)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    if generated is not None:
-        click.echo("Generated a key pair for this server. Use it with:\n")
-        click.echo(credential_help(generated, config))
-        click.echo()
+    listener = _listen(config.host, config.port)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    click.echo(
-        f"logsieve listening on http://{config.host}:{config.port} "
-        f"(data in {config.data_dir}, region {config.region}, account {config.account_id})"
-    )
     try:
         app = create_app(config)
     except ConfigError as exc:  # settings only the parts themselves can check (SMTP URL...)
+        listener.close()
         raise click.ClickException(str(exc)) from exc
+    except (OSError, sqlite3.Error) as exc:  # a data directory that cannot hold the databases
+        listener.close()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise click.ClickException(
+            f"cannot use the data directory {config.data_dir}: {reason}; choose another with "
+            "--data-dir (or [server] data_dir, LOGSIEVE_DATA_DIR)"
+        ) from exc
+
+    def announce() -> None:
+        if generated is not None:
+            click.echo("Generated a key pair for this server. Use it with:\n")
+            click.echo(credential_help(generated, config))
+            click.echo()
+        click.echo(
+            f"logsieve listening on http://{config.host}:{config.port} "
+            f"(data in {config.data_dir}, region {config.region}, account {config.account_id})"
+        )
+
     # The botocore models and compiled shapes are long-lived: keep the collector off them, and
     # collect less often (reads allocate millions of short-lived tuples).
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    uvicorn.run(
-        app,
-        host=config.host,
-        port=config.port,
-        log_level=log_level.lower(),
-        access_log=False,
-    )
+    settings = uvicorn.Config(app, log_level=log_level.lower(), access_log=False)
+    _AnnouncingServer(settings, announce).run(sockets=[listener])

@@ -46,14 +46,27 @@ def subscriptions(
         return
     rows = [
         [
-            f"{s['logGroupName']} / {s['filterName']}", s["state"], str(s["lagEvents"]),
-            f"{s['lagSeconds']:.1f}s", str(s["deliveredEvents"]), str(s["failedAttempts"]),
-            str(s["deadLetteredEvents"]), (s["lastError"] or "")[:60],
+            f"{s['logGroupName']} / {s['filterName']}", s["state"], s["health"],
+            str(s["lagEvents"]), f"{s['lagSeconds']:.1f}s", str(s["deliveredEvents"]),
+            str(s["failedAttempts"]), str(s["deadLetteredEvents"]),
         ]
         for s in items
     ]  # fmt: skip
-    header = ["SUBSCRIPTION", "STATE", "LAG", "LAG AGE", "DELIVERED", "FAILED", "DEAD", "ERROR"]
+    header = ["SUBSCRIPTION", "STATE", "HEALTH", "LAG", "LAG AGE", "DELIVERED", "FAILED", "DEAD"]
     click.echo(_table(rows, header))
+    for s in items:
+        if note := _error_note(s):
+            click.echo(f"{s['logGroupName']} / {s['filterName']}: {note}")
+
+
+def _error_note(status: dict[str, Any]) -> str | None:
+    """What is wrong now; else the last failure, marked as one the subscription got past."""
+    if status["error"]:
+        return f"ERROR: {status['error']}"
+    if status["lastError"]:
+        when = _when(status["lastErrorTime"])
+        return f"last error at {when}: {status['lastError']} (recovered)"
+    return None
 
 
 @click.group("dead-letters")
@@ -122,6 +135,9 @@ def redrive(
     ids: list[Any] = list(letter_ids)
     if everything:
         ids += [d["id"] for d in client.call("GET", "dead-letters")["deadLetters"]]
+        if not ids:
+            click.echo("No dead letters to re-drive.")
+            return
     if not ids:
         raise click.UsageError("name dead letter ids to re-drive, or use --all")
     failed = 0

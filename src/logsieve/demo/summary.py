@@ -19,7 +19,11 @@ from .display import latency_text
 from .observe import RuleStatus
 from .traffic import SourceCount
 
-__all__ = ["SummaryFacts", "shown", "summary_lines"]
+__all__ = ["PROFILE", "SummaryFacts", "shown", "summary_lines"]
+
+# The demo's own aws CLI profile: pasting its lines must not overwrite the ``logsieve`` profile
+# a real server's lines set up (the demo's key pair and port change on every run).
+PROFILE = "logsieve-demo"
 
 
 def shown(path: Path) -> str:
@@ -118,11 +122,11 @@ def summary_lines(facts: SummaryFacts) -> list[str]:
             f"  logsieve serve --config {config}",
             "then point the aws CLI or boto3 at it:",
         ]
-    lines += ["", credential_help(facts.credential, facts.config), ""]
+    lines += ["", credential_help(facts.credential, facts.config, PROFILE), ""]
     group = shlex.quote(facts.groups.get("client-vpn", "/aws/vpn/connections"))
     lines += [
         "# Then, for example: the VPN connections of one user, with a filter pattern",
-        f"aws logs filter-log-events --profile logsieve --log-group-name {group} "
+        f"aws logs filter-log-events --profile {PROFILE} --log-group-name {group} "
         "--filter-pattern '{ $.username = \"alice\" }' --max-items 3",
     ]
     return lines

@@ -32,20 +32,39 @@ def lambda_event(data: bytes) -> bytes:
 
 
 class LambdaDestination:
-    def __init__(self, arn: str, lambdas: LambdaService) -> None:
+    def __init__(self, arn: str, name: str, lambdas: LambdaService) -> None:
         self.arn = arn
+        self.name = name
         self.lambdas = lambdas
 
+    def cause(self, source_arn: str) -> str | None:
+        """Why deliveries from ``source_arn`` cannot succeed now, in plain words, or None.
+
+        AWS answers both a missing function and a missing permission with NOT_INVOKABLE; the
+        operator is told which (server log, ``logsieve subscriptions``).
+        """
+        if self.lambdas.resolve(self.arn) is None:
+            return f"function {self.name} does not exist"
+        if not self.lambdas.allows_logs(self.arn, source_arn):
+            return (
+                f"function {self.name} does not allow logs.amazonaws.com to invoke it for "
+                f"{source_arn}: add it with `aws lambda add-permission`"
+            )
+        return None
+
     def check(self, source_arn: str) -> None:
-        if self.lambdas.resolve(self.arn) is None or not self.lambdas.allows_logs(
-            self.arn, source_arn
-        ):
+        if self.cause(source_arn) is not None:
             raise ServiceError("InvalidParameterException", NOT_INVOKABLE)
 
     def deliver(self, payload: Payload, data: bytes) -> None:
         spec = self.lambdas.resolve(self.arn)
         if spec is None:
             raise DeliveryError(f"function {self.arn} no longer exists", retryable=False)
+        # As on AWS, a permission removed after subscribing stops deliveries.
+        region = self.arn.split(":")[3]
+        source = f"arn:aws:logs:{region}:{payload.owner}:log-group:{payload.log_group}:*"
+        if not self.lambdas.allows_logs(self.arn, source):
+            raise DeliveryError(self.cause(source) or NOT_INVOKABLE, retryable=False)
         result = self.lambdas.invoke(spec, lambda_event(data))
         if not result.ok:
             reason = _error(result.payload)

@@ -104,10 +104,23 @@ class Dispatcher:
 
     # --- the logs service's Delivery protocol (called from request threads) ----------------
 
+    def _source(self, group_name: str) -> str:
+        return f"arn:aws:logs:{self.region}:{self.ctx.owner}:log-group:{group_name}:*"
+
     def check_destination(self, item: SubscriptionFilter) -> None:
-        destination = self.ctx.destinations.resolve(item.destination_arn, item.distribution)
-        source = f"arn:aws:logs:{self.region}:{self.ctx.owner}:log-group:{item.group_name}:*"
-        destination.check(source)
+        """Raise AWS's error when the destination cannot be delivered to; log the real cause
+        (AWS's message for a missing function is the one for a missing permission)."""
+        source = self._source(item.group_name)
+        destinations = self.ctx.destinations
+        try:
+            destinations.resolve(item.destination_arn, item.distribution).check(source)
+        except ServiceError as exc:
+            cause = destinations.cause(item.destination_arn, source) or _underlying(exc)
+            log.warning(
+                "subscription filter refused group=%s filter=%s destination=%s cause=%s",
+                item.group_name, item.name, item.destination_arn, cause,
+            )  # fmt: skip
+            raise
 
     def subscriptions_changed(self) -> None:
         if self._loop is not None:
@@ -137,6 +150,12 @@ class Dispatcher:
             )
             events, oldest = self.ctx.store.backlog(pump.item.group_id, status.cursor)
             described = status.to_dict()
+            cause = self.ctx.destinations.cause(
+                pump.item.destination_arn, self._source(pump.item.group_name)
+            )
+            error = status.current_error(cause)
+            described["health"] = "ERROR" if error else "OK"
+            described["error"] = error
             described["lagEvents"] = events
             described["lagSeconds"] = round(max(0.0, now - oldest / 1000), 3) if oldest else 0.0
             found.append(described)
@@ -158,3 +177,11 @@ class Dispatcher:
             raise DeliveryError(error) from exc
         self.ctx.dead_letters.mark_redriven(letter_id, int(self.ctx.clock() * 1000))
         return self.ctx.dead_letters.get(letter_id) or letter
+
+
+def _underlying(exc: ServiceError) -> str:
+    """The error behind an AWS-worded one (a Kinesis stream's own ResourceNotFound...)."""
+    inner = exc.__cause__
+    if isinstance(inner, ServiceError):
+        return f"{inner.code}: {inner.message}"
+    return exc.message

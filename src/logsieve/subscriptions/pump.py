@@ -133,38 +133,47 @@ class SubscriptionPump:
     async def _deliver_batch(self, batch: Batch) -> None:
         ctx, status = self.ctx, self.status
         retry = RetryState(ctx.settings)
-        while True:
-            try:
-                await self._on(ctx.deliveries, self._send, batch)
-            except Exception as exc:
-                retryable = not isinstance(exc, DeliveryError | ServiceError) or (
-                    isinstance(exc, DeliveryError) and exc.retryable
-                )
-                if not isinstance(exc, DeliveryError | ServiceError):
-                    log.exception("delivery crashed filter=%s", self.item.name)
-                error = str(exc) if not isinstance(exc, ServiceError) else exc.message
-                now = ctx.clock()
-                status.failed_attempts += 1
-                status.last_error, status.last_error_time = error, int(now * 1000)
-                delay = retry.failed(now) if retryable else None
-                if delay is None:
-                    await self._on(ctx.reads, self._dead_letter, batch, retry.attempts, error)
-                    return
-                status.state = "retrying"
-                # Attempts 1, 2, 4, 8...: a long outage stays visible without flooding the log.
-                quiet = retry.attempts & (retry.attempts - 1)
-                log.log(
-                    logging.DEBUG if quiet else logging.WARNING,
-                    "delivery failed group=%s filter=%s attempt=%d retry_in=%.2fs error=%s",
-                    self.item.group_name, self.item.name, retry.attempts, delay, error,
-                )  # fmt: skip
-                await asyncio.sleep(delay)
-                continue
-            status.state = "delivering"
-            status.delivered_events += batch.events
-            status.delivered_payloads += 1
-            status.last_delivery_time = int(ctx.clock() * 1000)
-            return
+        waiting = False  # counted in status.retrying_batches
+        try:
+            while True:
+                try:
+                    await self._on(ctx.deliveries, self._send, batch)
+                except Exception as exc:
+                    retryable = not isinstance(exc, DeliveryError | ServiceError) or (
+                        isinstance(exc, DeliveryError) and exc.retryable
+                    )
+                    if not isinstance(exc, DeliveryError | ServiceError):
+                        log.exception("delivery crashed filter=%s", self.item.name)
+                    error = str(exc) if not isinstance(exc, ServiceError) else exc.message
+                    now = ctx.clock()
+                    status.failed_attempts += 1
+                    status.last_error, status.last_error_time = error, int(now * 1000)
+                    delay = retry.failed(now) if retryable else None
+                    if delay is None:
+                        await self._on(ctx.reads, self._dead_letter, batch, retry.attempts, error)
+                        return
+                    if not waiting:
+                        waiting = True
+                        status.retrying_batches += 1
+                    status.state = "retrying"
+                    # Attempts 1, 2, 4, 8...: a long outage stays visible, the log not flooded.
+                    quiet = retry.attempts & (retry.attempts - 1)
+                    log.log(
+                        logging.DEBUG if quiet else logging.WARNING,
+                        "delivery failed group=%s filter=%s attempt=%d retry_in=%.2fs error=%s",
+                        self.item.group_name, self.item.name, retry.attempts, delay, error,
+                    )  # fmt: skip
+                    await asyncio.sleep(delay)
+                    continue
+                status.delivered_events += batch.events
+                status.delivered_payloads += 1
+                status.last_delivery_time = int(ctx.clock() * 1000)
+                return
+        finally:
+            if waiting:
+                status.retrying_batches -= 1
+            # Streams are delivered in parallel: one still retrying keeps the state.
+            status.state = "retrying" if status.retrying_batches else "delivering"
 
     def _send(self, batch: Batch) -> None:
         destination = self.ctx.destinations.resolve(

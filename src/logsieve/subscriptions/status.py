@@ -22,6 +22,21 @@ class SubscriptionStatus:
     last_error: str | None = None
     last_error_time: int | None = None  # ms since the epoch
     last_delivery_time: int | None = None
+    retrying_batches: int = 0  # payloads waiting for a retry now (streams run in parallel)
+
+    def current_error(self, cause: str | None) -> str | None:
+        """What is wrong now, or None: ``cause`` (the destination cannot work at all, e.g. its
+        function does not exist), else the last error while deliveries are still failing.
+
+        A failure the subscription has since got past -- a later delivery succeeded, or the
+        payload went to the dead-letter store and the subscription caught up -- is history
+        (``lastError``), not a current error.
+        """
+        if cause is not None:
+            return cause
+        if self.retrying_batches or self.state == "restarting":
+            return self.last_error or self.state
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {
