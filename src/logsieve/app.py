@@ -38,7 +38,7 @@ from .notify.smtp import SmtpSettings
 from .sns import SnsService
 from .sns.delivery import EmailSettings, SnsDeliveries
 from .sns.signing import Signer
-from .storage import SqliteStore
+from .storage import SqliteStore, datadir
 from .storage.dead_letters import DeadLetterStore
 from .storage.streams_sqlite import SqliteStreamStore
 from .storage.topics_sqlite import SqliteTopicStore
@@ -89,6 +89,18 @@ async def _enforce_retention(
 
 
 def create_app(config: Config) -> Starlette:
+    """The server's app. Claims the data directory first (private, one server at a time:
+    ``DataDirInUse`` before anything is opened, bound or started); the lock is held until the
+    app shuts down or the process ends."""
+    lock = datadir.claim(config.data_dir)
+    try:
+        return _build(config, lock)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     store = SqliteStore(config.data_dir / DATABASE_FILE)
     logs = LogsService(LogsContext(store, config.region, config.account_id))
     # The Kinesis-compatible streams; the subscription dispatcher delivers through this
@@ -188,6 +200,7 @@ def create_app(config: Config) -> Starlette:
             lambda_threads.shutdown(wait=False, cancel_futures=True)
             store.close()
             stream_store.close()
+            lock.release()
 
     routes = AdminApi(dispatcher, outbox, config.secret_for).routes() + sns_deliveries.routes()
     return build_app(api, lifespan, routes)

@@ -5,12 +5,15 @@ Every store keeps its own file (``logsieve.db``, ``kinesis.db``, ``sns.db``,
 another, and opens it like this: autocommit (each store writes explicit ``BEGIN`` ...
 ``COMMIT`` transactions), shareable between threads (each store serialises its own use), WAL so
 readers never block the writer, ``synchronous=FULL`` so a commit is on disk before it returns,
-and a busy timeout for the moments another connection holds the write lock.
+and a busy timeout for the moments another connection holds the write lock. Every file is the
+owner's alone (0600): SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file,
+so creating (or tightening) that one first covers all three, whatever the process umask.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -19,6 +22,25 @@ from pathlib import Path
 __all__ = ["Connections", "connect", "transaction"]
 
 _MEMORY = ":memory:"  # a private in-memory database (dry runs): no file, no WAL
+_FILE_MODE = 0o600
+_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (it would use 0644 & ~umask), and take
+    group and other access from an existing one and its sidecar files."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, _FILE_MODE)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, _FILE_MODE)
+    finally:
+        os.close(fd)
+    for suffix in _SIDECARS:
+        sidecar = path.with_name(path.name + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            if sidecar.stat().st_mode & 0o077:
+                os.chmod(sidecar, _FILE_MODE)
 
 
 def connect(
@@ -28,7 +50,7 @@ def connect(
     ``schema`` (idempotent DDL) applied when given."""
     memory = str(path) == _MEMORY
     if not memory:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(path))
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     if not memory:
         conn.execute("PRAGMA journal_mode=WAL")
