@@ -40,6 +40,7 @@ from .sns.delivery import EmailSettings, SnsDeliveries
 from .sns.signing import Signer
 from .storage import SqliteStore, datadir
 from .storage.dead_letters import DeadLetterStore
+from .storage.disk import DiskFull
 from .storage.streams_sqlite import SqliteStreamStore
 from .storage.topics_sqlite import SqliteTopicStore
 from .subscriptions import Dispatcher, PumpContext
@@ -76,6 +77,8 @@ async def _enforce_retention(
             deleted = await run_in_threadpool(logs.expire)
             if deleted:
                 log.info("retention deleted=%d", deleted)
+        except DiskFull:  # logged once by the disk state; the next pass retries
+            pass
         except Exception:  # keep the loop alive; the next pass retries
             log.exception("retention pass failed")
         if kinesis is not None:
@@ -83,6 +86,8 @@ async def _enforce_retention(
                 trimmed = await run_in_threadpool(kinesis.expire)
                 if trimmed:
                     log.info("kinesis retention deleted=%d", trimmed)
+            except DiskFull:
+                pass
             except Exception:  # a separate try: one failing store never starves the other
                 log.exception("kinesis retention pass failed")
         await asyncio.sleep(every)

@@ -10,45 +10,15 @@ import os
 import signal
 import sqlite3
 import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from logsieve.demo import datadir as demo_datadir
 from logsieve.errors import ConfigError
-from tests.server import ACCESS_KEY, SECRET_KEY, Server, client, free_port
-
-
-def serve(data_dir: Path, port: int) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY,
-        "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY,
-        "LOGSIEVE_CONFIG": "",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "logsieve", "serve", "--port", str(port),
-         "--data-dir", str(data_dir), "--log-level", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-
-def exit_or_serve(process: subprocess.Popen[str], port: int, timeout: float = 30) -> str:
-    """Wait until ``process`` exits ("exited") or answers on ``port`` ("serving")."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return "exited"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return "serving"
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    return "neither"
+from tests.server import Server, client, free_port
+from tests.storage.serving import exit_or_serve, serve
 
 
 def test_a_second_server_on_the_same_data_directory_refuses_to_start(tmp_path: Path) -> None:

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from .database import Connections, connect
+from .checkpoint import Checkpointer
+from .database import Connections
 from .merge import MAX_CHUNK_SPAN_MS, ChunkRef, merge
 from .migrate import never_reuse_ids
 from .protocols import Deleted, Position
@@ -146,13 +146,6 @@ _INDEX_MASK = (1 << SEQ_BITS) - 1
 
 _WRITER_CACHE_MB = 32
 _READER_CACHE_MB = 4  # one reader per worker thread: keep their caches small
-_CHECKPOINT_EVERY_S = 0.5
-# Past this many bytes of WAL, a checkpoint finishes under the write lock so that the next
-# commit starts the WAL over: under sustained ingest a checkpoint running beside the writers
-# never catches up with them, and the WAL would grow without bound (every commit then writes
-# fresh file pages, which the kernel must allocate and zero; measured at about half the
-# server's CPU). The stall is short: only frames written during the unlocked pass remain.
-_WAL_RESTART_BYTES = 32 * 1024 * 1024
 _WAL_KEEP_BYTES = 64 * 1024 * 1024  # journal_size_limit: the WAL file shrinks back to this
 
 
@@ -200,15 +193,11 @@ class SqliteStore:
         # PutLogEvents, so a background thread does them (PASSIVE: never blocks a writer).
         self._db.writer.execute("PRAGMA wal_autocheckpoint=0")
         self._db.writer.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
-        self._closing = threading.Event()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_loop, name="logsieve-checkpoint", daemon=True
-        )
+        self._checkpointer = Checkpointer(path, self._db.write_lock, self._db.space)
         self._checkpointer.start()
 
     def close(self) -> None:
-        self._closing.set()
-        self._checkpointer.join()
+        self._checkpointer.stop()
         self._db.close()
 
     def _migrate(self) -> None:
@@ -221,18 +210,6 @@ class SqliteStore:
             if groups or streams:
                 for sql in _ORPHANS:
                     conn.execute(sql)
-
-    def _checkpoint_loop(self) -> None:
-        conn = connect(self.path, cache_mb=1)
-        frame_bytes = conn.execute("PRAGMA page_size").fetchone()[0] + 24
-        try:
-            while not self._closing.wait(_CHECKPOINT_EVERY_S):
-                _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                if frames * frame_bytes > _WAL_RESTART_BYTES:
-                    with self._db.write_lock:  # no commit can add frames meanwhile
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        finally:
-            conn.close()
 
     # --- log groups ------------------------------------------------------------------------
 
