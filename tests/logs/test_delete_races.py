@@ -67,7 +67,8 @@ def all_messages(logs: Any, group: str, stream: str | None = None) -> list[str]:
 
 
 def hammer(logs_for: Callable[[], Any], group: str, stream: str, acked: list[str]) -> None:
-    """Put small batches until the stream is gone; record what was acknowledged."""
+    """Put small batches until the stream is gone (its group too, or just the stream); record
+    what was acknowledged."""
     logs = logs_for()
     i = 0
     while True:
@@ -80,6 +81,7 @@ def hammer(logs_for: Callable[[], Any], group: str, stream: str, acked: list[str
             )
         except ClientError as error:
             assert code(error) == "ResourceNotFoundException", error
+            assert error.response["Error"]["Message"] in (GROUP_NOT_FOUND, STREAM_NOT_FOUND)
             return
         acked.append(message)
         i += 1

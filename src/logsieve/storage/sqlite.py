@@ -389,6 +389,7 @@ class SqliteStore:
                 "SELECT 1 FROM log_streams WHERE id = ? AND group_id = ?", (stream_id, group_id)
             ).fetchone()
             if found is None:
+                _check_group(conn, group_id)  # the whole group went: say so, as AWS would
                 raise Deleted("stream")
             cur = conn.execute(
                 "INSERT INTO chunks (group_id, stream_id, min_ts, max_ts, count, bytes, "
