@@ -100,6 +100,12 @@ def create_app(config: Config) -> Starlette:
     lock = datadir.claim(config.data_dir)
     try:
         return _build(config, lock)
+    except DiskFull:
+        lock.release()
+        raise ConfigError(
+            f"the disk holding data directory {config.data_dir} is full, so its databases "
+            "cannot be opened; free space on it and start again"
+        ) from None
     except BaseException:
         lock.release()
         raise

@@ -211,3 +211,19 @@ def test_a_store_closes_on_a_full_disk_and_reopens_whole(small_disk: Path) -> No
         assert got == acked
     finally:
         again.close()
+
+
+def test_starting_on_a_full_disk_fails_with_one_clear_line(small_disk: Path) -> None:
+    data = small_disk / "data"
+    port = free_port()
+    first = serve(data, port)  # creates the databases, then stops
+    assert exit_or_serve(first, port) == "serving"
+    first.terminate()
+    first.communicate(timeout=15)
+    fill(small_disk)
+    second = serve(data, port)
+    assert exit_or_serve(second, port) == "exited"
+    _, err = second.communicate(timeout=15)
+    assert second.returncode != 0
+    assert "Traceback" not in err, err
+    assert f"Error: the disk holding data directory {data} is full" in err, err

@@ -98,8 +98,9 @@ def claim(directory: Path) -> DataDirLock:
     except BaseException:
         os.close(fd)
         raise
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    with contextlib.suppress(OSError):  # only names us in a refusal: a full disk may stop it
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return DataDirLock(directory, fd)
 
 
