@@ -42,8 +42,9 @@ from .notify.smtp import SmtpSettings
 from .sns import SnsService
 from .sns.delivery import EmailSettings, SnsDeliveries
 from .sns.signing import Signer
-from .storage import SqliteStore
+from .storage import SqliteStore, datadir
 from .storage.dead_letters import DeadLetterStore
+from .storage.disk import DiskFull
 from .storage.streams_sqlite import SqliteStreamStore
 from .storage.topics_sqlite import SqliteTopicStore
 from .subscriptions import Dispatcher, PumpContext
@@ -80,6 +81,8 @@ async def _enforce_retention(
             deleted = await run_in_threadpool(logs.expire)
             if deleted:
                 log.info("retention deleted=%d", deleted)
+        except DiskFull:  # logged once by the disk state; the next pass retries
+            pass
         except Exception:  # keep the loop alive; the next pass retries
             log.exception("retention pass failed")
         if kinesis is not None:
@@ -87,12 +90,32 @@ async def _enforce_retention(
                 trimmed = await run_in_threadpool(kinesis.expire)
                 if trimmed:
                     log.info("kinesis retention deleted=%d", trimmed)
+            except DiskFull:
+                pass
             except Exception:  # a separate try: one failing store never starves the other
                 log.exception("kinesis retention pass failed")
         await asyncio.sleep(every)
 
 
 def create_app(config: Config) -> Starlette:
+    """The server's app. Claims the data directory first (private, one server at a time:
+    ``DataDirInUse`` before anything is opened, bound or started); the lock is held until the
+    app shuts down or the process ends."""
+    lock = datadir.claim(config.data_dir)
+    try:
+        return _build(config, lock)
+    except DiskFull:
+        lock.release()
+        raise ConfigError(
+            f"the disk holding data directory {config.data_dir} is full, so its databases "
+            "cannot be opened; free space on it and start again"
+        ) from None
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     store = SqliteStore(config.data_dir / DATABASE_FILE)
     logs = LogsService(LogsContext(store, config.region, config.account_id))
     # The Kinesis-compatible streams; the subscription dispatcher delivers through this
@@ -204,6 +227,7 @@ def create_app(config: Config) -> Starlette:
             lambda_threads.shutdown(wait=False, cancel_futures=True)
             store.close()
             stream_store.close()
+            lock.release()
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)
     routes = admin.routes() + sns_deliveries.routes()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 
@@ -66,3 +68,29 @@ def test_connections_give_each_thread_its_own_reader(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.ProgrammingError):
         theirs[0].execute("SELECT 1")
     assert not (tmp_path / "db-wal").exists() or (tmp_path / "db-wal").stat().st_size == 0
+
+
+def test_database_files_are_created_and_tightened_to_0600(tmp_path: Path) -> None:
+    """With a umask of 022, SQLite alone makes 0644 files; a database left like that by an
+    earlier version is tightened, its -wal and -shm files too, and new ones start at 0600."""
+    old_umask = os.umask(0o022)
+    try:
+        loose = tmp_path / "old.db"
+        holder = sqlite3.connect(loose, isolation_level=None)  # keeps -wal and -shm alive
+        holder.execute("PRAGMA journal_mode=WAL")
+        holder.execute("CREATE TABLE t (x)")
+        holder.execute("INSERT INTO t VALUES (1)")
+        files = [loose, tmp_path / "old.db-wal", tmp_path / "old.db-shm"]
+        assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o644}
+        tightened = connect(loose)
+        fresh = connect(tmp_path / "new" / "fresh.db", schema="CREATE TABLE t (x);")
+        fresh.execute("INSERT INTO t VALUES (1)")
+        files += [tmp_path / "new" / f"fresh.db{suffix}" for suffix in ("", "-wal", "-shm")]
+        assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {
+            p.name: "0o600" for p in files
+        }
+        assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+        for conn in (tightened, fresh, holder):
+            conn.close()
+    finally:
+        os.umask(old_umask)

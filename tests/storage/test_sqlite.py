@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from logsieve.storage import SqliteStore
-from logsieve.storage import sqlite as sqlite_module
+from logsieve.storage import checkpoint as checkpoint_module
 from logsieve.storage.records import event_id, parse_event_id
 
 DAY = 86_400_000
@@ -123,8 +123,8 @@ def test_wal_starts_over_under_sustained_appends(
     """Appends that never pause still let the WAL start over: without the checkpoint under the
     write lock it never restarts and grows by everything written. Counting restarts rather than
     bounding the file size keeps the test independent of how fast this machine writes."""
-    monkeypatch.setattr(sqlite_module, "_WAL_RESTART_BYTES", 1 << 20)
-    monkeypatch.setattr(sqlite_module, "_CHECKPOINT_EVERY_S", 0.05)
+    monkeypatch.setattr(checkpoint_module, "WAL_RESTART_BYTES", 1 << 20)
+    monkeypatch.setattr(checkpoint_module, "EVERY_S", 0.05)
     store = SqliteStore(tmp_path / "db.sqlite")
     try:
         g = store.create_group("/g", 0, None, "STANDARD")

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from logsieve.errors import ServiceError
+from logsieve.storage.disk import disk_status
 
 from .awsjson import JsonProtocol
 from .bodies import SMALL_BODY_BYTES, CloseUnreadBodies, cap_route, read_body
@@ -441,7 +442,8 @@ _REST_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    """``{"status": "ok"}``, or what is degraded (a full disk: writes fail until it has room)."""
+    return JSONResponse(disk_status() or {"status": "ok"})
 
 
 def build_app(api: AwsApi, lifespan: Any = None, extra: list[Route] | None = None) -> Starlette:

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from logsieve.errors import ConfigError
+from logsieve.storage.datadir import refuse_if_in_use
 
 __all__ = ["DEFAULT_DIR", "MARKER", "PID_FILE", "prepare", "release"]
 
@@ -62,6 +63,7 @@ def prepare(directory: Path) -> Path:
                 f"a demo is still running on {directory} (pid {pid}); stop it with Ctrl-C "
                 "there, or choose another --data-dir"
             )
+        refuse_if_in_use(directory)  # a server (a kept-running demo's, or anyone's) uses it
         for child in directory.iterdir():  # keep the directory itself (a shell may be in it)
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child)

@@ -3,8 +3,12 @@ in-process API the subscription dispatcher delivers through."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
+
+from logsieve.errors import ServiceError
+from logsieve.storage.disk import DiskFull
 
 from .context import KinesisContext
 from .records import Records
@@ -39,6 +43,7 @@ class KinesisService:
             "GetShardIterator": records.get_shard_iterator,
             "GetRecords": records.get_records,
         }
+        self.operations = {name: _disk_full_is_internal(op) for name, op in self.operations.items()}
 
     # --- in-process API ----------------------------------------------------------------------
 
@@ -70,3 +75,17 @@ class KinesisService:
         """Apply retention now (records older than their stream's retention, 24 h by default,
         and those of deleted streams); returns the number of records deleted."""
         return self.ctx.store.expire(self.ctx.clock() if now_ms is None else now_ms)
+
+
+def _disk_full_is_internal(operation: Operation) -> Operation:
+    """Kinesis has no ServiceUnavailableException: its server fault is InternalFailureException
+    (HTTP 500, retried by SDKs); the message still says the disk is full."""
+
+    @functools.wraps(operation)
+    def run(params: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return operation(params)
+        except DiskFull as full:
+            raise ServiceError("InternalFailureException", full.message, status=500) from None
+
+    return run

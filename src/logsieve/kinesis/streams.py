@@ -119,7 +119,8 @@ class Streams:
 
     def delete_stream(self, params: dict[str, Any]) -> None:
         row = self.ctx.stream(params)
-        self.ctx.store.delete_stream(row.id)
+        if not self.ctx.store.delete_stream(row.id):  # a concurrent DeleteStream won
+            raise self.ctx.stream_not_found(row.name)
         self.throttle.forget(row.id)
 
     # --- describe ----------------------------------------------------------------------------

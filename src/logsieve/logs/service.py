@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
-from .context import LogsContext
+from logsieve.storage import Deleted
+
+from .context import GROUP_NOT_FOUND, STREAM_NOT_FOUND, LogsContext, not_found
 from .groups import Groups
 from .ingest import Ingest
 from .metrics import MetricFilters
@@ -48,7 +51,22 @@ class LogsService:
             "DescribeSubscriptionFilters": subscriptions.describe_subscription_filters,
             "DeleteSubscriptionFilter": subscriptions.delete_subscription_filter,
         }
+        self.operations = {name: _gone_is_not_found(op) for name, op in self.operations.items()}
 
     def expire(self) -> int:
         """Apply retention policies now; returns the number of events deleted."""
         return self.ctx.store.expire(self.ctx.clock())
+
+
+def _gone_is_not_found(operation: Operation) -> Operation:
+    """A group or stream deleted between an operation's lookup and its write answers as if
+    the lookup had come after the delete: ResourceNotFoundException with AWS's message."""
+
+    @functools.wraps(operation)
+    def run(params: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return operation(params)
+        except Deleted as gone:
+            raise not_found(GROUP_NOT_FOUND if gone.kind == "group" else STREAM_NOT_FOUND) from None
+
+    return run

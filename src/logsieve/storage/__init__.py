@@ -4,7 +4,7 @@ The protocols in ``protocols.py`` are what services depend on; ``sqlite.py`` is 
 implementation. A scale-out engine (NATS JetStream) implements the same protocols.
 """
 
-from .protocols import EventLog, LogsStore
+from .protocols import Deleted, EventLog, LogsStore
 from .records import (
     LogGroup,
     LogStream,
@@ -16,6 +16,7 @@ from .records import (
 from .sqlite import SqliteStore
 
 __all__ = [
+    "Deleted",
     "EventLog",
     "LogGroup",
     "LogStream",

@@ -10,6 +10,18 @@ from .records import LogGroup, LogStream, MetricFilter, StoredEvent, Subscriptio
 Position = tuple[int, int]  # (timestamp, seq): the order events are read in
 
 
+class Deleted(LookupError):
+    """A write named a log group or stream that was deleted after the caller looked it up.
+
+    Checked inside the write's own transaction, so nothing was stored: a request racing a
+    delete fails as if the lookup had come after it. ``kind`` is ``"group"`` or ``"stream"``.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"the log {kind} no longer exists")
+        self.kind = kind
+
+
 class EventLog(Protocol):
     """The ordered, durable record of every accepted event, read forward by consumers."""
 
@@ -26,7 +38,8 @@ class EventLog(Protocol):
 
         Returns the first sequence number.
 
-        Durable on return: the events survive a crash the instant after.
+        Durable on return: the events survive a crash the instant after. Raises ``Deleted``
+        (nothing stored) when the stream no longer exists.
         """
         ...
 
@@ -53,7 +66,12 @@ class EventLog(Protocol):
 
 
 class LogsStore(EventLog, Protocol):
-    """Log groups, streams, tags and metric filters, plus the queries over stored events."""
+    """Log groups, streams, tags and metric filters, plus the queries over stored events.
+
+    Ids of groups and streams are never handed out again after a delete, and every write
+    that names a group or stream checks in its own transaction that it still exists (else
+    ``Deleted``): events or settings meant for a deleted resource never surface elsewhere.
+    """
 
     def create_group(
         self, name: str, now: int, kms_key_id: str | None, log_group_class: str
@@ -61,7 +79,11 @@ class LogsStore(EventLog, Protocol):
         """The new group, or None if the name is taken."""
         ...
 
-    def delete_group(self, group_id: int) -> None: ...
+    def delete_group(self, group_id: int) -> None:
+        """Delete the group with everything in it; ``Deleted`` if it is already gone, so of
+        concurrent deletes exactly one succeeds."""
+        ...
+
     def group(self, name: str) -> LogGroup | None: ...
     def groups(
         self,
@@ -74,8 +96,14 @@ class LogsStore(EventLog, Protocol):
     def count_groups(self) -> int: ...
     def set_retention(self, group_id: int, days: int | None) -> None: ...
 
-    def create_stream(self, group_id: int, name: str, now: int) -> LogStream | None: ...
-    def delete_stream(self, stream_id: int) -> None: ...
+    def create_stream(self, group_id: int, name: str, now: int) -> LogStream | None:
+        """The new stream, or None if the name is taken; ``Deleted`` if the group is gone."""
+        ...
+
+    def delete_stream(self, stream_id: int) -> None:
+        """Delete the stream and its events; ``Deleted`` if it is already gone."""
+        ...
+
     def stream(self, group_id: int, name: str) -> LogStream | None: ...
     def streams(
         self,

@@ -10,7 +10,10 @@ returns and a 200 from PutLogEvents survives ``kill -9`` the instant after. One 
 connection behind a lock (SQLite has one writer anyway); readers use their own per-thread
 connections and never block it. Chunk numbers come from AUTOINCREMENT, so event sequence
 numbers are never reused, even after retention deletes the newest chunks: consumer cursors
-stay valid forever.
+stay valid forever. Group and stream ids come from AUTOINCREMENT as well, and every write that
+names a group or stream checks it still exists in the same transaction: an append racing a
+delete either lands before it (and is deleted with it) or fails, and never files events under
+an id a newer group or stream could get.
 Reads stream from disk in chunks, so memory does not grow with the amount stored.
 """
 
@@ -18,16 +21,17 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from .database import Connections, connect
+from .checkpoint import Checkpointer
+from .database import Connections
 from .merge import MAX_CHUNK_SPAN_MS, ChunkRef, merge
-from .protocols import Position
+from .migrate import never_reuse_ids
+from .protocols import Deleted, Position
 from .records import (
     LogGroup,
     LogStream,
@@ -40,7 +44,7 @@ from .tags import TagTable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log_groups (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
     creation_time INTEGER NOT NULL,
     retention_days INTEGER,
@@ -49,7 +53,7 @@ CREATE TABLE IF NOT EXISTS log_groups (
     log_group_class TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS log_streams (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     group_id INTEGER NOT NULL,
     name TEXT NOT NULL,
     creation_time INTEGER NOT NULL,
@@ -111,6 +115,29 @@ _STREAM_COLUMNS = (
     "last_ingestion_time, stored_bytes"
 )
 _DAY_MS = 86_400_000
+# The highest ids ever used, including those only rows of other tables still name.
+_HIGHEST_GROUP_ID = (
+    "SELECT max(coalesce((SELECT max(id) FROM log_groups), 0), "
+    "coalesce((SELECT max(group_id) FROM log_streams), 0), "
+    "coalesce((SELECT max(group_id) FROM chunks), 0), "
+    "coalesce((SELECT max(group_id) FROM tags), 0), "
+    "coalesce((SELECT max(group_id) FROM metric_filters), 0), "
+    "coalesce((SELECT max(group_id) FROM subscription_filters), 0))"
+)
+_HIGHEST_STREAM_ID = (
+    "SELECT max(coalesce((SELECT max(id) FROM log_streams), 0), "
+    "coalesce((SELECT max(stream_id) FROM chunks), 0))"
+)
+# Rows filed under a group or stream that no longer exists (appends and settings that raced a
+# delete before the check was inside the write).
+_ORPHANS = (
+    "DELETE FROM log_streams WHERE group_id NOT IN (SELECT id FROM log_groups)",
+    "DELETE FROM chunks WHERE NOT EXISTS (SELECT 1 FROM log_streams s "
+    "WHERE s.id = chunks.stream_id AND s.group_id = chunks.group_id)",
+    "DELETE FROM tags WHERE group_id NOT IN (SELECT id FROM log_groups)",
+    "DELETE FROM metric_filters WHERE group_id NOT IN (SELECT id FROM log_groups)",
+    "DELETE FROM subscription_filters WHERE group_id NOT IN (SELECT id FROM log_groups)",
+)
 SEQ_BITS = (
     14  # an event's seq is (chunk seq << 14) | its index: PutLogEvents caps a batch at 10,000
 )
@@ -119,13 +146,6 @@ _INDEX_MASK = (1 << SEQ_BITS) - 1
 
 _WRITER_CACHE_MB = 32
 _READER_CACHE_MB = 4  # one reader per worker thread: keep their caches small
-_CHECKPOINT_EVERY_S = 0.5
-# Past this many bytes of WAL, a checkpoint finishes under the write lock so that the next
-# commit starts the WAL over: under sustained ingest a checkpoint running beside the writers
-# never catches up with them, and the WAL would grow without bound (every commit then writes
-# fresh file pages, which the kernel must allocate and zero; measured at about half the
-# server's CPU). The stall is short: only frames written during the unlocked pass remain.
-_WAL_RESTART_BYTES = 32 * 1024 * 1024
 _WAL_KEEP_BYTES = 64 * 1024 * 1024  # journal_size_limit: the WAL file shrinks back to this
 
 
@@ -153,6 +173,12 @@ def _end_of_log(conn: sqlite3.Connection) -> int:
     return ((row[0] + 1) << SEQ_BITS) - 1 if row else 0
 
 
+def _check_group(conn: sqlite3.Connection, group_id: int) -> None:
+    """Inside a write: raise ``Deleted`` if the group is gone (deleted since its lookup)."""
+    if conn.execute("SELECT 1 FROM log_groups WHERE id = ?", (group_id,)).fetchone() is None:
+        raise Deleted("group")
+
+
 class SqliteStore:
     """``LogsStore`` (and so ``EventLog``) on a SQLite file."""
 
@@ -161,33 +187,29 @@ class SqliteStore:
         self._db = Connections(
             path, schema=_SCHEMA, writer_cache_mb=_WRITER_CACHE_MB, reader_cache_mb=_READER_CACHE_MB
         )
-        self._tags = TagTable(self._db, "tags", "group_id")
+        self._tags = TagTable(self._db, "tags", "group_id", owners="log_groups")
+        self._migrate()
         # Checkpoints copy the WAL into the database file; done inside a commit they stall
         # PutLogEvents, so a background thread does them (PASSIVE: never blocks a writer).
         self._db.writer.execute("PRAGMA wal_autocheckpoint=0")
         self._db.writer.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
-        self._closing = threading.Event()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_loop, name="logsieve-checkpoint", daemon=True
-        )
+        self._checkpointer = Checkpointer(path, self._db.write_lock, self._db.space)
         self._checkpointer.start()
 
     def close(self) -> None:
-        self._closing.set()
-        self._checkpointer.join()
+        self._checkpointer.stop()
         self._db.close()
 
-    def _checkpoint_loop(self) -> None:
-        conn = connect(self.path, cache_mb=1)
-        frame_bytes = conn.execute("PRAGMA page_size").fetchone()[0] + 24
-        try:
-            while not self._closing.wait(_CHECKPOINT_EVERY_S):
-                _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                if frames * frame_bytes > _WAL_RESTART_BYTES:
-                    with self._db.write_lock:  # no commit can add frames meanwhile
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        finally:
-            conn.close()
+    def _migrate(self) -> None:
+        """Data directories written before ids were AUTOINCREMENT: rebuild the two tables with
+        it (ids and event ids unchanged), and drop what earlier races left behind, which is
+        exactly what the old scheme could hand to a newer group or stream."""
+        with self._db.write() as conn:
+            groups = never_reuse_ids(conn, "log_groups", _HIGHEST_GROUP_ID)
+            streams = never_reuse_ids(conn, "log_streams", _HIGHEST_STREAM_ID)
+            if groups or streams:
+                for sql in _ORPHANS:
+                    conn.execute(sql)
 
     # --- log groups ------------------------------------------------------------------------
 
@@ -206,6 +228,8 @@ class SqliteStore:
 
     def delete_group(self, group_id: int) -> None:
         with self._db.write() as conn:
+            if conn.execute("DELETE FROM log_groups WHERE id = ?", (group_id,)).rowcount == 0:
+                raise Deleted("group")  # a concurrent delete won
             tables = ("chunks", "log_streams", "tags", "metric_filters", "subscription_filters")
             for table in tables:
                 conn.execute(f"DELETE FROM {table} WHERE group_id = ?", (group_id,))
@@ -213,7 +237,6 @@ class SqliteStore:
             conn.execute(
                 "DELETE FROM cursors WHERE substr(consumer, 1, ?) = ?", (len(prefix), prefix)
             )
-            conn.execute("DELETE FROM log_groups WHERE id = ?", (group_id,))
 
     def group(self, name: str) -> LogGroup | None:
         row = (
@@ -254,12 +277,17 @@ class SqliteStore:
 
     def set_retention(self, group_id: int, days: int | None) -> None:
         with self._db.write() as conn:
-            conn.execute("UPDATE log_groups SET retention_days = ? WHERE id = ?", (days, group_id))
+            cur = conn.execute(
+                "UPDATE log_groups SET retention_days = ? WHERE id = ?", (days, group_id)
+            )
+            if cur.rowcount == 0:
+                raise Deleted("group")
 
     # --- log streams -----------------------------------------------------------------------
 
     def create_stream(self, group_id: int, name: str, now: int) -> LogStream | None:
         with self._db.write() as conn:
+            _check_group(conn, group_id)
             cur = conn.execute(
                 "INSERT OR IGNORE INTO log_streams (group_id, name, creation_time) "
                 "VALUES (?, ?, ?)",
@@ -275,7 +303,7 @@ class SqliteStore:
                 "SELECT group_id, stored_bytes FROM log_streams WHERE id = ?", (stream_id,)
             ).fetchone()
             if row is None:
-                return
+                raise Deleted("stream")  # a concurrent delete won
             conn.execute("DELETE FROM chunks WHERE stream_id = ?", (stream_id,))
             conn.execute("DELETE FROM log_streams WHERE id = ?", (stream_id,))
             conn.execute(
@@ -356,6 +384,13 @@ class SqliteStore:
             raise ValueError("a chunk spans at most 24 hours")
         payload = orjson.dumps({"t": timestamps, "m": messages})
         with self._db.write() as conn:
+            # In this transaction: a stream deleted since the caller looked it up gets nothing.
+            found = conn.execute(
+                "SELECT 1 FROM log_streams WHERE id = ? AND group_id = ?", (stream_id, group_id)
+            ).fetchone()
+            if found is None:
+                _check_group(conn, group_id)  # the whole group went: say so, as AWS would
+                raise Deleted("stream")
             cur = conn.execute(
                 "INSERT INTO chunks (group_id, stream_id, min_ts, max_ts, count, bytes, "
                 "ingestion_time, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -583,6 +618,7 @@ class SqliteStore:
 
     def put_metric_filter(self, group_id: int, item: MetricFilter) -> None:
         with self._db.write() as conn:
+            _check_group(conn, group_id)
             conn.execute(
                 "INSERT INTO metric_filters (group_id, name, pattern, transformations, "
                 "creation_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, name) DO UPDATE "
@@ -652,6 +688,7 @@ class SqliteStore:
     def put_subscription_filter(self, item: SubscriptionFilter) -> None:
         """Create or replace; a new filter's cursor starts at the end of the event log."""
         with self._db.write() as conn:
+            _check_group(conn, item.group_id)
             conn.execute(
                 "INSERT INTO subscription_filters (group_id, name, pattern, destination_arn, "
                 "role_arn, distribution, creation_time, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "

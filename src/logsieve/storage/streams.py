@@ -63,8 +63,10 @@ class StreamStore(Protocol):
         """The new stream (status ACTIVE), or None if the name is taken."""
         ...
 
-    def delete_stream(self, stream_id: int) -> None:
-        """Remove the stream at once; its records become unreachable and are purged later."""
+    def delete_stream(self, stream_id: int) -> bool:
+        """Remove the stream at once; its records become unreachable and are purged later.
+
+        False when it was already gone: of concurrent deletes exactly one gets True."""
         ...
 
     def stream(self, name: str) -> StreamRow | None: ...

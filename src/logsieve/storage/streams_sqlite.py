@@ -110,11 +110,13 @@ class SqliteStreamStore:
             stream_id, name, shard_count, mode, "ACTIVE", now, retention_hours, max_record_kib
         )
 
-    def delete_stream(self, stream_id: int) -> None:
+    def delete_stream(self, stream_id: int) -> bool:
         with self._db.write() as conn:
-            conn.execute("DELETE FROM streams WHERE id = ?", (stream_id,))
+            if conn.execute("DELETE FROM streams WHERE id = ?", (stream_id,)).rowcount == 0:
+                return False
             conn.execute("DELETE FROM stream_tags WHERE stream_id = ?", (stream_id,))
             conn.execute("INSERT OR IGNORE INTO purges (stream_id) VALUES (?)", (stream_id,))
+        return True
 
     def stream(self, name: str) -> StreamRow | None:
         row = (
