@@ -13,8 +13,8 @@ evidence in ``/work/shared/aws-compat.md`` section 1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Container, Mapping
+from typing import Any, ClassVar
 
 import botocore.model
 import orjson
@@ -23,7 +23,6 @@ from logsieve.errors import ServiceError
 
 from .fast_decode import build_decoder
 from .shapes import (
-    UNKNOWN_OPERATION_EXCEPTION,
     Node,
     build,
     encode,
@@ -32,15 +31,32 @@ from .shapes import (
     protocol_model,
     serialization_error,
 )
+from .wire import (
+    NO_MATCH,
+    UNKNOWN_OPERATION_EXCEPTION,
+    Answer,
+    Match,
+    Matched,
+    WireProtocol,
+    WireRequest,
+    not_implemented,
+)
 
 __all__ = ["JsonProtocol"]
 
 
-class JsonProtocol:
-    """AWS JSON 1.0/1.1 wire protocol for one botocore service model.
+_FALLBACK = Matched(Match.FALLBACK)
+_PARTIAL = Matched(Match.PARTIAL)
+
+
+class JsonProtocol(WireProtocol):
+    """AWS JSON 1.0/1.1 wire protocol for one botocore service model: ``POST /`` with an
+    ``X-Amz-Target: <prefix>.<Operation>`` header.
 
     Stateless after construction and safe to share between requests and threads.
     """
+
+    name: ClassVar[str] = "json"
 
     def __init__(
         self, service_name: str, validation_error_code: str = "ValidationException"
@@ -71,6 +87,35 @@ class JsonProtocol:
             for name in self._operations
             if (decoder := build_decoder(self._inputs[name])) is not None
         }
+
+    # -- the wire interface ----------------------------------------------------------------
+
+    def match(self, request: WireRequest) -> Matched:
+        """A ``POST /`` with our target prefix names this service; one with another prefix is
+        still JSON; one without a target is answered here when nothing else claims it."""
+        if request.method != "POST" or request.path != "/":
+            return NO_MATCH
+        target = request.target
+        if target is None:
+            return _FALLBACK
+        prefix, _, operation = target.partition(".")
+        return Matched(Match.FULL, operation) if prefix == self.target_prefix else _PARTIAL
+
+    def parse(
+        self, request: WireRequest, implemented: Container[str]
+    ) -> tuple[str, dict[str, Any]]:
+        name = self.operation_name(request.target)
+        if name not in implemented:
+            raise not_implemented(name)
+        return name, self.parse_request(name, request.body)
+
+    def serialize(
+        self, operation: str, result: Mapping[str, Any] | None, request_id: str
+    ) -> Answer:
+        return 200, {"Content-Type": self.content_type}, self.serialize_response(operation, result)
+
+    def error(self, error: ServiceError, request_id: str) -> Answer:
+        return self.error_response(error)
 
     # -- dispatch ------------------------------------------------------------------------
 

@@ -34,8 +34,8 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Container, Iterable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
@@ -45,11 +45,20 @@ from logsieve.errors import ServiceError
 
 from .shapes import (
     SERIALIZATION_EXCEPTION,
-    UNKNOWN_OPERATION_EXCEPTION,
     Node,
     build,
     parse,
     protocol_model,
+)
+from .wire import (
+    NO_MATCH,
+    UNKNOWN_OPERATION_EXCEPTION,
+    Answer,
+    Match,
+    Matched,
+    WireProtocol,
+    WireRequest,
+    not_implemented,
 )
 
 __all__ = ["FORM_CONTENT_TYPE", "XML_CONTENT_TYPE", "QueryProtocol"]
@@ -72,7 +81,6 @@ _GENERIC_CODES = {
     UNKNOWN_OPERATION_EXCEPTION: (INVALID_ACTION, 400),
     SERIALIZATION_EXCEPTION: (VALIDATION_ERROR, 400),
     "ServiceUnavailableException": ("InternalError", 500),
-    "SerializationException": (VALIDATION_ERROR, 400),
 }
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -116,11 +124,18 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-class QueryProtocol:
-    """AWS Query wire protocol for one botocore service model.
+_FULL = Matched(Match.FULL)
+_PARTIAL = Matched(Match.PARTIAL)
+
+
+class QueryProtocol(WireProtocol):
+    """AWS Query wire protocol for one botocore service model: ``Action=...`` at ``/``, in a
+    form-encoded POST body or a GET's query string.
 
     Stateless after construction and safe to share between requests and threads.
     """
+
+    name: ClassVar[str] = "query"
 
     def __init__(self, service_name: str, validation_error_code: str = VALIDATION_ERROR) -> None:
         self.service_model: botocore.model.ServiceModel
@@ -148,9 +163,55 @@ class QueryProtocol:
             self._errors[shape.name] = (code, status)
             self._errors.setdefault(code, (code, status))
 
-    @property
-    def signing_name(self) -> str:
-        return self.service_model.signing_name
+    # -- the wire interface ----------------------------------------------------------------
+
+    def match(self, request: WireRequest) -> Matched:
+        """A request at ``/`` signed for this service names it; an unsigned one (links from
+        emails) or one signed for another service is still Query when it looks it (a form
+        body, ``Action=`` in the query string). A POST with a target is a JSON request."""
+        if request.path != "/" or request.method not in ("GET", "POST"):
+            return NO_MATCH
+        if request.method == "POST" and request.target is not None:
+            return NO_MATCH
+        if request.signed_for == self.signing_name:
+            return _FULL
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(FORM_CONTENT_TYPE) or "Action=" in request.query:
+            return _PARTIAL
+        return NO_MATCH
+
+    def operation(self, request: WireRequest) -> str:
+        return self._form(request).get("Action") or ""
+
+    def parse(
+        self, request: WireRequest, implemented: Container[str]
+    ) -> tuple[str, dict[str, Any]]:
+        params = self._form(request)
+        name = self.operation_name(params)
+        if name not in implemented:
+            raise not_implemented(name)
+        return name, self.parse_request(name, params)
+
+    def serialize(
+        self, operation: str, result: Mapping[str, Any] | None, request_id: str
+    ) -> Answer:
+        body = self.serialize_response(operation, result, request_id)
+        return 200, {"Content-Type": XML_CONTENT_TYPE}, body
+
+    def error(self, error: ServiceError, request_id: str) -> Answer:
+        return self.error_response(error, request_id)
+
+    def too_large(self, operation: str, limit: int) -> ServiceError:
+        return ServiceError(
+            "RequestEntityTooLarge", f"Request body is larger than {limit} bytes.", 413
+        )
+
+    def _form(self, request: WireRequest) -> dict[str, str]:
+        """The parameters of the query string, then of the body (a POST's win)."""
+        params = self.decode_form(request.query)
+        if request.body:
+            params.update(self.decode_form(request.body))
+        return params
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -396,11 +457,6 @@ class QueryProtocol:
         if known is not None:
             return known
         return error.code, error.status
-
-    def too_large(self, limit: int) -> ServiceError:
-        return ServiceError(
-            "RequestEntityTooLarge", f"Request body is larger than {limit} bytes.", 413
-        )
 
 
 def _indexed(tree: _Tree) -> Iterable[tuple[int, _Tree]]:

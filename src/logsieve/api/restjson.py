@@ -23,9 +23,9 @@ import binascii
 import datetime as _dt
 import email.utils
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote
 
 import botocore.model
@@ -34,7 +34,6 @@ import orjson
 from logsieve.errors import ServiceError
 
 from .shapes import (
-    UNKNOWN_OPERATION_EXCEPTION,
     Member,
     Mismatch,
     Node,
@@ -45,6 +44,16 @@ from .shapes import (
     protocol_model,
     serialization_error,
     type_error,
+)
+from .wire import (
+    NO_MATCH,
+    UNKNOWN_OPERATION_EXCEPTION,
+    Answer,
+    Match,
+    Matched,
+    WireProtocol,
+    WireRequest,
+    not_implemented,
 )
 
 __all__ = ["RestJsonProtocol", "RouteMatch"]
@@ -141,11 +150,14 @@ def _payload(shape: botocore.model.StructureShape | None, node: Node | None) -> 
     return next(m for m in node.members if m.name == name)
 
 
-class RestJsonProtocol:
+class RestJsonProtocol(WireProtocol):
     """AWS REST-JSON wire protocol for one botocore service model.
 
     Stateless after construction and safe to share between requests and threads.
     """
+
+    name: ClassVar[str] = "rest-json"
+    routes_by_path: ClassVar[bool] = True
 
     def __init__(
         self, service_name: str, validation_error_code: str = "ValidationException"
@@ -185,13 +197,38 @@ class RestJsonProtocol:
             code = (error_shape.metadata.get("error") or {}).get("code", error_shape.name)
             self._errors[code] = (int(status), build(error_shape, nodes))
 
-    @property
-    def signing_name(self) -> str:
-        return self.service_model.signing_name
+    # -- the wire interface ----------------------------------------------------------------
+
+    def match(self, request: WireRequest) -> Matched:
+        """One of our routes names this service; nothing else does."""
+        found = self.route(request.method, request.path, request.query)
+        return NO_MATCH if found is None else Matched(Match.FULL, found.operation, found.labels)
+
+    def parse(
+        self, request: WireRequest, implemented: Container[str]
+    ) -> tuple[str, dict[str, Any]]:
+        matched = request.matched
+        if matched.operation not in implemented:
+            raise not_implemented(matched.operation)
+        found = RouteMatch(matched.operation, dict(matched.labels))
+        return found.operation, self.parse_request(
+            found, request.query, request.headers, request.body
+        )
+
+    def serialize(
+        self, operation: str, result: Mapping[str, Any] | None, request_id: str
+    ) -> Answer:
+        return self.serialize_response(operation, result)
+
+    def error(self, error: ServiceError, request_id: str) -> Answer:
+        return self.error_response(error)
+
+    def not_found(self, request: WireRequest) -> ServiceError:
+        return self.unknown_operation(request.method, request.path)
 
     # -- dispatch ------------------------------------------------------------------------
 
-    def match(self, method: str, raw_path: str, query: str) -> RouteMatch | None:
+    def route(self, method: str, raw_path: str, query: str) -> RouteMatch | None:
         """The operation whose method and path template match, or None.
 
         ``raw_path`` is the path as sent (percent-encoded): labels are matched on the wire

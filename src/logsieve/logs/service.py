@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from logsieve.errors import Operation
 
 from .context import LogsContext
 from .groups import Groups
@@ -11,8 +10,6 @@ from .ingest import Ingest
 from .metrics import MetricFilters
 from .reads import Reads
 from .subscription_filters import SubscriptionFilters
-
-Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 class LogsService:
