@@ -4,10 +4,11 @@ One ``JsonProtocol`` per service (``logs``, later ``kinesis``...) turns an ``X-A
 header and a request body into a validated parameter dict, and results/errors back into
 bytes. Everything it knows about operations, member types and constraints comes from the
 botocore model shipped with botocore, so a new JSON service costs no new code here. Decoding,
-validation and encoding of shapes live in ``shapes`` (shared with the REST-JSON layer).
+validation and encoding of shapes live in ``model``, ``codec`` and ``validation`` (shared
+with the other layers).
 
 The AWS behaviours copied (Coral's wording of type and constraint errors, at most 10 reported
-at once, lists and maps checked as a whole) are listed in ``shapes``' docstring, with their
+at once, lists and maps checked as a whole) are listed in ``validation``'s docstring, with their
 evidence in ``/work/shared/aws-compat.md`` section 1.
 """
 
@@ -16,21 +17,14 @@ from __future__ import annotations
 from collections.abc import Container, Mapping
 from typing import Any, ClassVar
 
-import botocore.model
 import orjson
 
 from logsieve.errors import ServiceError
 
+from .codec import encode, json_default, serialization_error
 from .fast_decode import build_decoder
-from .shapes import (
-    Node,
-    build,
-    encode,
-    json_default,
-    parse,
-    protocol_model,
-    serialization_error,
-)
+from .model import Node
+from .validation import validated
 from .wire import (
     NO_MATCH,
     UNKNOWN_OPERATION_EXCEPTION,
@@ -58,29 +52,16 @@ class JsonProtocol(WireProtocol):
 
     name: ClassVar[str] = "json"
 
-    def __init__(
-        self, service_name: str, validation_error_code: str = "ValidationException"
-    ) -> None:
-        self.service_model: botocore.model.ServiceModel
-        self.service_model, self._render = protocol_model(
-            service_name, "json", "the AWS JSON protocol"
-        )
+    described: ClassVar[str] = "the AWS JSON protocol"
+
+    def __init__(self, service_name: str, validation_error_code: str | None = None) -> None:
+        super().__init__(service_name, validation_error_code)
         meta = self.service_model.metadata
-        self.validation_error_code = validation_error_code
         self.target_prefix: str = meta["targetPrefix"]
         self.content_type: str = f"application/x-amz-json-{meta.get('jsonVersion', '1.0')}"
-        self._operations = frozenset(self.service_model.operation_names)
-        # Compiled up front (~25 ms for CWL) so nothing is mutated once requests arrive.
-        nodes: dict[str, Node] = {}
-        self._inputs: dict[str, Node | None] = {}
-        self._outputs: dict[str, Node | None] = {}
-        for name in self._operations:
-            operation = self.service_model.operation_model(name)
-            for table, shape in (
-                (self._inputs, operation.input_shape),
-                (self._outputs, operation.output_shape),
-            ):
-                table[name] = None if shape is None else build(shape, nodes)
+        self._operations = frozenset(self.compiled)
+        self._inputs = {name: op.input for name, op in self.compiled.items()}
+        self._outputs = {name: op.output for name, op in self.compiled.items()}
         # Shortcuts for requests that are mostly a list of flat structures (PutLogEvents).
         self._fast = {
             name: decoder
@@ -153,13 +134,13 @@ class JsonProtocol(WireProtocol):
         data = None if fast is None else fast(body)
         if data is not None and node is not None:
             try:
-                return parse(data, node, self._render, self.validation_error_code)
+                return validated(data, node, self.render, self.validation_error_code)
             except ServiceError:
                 pass  # the generic path words it, finding problems in the order they were sent
         data = _decode_object(body)
         if node is None:
             return {}
-        return parse(data, node, self._render, self.validation_error_code)
+        return validated(data, node, self.render, self.validation_error_code)
 
     # -- responses -----------------------------------------------------------------------
 

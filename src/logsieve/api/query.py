@@ -6,7 +6,7 @@ dotted names; the answer is XML. One ``QueryProtocol`` per service turns such a 
 same validated parameter dict the JSON layers produce, and a result or error back into AWS's
 XML. Everything comes from the botocore model: member names (``locationName``), list and map
 encodings (``flattened``), the ``resultWrapper`` element, error codes and HTTP statuses.
-Validation (required members, lengths, patterns) is shared with the JSON layers (``shapes``),
+Validation (required members, lengths, patterns) is shared with the JSON layers (``validation``),
 so constraint messages read the same.
 
 Wire shapes, as botocore's ``QuerySerializer`` writes them and ``QueryParser`` reads them:
@@ -43,13 +43,9 @@ import botocore.model
 
 from logsieve.errors import ServiceError
 
-from .shapes import (
-    SERIALIZATION_EXCEPTION,
-    Node,
-    build,
-    parse,
-    protocol_model,
-)
+from .codec import SERIALIZATION_EXCEPTION
+from .model import modeled_errors
+from .validation import validated
 from .wire import (
     NO_MATCH,
     UNKNOWN_OPERATION_EXCEPTION,
@@ -137,31 +133,19 @@ class QueryProtocol(WireProtocol):
 
     name: ClassVar[str] = "query"
 
-    def __init__(self, service_name: str, validation_error_code: str = VALIDATION_ERROR) -> None:
-        self.service_model: botocore.model.ServiceModel
-        self.service_model, self._render = protocol_model(
-            service_name, "query", "the AWS Query protocol"
-        )
+    described: ClassVar[str] = "the AWS Query protocol"
+    validation_error: ClassVar[str] = VALIDATION_ERROR
+
+    def __init__(self, service_name: str, validation_error_code: str | None = None) -> None:
+        super().__init__(service_name, validation_error_code)
         meta = self.service_model.metadata
-        self.validation_error_code = validation_error_code
         self.api_version: str = meta["apiVersion"]
         self.namespace: str = meta.get("xmlNamespace", "")
-        nodes: dict[str, Node] = {}
-        self._operations: dict[str, botocore.model.OperationModel] = {}
-        self._inputs: dict[str, Node | None] = {}
-        for name in self.service_model.operation_names:
-            model = self.service_model.operation_model(name)
-            self._operations[name] = model
-            shape = model.input_shape
-            self._inputs[name] = None if shape is None else build(shape, nodes)
         # Error shape name and wire code -> (wire code, HTTP status).
         self._errors: dict[str, tuple[str, int]] = {}
-        for shape in self.service_model.error_shapes:
-            error = shape.metadata.get("error") or {}
-            code = error.get("code", shape.name)
-            status = int(error.get("httpStatusCode", 400))
-            self._errors[shape.name] = (code, status)
-            self._errors.setdefault(code, (code, status))
+        for error in modeled_errors(self.service_model):
+            self._errors[error.shape.name] = (error.code, error.status)
+            self._errors.setdefault(error.code, (error.code, error.status))
 
     # -- the wire interface ----------------------------------------------------------------
 
@@ -240,7 +224,7 @@ class QueryProtocol(WireProtocol):
         if not action:
             raise ServiceError("MissingAction", "Request is missing Action parameter.", 400)
         version = params.get("Version")
-        if action not in self._operations or (version and version != self.api_version):
+        if action not in self.compiled or (version and version != self.api_version):
             raise ServiceError(
                 INVALID_ACTION,
                 f"Could not find operation {action} for version {version or self.api_version}",
@@ -256,10 +240,10 @@ class QueryProtocol(WireProtocol):
         Returns the members keyed by model member name (as the JSON layers do), unknown
         parameters dropped, booleans and numbers converted, blobs base64-decoded to ``bytes``.
         """
-        model = self._operations.get(operation_name)
-        if model is None:
+        compiled = self.compiled.get(operation_name)
+        if compiled is None:
             raise ServiceError(INVALID_ACTION, f"Could not find operation {operation_name}", 400)
-        shape, node = model.input_shape, self._inputs[operation_name]
+        shape, node = compiled.model.input_shape, compiled.input
         if shape is None or node is None:
             return {}
         try:
@@ -271,7 +255,7 @@ class QueryProtocol(WireProtocol):
                 f"1 validation error detected: Value {shown} at '{bad.path}' failed to satisfy "
                 f"constraint: Member must be {bad.expected}",
             ) from None
-        return parse(data, node, self._render, self.validation_error_code)
+        return validated(data, node, self.render, self.validation_error_code)
 
     def _structure(
         self, tree: _Tree, shape: botocore.model.StructureShape, path: str
@@ -327,7 +311,7 @@ class QueryProtocol(WireProtocol):
         text = tree.value
         if text is None:
             raise _TypeMismatch(None, path, f"a {kind} value")
-        if kind in ("string", "blob"):  # blobs stay base64 text: ``shapes`` decodes them
+        if kind in ("string", "blob"):  # blobs stay base64 text: ``codec`` decodes them
             return text
         if kind == "boolean":
             lowered = text.strip().lower()
@@ -354,7 +338,7 @@ class QueryProtocol(WireProtocol):
         self, operation_name: str, result: Mapping[str, Any] | None, request_id: str
     ) -> bytes:
         """AWS's XML for a result: only members the output shape declares, no nulls."""
-        model = self._operations[operation_name]
+        model = self.compiled[operation_name].model
         out = [f'<{operation_name}Response xmlns="{self.namespace}">\n']
         shape = model.output_shape
         if shape is not None:

@@ -8,7 +8,7 @@ JSON layer produces, and a result or error back into (status, headers, body). Ev
 from the botocore model: member locations (``uri``, ``querystring``, ``header``, ``headers``,
 ``statusCode``), the ``payload`` trait, the operation's ``responseCode`` and each error shape's
 ``httpStatusCode``; type checking, validation and JSON encoding are shared with the JSON layer
-(``shapes``), so constraint messages read the same.
+(``model``, ``codec``, ``validation``), so constraint messages read the same.
 
 Errors follow what botocore's rest-json parser reads: the code in the ``X-Amzn-ErrorType``
 header, the message in the body under the member name the error shape declares (``message`` or
@@ -33,18 +33,9 @@ import orjson
 
 from logsieve.errors import ServiceError
 
-from .shapes import (
-    Member,
-    Mismatch,
-    Node,
-    build,
-    encode,
-    json_default,
-    parse,
-    protocol_model,
-    serialization_error,
-    type_error,
-)
+from .codec import Mismatch, encode, json_default, serialization_error, type_error
+from .model import Member, Node, build, modeled_errors
+from .validation import validated
 from .wire import (
     NO_MATCH,
     UNKNOWN_OPERATION_EXCEPTION,
@@ -159,31 +150,22 @@ class RestJsonProtocol(WireProtocol):
     name: ClassVar[str] = "rest-json"
     routes_by_path: ClassVar[bool] = True
 
-    def __init__(
-        self, service_name: str, validation_error_code: str = "ValidationException"
-    ) -> None:
-        self.service_model: botocore.model.ServiceModel
-        self.service_model, self._render = protocol_model(
-            service_name, "rest-json", "AWS REST-JSON"
-        )
-        self.validation_error_code = validation_error_code
-        nodes: dict[str, Node] = {}
+    described: ClassVar[str] = "AWS REST-JSON"
+
+    def __init__(self, service_name: str, validation_error_code: str | None = None) -> None:
+        super().__init__(service_name, validation_error_code)
         self._operations: dict[str, _Operation] = {}
         routes: dict[str, list[_Route]] = {}
-        for name in self.service_model.operation_names:
-            model = self.service_model.operation_model(name)
+        for name, compiled in self.compiled.items():
+            model, in_node, out_node = compiled.model, compiled.input, compiled.output
             http = model.http
-            in_shape, out_shape = model.input_shape, model.output_shape
-            in_node = None if in_shape is None else build(in_shape, nodes)
-            out_node = None if out_shape is None else build(out_shape, nodes)
-            in_payload = _payload(in_shape, in_node)
             self._operations[name] = _Operation(
                 name,
                 int(http.get("responseCode", 200)),
                 in_node,
                 out_node,
-                in_payload,
-                _payload(out_shape, out_node),
+                _payload(model.input_shape, in_node),
+                _payload(model.output_shape, out_node),
                 frozenset(
                     m.wire for m in (in_node.members if in_node else ()) if m.location is None
                 ),
@@ -191,11 +173,10 @@ class RestJsonProtocol(WireProtocol):
             route = _compile_route(name, http["requestUri"])
             routes.setdefault(http["method"].upper(), []).append(route)
         self._routes = {method: sorted(rs, key=lambda r: r.rank) for method, rs in routes.items()}
-        self._errors: dict[str, tuple[int, Node]] = {}
-        for error_shape in self.service_model.error_shapes:
-            status = (error_shape.metadata.get("error") or {}).get("httpStatusCode", 400)
-            code = (error_shape.metadata.get("error") or {}).get("code", error_shape.name)
-            self._errors[code] = (int(status), build(error_shape, nodes))
+        self._errors: dict[str, tuple[int, Node]] = {
+            e.code: (e.status, build(e.shape, self.nodes))
+            for e in modeled_errors(self.service_model)
+        }
 
     # -- the wire interface ----------------------------------------------------------------
 
@@ -312,7 +293,7 @@ class RestJsonProtocol(WireProtocol):
             exc.segments.append(m.label)
             raise exc.error() from None
         data = self._body(op, body, typed)
-        return parse(data, node, self._render, self.validation_error_code, typed)
+        return validated(data, node, self.render, self.validation_error_code, typed)
 
     def _body(self, op: _Operation, body: bytes, typed: dict[str, Any]) -> dict[str, Any]:
         """The JSON members to type-check; a raw payload goes straight into ``typed``."""

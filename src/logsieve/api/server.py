@@ -108,7 +108,8 @@ class AwsApi:
             return await self._not_found(request, wire, request_id)
         protocol = service.protocol
         # Unsigned requests to a service with anonymous actions (links from emails) are small:
-        # their bodies are capped low, and only signed ones get the service's limit.
+        # their bodies are capped low, and only signed ones get the service's limit. They are
+        # not prechecked: whether they may go unsigned depends on the action in the body.
         anonymous = bool(service.anonymous) and not wire.signed
         limit = SMALL_BODY_BYTES if anonymous else service.max_body_bytes
         operation = wire.matched.operation
@@ -130,27 +131,27 @@ class AwsApi:
             # Signature check, parsing and the operation run together on a worker thread, so
             # the event loop keeps reading other clients' bodies meanwhile.
             wire = replace(wire, body=body)
-            args = (service, request, wire, request_id)
+            args = (service, request, wire, request_id, anonymous)
             if service.executor is None:
                 answer = await run_in_threadpool(self._process, *args)
             else:
                 loop = asyncio.get_running_loop()
                 answer = await loop.run_in_executor(service.executor, self._process, *args)
-        status, headers, payload = answer
-        return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
+        return _response(answer, request_id)
 
     def _process(
-        self, service: Service, request: Request, wire: WireRequest, request_id: str
+        self,
+        service: Service,
+        request: Request,
+        wire: WireRequest,
+        request_id: str,
+        anonymous: bool,
     ) -> Answer:
         protocol = service.protocol
         operations = service.operations
         name = wire.matched.operation
         try:
-            if (
-                service.anonymous
-                and not wire.signed
-                and protocol.operation(wire) in service.anonymous
-            ):
+            if anonymous and protocol.operation(wire) in service.anonymous:
                 operations = service.anonymous
             else:
                 verify_request(
@@ -175,12 +176,15 @@ class AwsApi:
         try:
             await read_body(request, SMALL_BODY_BYTES)
         except ServiceError as error:
-            status, headers, payload = protocol.error(error, request_id)
+            return _response(protocol.error(error, request_id), request_id)
         except ClientDisconnect:
             return Response(status_code=400)
-        else:
-            status, headers, payload = protocol.error(protocol.not_found(wire), request_id)
-        return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
+        return _response(protocol.error(protocol.not_found(wire), request_id), request_id)
+
+
+def _response(answer: Answer, request_id: str) -> Response:
+    status, headers, payload = answer
+    return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
 
 
 def verify_request(

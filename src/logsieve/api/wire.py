@@ -12,6 +12,14 @@ path (REST-JSON, RPCv2 CBOR's ``/service/<S>/operation/<Op>``), the ``Action`` p
 (Query, EC2), the content type, and the service the SigV4 credential scope names (``signed_for``),
 which is how two protocols of one service (CloudWatch's JSON 1.0 and Query, both signed for
 ``monitoring``) and two services of one protocol (SNS and CloudWatch Query) tell apart.
+
+What the next protocols need is here: JSON 1.0 with ``awsQueryCompatible`` is the ``json``
+protocol reading that trait from its model, its ``error`` adding ``x-amzn-query-error:
+<Code>;Sender`` from each error shape's query code (``model.modeled_errors``); CloudWatch's
+``query`` is ``QueryProtocol`` for ``cloudwatch``, told from SNS by ``signed_for``; EC2's
+dialect is a Query subclass (flattened lists, ``<requestId>`` and ``<Response><Errors>``
+answers: ``serialize`` and ``error`` are given the request id); RPCv2 CBOR matches on the
+path, as REST does, and names the operation in its ``Matched``.
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ import botocore.model
 from logsieve.errors import ServiceError
 
 from .bodies import too_large
+from .model import CompiledOperation, Node, compile_operations, protocol_model
+from .validation import Renderer
 
 __all__ = [
     "UNKNOWN_OPERATION_EXCEPTION",
@@ -129,10 +139,28 @@ class WireProtocol(ABC):
     """
 
     name: ClassVar[str]
+    #: The protocol as error messages name it ("the AWS JSON protocol").
+    described: ClassVar[str]
+    #: The code of a constraint violation unless the service says otherwise.
+    validation_error: ClassVar[str] = "ValidationException"
     #: Whether the protocol routes by path, and so words the answer to a request no service
     #: matches (REST's 404); otherwise the first service does.
     routes_by_path: ClassVar[bool] = False
-    service_model: botocore.model.ServiceModel
+
+    def __init__(self, service_name: str, validation_error_code: str | None = None) -> None:
+        """Load ``service_name``'s model (ValueError if it does not speak this protocol) and
+        compile every operation up front, so nothing is mutated once requests arrive."""
+        self.service_model: botocore.model.ServiceModel = protocol_model(
+            service_name, self.name, self.described
+        )
+        self.validation_error_code = validation_error_code or self.validation_error
+        #: Renders values in validation messages as Coral does.
+        self.render = Renderer.for_model(self.service_model)
+        #: Compiled shapes by name, shared by operations and error shapes.
+        self.nodes: dict[str, Node] = {}
+        self.compiled: dict[str, CompiledOperation] = compile_operations(
+            self.service_model, self.nodes
+        )
 
     @property
     def signing_name(self) -> str:
