@@ -21,29 +21,20 @@ import orjson
 
 from logsieve.errors import ServiceError
 
+from . import wire
 from .codec import encode, json_default, serialization_error
 from .fast_decode import build_decoder
 from .model import Node
 from .validation import validated
-from .wire import (
-    NO_MATCH,
-    UNKNOWN_OPERATION_EXCEPTION,
-    Answer,
-    Match,
-    Matched,
-    WireProtocol,
-    WireRequest,
-    not_implemented,
-)
 
 __all__ = ["JsonProtocol"]
 
 
-_FALLBACK = Matched(Match.FALLBACK)
-_PARTIAL = Matched(Match.PARTIAL)
+_FALLBACK = wire.Matched(wire.Match.FALLBACK)
+_PARTIAL = wire.Matched(wire.Match.PARTIAL)
 
 
-class JsonProtocol(WireProtocol):
+class JsonProtocol(wire.WireProtocol):
     """AWS JSON 1.0/1.1 wire protocol for one botocore service model: ``POST /`` with an
     ``X-Amz-Target: <prefix>.<Operation>`` header.
 
@@ -71,31 +62,33 @@ class JsonProtocol(WireProtocol):
 
     # -- the wire interface ----------------------------------------------------------------
 
-    def match(self, request: WireRequest) -> Matched:
+    def match(self, request: wire.WireRequest) -> wire.Matched:
         """A ``POST /`` with our target prefix names this service; one with another prefix is
         still JSON; one without a target is answered here when nothing else claims it."""
         if request.method != "POST" or request.path != "/":
-            return NO_MATCH
+            return wire.NO_MATCH
         target = request.target
         if target is None:
             return _FALLBACK
         prefix, _, operation = target.partition(".")
-        return Matched(Match.FULL, operation) if prefix == self.target_prefix else _PARTIAL
+        if prefix != self.target_prefix:
+            return _PARTIAL
+        return wire.Matched(wire.Match.FULL, operation)
 
     def parse(
-        self, request: WireRequest, implemented: Container[str]
+        self, request: wire.WireRequest, implemented: Container[str]
     ) -> tuple[str, dict[str, Any]]:
         name = self.operation_name(request.target)
         if name not in implemented:
-            raise not_implemented(name)
+            raise wire.not_implemented(name)
         return name, self.parse_request(name, request.body)
 
     def serialize(
         self, operation: str, result: Mapping[str, Any] | None, request_id: str
-    ) -> Answer:
+    ) -> wire.Answer:
         return 200, {"Content-Type": self.content_type}, self.serialize_response(operation, result)
 
-    def error(self, error: ServiceError, request_id: str) -> Answer:
+    def error(self, error: ServiceError, request_id: str) -> wire.Answer:
         return self.error_response(error)
 
     # -- dispatch ------------------------------------------------------------------------
@@ -111,13 +104,13 @@ class JsonProtocol(WireProtocol):
             name = target_header[len(prefix) :]
             if name in self._operations:
                 return name
-        raise ServiceError(UNKNOWN_OPERATION_EXCEPTION, "", 400)
+        raise ServiceError(wire.UNKNOWN_OPERATION_EXCEPTION, "", 400)
 
     def _node(self, table: dict[str, Node | None], operation_name: str) -> Node | None:
         try:
             return table[operation_name]
         except KeyError:
-            raise ServiceError(UNKNOWN_OPERATION_EXCEPTION, "", 400) from None
+            raise ServiceError(wire.UNKNOWN_OPERATION_EXCEPTION, "", 400) from None
 
     # -- requests ------------------------------------------------------------------------
 

@@ -43,19 +43,10 @@ import botocore.model
 
 from logsieve.errors import ServiceError
 
+from . import wire
 from .codec import SERIALIZATION_EXCEPTION
 from .model import modeled_errors
 from .validation import validated
-from .wire import (
-    NO_MATCH,
-    UNKNOWN_OPERATION_EXCEPTION,
-    Answer,
-    Match,
-    Matched,
-    WireProtocol,
-    WireRequest,
-    not_implemented,
-)
 
 __all__ = ["FORM_CONTENT_TYPE", "XML_CONTENT_TYPE", "QueryProtocol"]
 
@@ -74,7 +65,7 @@ _AUTH_CODES = {
 }
 # Errors raised by the shared layers under JSON-protocol names.
 _GENERIC_CODES = {
-    UNKNOWN_OPERATION_EXCEPTION: (INVALID_ACTION, 400),
+    wire.UNKNOWN_OPERATION_EXCEPTION: (INVALID_ACTION, 400),
     SERIALIZATION_EXCEPTION: (VALIDATION_ERROR, 400),
     "ServiceUnavailableException": ("InternalError", 500),
 }
@@ -120,11 +111,11 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-_FULL = Matched(Match.FULL)
-_PARTIAL = Matched(Match.PARTIAL)
+_FULL = wire.Matched(wire.Match.FULL)
+_PARTIAL = wire.Matched(wire.Match.PARTIAL)
 
 
-class QueryProtocol(WireProtocol):
+class QueryProtocol(wire.WireProtocol):
     """AWS Query wire protocol for one botocore service model: ``Action=...`` at ``/``, in a
     form-encoded POST body or a GET's query string.
 
@@ -149,40 +140,40 @@ class QueryProtocol(WireProtocol):
 
     # -- the wire interface ----------------------------------------------------------------
 
-    def match(self, request: WireRequest) -> Matched:
+    def match(self, request: wire.WireRequest) -> wire.Matched:
         """A request at ``/`` signed for this service names it; an unsigned one (links from
         emails) or one signed for another service is still Query when it looks it (a form
         body, ``Action=`` in the query string). A POST with a target is a JSON request."""
         if request.path != "/" or request.method not in ("GET", "POST"):
-            return NO_MATCH
+            return wire.NO_MATCH
         if request.method == "POST" and request.target is not None:
-            return NO_MATCH
+            return wire.NO_MATCH
         if request.signed_for == self.signing_name:
             return _FULL
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(FORM_CONTENT_TYPE) or "Action=" in request.query:
             return _PARTIAL
-        return NO_MATCH
+        return wire.NO_MATCH
 
-    def operation(self, request: WireRequest) -> str:
+    def operation(self, request: wire.WireRequest) -> str:
         return self._form(request).get("Action") or ""
 
     def parse(
-        self, request: WireRequest, implemented: Container[str]
+        self, request: wire.WireRequest, implemented: Container[str]
     ) -> tuple[str, dict[str, Any]]:
         params = self._form(request)
         name = self.operation_name(params)
         if name not in implemented:
-            raise not_implemented(name)
+            raise wire.not_implemented(name)
         return name, self.parse_request(name, params)
 
     def serialize(
         self, operation: str, result: Mapping[str, Any] | None, request_id: str
-    ) -> Answer:
+    ) -> wire.Answer:
         body = self.serialize_response(operation, result, request_id)
         return 200, {"Content-Type": XML_CONTENT_TYPE}, body
 
-    def error(self, error: ServiceError, request_id: str) -> Answer:
+    def error(self, error: ServiceError, request_id: str) -> wire.Answer:
         return self.error_response(error, request_id)
 
     def too_large(self, operation: str, limit: int) -> ServiceError:
@@ -190,7 +181,7 @@ class QueryProtocol(WireProtocol):
             "RequestEntityTooLarge", f"Request body is larger than {limit} bytes.", 413
         )
 
-    def _form(self, request: WireRequest) -> dict[str, str]:
+    def _form(self, request: wire.WireRequest) -> dict[str, str]:
         """The parameters of the query string, then of the body (a POST's win)."""
         params = self.decode_form(request.query)
         if request.body:

@@ -33,19 +33,10 @@ import orjson
 
 from logsieve.errors import ServiceError
 
+from . import wire
 from .codec import Mismatch, encode, json_default, serialization_error, type_error
 from .model import Member, Node, build, modeled_errors
 from .validation import validated
-from .wire import (
-    NO_MATCH,
-    UNKNOWN_OPERATION_EXCEPTION,
-    Answer,
-    Match,
-    Matched,
-    WireProtocol,
-    WireRequest,
-    not_implemented,
-)
 
 __all__ = ["RestJsonProtocol", "RouteMatch"]
 
@@ -141,7 +132,7 @@ def _payload(shape: botocore.model.StructureShape | None, node: Node | None) -> 
     return next(m for m in node.members if m.name == name)
 
 
-class RestJsonProtocol(WireProtocol):
+class RestJsonProtocol(wire.WireProtocol):
     """AWS REST-JSON wire protocol for one botocore service model.
 
     Stateless after construction and safe to share between requests and threads.
@@ -180,17 +171,19 @@ class RestJsonProtocol(WireProtocol):
 
     # -- the wire interface ----------------------------------------------------------------
 
-    def match(self, request: WireRequest) -> Matched:
+    def match(self, request: wire.WireRequest) -> wire.Matched:
         """One of our routes names this service; nothing else does."""
         found = self.route(request.method, request.path, request.query)
-        return NO_MATCH if found is None else Matched(Match.FULL, found.operation, found.labels)
+        if found is None:
+            return wire.NO_MATCH
+        return wire.Matched(wire.Match.FULL, found.operation, found.labels)
 
     def parse(
-        self, request: WireRequest, implemented: Container[str]
+        self, request: wire.WireRequest, implemented: Container[str]
     ) -> tuple[str, dict[str, Any]]:
         matched = request.matched
         if matched.operation not in implemented:
-            raise not_implemented(matched.operation)
+            raise wire.not_implemented(matched.operation)
         found = RouteMatch(matched.operation, dict(matched.labels))
         return found.operation, self.parse_request(
             found, request.query, request.headers, request.body
@@ -198,13 +191,13 @@ class RestJsonProtocol(WireProtocol):
 
     def serialize(
         self, operation: str, result: Mapping[str, Any] | None, request_id: str
-    ) -> Answer:
+    ) -> wire.Answer:
         return self.serialize_response(operation, result)
 
-    def error(self, error: ServiceError, request_id: str) -> Answer:
+    def error(self, error: ServiceError, request_id: str) -> wire.Answer:
         return self.error_response(error)
 
-    def not_found(self, request: WireRequest) -> ServiceError:
+    def not_found(self, request: wire.WireRequest) -> ServiceError:
         return self.unknown_operation(request.method, request.path)
 
     # -- dispatch ------------------------------------------------------------------------
@@ -239,7 +232,7 @@ class RestJsonProtocol(WireProtocol):
         try:
             return self._operations[name]
         except KeyError:
-            raise ServiceError(UNKNOWN_OPERATION_EXCEPTION, "", 404) from None
+            raise ServiceError(wire.UNKNOWN_OPERATION_EXCEPTION, "", 404) from None
 
     # -- requests ------------------------------------------------------------------------
 
@@ -413,7 +406,7 @@ class RestJsonProtocol(WireProtocol):
     def unknown_operation(self, method: str, path: str) -> ServiceError:
         """What a request no route matches gets (AWS's REST front answers 404)."""
         return ServiceError(
-            UNKNOWN_OPERATION_EXCEPTION, f"No operation matches {method} {path}.", 404
+            wire.UNKNOWN_OPERATION_EXCEPTION, f"No operation matches {method} {path}.", 404
         )
 
     def too_large(self, operation: str, limit: int) -> ServiceError:
