@@ -14,10 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from .alerts.service import AlertService
 from .api.admin import AdminApi
-from .api.awsjson import JsonProtocol
-from .api.query import QueryProtocol
-from .api.restjson import RestJsonProtocol
-from .api.server import AwsApi, JsonService, QueryService, RestService, build_app
+from .api.protocols import PROTOCOLS
+from .api.server import AwsApi, Service, build_app
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
@@ -185,12 +183,15 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     )
     api = AwsApi(
         [
-            JsonService(JsonProtocol("logs", "InvalidParameterException"), logs.operations),
-            JsonService(JsonProtocol("kinesis", "ValidationException"), kinesis.operations),
-            RestService(
-                RestJsonProtocol("lambda"), lambdas.operations, MAX_REQUEST_BYTES, lambda_threads
+            Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
+            Service(PROTOCOLS["json"]("kinesis", "ValidationException"), kinesis.operations),
+            Service(
+                PROTOCOLS["rest-json"]("lambda"),
+                lambdas.operations,
+                MAX_REQUEST_BYTES,
+                lambda_threads,
             ),
-            QueryService(QueryProtocol("sns"), sns.operations, sns.anonymous),
+            Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,

@@ -1,8 +1,14 @@
-"""The typed error every service raises; the API turns it into AWS's error shape."""
+"""What every service hands the API: its operations, and the typed error they raise, which
+the API turns into AWS's error shape."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+#: One AWS operation of a service: the validated parameters in, the result members out
+#: (None for an empty result), or a ``ServiceError``.
+Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 class ServiceError(Exception):

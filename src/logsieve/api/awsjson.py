@@ -4,73 +4,92 @@ One ``JsonProtocol`` per service (``logs``, later ``kinesis``...) turns an ``X-A
 header and a request body into a validated parameter dict, and results/errors back into
 bytes. Everything it knows about operations, member types and constraints comes from the
 botocore model shipped with botocore, so a new JSON service costs no new code here. Decoding,
-validation and encoding of shapes live in ``shapes`` (shared with the REST-JSON layer).
+validation and encoding of shapes live in ``model``, ``codec`` and ``validation`` (shared
+with the other layers).
 
 The AWS behaviours copied (Coral's wording of type and constraint errors, at most 10 reported
-at once, lists and maps checked as a whole) are listed in ``shapes``' docstring, with their
+at once, lists and maps checked as a whole) are listed in ``validation``'s docstring, with their
 evidence in ``/work/shared/aws-compat.md`` section 1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Container, Mapping
+from typing import Any, ClassVar
 
-import botocore.model
 import orjson
 
 from logsieve.errors import ServiceError
 
+from . import wire
+from .codec import encode, json_default, serialization_error
 from .fast_decode import build_decoder
-from .shapes import (
-    UNKNOWN_OPERATION_EXCEPTION,
-    Node,
-    build,
-    encode,
-    json_default,
-    parse,
-    protocol_model,
-    serialization_error,
-)
+from .model import Node
+from .validation import validated
 
 __all__ = ["JsonProtocol"]
 
 
-class JsonProtocol:
-    """AWS JSON 1.0/1.1 wire protocol for one botocore service model.
+_FALLBACK = wire.Matched(wire.Match.FALLBACK)
+_PARTIAL = wire.Matched(wire.Match.PARTIAL)
+
+
+class JsonProtocol(wire.WireProtocol):
+    """AWS JSON 1.0/1.1 wire protocol for one botocore service model: ``POST /`` with an
+    ``X-Amz-Target: <prefix>.<Operation>`` header.
 
     Stateless after construction and safe to share between requests and threads.
     """
 
-    def __init__(
-        self, service_name: str, validation_error_code: str = "ValidationException"
-    ) -> None:
-        self.service_model: botocore.model.ServiceModel
-        self.service_model, self._render = protocol_model(
-            service_name, "json", "the AWS JSON protocol"
-        )
+    name: ClassVar[str] = "json"
+
+    described: ClassVar[str] = "the AWS JSON protocol"
+
+    def __init__(self, service_name: str, validation_error_code: str | None = None) -> None:
+        super().__init__(service_name, validation_error_code)
         meta = self.service_model.metadata
-        self.validation_error_code = validation_error_code
         self.target_prefix: str = meta["targetPrefix"]
         self.content_type: str = f"application/x-amz-json-{meta.get('jsonVersion', '1.0')}"
-        self._operations = frozenset(self.service_model.operation_names)
-        # Compiled up front (~25 ms for CWL) so nothing is mutated once requests arrive.
-        nodes: dict[str, Node] = {}
-        self._inputs: dict[str, Node | None] = {}
-        self._outputs: dict[str, Node | None] = {}
-        for name in self._operations:
-            operation = self.service_model.operation_model(name)
-            for table, shape in (
-                (self._inputs, operation.input_shape),
-                (self._outputs, operation.output_shape),
-            ):
-                table[name] = None if shape is None else build(shape, nodes)
+        self._operations = frozenset(self.compiled)
+        self._inputs = {name: op.input for name, op in self.compiled.items()}
+        self._outputs = {name: op.output for name, op in self.compiled.items()}
         # Shortcuts for requests that are mostly a list of flat structures (PutLogEvents).
         self._fast = {
             name: decoder
             for name in self._operations
             if (decoder := build_decoder(self._inputs[name])) is not None
         }
+
+    # -- the wire interface ----------------------------------------------------------------
+
+    def match(self, request: wire.WireRequest) -> wire.Matched:
+        """A ``POST /`` with our target prefix names this service; one with another prefix is
+        still JSON; one without a target is answered here when nothing else claims it."""
+        if request.method != "POST" or request.path != "/":
+            return wire.NO_MATCH
+        target = request.target
+        if target is None:
+            return _FALLBACK
+        prefix, _, operation = target.partition(".")
+        if prefix != self.target_prefix:
+            return _PARTIAL
+        return wire.Matched(wire.Match.FULL, operation)
+
+    def parse(
+        self, request: wire.WireRequest, implemented: Container[str]
+    ) -> tuple[str, dict[str, Any]]:
+        name = self.operation_name(request.target)
+        if name not in implemented:
+            raise wire.not_implemented(name)
+        return name, self.parse_request(name, request.body)
+
+    def serialize(
+        self, operation: str, result: Mapping[str, Any] | None, request_id: str
+    ) -> wire.Answer:
+        return 200, {"Content-Type": self.content_type}, self.serialize_response(operation, result)
+
+    def error(self, error: ServiceError, request_id: str) -> wire.Answer:
+        return self.error_response(error)
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -85,13 +104,13 @@ class JsonProtocol:
             name = target_header[len(prefix) :]
             if name in self._operations:
                 return name
-        raise ServiceError(UNKNOWN_OPERATION_EXCEPTION, "", 400)
+        raise ServiceError(wire.UNKNOWN_OPERATION_EXCEPTION, "", 400)
 
     def _node(self, table: dict[str, Node | None], operation_name: str) -> Node | None:
         try:
             return table[operation_name]
         except KeyError:
-            raise ServiceError(UNKNOWN_OPERATION_EXCEPTION, "", 400) from None
+            raise ServiceError(wire.UNKNOWN_OPERATION_EXCEPTION, "", 400) from None
 
     # -- requests ------------------------------------------------------------------------
 
@@ -108,13 +127,13 @@ class JsonProtocol:
         data = None if fast is None else fast(body)
         if data is not None and node is not None:
             try:
-                return parse(data, node, self._render, self.validation_error_code)
+                return validated(data, node, self.render, self.validation_error_code)
             except ServiceError:
                 pass  # the generic path words it, finding problems in the order they were sent
         data = _decode_object(body)
         if node is None:
             return {}
-        return parse(data, node, self._render, self.validation_error_code)
+        return validated(data, node, self.render, self.validation_error_code)
 
     # -- responses -----------------------------------------------------------------------
 

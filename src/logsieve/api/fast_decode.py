@@ -5,7 +5,7 @@ the operation read and free them: for 10,000 log events that was most of the ser
 event. msgspec decodes such a list straight into structs and checks each member's type and
 range while it parses, and the operation reads members as attributes.
 
-The decoder is built from the botocore model, like everything in ``shapes``: a list member
+The decoder is built from the botocore model, like everything in ``model``: a list member
 qualifies when its elements are structures whose members are all required plain scalars
 (strings without pattern or enum, integers, longs, booleans). It is only ever a shortcut: a
 request it cannot decode cleanly -- a wrong type, a null, a value out of range, malformed JSON
@@ -25,7 +25,7 @@ import orjson
 
 from logsieve.elements import CheckedList
 
-from .shapes import Node, integer_bounds, java_lengths_ok
+from .model import Node, integer_bounds, java_lengths_ok
 
 __all__ = ["build_decoder"]
 

@@ -6,7 +6,7 @@ dotted names; the answer is XML. One ``QueryProtocol`` per service turns such a 
 same validated parameter dict the JSON layers produce, and a result or error back into AWS's
 XML. Everything comes from the botocore model: member names (``locationName``), list and map
 encodings (``flattened``), the ``resultWrapper`` element, error codes and HTTP statuses.
-Validation (required members, lengths, patterns) is shared with the JSON layers (``shapes``),
+Validation (required members, lengths, patterns) is shared with the JSON layers (``validation``),
 so constraint messages read the same.
 
 Wire shapes, as botocore's ``QuerySerializer`` writes them and ``QueryParser`` reads them:
@@ -34,8 +34,8 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Container, Iterable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
@@ -43,14 +43,10 @@ import botocore.model
 
 from logsieve.errors import ServiceError
 
-from .shapes import (
-    SERIALIZATION_EXCEPTION,
-    UNKNOWN_OPERATION_EXCEPTION,
-    Node,
-    build,
-    parse,
-    protocol_model,
-)
+from . import wire
+from .codec import SERIALIZATION_EXCEPTION
+from .model import modeled_errors
+from .validation import validated
 
 __all__ = ["FORM_CONTENT_TYPE", "XML_CONTENT_TYPE", "QueryProtocol"]
 
@@ -69,10 +65,9 @@ _AUTH_CODES = {
 }
 # Errors raised by the shared layers under JSON-protocol names.
 _GENERIC_CODES = {
-    UNKNOWN_OPERATION_EXCEPTION: (INVALID_ACTION, 400),
+    wire.UNKNOWN_OPERATION_EXCEPTION: (INVALID_ACTION, 400),
     SERIALIZATION_EXCEPTION: (VALIDATION_ERROR, 400),
     "ServiceUnavailableException": ("InternalError", 500),
-    "SerializationException": (VALIDATION_ERROR, 400),
 }
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -116,41 +111,82 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-class QueryProtocol:
-    """AWS Query wire protocol for one botocore service model.
+_FULL = wire.Matched(wire.Match.FULL)
+_PARTIAL = wire.Matched(wire.Match.PARTIAL)
+
+
+class QueryProtocol(wire.WireProtocol):
+    """AWS Query wire protocol for one botocore service model: ``Action=...`` at ``/``, in a
+    form-encoded POST body or a GET's query string.
 
     Stateless after construction and safe to share between requests and threads.
     """
 
-    def __init__(self, service_name: str, validation_error_code: str = VALIDATION_ERROR) -> None:
-        self.service_model: botocore.model.ServiceModel
-        self.service_model, self._render = protocol_model(
-            service_name, "query", "the AWS Query protocol"
-        )
+    name: ClassVar[str] = "query"
+
+    described: ClassVar[str] = "the AWS Query protocol"
+    validation_error: ClassVar[str] = VALIDATION_ERROR
+
+    def __init__(self, service_name: str, validation_error_code: str | None = None) -> None:
+        super().__init__(service_name, validation_error_code)
         meta = self.service_model.metadata
-        self.validation_error_code = validation_error_code
         self.api_version: str = meta["apiVersion"]
         self.namespace: str = meta.get("xmlNamespace", "")
-        nodes: dict[str, Node] = {}
-        self._operations: dict[str, botocore.model.OperationModel] = {}
-        self._inputs: dict[str, Node | None] = {}
-        for name in self.service_model.operation_names:
-            model = self.service_model.operation_model(name)
-            self._operations[name] = model
-            shape = model.input_shape
-            self._inputs[name] = None if shape is None else build(shape, nodes)
         # Error shape name and wire code -> (wire code, HTTP status).
         self._errors: dict[str, tuple[str, int]] = {}
-        for shape in self.service_model.error_shapes:
-            error = shape.metadata.get("error") or {}
-            code = error.get("code", shape.name)
-            status = int(error.get("httpStatusCode", 400))
-            self._errors[shape.name] = (code, status)
-            self._errors.setdefault(code, (code, status))
+        for error in modeled_errors(self.service_model):
+            self._errors[error.shape.name] = (error.code, error.status)
+            self._errors.setdefault(error.code, (error.code, error.status))
 
-    @property
-    def signing_name(self) -> str:
-        return self.service_model.signing_name
+    # -- the wire interface ----------------------------------------------------------------
+
+    def match(self, request: wire.WireRequest) -> wire.Matched:
+        """A request at ``/`` signed for this service names it; an unsigned one (links from
+        emails) or one signed for another service is still Query when it looks it (a form
+        body, ``Action=`` in the query string). A POST with a target is a JSON request."""
+        if request.path != "/" or request.method not in ("GET", "POST"):
+            return wire.NO_MATCH
+        if request.method == "POST" and request.target is not None:
+            return wire.NO_MATCH
+        if request.signed_for == self.signing_name:
+            return _FULL
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(FORM_CONTENT_TYPE) or "Action=" in request.query:
+            return _PARTIAL
+        return wire.NO_MATCH
+
+    def operation(self, request: wire.WireRequest) -> str:
+        return self._form(request).get("Action") or ""
+
+    def parse(
+        self, request: wire.WireRequest, implemented: Container[str]
+    ) -> tuple[str, dict[str, Any]]:
+        params = self._form(request)
+        name = self.operation_name(params)
+        if name not in implemented:
+            raise wire.not_implemented(name)
+        return name, self.parse_request(name, params)
+
+    def serialize(
+        self, operation: str, result: Mapping[str, Any] | None, request_id: str
+    ) -> wire.Answer:
+        body = self.serialize_response(operation, result, request_id)
+        return 200, {"Content-Type": XML_CONTENT_TYPE}, body
+
+    def error(self, error: ServiceError, request_id: str) -> wire.Answer:
+        return self.error_response(error, request_id)
+
+    def too_large(self, operation: str, limit: int) -> ServiceError:
+        return ServiceError(
+            "RequestEntityTooLarge", f"Request body is larger than {limit} bytes.", 413
+        )
+
+    def _form(self, request: wire.WireRequest) -> dict[str, str]:
+        """The parameters of the query string, then of the body (a POST's win)."""
+        params = self.decode_form(request.query)
+        if request.body:
+            params.update(self.decode_form(request.body))
+        return params
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -179,7 +215,7 @@ class QueryProtocol:
         if not action:
             raise ServiceError("MissingAction", "Request is missing Action parameter.", 400)
         version = params.get("Version")
-        if action not in self._operations or (version and version != self.api_version):
+        if action not in self.compiled or (version and version != self.api_version):
             raise ServiceError(
                 INVALID_ACTION,
                 f"Could not find operation {action} for version {version or self.api_version}",
@@ -195,10 +231,10 @@ class QueryProtocol:
         Returns the members keyed by model member name (as the JSON layers do), unknown
         parameters dropped, booleans and numbers converted, blobs base64-decoded to ``bytes``.
         """
-        model = self._operations.get(operation_name)
-        if model is None:
+        compiled = self.compiled.get(operation_name)
+        if compiled is None:
             raise ServiceError(INVALID_ACTION, f"Could not find operation {operation_name}", 400)
-        shape, node = model.input_shape, self._inputs[operation_name]
+        shape, node = compiled.model.input_shape, compiled.input
         if shape is None or node is None:
             return {}
         try:
@@ -210,7 +246,7 @@ class QueryProtocol:
                 f"1 validation error detected: Value {shown} at '{bad.path}' failed to satisfy "
                 f"constraint: Member must be {bad.expected}",
             ) from None
-        return parse(data, node, self._render, self.validation_error_code)
+        return validated(data, node, self.render, self.validation_error_code)
 
     def _structure(
         self, tree: _Tree, shape: botocore.model.StructureShape, path: str
@@ -266,7 +302,7 @@ class QueryProtocol:
         text = tree.value
         if text is None:
             raise _TypeMismatch(None, path, f"a {kind} value")
-        if kind in ("string", "blob"):  # blobs stay base64 text: ``shapes`` decodes them
+        if kind in ("string", "blob"):  # blobs stay base64 text: ``codec`` decodes them
             return text
         if kind == "boolean":
             lowered = text.strip().lower()
@@ -293,7 +329,7 @@ class QueryProtocol:
         self, operation_name: str, result: Mapping[str, Any] | None, request_id: str
     ) -> bytes:
         """AWS's XML for a result: only members the output shape declares, no nulls."""
-        model = self._operations[operation_name]
+        model = self.compiled[operation_name].model
         out = [f'<{operation_name}Response xmlns="{self.namespace}">\n']
         shape = model.output_shape
         if shape is not None:
@@ -396,11 +432,6 @@ class QueryProtocol:
         if known is not None:
             return known
         return error.code, error.status
-
-    def too_large(self, limit: int) -> ServiceError:
-        return ServiceError(
-            "RequestEntityTooLarge", f"Request body is larger than {limit} bytes.", 413
-        )
 
 
 def _indexed(tree: _Tree) -> Iterable[tuple[int, _Tree]]:

@@ -8,7 +8,7 @@ JSON layer produces, and a result or error back into (status, headers, body). Ev
 from the botocore model: member locations (``uri``, ``querystring``, ``header``, ``headers``,
 ``statusCode``), the ``payload`` trait, the operation's ``responseCode`` and each error shape's
 ``httpStatusCode``; type checking, validation and JSON encoding are shared with the JSON layer
-(``shapes``), so constraint messages read the same.
+(``model``, ``codec``, ``validation``), so constraint messages read the same.
 
 Errors follow what botocore's rest-json parser reads: the code in the ``X-Amzn-ErrorType``
 header, the message in the body under the member name the error shape declares (``message`` or
@@ -23,9 +23,9 @@ import binascii
 import datetime as _dt
 import email.utils
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote
 
 import botocore.model
@@ -33,19 +33,10 @@ import orjson
 
 from logsieve.errors import ServiceError
 
-from .shapes import (
-    UNKNOWN_OPERATION_EXCEPTION,
-    Member,
-    Mismatch,
-    Node,
-    build,
-    encode,
-    json_default,
-    parse,
-    protocol_model,
-    serialization_error,
-    type_error,
-)
+from . import wire
+from .codec import Mismatch, encode, json_default, serialization_error, type_error
+from .model import Member, Node, build, modeled_errors
+from .validation import validated
 
 __all__ = ["RestJsonProtocol", "RouteMatch"]
 
@@ -141,37 +132,31 @@ def _payload(shape: botocore.model.StructureShape | None, node: Node | None) -> 
     return next(m for m in node.members if m.name == name)
 
 
-class RestJsonProtocol:
+class RestJsonProtocol(wire.WireProtocol):
     """AWS REST-JSON wire protocol for one botocore service model.
 
     Stateless after construction and safe to share between requests and threads.
     """
 
-    def __init__(
-        self, service_name: str, validation_error_code: str = "ValidationException"
-    ) -> None:
-        self.service_model: botocore.model.ServiceModel
-        self.service_model, self._render = protocol_model(
-            service_name, "rest-json", "AWS REST-JSON"
-        )
-        self.validation_error_code = validation_error_code
-        nodes: dict[str, Node] = {}
+    name: ClassVar[str] = "rest-json"
+    routes_by_path: ClassVar[bool] = True
+
+    described: ClassVar[str] = "AWS REST-JSON"
+
+    def __init__(self, service_name: str, validation_error_code: str | None = None) -> None:
+        super().__init__(service_name, validation_error_code)
         self._operations: dict[str, _Operation] = {}
         routes: dict[str, list[_Route]] = {}
-        for name in self.service_model.operation_names:
-            model = self.service_model.operation_model(name)
+        for name, compiled in self.compiled.items():
+            model, in_node, out_node = compiled.model, compiled.input, compiled.output
             http = model.http
-            in_shape, out_shape = model.input_shape, model.output_shape
-            in_node = None if in_shape is None else build(in_shape, nodes)
-            out_node = None if out_shape is None else build(out_shape, nodes)
-            in_payload = _payload(in_shape, in_node)
             self._operations[name] = _Operation(
                 name,
                 int(http.get("responseCode", 200)),
                 in_node,
                 out_node,
-                in_payload,
-                _payload(out_shape, out_node),
+                _payload(model.input_shape, in_node),
+                _payload(model.output_shape, out_node),
                 frozenset(
                     m.wire for m in (in_node.members if in_node else ()) if m.location is None
                 ),
@@ -179,19 +164,45 @@ class RestJsonProtocol:
             route = _compile_route(name, http["requestUri"])
             routes.setdefault(http["method"].upper(), []).append(route)
         self._routes = {method: sorted(rs, key=lambda r: r.rank) for method, rs in routes.items()}
-        self._errors: dict[str, tuple[int, Node]] = {}
-        for error_shape in self.service_model.error_shapes:
-            status = (error_shape.metadata.get("error") or {}).get("httpStatusCode", 400)
-            code = (error_shape.metadata.get("error") or {}).get("code", error_shape.name)
-            self._errors[code] = (int(status), build(error_shape, nodes))
+        self._errors: dict[str, tuple[int, Node]] = {
+            e.code: (e.status, build(e.shape, self.nodes))
+            for e in modeled_errors(self.service_model)
+        }
 
-    @property
-    def signing_name(self) -> str:
-        return self.service_model.signing_name
+    # -- the wire interface ----------------------------------------------------------------
+
+    def match(self, request: wire.WireRequest) -> wire.Matched:
+        """One of our routes names this service; nothing else does."""
+        found = self.route(request.method, request.path, request.query)
+        if found is None:
+            return wire.NO_MATCH
+        return wire.Matched(wire.Match.FULL, found.operation, found.labels)
+
+    def parse(
+        self, request: wire.WireRequest, implemented: Container[str]
+    ) -> tuple[str, dict[str, Any]]:
+        matched = request.matched
+        if matched.operation not in implemented:
+            raise wire.not_implemented(matched.operation)
+        found = RouteMatch(matched.operation, dict(matched.labels))
+        return found.operation, self.parse_request(
+            found, request.query, request.headers, request.body
+        )
+
+    def serialize(
+        self, operation: str, result: Mapping[str, Any] | None, request_id: str
+    ) -> wire.Answer:
+        return self.serialize_response(operation, result)
+
+    def error(self, error: ServiceError, request_id: str) -> wire.Answer:
+        return self.error_response(error)
+
+    def not_found(self, request: wire.WireRequest) -> ServiceError:
+        return self.unknown_operation(request.method, request.path)
 
     # -- dispatch ------------------------------------------------------------------------
 
-    def match(self, method: str, raw_path: str, query: str) -> RouteMatch | None:
+    def route(self, method: str, raw_path: str, query: str) -> RouteMatch | None:
         """The operation whose method and path template match, or None.
 
         ``raw_path`` is the path as sent (percent-encoded): labels are matched on the wire
@@ -221,7 +232,7 @@ class RestJsonProtocol:
         try:
             return self._operations[name]
         except KeyError:
-            raise ServiceError(UNKNOWN_OPERATION_EXCEPTION, "", 404) from None
+            raise ServiceError(wire.UNKNOWN_OPERATION_EXCEPTION, "", 404) from None
 
     # -- requests ------------------------------------------------------------------------
 
@@ -275,7 +286,7 @@ class RestJsonProtocol:
             exc.segments.append(m.label)
             raise exc.error() from None
         data = self._body(op, body, typed)
-        return parse(data, node, self._render, self.validation_error_code, typed)
+        return validated(data, node, self.render, self.validation_error_code, typed)
 
     def _body(self, op: _Operation, body: bytes, typed: dict[str, Any]) -> dict[str, Any]:
         """The JSON members to type-check; a raw payload goes straight into ``typed``."""
@@ -395,7 +406,7 @@ class RestJsonProtocol:
     def unknown_operation(self, method: str, path: str) -> ServiceError:
         """What a request no route matches gets (AWS's REST front answers 404)."""
         return ServiceError(
-            UNKNOWN_OPERATION_EXCEPTION, f"No operation matches {method} {path}.", 404
+            wire.UNKNOWN_OPERATION_EXCEPTION, f"No operation matches {method} {path}.", 404
         )
 
     def too_large(self, operation: str, limit: int) -> ServiceError:

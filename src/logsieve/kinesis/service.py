@@ -4,18 +4,15 @@ in-process API the subscription dispatcher delivers through."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
-from logsieve.errors import ServiceError
+from logsieve.errors import Operation, ServiceError
 from logsieve.storage.disk import DiskFull
 
 from .context import KinesisContext
 from .records import Records
 from .streams import Streams
 from .throttle import ShardLimits, WriteThrottle
-
-Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 class KinesisService:

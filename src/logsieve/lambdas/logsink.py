@@ -8,10 +8,10 @@ to store log lines is logged and the invocation goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from logsieve.errors import ServiceError
+from logsieve.errors import Operation, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +20,6 @@ MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD = 26  # bytes CloudWatch Logs counts per event
 MAX_MESSAGE_BYTES = 262_144 - EVENT_OVERHEAD  # Lambda cuts longer log lines at 256 KB
 MAX_SPAN_MS = 24 * 3_600_000 - 1
-
-Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 class LogsSink:

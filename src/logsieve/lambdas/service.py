@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from logsieve.config import DeclaredFunction
-from logsieve.errors import ServiceError
+from logsieve.errors import Operation, ServiceError
 
 from . import policy, rules
 from .code import describe
@@ -32,7 +32,6 @@ from .store import FunctionRecord, FunctionStore
 MAX_REQUEST_BYTES = 69_905_067
 LIST_PAGE = 50  # ListFunctions returns at most 50 functions per call, whatever MaxItems says
 
-Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
 log = logging.getLogger(__name__)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
+from logsieve.errors import Operation
 from logsieve.storage import Deleted
 
 from .context import GROUP_NOT_FOUND, STREAM_NOT_FOUND, LogsContext, not_found
@@ -14,8 +14,6 @@ from .ingest import Ingest
 from .metrics import MetricFilters
 from .reads import Reads
 from .subscription_filters import SubscriptionFilters
-
-Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 class LogsService:

@@ -22,14 +22,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from logsieve.errors import ServiceError
+from logsieve.errors import Operation, ServiceError
 from logsieve.storage.topics import SubscriptionRow, TopicRow, TopicStore
 
 from . import arns, messages, rules
 from .arns import INVALID_PARAMETER, NOT_FOUND, invalid
 from .messages import Message
-
-Operation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 PAGE_SIZE = 100  # ListTopics / ListSubscriptions(ByTopic) page size on AWS
 MAX_TAGS = 50

@@ -41,7 +41,7 @@ def serialize(proto: RestJsonProtocol, operation: str, params: dict[str, Any]) -
 def parse(proto: RestJsonProtocol, request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Route and parse a botocore request dict the way the server does."""
     query = urlencode(request["query_string"], doseq=True)
-    found = proto.match(request["method"], request["url_path"], query)
+    found = proto.route(request["method"], request["url_path"], query)
     assert found is not None, f"no route for {request['method']} {request['url_path']}"
     headers = Headers(headers={k: str(v) for k, v in request["headers"].items()})
     body = request["body"] if isinstance(request["body"], bytes) else request["body"].encode()
@@ -128,7 +128,7 @@ def test_match(
     operation: str | None,
     labels: dict[str, str] | None,
 ) -> None:
-    found = lam.match(method, path, query)
+    found = lam.route(method, path, query)
     if operation is None:
         assert found is None
     else:
@@ -137,7 +137,7 @@ def test_match(
 
 def test_greedy_label_takes_slashes() -> None:
     greengrass = protocol("greengrassv2")
-    found = greengrass.match(
+    found = greengrass.route(
         "GET", "/greengrass/v2/components/arn%3Ax/artifacts/dir/sub/file.txt", ""
     )
     assert found == RouteMatch(
@@ -212,7 +212,7 @@ def test_integer_query_and_uri_members() -> None:
 
 
 def test_body_members_cannot_override_path_members(lam: RestJsonProtocol) -> None:
-    found = lam.match("POST", "/2015-03-31/functions/real/policy", "")
+    found = lam.route("POST", "/2015-03-31/functions/real/policy", "")
     assert found is not None
     body = orjson.dumps(
         {"FunctionName": "other", "StatementId": "s", "Action": "lambda:*", "Principal": "*"}
@@ -222,7 +222,7 @@ def test_body_members_cannot_override_path_members(lam: RestJsonProtocol) -> Non
 
 
 def test_wrong_text_type_is_a_serialization_error(lam: RestJsonProtocol) -> None:
-    found = lam.match("GET", "/2015-03-31/functions", "MaxItems=lots")
+    found = lam.route("GET", "/2015-03-31/functions", "MaxItems=lots")
     assert found is not None
     with pytest.raises(ServiceError) as info:
         lam.parse_request(found, "MaxItems=lots", Headers(), b"")
@@ -231,7 +231,7 @@ def test_wrong_text_type_is_a_serialization_error(lam: RestJsonProtocol) -> None
 
 
 def test_constraints_are_validated_with_aws_wording(lam: RestJsonProtocol) -> None:
-    found = lam.match("GET", "/2015-03-31/functions", "MaxItems=0")
+    found = lam.route("GET", "/2015-03-31/functions", "MaxItems=0")
     assert found is not None
     with pytest.raises(ServiceError) as info:
         lam.parse_request(found, "MaxItems=0", Headers(), b"")
@@ -240,7 +240,7 @@ def test_constraints_are_validated_with_aws_wording(lam: RestJsonProtocol) -> No
         "1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: "
         "Member must have value greater than or equal to 1"
     )
-    found = lam.match("POST", "/2015-03-31/functions", "")
+    found = lam.route("POST", "/2015-03-31/functions", "")
     assert found is not None
     with pytest.raises(ServiceError) as info:
         lam.parse_request(found, "", Headers(), b'{"FunctionName": "f", "Timeout": 0}')
@@ -256,7 +256,7 @@ def test_constraints_are_validated_with_aws_wording(lam: RestJsonProtocol) -> No
     [(b"{", ""), (b"[1]", "Start of list found where not expected"), (b'"x"', "")],
 )
 def test_bad_json_bodies(lam: RestJsonProtocol, body: bytes, message: str) -> None:
-    found = lam.match("POST", "/2015-03-31/functions", "")
+    found = lam.route("POST", "/2015-03-31/functions", "")
     assert found is not None
     with pytest.raises(ServiceError) as info:
         lam.parse_request(found, "", Headers(), body)
@@ -264,7 +264,7 @@ def test_bad_json_bodies(lam: RestJsonProtocol, body: bytes, message: str) -> No
 
 
 def test_json_type_errors_name_the_member(lam: RestJsonProtocol) -> None:
-    found = lam.match("POST", "/2015-03-31/functions", "")
+    found = lam.route("POST", "/2015-03-31/functions", "")
     assert found is not None
     with pytest.raises(ServiceError) as info:
         lam.parse_request(found, "", Headers(), b'{"Timeout": "soon"}')
@@ -394,7 +394,7 @@ def test_boto3_end_to_end(lam: RestJsonProtocol) -> None:
         headers = Headers(headers={k: v.decode() if isinstance(v, bytes) else v
                                    for k, v in request.headers.items()})  # fmt: skip
         try:
-            found = lam.match(request.method, url.path, url.query)
+            found = lam.route(request.method, url.path, url.query)
             if found is None:
                 raise lam.unknown_operation(request.method, url.path)
             params = lam.parse_request(found, url.query, headers, request.body or b"")

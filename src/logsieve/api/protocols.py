@@ -1,0 +1,20 @@
+"""The wire protocols logsieve speaks, by botocore's name for them.
+
+Adding a protocol is one module implementing ``wire.WireProtocol`` and one line here, as in
+botocore's ``SERIALIZERS`` table (``botocore/serialize.py``).
+"""
+
+from __future__ import annotations
+
+from .awsjson import JsonProtocol
+from .query import QueryProtocol
+from .restjson import RestJsonProtocol
+from .wire import WireProtocol
+
+__all__ = ["PROTOCOLS"]
+
+PROTOCOLS: dict[str, type[WireProtocol]] = {
+    "json": JsonProtocol,
+    "rest-json": RestJsonProtocol,
+    "query": QueryProtocol,
+}
