@@ -148,7 +148,7 @@ def test_unexpected_exceptions_are_retried_not_lost(path: Path) -> None:
     outbox.register("k", recorder, retry_base=0.01)
     with running(outbox):
         outbox.enqueue("k", b"x")
-        wait_for(lambda: recorder.got, what="the delivery")
+        wait_sent(outbox, "k", 1)
     assert "ConnectionResetError: peer reset" in status_of(outbox, "k")["past_error"]
     outbox.close()
 
