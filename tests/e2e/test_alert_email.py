@@ -18,17 +18,9 @@ import pytest
 
 from tests.receivers import SmtpServer
 from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
+from tests.waiting import wait_for
 
 GROUP = "/aws/clientvpn/corp"
-
-
-def wait_for(condition, timeout: float = 30.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 def vpn_record(connection: str, user: str, status: str = "successful", at: str = "08:00:18"):
