@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from logsieve.alerts.config import AlertRule, parse_alerts
-from logsieve.alerts.context import guess_timestamp
 from logsieve.alerts.engine import AlertEngine
+from logsieve.alerts.template_context import guess_timestamp
 from logsieve.formats.awslogs import LogEvent, Payload, data_message
 from logsieve.formats.vpc_flow import DEFAULT, FlowLogFormat
 from logsieve.notify.message import Notification

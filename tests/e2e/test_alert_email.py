@@ -19,6 +19,7 @@ import pytest
 from tests.receivers import SmtpServer
 from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
 from tests.sns.helpers import admin_get
+from tests.waiting import wait_for
 
 GROUP = "/aws/clientvpn/corp"
 
@@ -27,15 +28,6 @@ def _outbox_idle(server: Server) -> bool:
     """Nothing waiting in the server's outbox (every alert sent and recorded as sent)."""
     channels = admin_get(server, "notifications")["channels"]
     return all(channel["pending"] == 0 for channel in channels)
-
-
-def wait_for(condition, timeout: float = 30.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 def vpn_record(connection: str, user: str, status: str = "successful", at: str = "08:00:18"):

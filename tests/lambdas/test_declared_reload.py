@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
 from tests.subscriptions.harness import RECORDING_HANDLER, function_arn, put, start
-from tests.subscriptions.harness import wait_for as wait_until
+from tests.waiting import wait_for as wait_until
 
 VERSION = "def handler(event, context):\n    return {version!r}\n"
 

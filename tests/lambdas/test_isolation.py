@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from logsieve.lambdas.runtime import FunctionRuntime
-from tests.lambdas.runtime_helpers import BASE_ENV, call, gone, payload, wait_for
+from tests.lambdas.runtime_helpers import BASE_ENV, call, gone, payload
+from tests.waiting import wait_for
 
 # Forks a child that starts a new session and forks again: the grandchild is in no process
 # group of the worker's and its parent is gone. It writes a file after a while.

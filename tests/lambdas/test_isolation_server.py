@@ -15,8 +15,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.lambdas.runtime_helpers import gone, wait_for
+from tests.lambdas.runtime_helpers import gone
 from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
+from tests.waiting import wait_for
 
 PROBE = """\
 import json, os, time, boto3

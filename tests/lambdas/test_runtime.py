@@ -23,8 +23,8 @@ from tests.lambdas.runtime_helpers import (
     gone,
     our_children,
     payload,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 ECHO = """
     import os

@@ -16,7 +16,8 @@ from pathlib import Path
 from logsieve.lambdas.runtime import FunctionRuntime
 from logsieve.lambdas.spec import InvokeResult
 from tests.lambdas.helpers import ROLE, make_zip
-from tests.lambdas.runtime_helpers import WAIT, call, payload, wait_for
+from tests.lambdas.runtime_helpers import WAIT, call, payload
+from tests.waiting import wait_for
 
 API = "/2018-06-01/runtime"
 

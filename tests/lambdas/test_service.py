@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,12 @@ from logsieve.config import DeclaredFunction
 from logsieve.errors import ServiceError
 from logsieve.lambdas import DirectoryFunctionStore, LambdaService
 from logsieve.lambdas.runtime import FunctionRuntime
+from tests.waiting import wait_for
 
 from .helpers import ECHO, ROLE, make_zip
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/app:*"
-WAIT = 60.0  # generous bound for an asynchronous invocation
 # Prints and fails with the event it got, so a caller sees what reached the handler.
 FAILING = """\
 import json
@@ -71,15 +70,6 @@ def reports(logs: list[LogBatch], name: str = "f") -> list[str]:
         for _, message in events
         if message.startswith("REPORT RequestId: ")
     ]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def create(svc: LambdaService, name: str = "f", **extra: Any) -> dict[str, Any]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -14,18 +13,6 @@ from logsieve.notify.outbox import Outbox
 T = TypeVar("T")
 
 TIMEOUT = 15.0  # generous: only a broken outbox takes this long
-
-
-def wait_for(check: Callable[[], T], timeout: float = TIMEOUT, what: str = "condition") -> T:
-    """Poll ``check`` until it returns something truthy; fail the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 @contextmanager

@@ -19,9 +19,10 @@ from logsieve.notify.outbox import Outbox
 from logsieve.notify.slack import SlackChannel
 from logsieve.notify.sns_topic import SnsTopicChannel
 from logsieve.notify.webhook import WebhookChannel
-from tests.notify.conftest import running, wait_for
+from tests.notify.conftest import running
 from tests.receivers import HttpReceiver, SmtpServer
 from tests.server import free_port
+from tests.waiting import wait_for
 
 P = Path("/srv/logsieve.toml")
 NOTE = Notification(

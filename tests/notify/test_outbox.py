@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from logsieve.notify.outbox import DeliveryFailed, Outbox
-from tests.notify.conftest import TIMEOUT, running, wait_for
+from tests.notify.conftest import TIMEOUT, running
+from tests.waiting import wait_for
 
 
 class Recorder:

@@ -21,7 +21,8 @@ from logsieve.notify.policy import DeliveryPolicy
 from logsieve.notify.slack import SlackChannel
 from logsieve.notify.webhook import WebhookChannel
 from tests.notify import ticket_channel
-from tests.notify.conftest import running, wait_for
+from tests.notify.conftest import running
+from tests.waiting import wait_for
 
 P = Path("/srv/logsieve.toml")
 NOTE = Notification(title="root login", text="from 198.51.100.4", severity="critical")

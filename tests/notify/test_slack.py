@@ -11,9 +11,10 @@ from logsieve.notify.channels import DeliveryPolicy, register_channels, send_not
 from logsieve.notify.message import Notification
 from logsieve.notify.outbox import DeliveryFailed, Outbox
 from logsieve.notify.slack import SlackChannel, slack_payload
-from tests.notify.conftest import running, wait_for
+from tests.notify.conftest import running
 from tests.notify.shapes import check_slack_message
 from tests.receivers import HttpReceiver, Reply
+from tests.waiting import wait_for
 
 NOTE = Notification(
     title="IAM user alice called StopLogging",

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.server import Server
+from tests.waiting import wait_for
 
-from .helpers import argv, cli_env, read_messages, run_cli, wait_for
+from .helpers import argv, cli_env, read_messages, run_cli
 
 
 class Shipper:

@@ -1,7 +1,8 @@
 """Helpers for the SNS tests: reading what SNS delivered, and the server they run against.
 
-The deliveries themselves arrive at the shared receivers (``tests.receivers``). ``wait_for``
-polls until something arrives, within a generous deadline (a wait, never a timing assertion).
+The deliveries themselves arrive at the shared receivers (``tests.receivers``); tests poll for
+them with ``tests.waiting.wait_for``, within a generous deadline (a wait, never a timing
+assertion).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ import base64
 import json
 import re
 import textwrap
-import time
-from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,21 +29,6 @@ from tests.server import ACCESS_KEY, SECRET_KEY, Server
 T = TypeVar("T")
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-WAIT_SECONDS = 60.0
-
-
-def wait_for(
-    what: str, probe: Callable[[], T | None], seconds: float = WAIT_SECONDS, poll: float = 0.05
-) -> T:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` otherwise."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(poll)
 
 
 # -- reading deliveries ----------------------------------------------------------------------

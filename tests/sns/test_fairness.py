@@ -18,7 +18,8 @@ import pytest
 
 from tests.receivers import HttpReceiver, SmtpServer
 from tests.server import Server, client, free_port
-from tests.sns.helpers import admin_get, start_server, wait_for
+from tests.sns.helpers import admin_get, start_server
+from tests.waiting import wait_for
 
 PROMPT = 15.0  # "within a couple of seconds", with slack for a loaded 2-core test machine
 BACKLOG = 40  # more than the old window of 32 items
@@ -88,7 +89,6 @@ def test_a_dead_and_a_hanging_endpoint_hold_back_only_themselves(sns, server: Se
         print(f"20 healthy endpoints served in {took:.2f}s behind {2 * BACKLOG} bad items")
         # The bad ones are still being tried (and failing), not given up and not forgotten.
         http = wait_for(
-            "the refused endpoint's failures in the status",
             lambda: next(
                 (
                     row
@@ -97,6 +97,7 @@ def test_a_dead_and_a_hanging_endpoint_hold_back_only_themselves(sns, server: Se
                 ),
                 None,
             ),
+            what="the refused endpoint's failures in the status",
         )
         failing = {d["destination"]: d for d in http["failing_destinations"]}
         assert refused in failing

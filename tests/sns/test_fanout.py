@@ -19,7 +19,8 @@ import pytest
 
 from tests.receivers import HttpReceiver, SmtpServer
 from tests.server import Server, client
-from tests.sns.helpers import start_server, wait_for
+from tests.sns.helpers import start_server
+from tests.waiting import wait_for
 
 SUBSCRIBERS = 3000
 DELIVERY_WAIT = 240.0  # 3,000 signed POSTs and their bookkeeping on a shared 2-core machine
@@ -75,9 +76,9 @@ def test_publish_to_3000_subscribers_answers_fast_and_each_gets_it_once(
     assert took < 2.0
     started = time.perf_counter()
     wait_for(
-        "every subscriber's delivery",
         lambda: len(_delivered(receiver, message_id)) == SUBSCRIBERS,
         DELIVERY_WAIT,
+        what="every subscriber's delivery",
     )
     print(f"all {SUBSCRIBERS} deliveries arrived {time.perf_counter() - started:.1f} s later")
     counts = _delivered(receiver, message_id)
@@ -103,19 +104,19 @@ def test_a_sigkill_in_the_middle_of_the_expansion_loses_and_repeats_nothing(
     sns = client(server, "sns", retries=0)
     message_id = sns.publish(TopicArn=topic, Message="survives a crash")["MessageId"]
     expanded = wait_for(
-        "part of the expansion",
         lambda: (n := _expanded(server.data_dir, message_id)) > 0 and n,
         DELIVERY_WAIT,
         poll=0.005,
+        what="part of the expansion",
     )
     server.kill()
     assert expanded < SUBSCRIBERS, "the expansion finished before the kill: nothing was tested"
     before = _expanded(server.data_dir, message_id)
     server.start()
     wait_for(
-        "every subscriber's delivery after the restart",
         lambda: len(_delivered(receiver, message_id)) == SUBSCRIBERS,
         DELIVERY_WAIT,
+        what="every subscriber's delivery after the restart",
     )
     assert _expanded(server.data_dir, message_id) == SUBSCRIBERS  # one item per subscription
     counts = _delivered(receiver, message_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.sns.helpers import function_arn, lambda_events, verify_sns_signature, wait_for
+from tests.sns.helpers import function_arn, lambda_events, verify_sns_signature
+from tests.waiting import wait_for
 
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
@@ -25,7 +26,7 @@ def test_lambda_receives_the_sns_event(sns, topic, sns_root: Path) -> None:
         Message="alice called StopLogging",
         MessageAttributes={"user": {"DataType": "String", "StringValue": "alice"}},
     )["MessageId"]
-    (event,) = wait_for("the Lambda event", lambda: events_for(sns_root, message_id))
+    (event,) = wait_for(lambda: events_for(sns_root, message_id), what="the Lambda event")
     (record,) = event["Records"]
     assert record["EventSource"] == "aws:sns"
     assert record["EventVersion"] == "1.0"
@@ -51,7 +52,7 @@ def test_lambda_event_without_subject(sns, topic, sns_root: Path) -> None:
     arn = topic()
     sns.subscribe(TopicArn=arn, Protocol="lambda", Endpoint=function_arn("sns-recorder"))
     message_id = sns.publish(TopicArn=arn, Message="no subject")["MessageId"]
-    (event,) = wait_for("the Lambda event", lambda: events_for(sns_root, message_id))
+    (event,) = wait_for(lambda: events_for(sns_root, message_id), what="the Lambda event")
     notification = event["Records"][0]["Sns"]
     assert notification["Subject"] is None
     assert notification["MessageAttributes"] == {}
@@ -65,5 +66,5 @@ def test_message_structure_lambda_entry(sns, topic, sns_root: Path) -> None:
         MessageStructure="json",
         Message='{"default": "for others", "lambda": "for the function"}',
     )["MessageId"]
-    (event,) = wait_for("the Lambda event", lambda: events_for(sns_root, message_id))
+    (event,) = wait_for(lambda: events_for(sns_root, message_id), what="the Lambda event")
     assert event["Records"][0]["Sns"]["Message"] == "for the function"

@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 from logsieve.notify.outbox import Outbox
 from tests.receivers import SmtpServer
 from tests.server import Server
-from tests.sns.helpers import admin_get, wait_for
+from tests.sns.helpers import admin_get
+from tests.waiting import wait_for
 
 BREAKS = ["a\nb", "a\rb", "a\r\nb", "a\u2028b", "a\u2029b", "a\x85b", "a\x0bb", "a\x0cb",
           "a\x07b", "a\x00b", "\tleading tab"]  # fmt: skip
@@ -119,7 +120,9 @@ def test_poison_items_in_the_outbox_are_given_up_at_once_and_email_still_flows(
         failures = admin_get(sns_server, "notifications")["failures"]
         return [f for f in failures if f["key"].startswith(tag)] if failures else []
 
-    found = wait_for("the poison items to be given up", lambda: len(given_up()) == 4 and given_up())
+    found = wait_for(
+        lambda: len(given_up()) == 4 and given_up(), what="the poison items to be given up"
+    )
     assert all(f["attempts"] == 1 for f in found), found
     errors = " | ".join(f["error"] for f in found)
     assert "line break" in errors.lower() or "linefeed" in errors.lower(), errors

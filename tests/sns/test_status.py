@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from logsieve.cli import main
 from tests.receivers import HttpReceiver, Reply
 from tests.server import ACCESS_KEY, SECRET_KEY, Server
-from tests.sns.helpers import wait_for
+from tests.waiting import wait_for
 
 
 def cli(server: Server, *args: str) -> str:
@@ -46,24 +46,23 @@ def test_an_old_error_is_not_shown_as_current_once_sends_succeed(
     sns.publish(TopicArn=arn, Message="first try fails")
 
     failing = wait_for(
-        "the failure to show",
         lambda: next(
             (d for d in _http_row(sns_server)["failing_destinations"]
              if d["destination"].endswith(path)),
             None,
-        ),
+        ), what="the failure to show",
     )  # fmt: skip
     assert "HTTP 503" in failing["last_error"]
     assert f"failing: {receiver.url}{path} (sns-http" in cli(sns_server)
     receiver.wait_requests(path, count=3)  # confirmation, the failure, the retry that works
     wait_for(
-        "the destination to recover",
         lambda: (
             not any(
                 d["destination"].endswith(path)
                 for d in _http_row(sns_server)["failing_destinations"]
             )
         ),
+        what="the destination to recover",
     )
     row = _http_row(sns_server)
     assert path not in (row["last_error"] or "")  # not shown as current any more

@@ -24,7 +24,8 @@ from logsieve.sns.signing import Signer
 from logsieve.storage.topics_sqlite import SqliteTopicStore
 from tests.notify.conftest import running
 from tests.receivers import HttpReceiver
-from tests.sns.helpers import ACCOUNT, REGION, wait_for
+from tests.sns.helpers import ACCOUNT, REGION
+from tests.waiting import wait_for
 
 
 def test_concurrent_deletes_of_one_topic_all_succeed_as_on_aws(sns, receiver: HttpReceiver) -> None:
@@ -86,11 +87,11 @@ def test_messages_of_a_deleted_topic_never_reach_a_recreated_topics_subscribers(
         service.subscribe({"TopicArn": arn, "Protocol": "http", "Endpoint": endpoint})
         service.publish({"TopicArn": arn, "Message": "to the new topic"})
         with running(outbox):
-            wait_for("the new topic's message", lambda: receiver.requests())
+            wait_for(lambda: receiver.requests(), what="the new topic's message")
             # Anything else queued has been dealt with (sent or dropped) once nothing is pending.
             wait_for(
-                "the outbox to drain",
                 lambda: all(row["pending"] == 0 for row in outbox.status()),
+                what="the outbox to drain",
             )
         assert [r.json()["Message"] for r in receiver.requests()] == ["to the new topic"]
     deliveries.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import textwrap
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,18 +117,6 @@ def start(root: Path, delivery: str = "", timeout: int = 3, extra: str = "") -> 
     setup.server.config = config
     setup.server.start()
     return setup
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
-    """Poll until ``condition()`` is truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
-        time.sleep(0.05)
 
 
 def put(logs, group: str, stream: str, messages: list[str], start_ms: int | None = None) -> None:

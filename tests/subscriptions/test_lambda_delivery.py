@@ -11,8 +11,9 @@ import botocore.exceptions
 import pytest
 
 from tests.server import ACCESS_KEY, SECRET_KEY
+from tests.waiting import wait_for
 
-from .harness import ACCOUNT, Setup, function_arn, put, start, wait_for
+from .harness import ACCOUNT, Setup, function_arn, put, start
 
 FLOW = (
     "2 123456789012 eni-0a1b2c3d4e5f60718 {src} 10.0.1.5 {sport} {dport} 6 3 180 "

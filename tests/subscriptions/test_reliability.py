@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.server import ACCESS_KEY, SECRET_KEY
+from tests.waiting import wait_for
 
-from .harness import Setup, function_arn, put, start, wait_for
+from .harness import Setup, function_arn, put, start
 
 
 def cli(setup: Setup, *args: str) -> subprocess.CompletedProcess[str]:

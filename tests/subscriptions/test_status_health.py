@@ -20,8 +20,9 @@ import pytest
 from logsieve.destinations.lambda_function import NOT_INVOKABLE
 from tests.cli.serving import UserServer, user_env
 from tests.server import ACCESS_KEY, SECRET_KEY, Server, client, free_port
+from tests.waiting import wait_for
 
-from .harness import ACCOUNT, function_arn, put, start, wait_for
+from .harness import ACCOUNT, function_arn, put, start
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/logs-to-kinesis"
 

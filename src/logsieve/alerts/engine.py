@@ -26,9 +26,9 @@ from logsieve.formats.awslogs import DATA_MESSAGE, LogEvent, Payload
 from logsieve.notify.message import Notification
 
 from .config import AlertRule, check_channels
-from .context import StoredEvent, guess_timestamp
 from .noise import CompiledRule, Decision, Processor
 from .state import StateStore
+from .template_context import StoredEvent, guess_timestamp
 
 __all__ = ["AlertEngine", "Emit"]
 

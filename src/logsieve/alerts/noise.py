@@ -28,8 +28,8 @@ from logsieve.notify.message import Notification
 from logsieve.patterns import compile as compile_pattern
 
 from .config import AlertRule
-from .context import StoredEvent, aggregate_context, event_context, lookup, sorted_values
 from .state import StateStore
+from .template_context import StoredEvent, aggregate_context, event_context, lookup, sorted_values
 from .templates import MAX_TITLE, RenderError, compile_template, is_template, render
 
 __all__ = ["CompiledRule", "Decision", "Processor"]

@@ -42,7 +42,7 @@ MAX_TITLE = 250  # Datadog caps titles at 100 visible characters; email subjects
 MAX_BODY = 60_000  # under Slack's 40k-per-text and Datadog's 4k limits after channel trimming
 MAX_SEQUENCE = 100_000  # longest string or list a template may build with * / **
 
-#: Names every rendering gets (see logsieve.alerts.context); others are typos.
+#: Names every rendering gets (see logsieve.alerts.template_context); others are typos.
 CONTEXT_NAMES = frozenset(
     {
         # one event

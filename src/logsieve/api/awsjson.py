@@ -8,8 +8,8 @@ validation and encoding of shapes live in ``model``, ``codec`` and ``validation`
 with the other layers).
 
 The AWS behaviours copied (Coral's wording of type and constraint errors, at most 10 reported
-at once, lists and maps checked as a whole) are listed in ``validation``'s docstring, with their
-evidence in ``/work/shared/aws-compat.md`` section 1.
+at once, lists and maps checked as a whole) are listed in ``validation``'s docstring; see the
+aws-compat notes (section 1) for the evidence.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """AWS-worded validation of decoded requests against a compiled shape.
 
-Behaviour copied from AWS (Coral-based services), with the evidence in
-``/work/shared/aws-compat.md`` section 1 and in the comments below:
+Behaviour copied from AWS (Coral-based services), with the evidence in the aws-compat notes
+(section 1, validation errors) and in the comments below:
 
 * model constraints are checked after the types (``codec``) and *all* violations (at most 10,
   like AWS) are reported in one ``N validation error(s) detected: ...`` message;

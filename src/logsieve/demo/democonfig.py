@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from logsieve.alerts import recipes
+from logsieve.alerts.rule_file import add_tables
 from logsieve.config import Config, load_config
 
 from .plan import ACCOUNT_ID, EMAIL_TO, REGION, WATCHED_USERS
@@ -115,8 +116,6 @@ def write_config(
     ``groups`` maps each simulator to its log group. Raises ConfigError if logsieve would
     refuse the file (a bug in the demo, reported as one line like any config mistake).
     """
-    from logsieve.cli.recipes import add_tables  # the writer behind `logsieve recipes add`
-
     path = data_dir / CONFIG_FILE
     path.write_text(_header(port, smtp_url, datadog_url, api_key), encoding="utf-8")
     channel_of: dict[str, str] = {}

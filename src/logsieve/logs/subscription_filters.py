@@ -28,7 +28,7 @@ _ARN = re.compile(
 
 
 @dataclass(frozen=True)
-class Destination:
+class DestinationArn:
     """A parsed destination ARN: its kind (lambda, kinesis, firehose, logs) and name."""
 
     kind: str
@@ -38,7 +38,7 @@ class Destination:
     arn: str
 
 
-def parse_destination(arn: str) -> Destination | None:
+def parse_destination(arn: str) -> DestinationArn | None:
     match = _ARN.fullmatch(arn)
     if match is None:
         return None
@@ -52,14 +52,14 @@ def parse_destination(arn: str) -> Destination | None:
     }[service]
     if not valid or match["qualifier"] not in (None, "$LATEST"):
         return None
-    return Destination(service, match["region"], match["account"], name, arn)
+    return DestinationArn(service, match["region"], match["account"], name, arn)
 
 
 class SubscriptionFilters:
     def __init__(self, ctx: LogsContext) -> None:
         self.ctx = ctx
 
-    def _destination(self, arn: str, role_arn: str | None) -> Destination:
+    def _destination(self, arn: str, role_arn: str | None) -> DestinationArn:
         destination = parse_destination(arn)
         if destination is None:
             raise invalid(
