@@ -41,7 +41,7 @@ from .sns import SnsService
 from .sns.delivery import EmailSettings, SnsDeliveries
 from .sns.signing import Signer
 from .storage import SqliteStore, datadir
-from .storage.dead_letters import DeadLetterStore
+from .storage.dead_letters_sqlite import SqliteDeadLetterStore
 from .storage.disk import DiskFull
 from .storage.streams_sqlite import SqliteStreamStore
 from .storage.topics_sqlite import SqliteTopicStore
@@ -148,7 +148,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     alerts = AlertService(config.alerts, config.data_dir / ALERTS_FILE, outbox, config.channels)
     # Subscription delivery: one pump per filter, destinations resolved by ARN.
     sinks = {stream.name: FirehoseSink(stream) for stream in config.firehose}
-    dead_letters = DeadLetterStore(config.data_dir / DEAD_LETTERS_FILE)
+    dead_letters = SqliteDeadLetterStore(config.data_dir / DEAD_LETTERS_FILE)
     reads, deliveries = Dispatcher.executors()
     dispatcher = Dispatcher(
         PumpContext(

@@ -4,8 +4,9 @@ The protocols in ``protocols.py`` are what services depend on; ``sqlite.py`` is 
 implementation. A scale-out engine (NATS JetStream) implements the same protocols.
 """
 
-from .protocols import Deleted, EventLog, LogsStore
+from .protocols import STORE_ERRORS, DeadLetters, Deleted, EventLog, LogsStore
 from .records import (
+    DeadLetter,
     LogGroup,
     LogStream,
     MetricFilter,
@@ -16,6 +17,9 @@ from .records import (
 from .sqlite import SqliteStore
 
 __all__ = [
+    "STORE_ERRORS",
+    "DeadLetter",
+    "DeadLetters",
     "Deleted",
     "EventLog",
     "LogGroup",
