@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from logsieve.storage import STORE_ERRORS
+from logsieve.storage.factory import open_outbox
 from logsieve.storage.outbox import GIVEN_UP, PENDING, Entry, OutboxStore
 from logsieve.storage.outbox import QueuedItem as _Item
 
@@ -125,9 +126,7 @@ class Outbox:
         """``store`` is normally opened by ``storage.open_stores``; a path opens the SQLite
         store on that file (tools and tests)."""
         if isinstance(store, Path):
-            from logsieve.storage.outbox_sqlite import SqliteOutboxStore
-
-            store = SqliteOutboxStore(store)
+            store = open_outbox(store)
         self._store: OutboxStore = store
         self._clock = clock
         self._keep_sent = keep_sent

@@ -1,7 +1,9 @@
-"""Everything stateful: the durable event log and the metadata of log groups and streams.
+"""Everything stateful, each kind behind a protocol services depend on.
 
-The protocols in ``protocols.py`` are what services depend on; ``sqlite.py`` is the embedded
-implementation. A scale-out engine (NATS JetStream) implements the same protocols.
+``protocols.py`` (event log, log metadata, dead letters), ``streams.py``, ``topics.py``,
+``outbox.py`` and ``alert_state.py`` are the protocols; ``sqlite.py`` and ``*_sqlite.py`` the
+embedded implementations; ``factory.py`` (``open_stores``) the one place that picks the engine
+and opens them. A scale-out engine (NATS JetStream) implements the same protocols.
 """
 
 from .protocols import STORE_ERRORS, DeadLetters, Deleted, EventLog, LogsStore

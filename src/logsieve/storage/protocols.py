@@ -179,6 +179,8 @@ class LogsStore(EventLog, Protocol):
         """Delete events older than their group's retention; returns how many were deleted."""
         ...
 
+    def close(self) -> None: ...
+
 
 class DeadLetters(Protocol):
     """Subscription payloads that could not be delivered, kept until an operator redrives them.
