@@ -40,21 +40,12 @@ from .notify.smtp import SmtpSettings
 from .sns import SnsService
 from .sns.delivery import EmailSettings, SnsDeliveries
 from .sns.signing import Signer
-from .storage import SqliteStore, datadir
-from .storage.dead_letters import DeadLetterStore
+from .storage import datadir
 from .storage.disk import DiskFull
-from .storage.streams_sqlite import SqliteStreamStore
-from .storage.topics_sqlite import SqliteTopicStore
+from .storage.factory import open_stores
 from .subscriptions import Dispatcher, PumpContext
 
 log = logging.getLogger("logsieve")
-
-DATABASE_FILE = "logsieve.db"
-DEAD_LETTERS_FILE = "dead-letters.db"
-KINESIS_DATABASE_FILE = "kinesis.db"  # its own file: stream writes never wait on log ingestion
-SNS_DATABASE_FILE = "sns.db"
-OUTBOX_FILE = "outbox.db"
-ALERTS_FILE = "alerts.db"
 
 
 def _channels(config: Config) -> dict[str, Any]:
@@ -114,11 +105,12 @@ def create_app(config: Config) -> Starlette:
 
 
 def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
-    store = SqliteStore(config.data_dir / DATABASE_FILE)
+    stores = open_stores(config.data_dir)  # every store's engine and file: storage/factory.py
+    store = stores.logs()
     logs = LogsService(LogsContext(store, config.region, config.account_id))
     # The Kinesis-compatible streams; the subscription dispatcher delivers through this
     # instance (``kinesis.put_internal``), so it is the one to hand over.
-    stream_store = SqliteStreamStore(config.data_dir / KINESIS_DATABASE_FILE)
+    stream_store = stores.streams()
     kinesis = KinesisService(KinesisContext(stream_store, config.region, config.account_id))
     # Lambda: handlers run in worker processes that log to /aws/lambda/<name>; the subscription
     # dispatcher delivers through this instance (resolve / allows_logs / invoke).
@@ -143,12 +135,12 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     )
     lambda_threads = ThreadPoolExecutor(64, thread_name_prefix="lambda-api")  # Invoke may block
     # Notifications: channels send from the durable outbox; alert rules feed it.
-    outbox = Outbox(config.data_dir / OUTBOX_FILE)
+    outbox = Outbox(stores.outbox())
     register_channels(outbox, _channels(config))
-    alerts = AlertService(config.alerts, config.data_dir / ALERTS_FILE, outbox, config.channels)
+    alerts = AlertService(config.alerts, stores.alert_state(), outbox, config.channels)
     # Subscription delivery: one pump per filter, destinations resolved by ARN.
     sinks = {stream.name: FirehoseSink(stream) for stream in config.firehose}
-    dead_letters = DeadLetterStore(config.data_dir / DEAD_LETTERS_FILE)
+    dead_letters = stores.dead_letters()
     reads, deliveries = Dispatcher.executors()
     dispatcher = Dispatcher(
         PumpContext(
@@ -168,7 +160,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     logs.ctx.delivery = dispatcher
     logs.ctx.max_subscription_filters = config.max_subscription_filters
     # SNS-compatible topics; their deliveries (email, http/https, lambda) go through the outbox.
-    topic_store = SqliteTopicStore(config.data_dir / SNS_DATABASE_FILE)
+    topic_store = stores.topics()
     sns_deliveries = SnsDeliveries(
         topic_store,
         outbox,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from logsieve.alerts.engine import AlertEngine
-from logsieve.alerts.state import StateStore
 from logsieve.errors import ConfigError
+from logsieve.storage.alert_state_sqlite import SqliteAlertStateStore as StateStore
 
 from .helpers import MINUTE, T0, Clock, Outbox, engine, event, payload, rules
 

@@ -1,20 +1,25 @@
-"""The SQLite store's event-log contract: sequence numbers, cursors, bounds, retention."""
+"""The event-log contract: sequence numbers, cursors, bounds, retention.
+
+Every test taking ``store`` runs on each engine (``conftest.py``); the WAL test is SQLite's own.
+"""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from logsieve.storage import SqliteStore
+from logsieve.storage import LogsStore, SqliteStore
 from logsieve.storage import checkpoint as checkpoint_module
+from logsieve.storage.factory import Stores
 from logsieve.storage.records import event_id, parse_event_id
 
 DAY = 86_400_000
 
 
-def put(store: SqliteStore, group_id: int, stream_id: int, events, now: int) -> int:
+def put(store: LogsStore, group_id: int, stream_id: int, events, now: int) -> int:
     """Append (timestamp, message) pairs the way the Logs service does."""
     timestamps = [ts for ts, _ in events]
     messages = [m for _, m in events]
@@ -22,19 +27,19 @@ def put(store: SqliteStore, group_id: int, stream_id: int, events, now: int) -> 
     return store.append(group_id, stream_id, timestamps, messages, size, now)
 
 
-def group_events(store: SqliteStore, *args, **kwargs) -> list:
+def group_events(store: LogsStore, *args, **kwargs) -> list:
     """``group_windows`` flattened: the events in read order."""
     return list(itertools.chain.from_iterable(store.group_windows(*args, **kwargs)))
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(tmp_path / "db.sqlite")
+def store(stores: Stores) -> Iterator[LogsStore]:
+    s = stores.logs()
     yield s
     s.close()
 
 
-def test_append_sequence_and_read_after(store: SqliteStore) -> None:
+def test_append_sequence_and_read_after(store: LogsStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
     first = put(store, g.id, s.id, [(10, "a"), (11, "b")], 100)
@@ -48,7 +53,7 @@ def test_append_sequence_and_read_after(store: SqliteStore) -> None:
     assert store.cursor("sub") == first + 1 and store.cursor("other") == 0
 
 
-def test_reads_are_in_time_order_across_batches(store: SqliteStore) -> None:
+def test_reads_are_in_time_order_across_batches(store: LogsStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     a = store.create_stream(g.id, "a", 0)
     b = store.create_stream(g.id, "b", 0)
@@ -66,7 +71,7 @@ def test_reads_are_in_time_order_across_batches(store: SqliteStore) -> None:
     assert [e[5] for e in store.stream_events(a.id, None, None, None, None, -2)] == ["a4", "a5"]
 
 
-def test_positions_resume_exactly(store: SqliteStore) -> None:
+def test_positions_resume_exactly(store: LogsStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
     put(store, g.id, s.id, [(7, "x"), (7, "y"), (7, "z")], 0)
@@ -77,7 +82,7 @@ def test_positions_resume_exactly(store: SqliteStore) -> None:
     assert parse_event_id(event_id(*after_first)) == after_first
 
 
-def test_retention_deletes_whole_expired_chunks(store: SqliteStore) -> None:
+def test_retention_deletes_whole_expired_chunks(store: LogsStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
     now = 100 * DAY
@@ -92,7 +97,7 @@ def test_retention_deletes_whole_expired_chunks(store: SqliteStore) -> None:
     assert store.read_after(first, 10)[0][5] == "later"  # sequence numbers never reused
 
 
-def test_delete_stream_and_group(store: SqliteStore) -> None:
+def test_delete_stream_and_group(store: LogsStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
     put(store, g.id, s.id, [(1, "abc")], 0)
@@ -104,7 +109,7 @@ def test_delete_stream_and_group(store: SqliteStore) -> None:
     assert store.group("/g") is None and store.create_group("/g", 0, None, "STANDARD")
 
 
-def test_chunk_size_limit(store: SqliteStore) -> None:
+def test_chunk_size_limit(store: LogsStore) -> None:
     g = store.create_group("/g", 0, None, "STANDARD")
     s = store.create_stream(g.id, "s", 0)
     with pytest.raises(ValueError):

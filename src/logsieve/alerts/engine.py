@@ -24,10 +24,11 @@ from typing import Any
 
 from logsieve.formats.awslogs import DATA_MESSAGE, LogEvent, Payload
 from logsieve.notify.message import Notification
+from logsieve.storage.alert_state import AlertStateStore
+from logsieve.storage.factory import open_alert_state
 
 from .config import AlertRule, check_channels
 from .noise import CompiledRule, Decision, Processor
-from .state import StateStore
 from .template_context import StoredEvent, guess_timestamp
 
 __all__ = ["AlertEngine", "Emit"]
@@ -56,16 +57,17 @@ class AlertEngine:
 
     ``emit(channel, notification, idempotency_key)`` must durably enqueue and ignore a key it
     has already enqueued (the outbox's contract); it is called from the thread that calls
-    :meth:`handle` or :meth:`tick`, after the decision is committed. ``state_path`` is the
-    SQLite file (conventionally ``<data_dir>/alerts.db``; a directory means ``alerts.db`` in
-    it). ``channels``, when given (names or ``Config.channels``), is checked against every
+    :meth:`handle` or :meth:`tick`, after the decision is committed. ``state`` is the
+    store (``Stores.alert_state()``), or a path: a SQLite file, or a data directory meaning
+    its alerts file (tools and tests). ``channels``, when given (names or
+    ``Config.channels``), is checked against every
     rule: an unknown name is a ConfigError now rather than a failed delivery later.
     """
 
     def __init__(
         self,
         rules: Iterable[AlertRule],
-        state_path: Path,
+        state: AlertStateStore | Path,
         emit: Emit,
         clock: Callable[[], float] = time.time,
         channels: Collection[Any] | None = None,
@@ -83,14 +85,10 @@ class AlertEngine:
         if duplicates:
             raise ValueError(f"alert rules with the same name: {', '.join(duplicates)}")
         self._rules = {rule.name: CompiledRule(rule) for rule in rules}
-        path = Path(state_path)
-        if path.is_dir():
-            path = path / "alerts.db"
-        self.state_path = path
         self._emit = emit
         self._clock = clock
         self._lock = threading.RLock()
-        self._store = StateStore(path)
+        self._store = open_alert_state(state) if isinstance(state, Path | str) else state
         self._processor = Processor(self._rules, self._store)
         self._last_prune = 0
 
@@ -204,7 +202,7 @@ class AlertEngine:
         """
         rule = self._compiled(rule_name)
         now = self._now()
-        store = StateStore(":memory:")
+        store = open_alert_state(":memory:")
         try:
             processor = Processor(self._rules, store)
             decisions: list[Decision] = []

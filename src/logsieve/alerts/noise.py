@@ -1,6 +1,7 @@
 """Noise control: per-event alerts, dedup keys, digests, thresholds and distinct counts.
 
-The decisions only; :class:`Processor` works on a :class:`~.state.StateStore` and returns
+The decisions only; :class:`Processor` works on an
+:class:`~logsieve.storage.alert_state.AlertStateStore` and returns
 :class:`Decision` objects (an idempotency key and a rendered notification). The engine
 (:mod:`.engine`) owns the transaction, the hand-over to the outbox and the clock; a dry run
 (``logsieve alerts test``) uses the same Processor over an in-memory store, so what it shows
@@ -26,9 +27,9 @@ from typing import Any
 from logsieve.formats import vpc_flow
 from logsieve.notify.message import Notification
 from logsieve.patterns import compile as compile_pattern
+from logsieve.storage.alert_state import AlertStateStore
 
 from .config import AlertRule
-from .state import StateStore
 from .template_context import StoredEvent, aggregate_context, event_context, lookup, sorted_values
 from .templates import MAX_TITLE, RenderError, compile_template, is_template, render
 
@@ -134,9 +135,9 @@ class Decision:
 
 
 class Processor:
-    """The noise-control logic over one StateStore; shared by live handling and dry runs."""
+    """The noise-control logic over one AlertStateStore; shared by live handling and dry runs."""
 
-    def __init__(self, rules: Mapping[str, CompiledRule], store: StateStore) -> None:
+    def __init__(self, rules: Mapping[str, CompiledRule], store: AlertStateStore) -> None:
         self.rules = rules
         self.store = store
 

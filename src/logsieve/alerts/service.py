@@ -19,6 +19,7 @@ from logsieve.destinations.alert_rule import AlertRuleDestination, alert_arn
 from logsieve.notify.channels import send_notification
 from logsieve.notify.message import Notification
 from logsieve.notify.outbox import Outbox
+from logsieve.storage.alert_state import AlertStateStore
 from logsieve.subscriptions import Standing
 
 from .config import AlertRule
@@ -33,13 +34,13 @@ class AlertService:
     def __init__(
         self,
         rules: tuple[AlertRule, ...],
-        state_path: Path,
+        state: AlertStateStore | Path,
         outbox: Outbox,
         channels: Collection[Any],
     ) -> None:
         self.rules = rules
         self.outbox = outbox
-        self.engine = AlertEngine(rules, state_path, self._emit, channels=channels)
+        self.engine = AlertEngine(rules, state, self._emit, channels=channels)
 
     def _emit(self, channel: str, note: Notification, key: str) -> None:
         send_notification(self.outbox, channel, note, key)

@@ -24,7 +24,7 @@ from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import EnvelopeError, decode
 from logsieve.notify.codec import notification_from_json
 from logsieve.notify.outbox import Outbox
-from logsieve.storage.dead_letters import DeadLetter
+from logsieve.storage import DeadLetter
 from logsieve.subscriptions import Dispatcher
 
 from .bodies import SMALL_BODY_BYTES, read_body, too_large

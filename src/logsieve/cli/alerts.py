@@ -265,6 +265,7 @@ def test_rule(
         | jq -c '.events[]' | logsieve alerts test iam-user-activity -
     """
     from logsieve.alerts.engine import AlertEngine
+    from logsieve.storage.factory import open_stores
 
     rules = _rules(config_path)
     names = [r.name for r in rules]
@@ -274,7 +275,7 @@ def test_rule(
     chosen = rules[names.index(rule)]
     events, payload_group, payload_stream = _events(_read(source))
     with tempfile.TemporaryDirectory(prefix="logsieve-alerts-test-") as scratch:
-        engine = AlertEngine(rules, Path(scratch) / "alerts.db", lambda *_: None)
+        engine = AlertEngine(rules, open_stores(Path(scratch)).alert_state(), lambda *_: None)
         try:
             sent = engine.test(
                 rule,

@@ -27,6 +27,7 @@ from botocore.credentials import Credentials
 
 from logsieve.config import Credential
 from logsieve.notify.outbox import Outbox
+from logsieve.storage.factory import open_stores
 
 from .latency import LatencyProbe
 
@@ -84,7 +85,7 @@ class Observer:
         self.maildir = mailbox.Maildir(maildir, factory=None, create=False)
         self.datadog_file = datadog_file
         self.probe = probe
-        self.outbox = Outbox(data_dir / "outbox.db")
+        self.outbox = Outbox(open_stores(data_dir).outbox())
         self.http = httpx.Client(timeout=5.0)
         self._seen_mail: set[str] = set()
         self._datadog_offset = 0

@@ -1,32 +1,34 @@
 """A durable outbox: what must reach a person is written down before anyone tries to send it.
 
-Alerts and SNS deliveries are enqueued here (one SQLite file in the data directory, WAL,
-``synchronous=FULL``), so an item accepted by :meth:`Outbox.enqueue` survives a crash and is
+Alerts and SNS deliveries are enqueued here (an ``OutboxStore``, see ``storage/outbox.py``:
+durable on return), so an item accepted by :meth:`Outbox.enqueue` survives a crash and is
 sent at least once. Each *kind* ("channel:ops-slack", "sns-http", ...) has its own sender,
 rate limit, retry policy and worker task, so a slow or broken service never holds up another;
 within a kind, items are scheduled fairly per *destination* (endpoint, recipient), so a dead or
 hanging endpoint holds back only itself (see :class:`Outbox`).
 Items that cannot be delivered are never dropped: they stay in the file as "given up", with the
-error, until re-driven (:meth:`Outbox.redrive`).
+error, until re-driven (:meth:`Outbox.redrive`). This module is the scheduler; what is kept,
+and how, is the store's business.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from logsieve.storage.database import connect, transaction
+from logsieve.storage import STORE_ERRORS
+from logsieve.storage.factory import open_outbox
+from logsieve.storage.outbox import GIVEN_UP, PENDING, Entry, OutboxStore
+from logsieve.storage.outbox import QueuedItem as _Item
 
 __all__ = ["DeliveryFailed", "Entry", "Outbox"]
 
@@ -34,7 +36,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PENDING, SENT, GIVEN_UP = "pending", "sent", "given_up"
 # A kind's worker re-reads its queue at least this often even when nothing woke it, so a
 # clock that jumps (tests) or a lost wake-up can only delay an item, never strand it.
 _MAX_IDLE = 1.0
@@ -43,52 +44,6 @@ _MAX_IDLE = 1.0
 _POLL = 0.05
 _HOUSEKEEPING = 5.0  # seconds between unregistered-kind checks and pruning
 _KEEP_SENT = 30 * 86_400.0  # idempotency keys of sent items are remembered this long
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox_items (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    key TEXT,
-    payload BLOB,                   -- NULL once sent (only the key is kept, for idempotency)
-    state TEXT NOT NULL,            -- pending | sent | given_up
-    created REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    first_attempt REAL,             -- the give-up window starts here, not at enqueue
-    next_attempt REAL NOT NULL,
-    last_error TEXT,
-    finished REAL,                  -- when sent or given up
-    dest TEXT NOT NULL DEFAULT ''   -- the destination (endpoint, address): scheduled fairly
-);
-CREATE UNIQUE INDEX IF NOT EXISTS outbox_items_key ON outbox_items (kind, key)
-    WHERE key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS outbox_items_pending ON outbox_items (kind, id)
-    WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS outbox_items_finished ON outbox_items (state, finished);
-CREATE TABLE IF NOT EXISTS outbox_kinds (
-    kind TEXT PRIMARY KEY,
-    sent INTEGER NOT NULL DEFAULT 0,
-    failed_attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    last_error_time REAL
-);
-CREATE TABLE IF NOT EXISTS outbox_destinations (
-    kind TEXT NOT NULL,
-    dest TEXT NOT NULL,
-    sent INTEGER NOT NULL DEFAULT 0,
-    failed_attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    last_error_time REAL,
-    last_sent_time REAL,
-    PRIMARY KEY (kind, dest)
-);
-"""
-# After the migration of files written before destinations existed (no ``dest`` column).
-_DEST_INDEXES = """
-CREATE INDEX IF NOT EXISTS outbox_items_waiting ON outbox_items (kind, next_attempt)
-    WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS outbox_items_dest ON outbox_items (kind, dest, id)
-    WHERE state = 'pending';
-"""
 
 
 class DeliveryFailed(Exception):
@@ -147,24 +102,10 @@ class _Kind:
     event: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-@dataclass(frozen=True)
-class _Item:
-    id: int
-    dest: str
-    payload: bytes
-    attempts: int
-    first_attempt: float | None
-    next_attempt: float
-
-
-# One item to add with :meth:`Outbox.enqueue_many`: (kind, payload, key, destination).
-Entry = tuple[str, bytes, "str | None", str]
-
-
 class Outbox:
-    """Durable queue of things to send (SQLite file in the data dir, WAL, synchronous=FULL):
-    an item enqueued survives a crash and is sent at least once; an idempotency key makes
-    enqueue a no-op for an item already enqueued (so redelivered alerts never double-send).
+    """Durable queue of things to send (an ``OutboxStore``): an item enqueued survives a
+    crash and is sent at least once; an idempotency key makes enqueue a no-op for an item
+    already enqueued (so redelivered alerts never double-send).
 
     Scheduling is fair per *destination* (an item's ``dest``: an endpoint URL, a recipient, a
     function; "" for a channel that has one): a kind keeps up to ``concurrency`` items in
@@ -177,18 +118,18 @@ class Outbox:
 
     def __init__(
         self,
-        path: Path,
+        store: OutboxStore | Path,
         clock: Callable[[], float] = time.time,
         *,
         keep_sent: float = _KEEP_SENT,
     ) -> None:
-        self.path = Path(path)
+        """``store`` is normally opened by ``storage.open_stores``; a path opens the SQLite
+        store on that file (tools and tests)."""
+        if isinstance(store, Path):
+            store = open_outbox(store)
+        self._store: OutboxStore = store
         self._clock = clock
         self._keep_sent = keep_sent
-        # One connection shared by enqueue (any thread) and the run loop's database thread.
-        self._db = connect(self.path, schema=_SCHEMA)
-        _migrate(self._db)
-        self._lock = threading.Lock()
         self._kinds: dict[str, _Kind] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
@@ -260,29 +201,19 @@ class Outbox:
     def enqueue_many(self, entries: Iterable[Entry]) -> int:
         """Add items ``(kind, payload, key, dest)`` in one transaction (one fsync); returns
         how many were new (a key already enqueued for its kind is skipped). Thread-safe."""
-        rows = []
+        rows: list[Entry] = []
         now = self._clock()
         for kind, payload, key, dest in entries:
             if not isinstance(payload, bytes | bytearray | memoryview):
                 raise TypeError(f"payload must be bytes, not {type(payload).__name__}")
-            rows.append((kind, key, bytes(payload), PENDING, now, now, dest))
+            rows.append((kind, bytes(payload), key, dest))
         if not rows:
             return 0
-        with self._lock:
-            self._check_open()
-            with transaction(self._db):
-                added = sum(
-                    self._db.execute(
-                        "INSERT OR IGNORE INTO outbox_items (kind, key, payload, state, created, "
-                        "next_attempt, dest) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        row,
-                    ).rowcount
-                    for row in rows
-                )
+        added = self._store.enqueue(rows, now)
         if added:
             for kind in {row[0] for row in rows}:
                 self.wake(kind)
-        return added
+        return len(added)
 
     def wake(self, kind: str | None = None) -> None:
         """Thread-safe: an item was enqueued (for ``kind``, or any kind): look now."""
@@ -345,7 +276,7 @@ class Outbox:
                     if seen != version:  # another connection committed: maybe new items
                         version = seen
                         self._wake_in_loop(None)
-                except sqlite3.Error as exc:  # a full disk, a locked file: try again soon
+                except STORE_ERRORS as exc:  # a full disk, a locked file: try again soon
                     log.error("event=outbox_poll_failed error=%r", str(exc))
                 await _wait(self._changed, _POLL)
         finally:
@@ -375,7 +306,7 @@ class Outbox:
                             self._ready, kind, self._clock(), busy,
                             registration.per_destination, list(inflight), free,
                         )  # fmt: skip
-                    except sqlite3.Error as exc:
+                    except STORE_ERRORS as exc:
                         log.error("event=outbox_read_failed kind=%s error=%r", kind, str(exc))
                         ready, due = [], None
                     if due is not None:
@@ -403,7 +334,7 @@ class Outbox:
     ) -> None:
         try:
             await self._deliver(kind, registration, item)
-        except sqlite3.Error as exc:  # the item stays pending and is tried again
+        except STORE_ERRORS as exc:  # the item stays pending and is tried again
             log.error("event=outbox_write_failed kind=%s id=%s error=%r", kind, item.id, str(exc))
         finally:
             inflight.pop(item.id, None)
@@ -416,7 +347,7 @@ class Outbox:
             kind, registration.send, item.payload, registration.attempt_timeout
         )
         if error is None:
-            await self._io_call(self._mark_sent, kind, item.dest, item.id)
+            await self._io_call(self._store.mark_sent, kind, item.dest, item.id, self._clock())
             return
         retryable = getattr(error, "retryable", True)
         retry_after = getattr(error, "retry_after", None)
@@ -438,7 +369,7 @@ class Outbox:
             # has waited behind it as long, and goes with it (each kept, with the error).
             window = None if not retryable else registration.give_up_after
             await self._io_call(
-                self._mark_given_up, kind, item.dest, item.id, first, message, now, window
+                self._store.mark_given_up, kind, item.dest, item.id, first, message, now, window
             )
             return
         delay = _backoff(registration, attempts)
@@ -450,7 +381,7 @@ class Outbox:
             kind, item.id, attempts, next_attempt - now, message,
         )  # fmt: skip
         await self._io_call(
-            self._mark_failed, kind, item.dest, item.id, first, next_attempt, message, now
+            self._store.mark_failed, kind, item.dest, item.id, first, next_attempt, message, now
         )
 
     async def _send_on_thread(
@@ -497,28 +428,7 @@ class Outbox:
         a destination is failing, else ``past_error``/``past_error_time`` and
         ``recovered_time`` (a past error is never shown as a current one)."""
         now = self._clock()
-        with self._lock:
-            self._check_open()
-            counts = self._db.execute(
-                "SELECT kind, state, COUNT(*), MIN(created) FROM outbox_items "
-                "WHERE state != 'sent' GROUP BY kind, state"
-            ).fetchall()
-            stats = self._db.execute(
-                "SELECT kind, sent, failed_attempts, last_error, last_error_time FROM outbox_kinds"
-            ).fetchall()
-            recovered = dict(
-                self._db.execute(
-                    "SELECT kind, MAX(last_sent_time) FROM outbox_destinations GROUP BY kind"
-                ).fetchall()
-            )
-            failing = self._db.execute(
-                "SELECT d.kind, d.dest, d.failed_attempts, d.last_error, d.last_error_time, "
-                "(SELECT COUNT(*) FROM outbox_items i WHERE i.kind = d.kind AND i.dest = d.dest "
-                " AND i.state = 'pending') AS pending "
-                "FROM outbox_destinations d WHERE d.last_error_time IS NOT NULL "
-                "AND d.last_error_time > COALESCE(d.last_sent_time, 0) AND pending > 0 "
-                "ORDER BY d.last_error_time DESC"
-            ).fetchall()
+        counts = self._store.counts()
         rows: dict[str, dict[str, Any]] = {}
 
         def row(kind: str) -> dict[str, Any]:
@@ -543,17 +453,19 @@ class Outbox:
 
         for kind in self._kinds:
             row(kind)
-        for kind, dest, failed, error, error_time, pending in failing:
-            row(kind)["failing_destinations"].append(
+        for failing in counts.failing:
+            row(failing.kind)["failing_destinations"].append(
                 {
-                    "destination": dest or kind,
-                    "pending": pending,
-                    "failed_attempts": failed,
-                    "last_error": error,
-                    "last_error_time": error_time,
+                    "destination": failing.dest or failing.kind,
+                    "pending": failing.pending,
+                    "failed_attempts": failing.failed_attempts,
+                    "last_error": failing.last_error,
+                    "last_error_time": failing.last_error_time,
                 }
             )
-        for kind, sent, failed, error, error_time in stats:
+        for stats in counts.kinds:
+            kind, sent, failed = stats.kind, stats.sent, stats.failed_attempts
+            error, error_time = stats.last_error, stats.last_error_time
             entry = row(kind)
             entry.update(sent=sent, failed_attempts=failed)
             if entry["failing_destinations"]:
@@ -561,9 +473,11 @@ class Outbox:
                 entry.update(last_error=newest["last_error"], last_error_time=error_time)
             elif error is not None:
                 entry.update(
-                    past_error=error, past_error_time=error_time, recovered_time=recovered.get(kind)
+                    past_error=error,
+                    past_error_time=error_time,
+                    recovered_time=counts.last_sent.get(kind),
                 )
-        for kind, state, count, oldest in counts:
+        for kind, state, count, oldest in counts.states:
             entry = row(kind)
             if state == PENDING:
                 entry["pending"] = count
@@ -574,55 +488,24 @@ class Outbox:
 
     def failures(self, limit: int = 100) -> list[dict[str, Any]]:
         """Items given up on, newest first, with their error (they stay until re-driven)."""
-        with self._lock:
-            self._check_open()
-            found = self._db.execute(
-                "SELECT id, kind, key, payload, attempts, last_error, created, first_attempt, "
-                "finished FROM outbox_items WHERE state = 'given_up' "
-                "ORDER BY finished DESC, id DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
-        names = (
-            "id", "kind", "key", "payload", "attempts", "error", "created", "first_attempt",
-            "given_up_at",
-        )  # fmt: skip
-        return [dict(zip(names, entry, strict=True)) for entry in found]
+        return self._store.failures(limit)
 
     def redrive(self, ids: Iterable[int] | None = None, kind: str | None = None) -> int:
         """Put given-up items back in the queue (all, or these ids, or this kind's)."""
-        now = self._clock()
-        sql = (
-            "UPDATE outbox_items SET state = 'pending', attempts = 0, first_attempt = NULL, "
-            "next_attempt = ?, finished = NULL WHERE state = 'given_up'"
-        )
-        params: list[Any] = [now]
-        if kind is not None:
-            sql += " AND kind = ?"
-            params.append(kind)
-        with self._lock:
-            self._check_open()
-            if ids is None:
-                count = self._db.execute(sql, params).rowcount
-            else:
-                with transaction(self._db):
-                    count = sum(
-                        self._db.execute(sql + " AND id = ?", [*params, item_id]).rowcount
-                        for item_id in ids
-                    )
+        count = self._store.redrive(None if ids is None else list(ids), kind, self._clock())
         if count:
             self.wake(kind)
         return count
 
     def close(self) -> None:
         """Close the file. Stop :meth:`run` first (cancel its task)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._db.close()
+        if self._closed:
+            return
+        self._closed = True
+        self._store.close()
         self._io.shutdown(wait=True)
 
-    # --- database (called with nothing held; each takes the lock) ---------------------------
+    # --- the store, from the run loop's database thread ------------------------------------
 
     def _check_open(self) -> None:
         if self._closed:
@@ -632,186 +515,25 @@ class Outbox:
         return await asyncio.get_running_loop().run_in_executor(self._io, function, *args)
 
     def _data_version(self) -> int:
-        with self._lock:
-            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        return self._store.change_marker()
 
     def _ready(
         self,
         kind: str,
         now: float,
-        busy: dict[str, int],
+        busy: Mapping[str, int],
         per_destination: int,
-        inflight: list[int],
+        inflight: Sequence[int],
         free: int,
     ) -> tuple[list[_Item], float | None]:
-        """Up to ``free`` items to start now, oldest first, never more than ``per_destination``
-        in flight for one destination (counting ``busy``), never behind an earlier item of the
-        same destination that waits for its retry; and when the next waiting item is due.
-
-        A destination whose quota fills is left out of the next query, so a long queue for
-        one destination costs one pass, never a stall of the others.
-        """
-        busy = dict(busy)
-        chosen: list[_Item] = []
-        with self._lock:
-            while len(chosen) < free:
-                full = [dest for dest, count in busy.items() if count >= per_destination]
-                taken = inflight + [item.id for item in chosen]
-                limit = free - len(chosen)
-                found = self._db.execute(
-                    "WITH waiting (dest, first) AS (SELECT dest, MIN(id) FROM outbox_items "
-                    "  WHERE kind = ?1 AND state = 'pending' AND next_attempt > ?2 GROUP BY dest) "
-                    "SELECT o.id, o.dest, o.payload, o.attempts, o.first_attempt, o.next_attempt "
-                    "FROM outbox_items o LEFT JOIN waiting w ON w.dest = o.dest "
-                    "WHERE o.kind = ?1 AND o.state = 'pending' AND o.next_attempt <= ?2 "
-                    "AND (w.first IS NULL OR o.id < w.first) "
-                    "AND o.dest NOT IN (SELECT value FROM json_each(?3)) "
-                    "AND o.id NOT IN (SELECT value FROM json_each(?4)) "
-                    "ORDER BY o.id LIMIT ?5",
-                    (kind, now, json.dumps(full), json.dumps(taken), limit),
-                ).fetchall()
-                progress = False
-                for entry in found:
-                    item = _Item(*entry)
-                    if busy.get(item.dest, 0) >= per_destination:
-                        continue
-                    busy[item.dest] = busy.get(item.dest, 0) + 1
-                    chosen.append(item)
-                    progress = True
-                    if len(chosen) >= free:
-                        break
-                if len(found) < limit or not progress:  # no more candidates
-                    break
-            due = self._db.execute(
-                "SELECT MIN(next_attempt) FROM outbox_items "
-                "WHERE kind = ? AND state = 'pending' AND next_attempt > ?",
-                (kind, now),
-            ).fetchone()[0]
-        return chosen, due
-
-    def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
-        """Run statements as one transaction (one fsync)."""
-        with self._lock, transaction(self._db):
-            for sql, params in statements:
-                self._db.execute(sql, params)
-
-    _ENSURE_KIND = "INSERT OR IGNORE INTO outbox_kinds (kind) VALUES (?)"
-    _ENSURE_DEST = "INSERT OR IGNORE INTO outbox_destinations (kind, dest) VALUES (?, ?)"
-
-    def _mark_sent(self, kind: str, dest: str, item_id: int) -> None:
-        now = self._clock()
-        self._write(
-            [
-                # Keyless items are forgotten at once; keyed ones keep their key (not payload).
-                ("DELETE FROM outbox_items WHERE id = ? AND key IS NULL", (item_id,)),
-                (
-                    "UPDATE outbox_items SET state = 'sent', payload = NULL, finished = ?, "
-                    "attempts = attempts + 1 WHERE id = ?",
-                    (now, item_id),
-                ),
-                (self._ENSURE_KIND, (kind,)),
-                ("UPDATE outbox_kinds SET sent = sent + 1 WHERE kind = ?", (kind,)),
-                (self._ENSURE_DEST, (kind, dest)),
-                (
-                    "UPDATE outbox_destinations SET sent = sent + 1, last_sent_time = ? "
-                    "WHERE kind = ? AND dest = ?",
-                    (now, kind, dest),
-                ),
-            ]
-        )
-
-    def _failed_statements(
-        self, kind: str, dest: str, message: str, now: float
-    ) -> list[tuple[str, tuple[Any, ...]]]:
-        return [
-            (self._ENSURE_KIND, (kind,)),
-            (
-                "UPDATE outbox_kinds SET failed_attempts = failed_attempts + 1, last_error = ?, "
-                "last_error_time = ? WHERE kind = ?",
-                (message, now, kind),
-            ),
-            (self._ENSURE_DEST, (kind, dest)),
-            (
-                "UPDATE outbox_destinations SET failed_attempts = failed_attempts + 1, "
-                "last_error = ?, last_error_time = ? WHERE kind = ? AND dest = ?",
-                (message, now, kind, dest),
-            ),
-        ]
-
-    def _mark_failed(
-        self,
-        kind: str,
-        dest: str,
-        item_id: int,
-        first: float,
-        next_attempt: float,
-        message: str,
-        now: float,
-    ) -> None:
-        self._write(
-            [
-                (
-                    "UPDATE outbox_items SET attempts = attempts + 1, first_attempt = ?, "
-                    "next_attempt = ?, last_error = ? WHERE id = ?",
-                    (first, next_attempt, message, item_id),
-                ),
-                *self._failed_statements(kind, dest, message, now),
-            ]
-        )
-
-    def _mark_given_up(
-        self,
-        kind: str,
-        dest: str,
-        item_id: int,
-        first: float,
-        message: str,
-        now: float,
-        window: float | None,
-    ) -> None:
-        """Give the item up; with ``window`` (its retry window ran out), also the items of the
-        same destination queued at least that long ago, with the same error."""
-        statements: list[tuple[str, tuple[Any, ...]]] = [
-            (
-                "UPDATE outbox_items SET state = 'given_up', attempts = attempts + 1, "
-                "first_attempt = ?, last_error = ?, finished = ? WHERE id = ?",
-                (first, message, now, item_id),
-            ),
-            *self._failed_statements(kind, dest, message, now),
-        ]
-        if window is not None:
-            statements.append(
-                (
-                    "UPDATE outbox_items SET state = 'given_up', last_error = ?, finished = ? "
-                    "WHERE kind = ? AND dest = ? AND state = 'pending' AND created <= ?",
-                    (f"{message} (its destination failed for its whole retry window)", now,
-                     kind, dest, now - window),
-                )
-            )  # fmt: skip
-        self._write(statements)
+        """See ``OutboxStore.ready``: the fairness rules are the store's query."""
+        return self._store.ready(kind, now, busy, per_destination, inflight, free)
 
     def _housekeeping(self) -> None:
         """Warn (once) about kinds nobody sends; forget old idempotency keys and idle
         destinations."""
-        with self._lock:
-            kinds = [
-                kind
-                for (kind,) in self._db.execute(
-                    "SELECT DISTINCT kind FROM outbox_items WHERE state = 'pending'"
-                )
-            ]
-            cutoff = self._clock() - self._keep_sent
-            self._db.execute(
-                "DELETE FROM outbox_items WHERE state = 'sent' AND finished < ?", (cutoff,)
-            )
-            # Destinations (endpoints, addresses) come and go: forget the idle ones' counters.
-            self._db.execute(
-                "DELETE FROM outbox_destinations WHERE MAX(COALESCE(last_sent_time, 0), "
-                "COALESCE(last_error_time, 0)) < ? AND NOT EXISTS (SELECT 1 FROM outbox_items i "
-                "WHERE i.kind = outbox_destinations.kind AND i.dest = outbox_destinations.dest "
-                "AND i.state = 'pending')",
-                (cutoff,),
-            )
+        kinds = self._store.pending_kinds()
+        self._store.prune(self._clock() - self._keep_sent)
         for kind in kinds:
             if kind not in self._kinds and kind not in self._warned:
                 self._warned.add(kind)
@@ -820,15 +542,6 @@ class Outbox:
                     "sender for this kind is configured again'",
                     kind,
                 )
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Files written before destinations existed: add the ``dest`` column ("" for old items,
-    one destination per kind as before), then the indexes that need it."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox_items)")}
-    if "dest" not in columns:
-        db.execute("ALTER TABLE outbox_items ADD COLUMN dest TEXT NOT NULL DEFAULT ''")
-    db.executescript(_DEST_INDEXES)
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:

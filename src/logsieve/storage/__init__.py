@@ -1,11 +1,14 @@
-"""Everything stateful: the durable event log and the metadata of log groups and streams.
+"""Everything stateful, each kind behind a protocol services depend on.
 
-The protocols in ``protocols.py`` are what services depend on; ``sqlite.py`` is the embedded
-implementation. A scale-out engine (NATS JetStream) implements the same protocols.
+``protocols.py`` (event log, log metadata, dead letters), ``streams.py``, ``topics.py``,
+``outbox.py`` and ``alert_state.py`` are the protocols; ``sqlite.py`` and ``*_sqlite.py`` the
+embedded implementations; ``factory.py`` (``open_stores``) the one place that picks the engine
+and opens them. A scale-out engine (NATS JetStream) implements the same protocols.
 """
 
-from .protocols import Deleted, EventLog, LogsStore
+from .protocols import STORE_ERRORS, DeadLetters, Deleted, EventLog, LogsStore
 from .records import (
+    DeadLetter,
     LogGroup,
     LogStream,
     MetricFilter,
@@ -16,6 +19,9 @@ from .records import (
 from .sqlite import SqliteStore
 
 __all__ = [
+    "STORE_ERRORS",
+    "DeadLetter",
+    "DeadLetters",
     "Deleted",
     "EventLog",
     "LogGroup",

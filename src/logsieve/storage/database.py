@@ -1,15 +1,14 @@
 """Opening the SQLite files in the data directory, all the same way.
 
-Every store keeps its own file (``logsieve.db``, ``kinesis.db``, ``sns.db``,
-``dead-letters.db``, ``outbox.db``, ``alerts.db``) so that their writes never wait on one
-another, and opens it like this: autocommit (each store writes explicit ``BEGIN`` ...
-``COMMIT`` transactions), shareable between threads (each store serialises its own use), WAL so
-readers never block the writer, ``synchronous=FULL`` so a commit is on disk before it returns,
-and a busy timeout for the moments another connection holds the write lock. Every file is the
-owner's alone (0600): SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file,
-so creating (or tightening) that one first covers all three, whatever the process umask. A
-write that finds the disk full raises ``DiskFull`` (see ``disk.py``) from whichever statement
-met it, and the directory's disk state records it.
+Every store keeps its own file (named in ``factory.py``, the one place stores are opened) so
+that their writes never wait on one another, and opens it like this: autocommit (each store
+writes explicit ``BEGIN`` ... ``COMMIT`` transactions), shareable between threads (each store
+serialises its own use), WAL so readers never block the writer, ``synchronous=FULL`` so a commit
+is on disk before it returns, and a busy timeout for the moments another connection holds the
+write lock. Every file is the owner's alone (0600): SQLite gives the ``-wal`` and ``-shm`` files
+the mode of the database file, so creating (or tightening) that one first covers all three,
+whatever the process umask. A write that finds the disk full raises ``DiskFull`` (see
+``disk.py``) from whichever statement met it, and the directory's disk state records it.
 """
 
 from __future__ import annotations

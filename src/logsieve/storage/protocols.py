@@ -1,13 +1,19 @@
-"""The storage interfaces services depend on (the SQLite store implements both)."""
+"""The storage interfaces services depend on (``*_sqlite.py`` and ``sqlite.py`` implement them)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-from .records import LogGroup, LogStream, MetricFilter, StoredEvent, SubscriptionFilter
+from .records import DeadLetter, LogGroup, LogStream, MetricFilter, StoredEvent, SubscriptionFilter
 
 Position = tuple[int, int]  # (timestamp, seq): the order events are read in
+
+# What a store raises when its engine fails (a full disk, a locked file), for callers that
+# log and try again later. Each engine adds its own (SQLite: ``sqlite3.Error``, ``DiskFull``
+# among them).
+STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
 
 
 class Deleted(LookupError):
@@ -172,3 +178,34 @@ class LogsStore(EventLog, Protocol):
     def expire(self, now: int) -> int:
         """Delete events older than their group's retention; returns how many were deleted."""
         ...
+
+    def close(self) -> None: ...
+
+
+class DeadLetters(Protocol):
+    """Subscription payloads that could not be delivered, kept until an operator redrives them.
+
+    Ids are never handed out again. A letter stays listed (as pending) until ``mark_redriven``.
+    """
+
+    def add(self, letter: DeadLetter) -> int:
+        """Store ``letter`` durably (its ``id`` and ``redriven`` are ignored); its new id."""
+        ...
+
+    def get(self, letter_id: int) -> DeadLetter | None: ...
+
+    def list(self, include_redriven: bool = False, limit: int = 1000) -> list[DeadLetter]:
+        """Letters in id order; only the pending ones unless ``include_redriven``."""
+        ...
+
+    def pending_events(self, group_name: str, filter_name: str) -> int:
+        """Events of a subscription still waiting here (not redriven)."""
+        ...
+
+    def mark_redriven(self, letter_id: int, now: int) -> None: ...
+
+    def record_failure(self, letter_id: int, error: str) -> None:
+        """One more failed attempt (a redrive that failed again), with its error."""
+        ...
+
+    def close(self) -> None: ...

@@ -80,3 +80,22 @@ class SubscriptionFilter:
 
 def subscription_consumer(group_id: int, name: str) -> str:
     return f"subscription/{group_id}/{name}"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A subscription payload that could not be delivered, kept for an operator to redrive."""
+
+    id: int
+    created: int  # ms since the epoch
+    group_name: str
+    filter_name: str
+    destination_arn: str
+    log_stream: str
+    event_count: int
+    first_timestamp: int
+    last_timestamp: int
+    attempts: int
+    error: str
+    data: bytes  # the gzip'd awslogs payload
+    redriven: int | None  # when it was re-delivered (ms), None while pending

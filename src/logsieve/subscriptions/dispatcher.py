@@ -16,8 +16,7 @@ from typing import Any
 from logsieve.destinations import DeliveryError
 from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import decode
-from logsieve.storage import SubscriptionFilter
-from logsieve.storage.dead_letters import DeadLetter
+from logsieve.storage import DeadLetter, SubscriptionFilter
 
 from .pump import PumpContext, SubscriptionPump
 from .standing import Standing

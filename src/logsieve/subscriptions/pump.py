@@ -24,8 +24,7 @@ from logsieve.config import DeliverySettings
 from logsieve.destinations import DeliveryError, Destinations
 from logsieve.errors import ServiceError
 from logsieve.patterns import compile as compile_pattern
-from logsieve.storage import LogsStore, SubscriptionFilter
-from logsieve.storage.dead_letters import DeadLetter, DeadLetterStore
+from logsieve.storage import DeadLetter, DeadLetters, LogsStore, SubscriptionFilter
 
 from .batching import Batch, build_batches, match_events
 from .event_cache import EventCache
@@ -41,7 +40,7 @@ class PumpContext:
 
     store: LogsStore
     destinations: Destinations
-    dead_letters: DeadLetterStore
+    dead_letters: DeadLetters
     settings: DeliverySettings
     owner: str  # the account id payloads carry
     reads: Executor  # reading and matching (CPU + disk)

@@ -1,10 +1,7 @@
-"""Durable alert state in SQLite (``alerts.db``): what was seen, deduplicated, windowed, and
-which notifications are decided but not yet handed to the outbox.
+"""``AlertStateStore`` on its own SQLite file (``alerts.db`` in the data directory).
 
 One file, WAL journal, ``synchronous=FULL``: a committed decision survives a crash or power
-loss. The engine commits the state change and the notifications it decided in ONE transaction,
-then hands them on; so a crash can only repeat a hand-over (same idempotency key, which the
-outbox ignores), never lose or re-decide one.
+loss. One connection, no lock: the alert engine serialises its use.
 """
 
 from __future__ import annotations
@@ -16,9 +13,10 @@ from typing import Any
 
 import orjson
 
-from logsieve.storage.database import connect, transaction
+from .alert_state import PendingNotification
+from .database import connect, transaction
 
-__all__ = ["PendingNotification", "StateStore"]
+__all__ = ["SqliteAlertStateStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
@@ -45,10 +43,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 """
 
-PendingNotification = tuple[int, str, str, dict[str, Any]]  # seq, key, channel, notification
 
-
-class StateStore:
+class SqliteAlertStateStore:
     """Tables and the few queries the engine needs; ``":memory:"`` for dry runs."""
 
     def __init__(self, path: Path | str) -> None:

@@ -1,8 +1,8 @@
-"""Dead letters: subscription payloads that could not be delivered, kept for an operator.
+"""``DeadLetters`` on their own SQLite file (``dead-letters.db`` in the data directory).
 
-Their own SQLite file in the data directory, so recording a failure never waits for the
-ingestion writer. Each keeps the gzip'd payload exactly as it would have been delivered, the
-subscription it belongs to and the last error, until ``redrive`` delivers it.
+A file of their own, so recording a failure never waits for the ingestion writer. Each keeps the
+gzip'd payload exactly as it would have been delivered, the subscription it belongs to and the
+last error, until ``redrive`` delivers it.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from .database import connect
+from .records import DeadLetter
+
+__all__ = ["SqliteDeadLetterStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -39,24 +41,10 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class DeadLetter:
-    id: int
-    created: int  # ms since the epoch
-    group_name: str
-    filter_name: str
-    destination_arn: str
-    log_stream: str
-    event_count: int
-    first_timestamp: int
-    last_timestamp: int
-    attempts: int
-    error: str
-    data: bytes  # the gzip'd awslogs payload
-    redriven: int | None  # when it was re-delivered (ms), None while pending
+class SqliteDeadLetterStore:
+    """``DeadLetters`` on one SQLite connection behind a lock: writes are rare (a subscription
+    giving up) and tiny."""
 
-
-class DeadLetterStore:
     def __init__(self, path: Path) -> None:
         self._conn = connect(path, schema=_SCHEMA)
         self._lock = threading.Lock()

@@ -1,0 +1,100 @@
+"""The one place stores are opened: which engine, and (for SQLite) which file holds what.
+
+Everything stateful in the server is reached through a protocol of this package and opened
+here, so a second engine (NATS JetStream) is one more branch in :func:`open_stores`, not a
+change in every component. Each store is opened when asked for and owned by whoever asked
+(they close it in their own order: the event log last, after the workers that still write
+to it).
+
+SQLite keeps each store in its own file so their writes never wait on one another (the
+Kinesis streams never wait on log ingestion, a dead letter never waits on either).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .alert_state import AlertStateStore
+from .alert_state_sqlite import SqliteAlertStateStore
+from .dead_letters_sqlite import SqliteDeadLetterStore
+from .outbox import OutboxStore
+from .outbox_sqlite import SqliteOutboxStore
+from .protocols import DeadLetters, LogsStore
+from .sqlite import SqliteStore
+from .streams import StreamStore
+from .streams_sqlite import SqliteStreamStore
+from .topics import TopicStore
+from .topics_sqlite import SqliteTopicStore
+
+__all__ = ["ENGINES", "FILES", "Stores", "open_alert_state", "open_outbox", "open_stores"]
+
+ENGINES = ("sqlite",)
+
+# The SQLite engine's files in the data directory, one per store.
+FILES = {
+    "logs": "logsieve.db",
+    "streams": "kinesis.db",
+    "topics": "sns.db",
+    "dead_letters": "dead-letters.db",
+    "outbox": "outbox.db",
+    "alert_state": "alerts.db",
+}
+
+_MEMORY = ":memory:"
+
+
+class Stores:
+    """The stores of one data directory, each opened on demand by its method."""
+
+    def __init__(self, data_dir: Path, engine: str = "sqlite") -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown storage engine {engine!r}; known: {', '.join(ENGINES)}")
+        self.data_dir = Path(data_dir)
+        self.engine = engine
+
+    def path(self, store: str) -> Path:
+        """Where the SQLite engine keeps ``store`` (a key of ``FILES``)."""
+        return self.data_dir / FILES[store]
+
+    def logs(self) -> LogsStore:
+        """Log groups, streams, filters and the event log."""
+        return SqliteStore(self.path("logs"))
+
+    def streams(self) -> StreamStore:
+        """The Kinesis-compatible streams."""
+        return SqliteStreamStore(self.path("streams"))
+
+    def topics(self) -> TopicStore:
+        """SNS-compatible topics and subscriptions."""
+        return SqliteTopicStore(self.path("topics"))
+
+    def dead_letters(self) -> DeadLetters:
+        return SqliteDeadLetterStore(self.path("dead_letters"))
+
+    def outbox(self) -> OutboxStore:
+        """The notification outbox's queue."""
+        return SqliteOutboxStore(self.path("outbox"))
+
+    def alert_state(self) -> AlertStateStore:
+        return SqliteAlertStateStore(self.path("alert_state"))
+
+
+def open_stores(data_dir: Path, engine: str = "sqlite") -> Stores:
+    """The stores of ``data_dir`` on ``engine`` (``[storage] engine``; only "sqlite" today)."""
+    return Stores(data_dir, engine)
+
+
+def open_outbox(path: Path) -> OutboxStore:
+    """An outbox queue on one SQLite file (tools and tests that name the file)."""
+    return SqliteOutboxStore(path)
+
+
+def open_alert_state(path: Path | str) -> AlertStateStore:
+    """Alert state in a data directory, in one SQLite file, or ``":memory:"`` (a dry run's
+    private state, gone when closed)."""
+    if str(path) == _MEMORY:
+        return SqliteAlertStateStore(_MEMORY)
+    path = Path(path)
+    if path.is_dir():
+        path = path / FILES["alert_state"]
+    return SqliteAlertStateStore(path)
