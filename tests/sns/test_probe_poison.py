@@ -47,3 +47,33 @@ def test_an_odd_email_endpoint_is_refused_or_settled_at_once(
             return
         time.sleep(0.1)
     raise AssertionError(f"{endpoint!r}: neither sent nor given up; outbox: {seen['channels']}")
+
+
+ODD_MESSAGES = [
+    "nul \x00 inside",
+    "line\u2028separator and\u2029paragraph",
+    "bare\rcarriage return",
+    "a " + "very-long-word" * 80_00,  # one 112,000-character line (SMTP allows 998 per line)
+]
+
+
+@pytest.mark.parametrize("message", ODD_MESSAGES, ids=["nul", "u2028", "cr", "long-line"])
+def test_an_odd_message_to_email_is_sent_or_given_up_at_once(
+    sns, topic, smtp: SmtpServer, sns_server: Server, message: str
+) -> None:
+    from tests.sns.test_poison import _confirmed_email
+
+    arn, sub, address = _confirmed_email(sns, topic, smtp)
+    sns.publish(TopicArn=arn, Message=message)
+    deadline = time.monotonic() + 15
+    seen: dict = {}
+    while time.monotonic() < deadline:
+        if len(smtp.messages(address)) >= 2:  # the confirmation, then this one
+            return
+        seen = admin_get(sns_server, "notifications")
+        given_up = [f for f in seen["failures"] or [] if sub in f["key"]]
+        if given_up:
+            assert given_up[0]["attempts"] == 1, given_up
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{message[:40]!r}: neither sent nor given up; outbox: {seen['channels']}")
