@@ -1,0 +1,38 @@
+"""Probe: a FilterLogEvents nextToken is a position in one log group's query. Replayed on
+another group it used to be taken as a position there, silently skipping that group's events
+before it; AWS refuses it (InvalidParameterException)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def _group(logs, events: int) -> str:
+    name = f"/probe/tokens/{uuid.uuid4().hex[:8]}"
+    logs.create_log_group(logGroupName=name)
+    logs.create_log_stream(logGroupName=name, logStreamName="s")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName=name,
+        logStreamName="s",
+        logEvents=[{"timestamp": now + i, "message": f"m{i}"} for i in range(events)],
+    )
+    return name
+
+
+def test_a_filter_token_of_one_group_is_refused_on_another(logs) -> None:
+    first, second = _group(logs, 5), _group(logs, 5)
+    token = logs.filter_log_events(logGroupName=first, limit=2)["nextToken"]
+    assert len(logs.filter_log_events(logGroupName=first, nextToken=token)["events"]) == 3
+    with pytest.raises(ClientError) as caught:
+        events = logs.filter_log_events(logGroupName=second, nextToken=token)["events"]
+        raise AssertionError(f"the token read {[e['message'] for e in events]} of another group")
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterException",
+        "The specified nextToken is invalid.",
+    )
