@@ -36,3 +36,18 @@ def test_a_filter_token_of_one_group_is_refused_on_another(logs) -> None:
         "InvalidParameterException",
         "The specified nextToken is invalid.",
     )
+
+
+def test_a_describe_streams_token_of_one_group_is_refused_on_another(logs) -> None:
+    first, second = _group(logs, 1), _group(logs, 1)
+    for name in ("a", "b"):
+        logs.create_log_stream(logGroupName=first, logStreamName=name)
+    token = logs.describe_log_streams(logGroupName=first, limit=1)["nextToken"]
+    with pytest.raises(ClientError) as caught:
+        streams = logs.describe_log_streams(logGroupName=second, nextToken=token)["logStreams"]
+        raise AssertionError(f"the token listed {[s['logStreamName'] for s in streams]}")
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterException",
+        "The specified nextToken is invalid.",
+    )

@@ -8,8 +8,10 @@ from logsieve.errors import ServiceError
 from logsieve.storage import LogGroup, LogStream
 
 from .context import (
+    INT,
     STR,
     LogsContext,
+    decode_token,
     encode_token,
     ints,
     invalid,
@@ -143,8 +145,14 @@ class Groups:
             raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
         descending = bool(params.get("descending"))
         limit = _page(params)
-        after = resume_after(params, ints(2) if by_last_event else strs(1))
-        after = tuple(after) if after is not None else None
+        after = None
+        if params.get("nextToken"):  # a position among this group's streams, not another's
+            state = decode_token(
+                params["nextToken"], g=INT, after=ints(2) if by_last_event else strs(1)
+            )
+            if state["g"] != group.id:
+                raise invalid("The specified nextToken is invalid.")
+            after = tuple(state["after"])
         found = self.ctx.store.streams(
             group.id, prefix, by_last_event, descending, after, limit + 1
         )
@@ -153,7 +161,7 @@ class Groups:
         if len(found) > limit:
             last = page[-1]
             key = [last.last_event_timestamp or 0, last.id] if by_last_event else [last.name]
-            result["nextToken"] = encode_token({"after": key})
+            result["nextToken"] = encode_token({"g": group.id, "after": key})
         return result
 
     def _describe_stream(self, group: LogGroup, stream: LogStream) -> dict[str, Any]:
