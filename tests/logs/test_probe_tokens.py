@@ -51,3 +51,16 @@ def test_a_describe_streams_token_of_one_group_is_refused_on_another(logs) -> No
         "InvalidParameterException",
         "The specified nextToken is invalid.",
     )
+
+
+def test_a_group_scoped_token_is_refused_on_a_recreated_group_of_the_same_name(logs) -> None:
+    """Ids are never reused: a token of a deleted group names no group there is."""
+    name = _group(logs, 1)
+    for stream in ("a", "b"):
+        logs.create_log_stream(logGroupName=name, logStreamName=stream)
+    token = logs.describe_log_streams(logGroupName=name, limit=1)["nextToken"]
+    logs.delete_log_group(logGroupName=name)
+    logs.create_log_group(logGroupName=name)
+    with pytest.raises(ClientError) as caught:
+        logs.describe_log_streams(logGroupName=name, nextToken=token)
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterException"

@@ -8,15 +8,15 @@ from logsieve.errors import ServiceError
 from logsieve.storage import LogGroup, LogStream
 
 from .context import (
-    INT,
     STR,
     LogsContext,
-    decode_token,
     encode_token,
+    group_token,
     ints,
     invalid,
     not_found,
     resume_after,
+    resume_in_group,
     strs,
 )
 
@@ -145,14 +145,8 @@ class Groups:
             raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
         descending = bool(params.get("descending"))
         limit = _page(params)
-        after = None
-        if params.get("nextToken"):  # a position among this group's streams, not another's
-            state = decode_token(
-                params["nextToken"], g=INT, after=ints(2) if by_last_event else strs(1)
-            )
-            if state["g"] != group.id:
-                raise invalid("The specified nextToken is invalid.")
-            after = tuple(state["after"])
+        after = resume_in_group(params, group.id, ints(2) if by_last_event else strs(1))
+        after = tuple(after) if after is not None else None
         found = self.ctx.store.streams(
             group.id, prefix, by_last_event, descending, after, limit + 1
         )
@@ -161,7 +155,7 @@ class Groups:
         if len(found) > limit:
             last = page[-1]
             key = [last.last_event_timestamp or 0, last.id] if by_last_event else [last.name]
-            result["nextToken"] = encode_token({"g": group.id, "after": key})
+            result["nextToken"] = group_token(group.id, key)
         return result
 
     def _describe_stream(self, group: LogGroup, stream: LogStream) -> dict[str, Any]:
