@@ -130,7 +130,7 @@ def test_each_worker_has_its_own_writable_directory(runtime, make_function):
     one, two = payload(call(runtime, first)), payload(call(runtime, second))
     assert one["tmp"] == one["home"] != two["tmp"]
     assert one["cwd"] == one["task"]
-    root = Path(tempfile.gettempdir()) / f"logsieve-{os.getpid()}-fn"
+    root = Path(tempfile.gettempdir()) / f"logsieve-fn-{os.geteuid()}" / str(os.getpid())
     assert Path(one["tmp"]).is_relative_to(root / first.name)
     assert Path(one["tmp"], "mine").exists()
     runtime.retire(first.name)

@@ -114,7 +114,8 @@ def test_a_foreign_process_cannot_answer_an_invocation(runtime, make_function):
     )
     thread, results = invoke_in_background(runtime, spec)
     # The handler's own temporary directory, which this test (root or the same user) can read.
-    leaks = Path(tempfile.gettempdir()) / f"logsieve-{os.getpid()}-fn" / spec.name
+    workers = Path(tempfile.gettempdir()) / f"logsieve-fn-{os.geteuid()}" / str(os.getpid())
+    leaks = workers / spec.name
     assert wait_for(lambda: any(leaks.glob("*/tmp/request-id")))
     leak = next(leaks.glob("*/tmp/request-id"))
     request_id = leak.read_text()

@@ -38,9 +38,9 @@ class AdminClient:
     ) -> None:
         try:
             config = load_config(config_path, overrides={"data_dir": data_dir})
+            credential = client_credential(config)  # a broken credentials.json: one line too
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
-        credential = client_credential(config)
         if credential is None:
             raise click.ClickException(
                 f"no key pair found: set LOGSIEVE_ACCESS_KEY_ID and LOGSIEVE_SECRET_ACCESS_KEY, "

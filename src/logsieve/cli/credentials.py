@@ -18,6 +18,7 @@ from logsieve.config import (
     CREDENTIALS_FILENAME,
     PROFILE,
     Config,
+    ConfigError,
     Credential,
     client_credential,
     client_environment,
@@ -53,7 +54,10 @@ def credentials(
     key pair and endpoint of the server those settings start.
     """
     config = resolve_config(host, port, data_dir, config_path)
-    credential = client_credential(config)
+    try:
+        credential = client_credential(config)
+    except ConfigError as exc:  # a credentials.json broken by hand: one line, as serve says
+        raise click.ClickException(str(exc)) from exc
     if credential is None:
         raise click.ClickException(
             f"no key pair in {config.data_dir} yet: `logsieve serve` generates one on its "

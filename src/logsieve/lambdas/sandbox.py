@@ -5,8 +5,10 @@ Chosen once per server (``Sandbox``, which logs what it can and cannot provide),
 worker (``Placement``, then the supervisor process in ``supervisor.py`` that starts and contains
 the worker). What every function gets:
 
-* its own directory ``<tmp>/logsieve-<server pid>-fn/<function>/<worker>/`` with a private
-  ``tmp/`` (``TMPDIR`` and ``HOME``), removed when the worker ends;
+* its own directory ``<tmp>/logsieve-fn-<uid>/<server pid>/<function>/<worker>/`` with a
+  private ``tmp/`` (``TMPDIR`` and ``HOME``), removed when the worker ends; every server of the
+  same user puts its workers under that one directory, so covering it hides the workers of
+  every server on the machine, started before or after this one;
 * MemorySize enforced on the resident memory of its whole process tree (Runtime.OutOfMemory);
 * every process it starts (forked or double-forked with ``setsid``) killed at timeout,
   retirement and server exit, even when the server is SIGKILLed (a watchdog pipe);
@@ -39,6 +41,7 @@ import logging
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -137,13 +140,33 @@ def _can_hide(probe: Path) -> bool:
     return done.returncode == 0
 
 
+def workers_root() -> Path:
+    """``<tmp>/logsieve-fn-<uid>``: where every server of this user puts its workers' dirs.
+
+    One directory for all of them, so a worker's namespace (or Landlock rules) covering it
+    leaves no other server's worker in view, even one started later. It is in a shared,
+    sticky ``/tmp``: one that is not a real directory of ours (a link, or made by another
+    user) is not used; this server then gets a fresh private one of its own.
+    """
+    root = Path(tempfile.gettempdir()) / f"logsieve-fn-{os.geteuid()}"
+    with contextlib.suppress(FileExistsError):
+        root.mkdir(mode=0o711)
+    info = os.lstat(root)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        log.warning("event=lambda_workers_root_refused path=%s", root)
+        return Path(tempfile.mkdtemp(prefix="logsieve-fn-"))
+    os.chmod(root, 0o711, follow_symlinks=False)
+    return root
+
+
 class Sandbox:
     """The isolation this server can give its workers, decided once and logged once."""
 
     def __init__(
         self, protected: Iterable[Path] = (), salt: str = "", own_users: bool = False
     ) -> None:
-        self.root = Path(tempfile.gettempdir()) / f"logsieve-{os.getpid()}-fn"
+        self.shared = workers_root()
+        self.root = self.shared / str(os.getpid())
         self._protected = [Path(p).resolve() for p in protected]
         self._salt = salt
         self._remove_stale()
@@ -192,9 +215,8 @@ class Sandbox:
 
     def _remove_stale(self) -> None:
         """Directories of servers that died without cleaning up (SIGKILL)."""
-        for path in self.root.parent.glob("logsieve-*-fn"):
-            pid = path.name.split("-")[1]
-            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+        for path in self.shared.iterdir():
+            if path.name.isdigit() and not Path(f"/proc/{path.name}").exists():
                 shutil.rmtree(path, ignore_errors=True)
 
     def identity(self, name: str) -> tuple[int, int]:
@@ -236,7 +258,7 @@ class Sandbox:
         self, directory: Path, task: Path
     ) -> tuple[list[str], list[str], list[tuple[str, str]] | None]:
         """What the worker's mount namespace covers and keeps, and its Landlock rules."""
-        hidden = [*self._protected, self.root]
+        hidden = [*self._protected, self.shared]  # every server's workers, not only ours
         if self.as_root and (home := _root_home()) is not None:
             hidden.append(home)  # root's keys, tokens (~/.aws) and shell history
         keep = [directory, task, *_interpreter_paths()]

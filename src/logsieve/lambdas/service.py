@@ -12,6 +12,7 @@ import base64
 import binascii
 import dataclasses
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -339,15 +340,19 @@ class LambdaService:
         return response(self.invoker.run(spec, event, tail), tail)
 
 
+_MARKER_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,170}")  # what a function's name may be
+
+
 def _encode_marker(name: str) -> str:
     return base64.urlsafe_b64encode(name.encode("utf-8")).decode("ascii")
 
 
 def _decode_marker(marker: str) -> str:
-    """The function name a Marker resumes after; only what ``_encode_marker`` writes."""
+    """The function name a Marker resumes after; only what ``_encode_marker`` writes: the
+    canonical spelling of a function name (any base64 text is not a marker)."""
     try:
         name = base64.b64decode(marker.encode("ascii"), b"-_", validate=True).decode("utf-8")
-        if _encode_marker(name) != marker:  # no '+', '/', or other second spelling
+        if _encode_marker(name) != marker or not _MARKER_NAME.fullmatch(name):
             raise ValueError(marker)
         return name
     except (binascii.Error, UnicodeError, ValueError):

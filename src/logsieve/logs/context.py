@@ -119,6 +119,24 @@ def resume_after(params: dict[str, Any], valid: Callable[[Any], bool]) -> Any:
     return decode_token(token, after=valid)["after"] if token else None
 
 
+def resume_in_group(params: dict[str, Any], group_id: int, valid: Callable[[Any], bool]) -> Any:
+    """The ``after`` key of a ``nextToken`` that ``group_token`` wrote for this log group
+    (None on a first page). A token of another group (ids are never reused, so a deleted one
+    too) is refused: it is a position among that group's items, meaningless here."""
+    token = params.get("nextToken")
+    if not token:
+        return None
+    state = decode_token(token, g=INT, after=valid)
+    if state["g"] != group_id:
+        raise invalid("The specified nextToken is invalid.")
+    return state["after"]
+
+
+def group_token(group_id: int, after: Any) -> str:
+    """A ``nextToken`` resuming after ``after`` in this log group only."""
+    return encode_token({"g": group_id, "after": after})
+
+
 def decode_token(
     token: str,
     optional: dict[str, Callable[[Any], bool]] | None = None,

@@ -11,10 +11,12 @@ from .context import (
     STR,
     LogsContext,
     encode_token,
+    group_token,
     ints,
     invalid,
     not_found,
     resume_after,
+    resume_in_group,
     strs,
 )
 
@@ -143,7 +145,7 @@ class Groups:
             raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
         descending = bool(params.get("descending"))
         limit = _page(params)
-        after = resume_after(params, ints(2) if by_last_event else strs(1))
+        after = resume_in_group(params, group.id, ints(2) if by_last_event else strs(1))
         after = tuple(after) if after is not None else None
         found = self.ctx.store.streams(
             group.id, prefix, by_last_event, descending, after, limit + 1
@@ -153,7 +155,7 @@ class Groups:
         if len(found) > limit:
             last = page[-1]
             key = [last.last_event_timestamp or 0, last.id] if by_last_event else [last.name]
-            result["nextToken"] = encode_token({"after": key})
+            result["nextToken"] = group_token(group.id, key)
         return result
 
     def _describe_stream(self, group: LogGroup, stream: LogStream) -> dict[str, Any]:

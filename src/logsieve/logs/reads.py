@@ -123,7 +123,9 @@ class Reads:
         after = None
         newest_first = params.get("startFromHead") is False
         if params.get("nextToken"):
-            state = decode_token(params["nextToken"], _NEWEST_FIRST, t=INT, s=INT)
+            state = decode_token(params["nextToken"], _NEWEST_FIRST, g=INT, t=INT, s=INT)
+            if state["g"] != group.id:  # a position in another group's events (or a deleted one)
+                raise invalid("The specified nextToken is invalid.")
             after = (state["t"], state["s"])
             newest_first = bool(state.get("d"))  # the token's direction wins
         streams = None
@@ -176,7 +178,8 @@ class Reads:
             windows.close()  # type: ignore[attr-defined]
         result: dict[str, Any] = {"events": found, "searchedLogStreams": []}
         if resume is not None:
-            state = {"t": resume[0], "s": resume[1]} | ({"d": 1} if newest_first else {})
+            state = {"g": group.id, "t": resume[0], "s": resume[1]}
+            state |= {"d": 1} if newest_first else {}
             result["nextToken"] = encode_token(state)
         return result
 

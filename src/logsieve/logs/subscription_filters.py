@@ -14,7 +14,7 @@ from typing import Any
 from logsieve.errors import ServiceError
 from logsieve.storage import SubscriptionFilter
 
-from .context import LogsContext, encode_token, invalid, not_found, resume_after, strs
+from .context import LogsContext, group_token, invalid, not_found, resume_in_group, strs
 from .reads import compile_filter
 from .regex_quota import check_regex_quota
 
@@ -112,14 +112,14 @@ class SubscriptionFilters:
     def describe_subscription_filters(self, params: dict[str, Any]) -> dict[str, Any]:
         group = self.ctx.group(params)
         limit = params.get("limit") or 50
-        after = resume_after(params, strs(1))
+        after = resume_in_group(params, group.id, strs(1))
         found = self.ctx.store.subscription_filters(
             group.id, params.get("filterNamePrefix"), after[0] if after else None, limit + 1
         )
         page = found[:limit]
         result: dict[str, Any] = {"subscriptionFilters": [_describe(f) for f in page]}
         if len(found) > limit:
-            result["nextToken"] = encode_token({"after": [page[-1].name]})
+            result["nextToken"] = group_token(group.id, [page[-1].name])
         return result
 
     def delete_subscription_filter(self, params: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,10 +32,20 @@ def string(value: Any, hint: str, secret: bool = False) -> str:
 
 
 def http_url(value: Any, hint: str, secret: bool = False) -> str:
+    """An http(s) URL every send could reach: a host, a port from 1 to 65535 and no
+    whitespace or control character (a URL that can never be sent to is a config mistake,
+    not a notification to retry for a day)."""
     text = string(value, hint, secret)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
-        raise Invalid(f"must be an http:// or https:// URL (got {shown(value, secret)})", hint)
+    problem = Invalid(f"must be an http:// or https:// URL (got {shown(value, secret)})", hint)
+    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in text):
+        raise problem
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # ValueError when out of range or not a number
+    except ValueError:  # also a broken IPv6 literal ("http://[::1/x")
+        raise problem from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+        raise problem
     return text
 
 
