@@ -77,11 +77,6 @@ def test_a_function_cannot_read_another_servers_worker_tmp(two_servers) -> None:
         assert seen[planted] != "secret", f"a function of one server read {planted}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a worker hides its own server's data dir only; another server's (same uid) is "
-    "readable: the SNS signing key, credentials.json, the databases",
-)
 def test_a_function_cannot_read_another_servers_data_dir(two_servers) -> None:
     first, second = two_servers
     secrets = [str(second.data_dir / "sns-signing-key.pem"), str(second.data_dir / "sns.db")]

@@ -19,13 +19,55 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from logsieve.errors import ServiceError
 
-__all__ = ["SMALL_BODY_BYTES", "CloseUnreadBodies", "cap_route", "read_body", "too_large"]
+__all__ = [
+    "SMALL_BODY_BYTES",
+    "UNVERIFIED_BUDGET_BYTES",
+    "BodyBudget",
+    "CloseUnreadBodies",
+    "cap_route",
+    "read_body",
+    "too_large",
+]
 
 #: The cap for logsieve's own routes (operator endpoints, health, certificates): their
 #: requests carry no body, so anything beyond a small one is refused.
 SMALL_BODY_BYTES = 64 * 1024
 
+#: How many body bytes the AWS routes hold at once, server-wide, while their requests are
+#: read, verified and served. A body's signature can only be checked once the whole body is
+#: in (its hash is part of what is signed), so without a shared budget anyone who knows an
+#: access key id (it is not a secret) could make the server buffer many bodies of up to a
+#: route's cap at once (24 Lambda uploads of 69 MB took 1.4 GB). 192 MiB holds two 70 MB
+#: code uploads, or a couple of hundred 1 MB PutLogEvents batches, in flight.
+UNVERIFIED_BUDGET_BYTES = 192 * 1024 * 1024
+
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class BodyBudget:
+    """The server-wide count of request-body bytes held (event-loop only, so no lock).
+
+    Each request takes its share chunk by chunk as its body arrives (:meth:`take`) and gives
+    it all back when it has been answered (:meth:`give`). Over the budget, the request is
+    refused at once with 503 ``ServiceUnavailableException``, which every SDK retries with
+    backoff, so legitimate callers only wait; nothing that was accepted is lost.
+    """
+
+    def __init__(self, limit: int = UNVERIFIED_BUDGET_BYTES) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def take(self, size: int) -> None:
+        if self.held + size > self.limit:
+            raise ServiceError(
+                "ServiceUnavailableException",
+                "The server is reading too many large request bodies at once; retry shortly.",
+                status=503,
+            )
+        self.held += size
+
+    def give(self, size: int) -> None:
+        self.held -= size
 
 
 def too_large(limit: int, code: str = "SerializationException") -> ServiceError:
@@ -33,9 +75,15 @@ def too_large(limit: int, code: str = "SerializationException") -> ServiceError:
 
 
 async def read_body(
-    request: Request, limit: int, refuse: Callable[[], ServiceError] | None = None
+    request: Request,
+    limit: int,
+    refuse: Callable[[], ServiceError] | None = None,
+    take: Callable[[int], None] | None = None,
 ) -> bytes:
-    """The whole body, or ``refuse()`` (413) as soon as it would exceed ``limit`` bytes."""
+    """The whole body, or ``refuse()`` (413) as soon as it would exceed ``limit`` bytes.
+
+    ``take(n)`` is told of every chunk before it is kept (a :class:`BodyBudget` share); it
+    raises to refuse the request."""
     refuse = refuse or (lambda: too_large(limit))
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
@@ -45,6 +93,8 @@ async def read_body(
         size += len(chunk)
         if size > limit:
             raise refuse()
+        if take is not None:
+            take(len(chunk))
         chunks.append(chunk)
     return b"".join(chunks)
 

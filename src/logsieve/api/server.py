@@ -30,7 +30,7 @@ from starlette.routing import Route
 from logsieve.errors import Operation, ServiceError
 from logsieve.storage.disk import disk_status
 
-from .bodies import SMALL_BODY_BYTES, CloseUnreadBodies, cap_route, read_body
+from .bodies import SMALL_BODY_BYTES, BodyBudget, CloseUnreadBodies, cap_route, read_body
 from .rejections import RejectionLog
 from .sigv4 import SignatureError, VerifiedCaller, precheck, verify
 from .wire import Answer, Match, WireProtocol, WireRequest
@@ -72,8 +72,11 @@ class AwsApi:
         services: Sequence[Service],
         secret_for: Callable[[str], str | None],
         region: str,
+        budget: BodyBudget | None = None,
     ) -> None:
-        """``region`` is the configured one: every credential scope must name it."""
+        """``region`` is the configured one: every credential scope must name it; ``budget``
+        bounds the body bytes all requests hold at once (see :class:`BodyBudget`)."""
+        self.budget = budget or BodyBudget()
         self.services = list(services)
         self.secret_for = secret_for
         self.region = region
@@ -96,7 +99,21 @@ class AwsApi:
         return best
 
     async def handle(self, request: Request) -> Response:
-        """Every AWS request: one flow for every service and protocol."""
+        """Every AWS request: one flow for every service and protocol, its body's bytes
+        counted against the server-wide budget until it has been answered."""
+        held = 0
+
+        def take(size: int) -> None:
+            nonlocal held
+            self.budget.take(size)
+            held += size
+
+        try:
+            return await self._handle(request, take)
+        finally:
+            self.budget.give(held)
+
+    async def _handle(self, request: Request, take: Callable[[int], None]) -> Response:
         wire = WireRequest(
             request.method,
             request.scope.get("raw_path", b"/").decode("latin-1"),
@@ -117,7 +134,9 @@ class AwsApi:
         try:
             if not anonymous:
                 precheck_request(request, self.secret_for)
-            body = await read_body(request, limit, lambda: protocol.too_large(operation, limit))
+            body = await read_body(
+                request, limit, lambda: protocol.too_large(operation, limit), take
+            )
         except ServiceError as error:
             answer = protocol.error(error, request_id)
         except ClientDisconnect:  # the client went away mid-request: nobody to answer

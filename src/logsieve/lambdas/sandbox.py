@@ -50,6 +50,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from logsieve.durable import write_atomic
+
 from . import supervisor
 from .spec import FunctionSpec
 
@@ -59,6 +61,7 @@ UID_SPAN = 1 << 24
 ADDRESS_SPACE_MARGIN_MB = 2048  # RLIMIT_AS backstop above MemorySize (the interpreter maps more
 # virtual memory than it uses; the exact limit is on resident memory, in the supervisor)
 _SUPERVISOR = str(Path(supervisor.__file__).resolve())
+_PROTECTS = "protects.json"  # in a server's own workers directory: what it protects
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/shm")
 
 log = logging.getLogger(__name__)
@@ -172,6 +175,8 @@ class Sandbox:
         self._remove_stale()
         self.root.mkdir(mode=0o711, exist_ok=True)
         self.root.chmod(0o711)
+        # Other servers of this user read this list, so their workers hide our data too.
+        write_atomic(self.root / _PROTECTS, json.dumps([str(p) for p in self._protected]).encode())
         # The write end stays in this process alone: when it dies, every supervisor reads EOF.
         self.watchdog, self._watchdog_w = os.pipe()
         self.as_root = os.geteuid() == 0
@@ -212,6 +217,21 @@ class Sandbox:
             "; ".join(provides),
             "; ".join(lacks),
         )
+
+    def _others_protected(self) -> list[Path]:
+        """What the other live servers of this user protect (their data directories), and
+        the default data directory: a worker hides them as it hides its own server's. A
+        server started after a worker is not covered in that worker's namespace."""
+        found = [Path.home() / ".logsieve"]
+        for path in self.shared.iterdir():
+            if path == self.root or not path.name.isdigit():
+                continue
+            if not Path(f"/proc/{path.name}").exists():
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                listed = json.loads((path / _PROTECTS).read_bytes())
+                found.extend(Path(item) for item in listed if isinstance(item, str))
+        return found
 
     def _remove_stale(self) -> None:
         """Directories of servers that died without cleaning up (SIGKILL)."""
@@ -258,7 +278,8 @@ class Sandbox:
         self, directory: Path, task: Path
     ) -> tuple[list[str], list[str], list[tuple[str, str]] | None]:
         """What the worker's mount namespace covers and keeps, and its Landlock rules."""
-        hidden = [*self._protected, self.shared]  # every server's workers, not only ours
+        # Every server's workers, not only ours; every live server's data, not only ours.
+        hidden = list(dict.fromkeys([*self._protected, *self._others_protected(), self.shared]))
         if self.as_root and (home := _root_home()) is not None:
             hidden.append(home)  # root's keys, tokens (~/.aws) and shell history
         keep = [directory, task, *_interpreter_paths()]
