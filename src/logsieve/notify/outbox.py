@@ -19,7 +19,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,7 +272,7 @@ class Outbox:
                     if time.monotonic() >= next_housekeeping:
                         next_housekeeping = time.monotonic() + _HOUSEKEEPING
                         await self._io_call(self._housekeeping)
-                    seen = await self._io_call(self._data_version)
+                    seen = await self._io_call(self._store.change_marker)
                     if seen != version:  # another connection committed: maybe new items
                         version = seen
                         self._wake_in_loop(None)
@@ -302,8 +302,9 @@ class Outbox:
                     for _, dest in inflight.values():
                         busy[dest] = busy.get(dest, 0) + 1
                     try:
+                        # The fairness rules are the store's query (``OutboxStore.ready``).
                         ready, due = await self._io_call(
-                            self._ready, kind, self._clock(), busy,
+                            self._store.ready, kind, self._clock(), busy,
                             registration.per_destination, list(inflight), free,
                         )  # fmt: skip
                     except STORE_ERRORS as exc:
@@ -513,21 +514,6 @@ class Outbox:
 
     async def _io_call(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._io, function, *args)
-
-    def _data_version(self) -> int:
-        return self._store.change_marker()
-
-    def _ready(
-        self,
-        kind: str,
-        now: float,
-        busy: Mapping[str, int],
-        per_destination: int,
-        inflight: Sequence[int],
-        free: int,
-    ) -> tuple[list[_Item], float | None]:
-        """See ``OutboxStore.ready``: the fairness rules are the store's query."""
-        return self._store.ready(kind, now, busy, per_destination, inflight, free)
 
     def _housekeeping(self) -> None:
         """Warn (once) about kinds nobody sends; forget old idempotency keys and idle
