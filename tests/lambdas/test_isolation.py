@@ -217,7 +217,7 @@ def test_own_users_give_each_function_a_uid_of_its_own(sink, make_function, tmp_
     sandbox = Sandbox(protected=[secret_dir], own_users=True)
     if not sandbox.own_users:
         sandbox.close()
-        pytest.skip("own users need root and mount namespaces")
+        pytest.skip("own users need root, mount namespaces and an interpreter others can reach")
     rt = FunctionRuntime(dict(BASE_ENV), sink, sandbox=sandbox)
     code = """
         import os

@@ -89,6 +89,23 @@ def _interpreter_paths() -> list[Path]:
     return sorted(paths)
 
 
+def _others_can_run() -> bool:
+    """Whether a function's own uid could reach the interpreter: every directory above it
+    must let others through (root's home is covered by a 0755 tmpfs with the interpreter
+    bound back in, so it does not count). A checkout in a private directory (``mktemp -d``
+    is 0700) cannot give functions a uid of their own."""
+    home = _root_home()
+    for path in _interpreter_paths():
+        for directory in path.resolve().parents:
+            if home is not None and (directory == home or directory.is_relative_to(home)):
+                continue
+            with contextlib.suppress(OSError):
+                if not directory.stat().st_mode & stat.S_IXOTH:
+                    log.warning("event=lambda_own_users_off reason=%s is private", directory)
+                    return False
+    return True
+
+
 def _root_home() -> Path | None:
     """Root's home directory, unless hiding it would hide too much (``/``, or the temp dir)."""
     try:
@@ -181,7 +198,7 @@ class Sandbox:
         self.watchdog, self._watchdog_w = os.pipe()
         self.as_root = os.geteuid() == 0
         self.can_hide = _can_hide(self.root)
-        self.own_users = own_users and self.as_root and self.can_hide
+        self.own_users = own_users and self.as_root and self.can_hide and _others_can_run()
         self.landlock_abi = supervisor.landlock_abi()
         self._announce()
 
