@@ -16,6 +16,7 @@ from .alerts.service import AlertService
 from .api.admin import AdminApi
 from .api.protocols import PROTOCOLS
 from .api.server import AwsApi, Service, build_app
+from .api.sns_certificate import certificate_routes
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
@@ -37,8 +38,8 @@ from .logs import LogsContext, LogsService
 from .notify.channels import build_channels, register_channels
 from .notify.outbox import Outbox
 from .notify.smtp import SmtpSettings
+from .notify.sns_delivery import EmailSettings, SnsDeliveries
 from .sns import SnsService
-from .sns.delivery import EmailSettings, SnsDeliveries
 from .sns.signing import Signer
 from .storage import datadir
 from .storage.disk import DiskFull
@@ -265,7 +266,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             yield
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)
-    routes = admin.routes() + sns_deliveries.routes()
+    routes = admin.routes() + certificate_routes(sns_deliveries.signer)
     return build_app(api, lifespan, routes)
 
 
