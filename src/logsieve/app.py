@@ -19,6 +19,7 @@ from .api.server import AwsApi, Service, build_app
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
+from .ec2 import Ec2Service
 from .errors import ConfigError
 from .kinesis import KinesisContext, KinesisService
 from .lambdas import (
@@ -173,6 +174,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sns = SnsService(
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
+    ec2_store = stores.ec2()  # VPCs, flow logs, Client VPN endpoints (ec2/)
+    ec2 = Ec2Service(ec2_store, config.region, config.account_id)
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -184,6 +187,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
                 lambda_threads,
             ),
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
+            Service(PROTOCOLS["ec2"]("ec2"), ec2.operations),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
@@ -212,6 +216,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             outbox.close()
             sns_deliveries.close()
             topic_store.close()
+            ec2_store.close()
             for sink in sinks.values():
                 sink.close()
             dead_letters.close()
