@@ -14,12 +14,13 @@ from starlette.concurrency import run_in_threadpool
 
 from .alerts.service import AlertService
 from .api.admin import AdminApi
+from .api.ec2_operator import ec2_routes
 from .api.protocols import PROTOCOLS
 from .api.server import AwsApi, Service, build_app
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
-from .ec2 import Ec2Service
+from .ec2 import build_ec2
 from .errors import ConfigError
 from .kinesis import KinesisContext, KinesisService
 from .lambdas import (
@@ -175,7 +176,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
     ec2_store = stores.ec2()  # VPCs, flow logs, Client VPN endpoints (ec2/)
-    ec2 = Ec2Service(ec2_store, config.region, config.account_id)
+    ec2 = build_ec2(ec2_store, config.region, config.account_id, lambdas, LogsSink(logs.operations))
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -216,6 +217,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             outbox.close()
             sns_deliveries.close()
             topic_store.close()
+            ec2.close()
             ec2_store.close()
             for sink in sinks.values():
                 sink.close()
@@ -229,4 +231,5 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)
     routes = admin.routes() + sns_deliveries.routes()
+    routes += ec2_routes(ec2, config.secret_for, config.region)
     return build_app(api, lifespan, routes)

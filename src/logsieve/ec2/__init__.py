@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .build import build_ec2
+from .connect import Attempt, Outcome
 from .service import Ec2Service
 
-__all__ = ["Ec2Service"]
+__all__ = ["Attempt", "Ec2Service", "Outcome", "build_ec2"]

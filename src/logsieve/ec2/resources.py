@@ -197,9 +197,11 @@ class Resources:
         ids_must_exist: bool = True,
         filter_member: str = "Filters",
         limits: tuple[int, int] = (5, 1000),
+        keep: Callable[[ResourceRow], bool] | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of ``kind`` (described), in creation order: those ``ids`` name (each must
-        exist unless ``ids_must_exist`` is false) that pass every filter, and the next token."""
+        exist unless ``ids_must_exist`` is false) that ``keep`` keeps and that pass every filter,
+        and the next token."""
         conditions = self._conditions(params.get(filter_member) or (), filters)
         max_results = params.get("MaxResults")
         if max_results is not None and not limits[0] <= max_results <= limits[1]:
@@ -223,7 +225,10 @@ class Resources:
                         raise KINDS[kind].missing(resource_id)
             wanted = set(ids)
             rows = [row for row in rows if row.id in wanted]
-        chosen = [row for row in rows if row.seq > after and self._passes(row, conditions)]
+        chosen = [
+            row for row in rows
+            if row.seq > after and (keep is None or keep(row)) and self._passes(row, conditions)
+        ]  # fmt: skip
         limit = max_results or len(chosen) or 1
         page = chosen[:limit]
         next_token = tokens.encode({"seq": page[-1].seq}) if len(chosen) > limit else None

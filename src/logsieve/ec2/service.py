@@ -14,6 +14,8 @@ from typing import Any
 from logsieve.errors import Operation, ServiceError
 from logsieve.storage.ec2 import Ec2Store
 
+from .client_vpn import ClientVpn
+from .connect import Attempt, ConnectHandler, Invoke, LogWriter, Outcome
 from .flow_logs import FlowLogs
 from .network import Network
 from .resources import KINDS, Resources, kind_of
@@ -49,13 +51,19 @@ class Ec2Service:
         region: str,
         account_id: str,
         clock: Callable[[], float] = time.time,
+        invoke: Invoke | None = None,
+        write_log: LogWriter | None = None,
     ) -> None:
+        """``invoke`` runs client connect handlers (Lambda functions); ``write_log`` writes
+        connection logs to CloudWatch Logs."""
         self.store = store
         self.region = region
         self.account_id = account_id
         self.resources = Resources(store, clock)
         self.network = Network(self.resources, region, account_id)
         self.flow_logs = FlowLogs(self.resources, region, account_id)
+        self.client_vpn = ClientVpn(self.resources, region, account_id)
+        self.connect_handler = ConnectHandler(self.client_vpn, invoke, write_log)
         self.network.ensure_defaults()
         table: dict[str, Operation] = {
             "CreateVpc": self.network.create_vpc,
@@ -70,6 +78,12 @@ class Ec2Service:
             "CreateFlowLogs": self.flow_logs.create_flow_logs,
             "DescribeFlowLogs": self.flow_logs.describe_flow_logs,
             "DeleteFlowLogs": self.flow_logs.delete_flow_logs,
+            "CreateClientVpnEndpoint": self.client_vpn.create_client_vpn_endpoint,
+            "DescribeClientVpnEndpoints": self.client_vpn.describe_client_vpn_endpoints,
+            "ModifyClientVpnEndpoint": self.client_vpn.modify_client_vpn_endpoint,
+            "DeleteClientVpnEndpoint": self.client_vpn.delete_client_vpn_endpoint,
+            "DescribeClientVpnConnections": self.client_vpn.describe_client_vpn_connections,
+            "TerminateClientVpnConnections": self.client_vpn.terminate_client_vpn_connections,
             "CreateTags": self.create_tags,
             "DeleteTags": self.delete_tags,
             "DescribeTags": self.describe_tags,
@@ -77,6 +91,14 @@ class Ec2Service:
         self.operations: dict[str, Operation] = {
             name: _dry_run(operation) for name, operation in table.items()
         }
+
+    def connect(self, endpoint_id: str, attempt: Attempt) -> Outcome:
+        """Simulate one client connection attempt on an endpoint (``simulate world`` and the
+        operator route call this): the client connect handler, the connection, the log."""
+        return self.connect_handler.attempt(endpoint_id, attempt)
+
+    def close(self) -> None:
+        self.connect_handler.close()
 
     # -- tags ----------------------------------------------------------------------------
 
