@@ -144,3 +144,12 @@ def test_refused_signature_is_auth_failure(protocol) -> None:
     status, _, body = protocol.error(ServiceError("UnrecognizedClientException", "x", 403), "r")
     assert status == 401
     assert b"<Code>AuthFailure</Code>" in body
+
+
+def test_operations_compile_on_first_use() -> None:
+    fresh = PROTOCOLS["ec2"]("ec2")
+    assert "CreateFlowLogs" in fresh.compiled and "NoSuchThing" not in fresh.compiled
+    assert fresh.nodes == {}  # nothing of EC2's 800+ operations compiled at startup
+    assert fresh.compiled["CreateFlowLogs"].input is not None
+    assert "CreateFlowLogsRequest" in fresh.nodes
+    assert fresh.compiled.get("NoSuchThing") is None

@@ -41,6 +41,7 @@ class Ec2Protocol(QueryProtocol):
     name: ClassVar[str] = "ec2"
     described: ClassVar[str] = "the EC2 Query protocol"
     validation_error: ClassVar[str] = "InvalidParameterValue"
+    lazy_operations: ClassVar[bool] = True
 
     # -- requests ------------------------------------------------------------------------
 
