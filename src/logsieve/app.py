@@ -20,7 +20,7 @@ from .api.server import AwsApi, Service, build_app
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
-from .ec2 import build_ec2
+from .ec2 import build_ec2, connection_log_writer
 from .errors import ConfigError
 from .kinesis import KinesisContext, KinesisService
 from .lambdas import (
@@ -176,7 +176,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
     ec2_store = stores.ec2()  # VPCs, flow logs, Client VPN endpoints (ec2/)
-    ec2 = build_ec2(ec2_store, config.region, config.account_id, lambdas, LogsSink(logs.operations))
+    connection_logs = connection_log_writer(logs.operations)  # into existing groups only
+    ec2 = build_ec2(ec2_store, config.region, config.account_id, lambdas, connection_logs)
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
