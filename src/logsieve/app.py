@@ -14,12 +14,14 @@ from starlette.concurrency import run_in_threadpool
 
 from .alerts.service import AlertService
 from .api.admin import AdminApi
+from .api.ec2_operator import ec2_routes
 from .api.protocols import PROTOCOLS
 from .api.server import AwsApi, Service, build_app
 from .api.sns_certificate import certificate_routes
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
+from .ec2 import build_ec2, connection_log_writer
 from .errors import ConfigError
 from .kinesis import KinesisContext, KinesisService
 from .lambdas import (
@@ -237,6 +239,11 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     )
     lambda_logs.sink = LogsSink(logs.operations)
     sns, sns_deliveries = _build_sns(config, stores, opened, outbox, lambdas)
+    ec2_store = stores.ec2()  # VPCs, flow logs, Client VPN endpoints (ec2/)
+    opened.callback(ec2_store.close)
+    connection_logs = connection_log_writer(logs.operations)  # into existing groups only
+    ec2 = build_ec2(ec2_store, config.region, config.account_id, lambdas, connection_logs)
+    opened.callback(ec2.close)
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -248,6 +255,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
                 lambda_threads,
             ),
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
+            Service(PROTOCOLS["ec2"]("ec2"), ec2.operations),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
@@ -267,6 +275,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)
     routes = admin.routes() + certificate_routes(sns_deliveries.signer)
+    routes += ec2_routes(ec2, config.secret_for, config.region)
     return build_app(api, lifespan, routes)
 
 

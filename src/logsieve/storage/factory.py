@@ -17,6 +17,8 @@ from pathlib import Path
 from .alert_state import AlertStateStore
 from .alert_state_sqlite import SqliteAlertStateStore
 from .dead_letters_sqlite import SqliteDeadLetterStore
+from .ec2 import Ec2Store
+from .ec2_sqlite import SqliteEc2Store
 from .outbox import OutboxStore
 from .outbox_sqlite import SqliteOutboxStore
 from .protocols import DeadLetters, LogsStore
@@ -38,6 +40,7 @@ FILES = {
     "dead_letters": "dead-letters.db",
     "outbox": "outbox.db",
     "alert_state": "alerts.db",
+    "ec2": "ec2.db",
 }
 
 _MEMORY = ":memory:"
@@ -77,6 +80,10 @@ class Stores:
 
     def alert_state(self) -> AlertStateStore:
         return SqliteAlertStateStore(self.path("alert_state"))
+
+    def ec2(self) -> Ec2Store:
+        """The EC2 subset's resources: VPCs, flow logs, Client VPN endpoints..."""
+        return SqliteEc2Store(self.path("ec2"))
 
 
 def open_stores(data_dir: Path, engine: str = "sqlite") -> Stores:
