@@ -43,6 +43,7 @@ from .sns.signing import Signer
 from .storage import datadir
 from .storage.disk import DiskFull
 from .storage.factory import open_stores
+from .storage.settings import STORAGE
 from .subscriptions import Dispatcher, PumpContext
 
 log = logging.getLogger("logsieve")
@@ -105,7 +106,7 @@ def create_app(config: Config) -> Starlette:
 
 
 def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
-    stores = open_stores(config.data_dir)  # every store's engine and file: storage/factory.py
+    stores = open_stores(config.data_dir, STORAGE.of(config).engine)  # storage/factory.py
     store = stores.logs()
     logs = LogsService(LogsContext(store, config.region, config.account_id))
     # The Kinesis-compatible streams; the subscription dispatcher delivers through this

@@ -1,8 +1,9 @@
 """``[[alerts]]`` tables: validated into :class:`AlertRule` objects while the config loads.
 
-Import-light: ``logsieve.config`` imports this module for every config file with alert rules,
-so the pattern language and Jinja2 are imported inside :func:`parse_alerts`, only when there
-are rules to check. Every mistake becomes one :class:`ConfigError` line naming the file, the
+Registered as ``ALERTS`` in ``logsieve/sections.py``, so every program that reads the config
+file imports this module: it stays import-light, the pattern language and Jinja2 are imported
+inside :func:`parse_alerts`, only when there are rules to check.
+Every mistake becomes one :class:`ConfigError` line naming the file, the
 rule, the key, the problem and the fix, in the style of the rest of the configuration.
 """
 
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from logsieve.config import Section
 from logsieve.config_values import Invalid as _Invalid
+from logsieve.config_values import number as _number
 from logsieve.config_values import show as _show
 from logsieve.config_values import suggest as _suggest
 from logsieve.config_values import table_array
@@ -23,6 +26,7 @@ from logsieve.errors import ConfigError
 from logsieve.notify.message import SEVERITIES
 
 __all__ = [
+    "ALERTS",
     "DEFAULT_BODY",
     "DEFAULT_DIGEST_BODY",
     "DEFAULT_DIGEST_TITLE",
@@ -259,12 +263,8 @@ def _names(value: Any, key: str, example: str) -> tuple[str, ...]:
 
 
 def _count(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
-        raise _Invalid(
-            f"must be an integer from 1 to {MAX_COUNT} (got {_show(value)})",
-            f"write {key} = 5 (no quotes)",
-        )
-    return value
+    count: int = _number(value, 1, MAX_COUNT, f"write {key} = 5", integer=True)
+    return count
 
 
 def _severity(value: Any) -> str:
@@ -509,3 +509,6 @@ def check_channels(rules: Iterable[AlertRule], channels: Iterable[Any]) -> None:
                     f"(declared: {declared}); {_suggest(channel, names)}add a [[channels]] "
                     f'table with name = "{channel}" or fix the name in channels'
                 )
+
+
+ALERTS: Section[tuple[AlertRule, ...]] = Section("alerts", parse_alerts, tuple, array=True)
