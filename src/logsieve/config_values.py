@@ -25,12 +25,17 @@ Check = Callable[[Any], Any]
 
 
 class Invalid(Exception):
-    """A value problem without its location; the caller adds the file, table and key."""
+    """A value problem without its location; the caller adds the file, table and key.
 
-    def __init__(self, problem: str, hint: str) -> None:
+    ``key`` names a key inside the value (``"threshold.count"``) when a check of a nested
+    table found the problem there; the walker reports it instead of the table's key.
+    """
+
+    def __init__(self, problem: str, hint: str, key: str | None = None) -> None:
         super().__init__(problem)
         self.problem = problem
         self.hint = hint
+        self.key = key
 
 
 def show(value: Any, secret: bool = False, ascii_only: bool = True) -> str:
@@ -109,25 +114,34 @@ def read(
     where: str,
     raw: Mapping[str, Any],
     checks: Mapping[str, Check],
-    required: Sequence[str] = (),
+    required: Sequence[str] | Mapping[str, str] = (),
     checked_defaults: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The clean values of table ``where`` (as messages name it): no key outside ``checks``,
-    every ``required`` key present, every value through its check. Keys left out stay out
-    (the settings' dataclass defaults apply) except those of ``checked_defaults``, whose
-    value goes through the check as if written (so a missing key reads as a bad value)."""
+    every ``required`` key present, every value through its check.
+
+    Keys left out stay out (the settings' dataclass defaults apply) except those of
+    ``checked_defaults``, whose value goes through the check as if written (so a missing key
+    reads as a bad value). ``required`` may map each key to the example its error suggests
+    (else ``"..."``). A ``where`` ending in ":" (``alert rule 'x':``) is followed by the key
+    in value errors and named without the colon in the others.
+    """
+    table = where.removesuffix(":")
     for key in raw:
         if key not in checks:
-            raise unknown_key(path, key, where, tuple(checks))
+            raise unknown_key(path, key, table, tuple(checks))
     for key in required:
         if key not in raw:
-            raise ConfigError(f'{path}: {where} is missing {key}; add {key} = "..." to it')
+            example = required[key] if isinstance(required, Mapping) else '"..."'
+            raise ConfigError(f"{path}: {table} is missing {key}; add {key} = {example} to it")
     values: dict[str, Any] = {}
     for key, value in {**(checked_defaults or {}), **raw}.items():
         try:
             values[key] = checks[key](value)
         except Invalid as bad:
-            raise ConfigError(f"{path}: {where} {key} {bad.problem}; {bad.hint}") from None
+            raise ConfigError(
+                f"{path}: {where} {bad.key or key} {bad.problem}; {bad.hint}"
+            ) from None
     return values
 
 
