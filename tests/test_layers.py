@@ -59,16 +59,7 @@ LAYERS: dict[str, int] = {
 
 #: Upward imports that exist today, each with the change that will remove it. Keep this list
 #: shrinking: a new upward import fails the test, and so does an entry here that is gone.
-ALLOWED_UPWARD: dict[tuple[str, str], str] = {
-    # The SNS service (layer 4) writes its deliveries to notify's durable outbox (layer 6).
-    # Issue 12 item 3 puts the outbox queue behind a storage/ protocol (Entry and the
-    # failure type move with it); item 6's cut of sns/delivery.py (it also builds Starlette
-    # routes) moves the delivery senders out of the service, to the delivery layer.
-    ("logsieve.sns.delivery", "logsieve.notify.outbox"): "issue 12 items 3 and 6",
-    # SNS email subscriptions are sent through notify's SMTP transport. Issue 12 item 6:
-    # the senders leave sns/ with the rest of sns/delivery.py.
-    ("logsieve.sns.delivery", "logsieve.notify.smtp"): "issue 12 item 6",
-}
+ALLOWED_UPWARD: dict[tuple[str, str], str] = {}
 
 
 def modules(src: Path) -> dict[str, Path]:

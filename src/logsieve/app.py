@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,6 +16,7 @@ from .alerts.service import AlertService
 from .api.admin import AdminApi
 from .api.protocols import PROTOCOLS
 from .api.server import AwsApi, Service, build_app
+from .api.sns_certificate import certificate_routes
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
@@ -37,12 +38,12 @@ from .logs import LogsContext, LogsService
 from .notify.channels import build_channels, register_channels
 from .notify.outbox import Outbox
 from .notify.smtp import SmtpSettings
+from .notify.sns_delivery import EmailSettings, SnsDeliveries
 from .sns import SnsService
-from .sns.delivery import EmailSettings, SnsDeliveries
 from .sns.signing import Signer
 from .storage import datadir
 from .storage.disk import DiskFull
-from .storage.factory import open_stores
+from .storage.factory import Stores, open_stores
 from .storage.settings import STORAGE
 from .subscriptions import Dispatcher, PumpContext
 
@@ -93,40 +94,54 @@ def create_app(config: Config) -> Starlette:
     app shuts down or the process ends."""
     lock = datadir.claim(config.data_dir)
     try:
-        return _build(config, lock)
+        with contextlib.ExitStack() as opened:
+            opened.callback(lock.release)  # the lock goes last, after every store is closed
+            app = _build(config, opened)
+            app.state.resources = opened.pop_all()  # from here the app's lifespan owns them
+            return app
     except DiskFull:
-        lock.release()
         raise ConfigError(
             f"the disk holding data directory {config.data_dir} is full, so its databases "
             "cannot be opened; free space on it and start again"
         ) from None
-    except BaseException:
-        lock.release()
-        raise
 
 
-def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
-    stores = open_stores(config.data_dir, STORAGE.of(config).engine)  # storage/factory.py
-    store = stores.logs()
-    logs = LogsService(LogsContext(store, config.region, config.account_id))
-    # The Kinesis-compatible streams; the subscription dispatcher delivers through this
-    # instance (``kinesis.put_internal``), so it is the one to hand over.
-    stream_store = stores.streams()
-    kinesis = KinesisService(KinesisContext(stream_store, config.region, config.account_id))
-    # Lambda: handlers run in worker processes that log to /aws/lambda/<name>; the subscription
-    # dispatcher delivers through this instance (resolve / allows_logs / invoke).
-    # Each function signs with a key of its own (accepted on the AWS APIs, not on the operator
-    # routes) and runs in a sandbox away from the data directory; see lambdas/sandbox.py.
+class _LogsLater:
+    """The Lambda runtime's log sink, forwarding to the Logs service once it is built.
+
+    Functions log through the Logs service, whose delivery (the dispatcher) invokes the
+    functions: the one cycle in the graph. It is closed here, in one place, before anything
+    runs, so no context is patched after it is built."""
+
+    def __init__(self) -> None:
+        self.sink: LogsSink | None = None
+
+    def __call__(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        if self.sink is None:
+            raise RuntimeError("the Logs service is not built yet")
+        self.sink(group, stream, events)
+
+
+def _build_lambdas(
+    config: Config, opened: contextlib.ExitStack, log_sink: _LogsLater
+) -> tuple[LambdaService, FunctionKeys, ThreadPoolExecutor]:
+    """Lambda: handlers run in worker processes that log to /aws/lambda/<name>; the dispatcher
+    delivers through the service (resolve / allows_logs / invoke). Each function signs with a
+    key of its own (accepted on the AWS APIs, not on the operator routes) and runs in a sandbox
+    away from the data directory; see lambdas/sandbox.py."""
     protect_server()
     function_keys = FunctionKeys(
         config.credentials[0].secret_access_key if config.credentials else None
     )
+    threads = ThreadPoolExecutor(64, thread_name_prefix="lambda-api")  # Invoke may block
+    opened.callback(threads.shutdown, wait=False, cancel_futures=True)
     runtime = FunctionRuntime(
         worker_environment(config),
-        LogsSink(logs.operations),
+        log_sink,
         keys=function_keys,
         sandbox=Sandbox(protected=[config.data_dir], salt=str(config.data_dir.resolve())),
     )
+    opened.callback(runtime.close)  # before the event log: the workers' last lines still go in
     lambdas = LambdaService(
         DirectoryFunctionStore(config.data_dir / "lambda"),
         runtime,
@@ -134,14 +149,68 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         config.account_id,
         config.functions,
     )
-    lambda_threads = ThreadPoolExecutor(64, thread_name_prefix="lambda-api")  # Invoke may block
-    # Notifications: channels send from the durable outbox; alert rules feed it.
+    opened.callback(lambdas.close)
+    return lambdas, function_keys, threads
+
+
+def _build_notify(
+    config: Config, stores: Stores, opened: contextlib.ExitStack
+) -> tuple[Outbox, AlertService]:
+    """Notifications: channels send from the durable outbox; alert rules feed it."""
     outbox = Outbox(stores.outbox())
+    opened.callback(outbox.close)
     register_channels(outbox, _channels(config))
     alerts = AlertService(config.alerts, stores.alert_state(), outbox, config.channels)
-    # Subscription delivery: one pump per filter, destinations resolved by ARN.
-    sinks = {stream.name: FirehoseSink(stream) for stream in config.firehose}
+    opened.callback(alerts.close)
+    return outbox, alerts
+
+
+def _build_sns(
+    config: Config,
+    stores: Stores,
+    opened: contextlib.ExitStack,
+    outbox: Outbox,
+    lambdas: LambdaService,
+) -> tuple[SnsService, SnsDeliveries]:
+    """SNS-compatible topics; their deliveries (email, http/https, lambda) go through the
+    outbox."""
+    topic_store = stores.topics()
+    opened.callback(topic_store.close)
+    deliveries = SnsDeliveries(
+        topic_store,
+        outbox,
+        Signer(config.data_dir),
+        config.sns_public_url or endpoint_url(config),
+        EmailSettings(config.smtp_url, config.smtp_sender),
+        lambdas,
+    )
+    opened.callback(deliveries.close)
+    deliveries.register()
+    sns = SnsService(
+        topic_store, config.region, config.account_id, deliveries, config.sns_auto_confirm
+    )
+    return sns, deliveries
+
+
+def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
+    """Open and build every part; each close is registered on ``opened`` right after its open,
+    so they run in reverse: the event log last, after the Lambda runtime that writes to it."""
+    stores = open_stores(config.data_dir, STORAGE.of(config).engine)  # storage/factory.py
+    store = stores.logs()
+    opened.callback(store.close)
+    stream_store = stores.streams()
+    opened.callback(stream_store.close)
+    # The dispatcher delivers to Kinesis through this instance (``kinesis.put_internal``).
+    kinesis = KinesisService(KinesisContext(stream_store, config.region, config.account_id))
+    lambda_logs = _LogsLater()
+    lambdas, function_keys, lambda_threads = _build_lambdas(config, opened, lambda_logs)
     dead_letters = stores.dead_letters()
+    opened.callback(dead_letters.close)
+    sinks = {stream.name: FirehoseSink(stream) for stream in config.firehose}
+    for sink in sinks.values():
+        opened.callback(sink.close)
+    outbox, alerts = _build_notify(config, stores, opened)
+    # Subscription delivery: one pump per filter, destinations resolved by ARN.
     reads, deliveries = Dispatcher.executors()
     dispatcher = Dispatcher(
         PumpContext(
@@ -158,22 +227,17 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         config.region,
         alerts.standing(),
     )
-    logs.ctx.delivery = dispatcher
-    logs.ctx.max_subscription_filters = config.max_subscription_filters
-    # SNS-compatible topics; their deliveries (email, http/https, lambda) go through the outbox.
-    topic_store = stores.topics()
-    sns_deliveries = SnsDeliveries(
-        topic_store,
-        outbox,
-        Signer(config.data_dir),
-        config.sns_public_url or endpoint_url(config),
-        EmailSettings(config.smtp_url, config.smtp_sender),
-        lambdas,
+    logs = LogsService(
+        LogsContext(
+            store,
+            config.region,
+            config.account_id,
+            max_subscription_filters=config.max_subscription_filters,
+            delivery=dispatcher,
+        )
     )
-    sns_deliveries.register()
-    sns = SnsService(
-        topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
-    )
+    lambda_logs.sink = LogsSink(logs.operations)
+    sns, sns_deliveries = _build_sns(config, stores, opened, outbox, lambdas)
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -192,37 +256,28 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(
-            _enforce_retention(logs, config.retention_check_seconds, kinesis)
-        )
-        publisher = asyncio.create_task(publish_when_due(list(sinks.values())))
-        outbox_task = asyncio.create_task(outbox.run())
-        ticker = asyncio.create_task(alerts.tick_forever())
-        await dispatcher.start()
-        try:
+        async with contextlib.AsyncExitStack() as running:
+            running.enter_context(app.state.resources)  # closed after every task stopped
+            _start(running, outbox.run())
+            _start(running, alerts.tick_forever())
+            await dispatcher.start()
+            running.push_async_callback(dispatcher.stop)
+            _start(running, publish_when_due(list(sinks.values())))
+            _start(running, _enforce_retention(logs, config.retention_check_seconds, kinesis))
             yield
-        finally:
-            task.cancel()
-            publisher.cancel()
-            await dispatcher.stop()
-            ticker.cancel()
-            alerts.close()
-            outbox_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await outbox_task
-            outbox.close()
-            sns_deliveries.close()
-            topic_store.close()
-            for sink in sinks.values():
-                sink.close()
-            dead_letters.close()
-            lambdas.close()
-            runtime.close()  # before the stores: the workers' last log lines still go in
-            lambda_threads.shutdown(wait=False, cancel_futures=True)
-            store.close()
-            stream_store.close()
-            lock.release()
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)
-    routes = admin.routes() + sns_deliveries.routes()
+    routes = admin.routes() + certificate_routes(sns_deliveries.signer)
     return build_app(api, lifespan, routes)
+
+
+def _start(running: contextlib.AsyncExitStack, work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` as a task until ``running`` closes, then cancel it and wait for it."""
+    task = asyncio.create_task(work)
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    running.push_async_callback(stop)

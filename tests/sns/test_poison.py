@@ -138,7 +138,7 @@ def test_http_answers_that_can_never_succeed_are_not_retried(
     tmp_path, status: int, retryable: bool
 ) -> None:
     from logsieve.notify.outbox import DeliveryFailed
-    from logsieve.sns.delivery import EmailSettings, SnsDeliveries
+    from logsieve.notify.sns_delivery import EmailSettings, SnsDeliveries
     from logsieve.sns.signing import Signer
     from logsieve.storage.topics_sqlite import SqliteTopicStore
     from tests.receivers import HttpReceiver, Reply

@@ -18,8 +18,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from logsieve.notify.outbox import Outbox
+from logsieve.notify.sns_delivery import EmailSettings, SnsDeliveries
 from logsieve.sns import SnsService
-from logsieve.sns.delivery import EmailSettings, SnsDeliveries
 from logsieve.sns.signing import Signer
 from logsieve.storage.topics_sqlite import SqliteTopicStore
 from tests.notify.conftest import running

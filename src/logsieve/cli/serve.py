@@ -13,7 +13,6 @@ import gc
 import logging
 import os
 import socket
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,6 +80,7 @@ def serve(
     lines to use it are printed (`logsieve credentials` prints them again).
     """
     from logsieve.app import create_app  # deferred: keeps `logsieve --help` fast
+    from logsieve.storage import STORE_ERRORS
 
     config = resolve_config(host, port, data_dir, config_path)
     try:
@@ -94,7 +94,7 @@ def serve(
     except ConfigError as exc:  # settings only the parts themselves can check (SMTP URL...)
         listener.close()
         raise click.ClickException(str(exc)) from exc
-    except (OSError, sqlite3.Error) as exc:  # a data directory that cannot hold the databases
+    except (OSError, *STORE_ERRORS) as exc:  # a data directory that cannot hold the databases
         listener.close()
         reason = getattr(exc, "strerror", None) or str(exc)
         raise click.ClickException(

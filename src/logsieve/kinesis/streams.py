@@ -32,9 +32,6 @@ LIST_SHARDS_PAGE = 1000  # ListShards returns at most 1000 shards whatever the M
 NEXT_TOKEN_TTL_MS = 300_000  # ListShards tokens expire after 300 seconds
 
 
-_encode_token = tokens.encode
-
-
 def _decode_token(token: str, **schema: Callable[[Any], bool]) -> dict[str, Any]:
     """A NextToken with exactly these keys, each passing its check (``logsieve.tokens``)."""
     state = tokens.decode(token, schema)
@@ -181,7 +178,7 @@ class Streams:
             ],
         }
         if more:
-            result["NextToken"] = _encode_token({"after": rows[-1].name})
+            result["NextToken"] = tokens.encode({"after": rows[-1].name})
         return result
 
     def list_shards(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +222,7 @@ class Streams:
         page = indexes[:limit]
         result: dict[str, Any] = {"Shards": [self._shard(row, i) for i in page]}
         if len(page) < len(indexes):
-            result["NextToken"] = _encode_token(
+            result["NextToken"] = tokens.encode(
                 {
                     "stream": row.name,
                     "created": row.created_ms,

@@ -106,12 +106,6 @@ class LogsContext:
 
 # --- pagination tokens ------------------------------------------------------------------------
 
-encode_token = tokens.encode  # an opaque ``nextToken``: base64url-encoded JSON
-INT = tokens.is_int
-STR = tokens.is_str
-ints = tokens.ints
-strs = tokens.strs
-
 
 def resume_after(params: dict[str, Any], valid: Callable[[Any], bool]) -> Any:
     """The ``after`` key of a request's ``nextToken`` (None on a first page)."""
@@ -126,7 +120,7 @@ def resume_in_group(params: dict[str, Any], group_id: int, valid: Callable[[Any]
     token = params.get("nextToken")
     if not token:
         return None
-    state = decode_token(token, g=INT, after=valid)
+    state = decode_token(token, g=tokens.is_int, after=valid)
     if state["g"] != group_id:
         raise invalid("The specified nextToken is invalid.")
     return state["after"]
@@ -134,7 +128,7 @@ def resume_in_group(params: dict[str, Any], group_id: int, valid: Callable[[Any]
 
 def group_token(group_id: int, after: Any) -> str:
     """A ``nextToken`` resuming after ``after`` in this log group only."""
-    return encode_token({"g": group_id, "after": after})
+    return tokens.encode({"g": group_id, "after": after})
 
 
 def decode_token(

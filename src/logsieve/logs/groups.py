@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from logsieve import tokens
 from logsieve.errors import ServiceError
 from logsieve.storage import LogGroup, LogStream
 
 from .context import (
-    STR,
     LogsContext,
-    encode_token,
     group_token,
-    ints,
     invalid,
     not_found,
     resume_after,
     resume_in_group,
-    strs,
 )
 
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
@@ -74,7 +71,7 @@ class Groups:
                 "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."
             )
         limit = _page(params)
-        after = resume_after(params, STR)
+        after = resume_after(params, tokens.is_str)
         identifiers = params.get("logGroupIdentifiers")
         if identifiers:
             names = sorted(
@@ -91,7 +88,7 @@ class Groups:
         page = found[:limit]
         result: dict[str, Any] = {"logGroups": [self._describe_group(g) for g in page]}
         if more:
-            result["nextToken"] = encode_token({"after": page[-1].name})
+            result["nextToken"] = tokens.encode({"after": page[-1].name})
         return result
 
     def _describe_group(self, group: LogGroup) -> dict[str, Any]:
@@ -145,7 +142,8 @@ class Groups:
             raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
         descending = bool(params.get("descending"))
         limit = _page(params)
-        after = resume_in_group(params, group.id, ints(2) if by_last_event else strs(1))
+        position = tokens.ints(2) if by_last_event else tokens.strs(1)
+        after = resume_in_group(params, group.id, position)
         after = tuple(after) if after is not None else None
         found = self.ctx.store.streams(
             group.id, prefix, by_last_event, descending, after, limit + 1

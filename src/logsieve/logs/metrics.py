@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from logsieve import tokens
 from logsieve.errors import ServiceError
 from logsieve.patterns import FilterPattern, PatternError
 from logsieve.storage import MetricFilter
 
-from .context import LogsContext, encode_token, invalid, not_found, resume_after, strs
+from .context import LogsContext, invalid, not_found, resume_after
 from .reads import compile_filter
 from .regex_quota import check_regex_quota
 
@@ -72,7 +73,7 @@ class MetricFilters:
         if group_name is not None and self.ctx.store.group(group_name) is None:
             raise not_found("The specified log group does not exist.")
         limit = params.get("limit") or 50
-        after = resume_after(params, strs(2))
+        after = resume_after(params, tokens.strs(2))
         metric = (metric_name, namespace) if metric_name is not None else None
         found = self.ctx.store.metric_filters(group_name, prefix, metric, after, limit + 1)
         page = found[:limit]
@@ -90,7 +91,7 @@ class MetricFilters:
             ]
         }
         if len(found) > limit:
-            result["nextToken"] = encode_token({"after": [page[-1].name, page[-1].group_name]})
+            result["nextToken"] = tokens.encode({"after": [page[-1].name, page[-1].group_name]})
         return result
 
     def test_metric_filter(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -7,12 +7,13 @@ import re
 from operator import itemgetter
 from typing import Any
 
+from logsieve import tokens
 from logsieve.patterns import PatternError
 from logsieve.patterns import compile as compile_pattern
 from logsieve.storage import StoredEvent, event_id
 from logsieve.storage.records import parse_event_id
 
-from .context import INT, LogsContext, decode_token, encode_token, invalid
+from .context import LogsContext, decode_token, invalid
 
 MAX_PAGE_EVENTS = 10_000
 MAX_PAGE_BYTES = 1_048_576
@@ -123,7 +124,8 @@ class Reads:
         after = None
         newest_first = params.get("startFromHead") is False
         if params.get("nextToken"):
-            state = decode_token(params["nextToken"], _NEWEST_FIRST, g=INT, t=INT, s=INT)
+            number = tokens.is_int
+            state = decode_token(params["nextToken"], _NEWEST_FIRST, g=number, t=number, s=number)
             if state["g"] != group.id:  # a position in another group's events (or a deleted one)
                 raise invalid("The specified nextToken is invalid.")
             after = (state["t"], state["s"])
@@ -180,7 +182,7 @@ class Reads:
         if resume is not None:
             state = {"g": group.id, "t": resume[0], "s": resume[1]}
             state |= {"d": 1} if newest_first else {}
-            result["nextToken"] = encode_token(state)
+            result["nextToken"] = tokens.encode(state)
         return result
 
     def _stream_name(self, group_id: int, stream_id: int, cache: dict[int, str]) -> str:

@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from logsieve import tokens
 from logsieve.errors import ServiceError
 from logsieve.storage import SubscriptionFilter
 
-from .context import LogsContext, group_token, invalid, not_found, resume_in_group, strs
+from .context import LogsContext, group_token, invalid, not_found, resume_in_group
 from .reads import compile_filter
 from .regex_quota import check_regex_quota
 
@@ -112,7 +113,7 @@ class SubscriptionFilters:
     def describe_subscription_filters(self, params: dict[str, Any]) -> dict[str, Any]:
         group = self.ctx.group(params)
         limit = params.get("limit") or 50
-        after = resume_in_group(params, group.id, strs(1))
+        after = resume_in_group(params, group.id, tokens.strs(1))
         found = self.ctx.store.subscription_filters(
             group.id, params.get("filterNamePrefix"), after[0] if after else None, limit + 1
         )

@@ -2,7 +2,7 @@
 
 Pure formatting: the signed JSON document of an HTTP/HTTPS or email-json delivery (with AWS's
 ``"Key" : value`` layout), its headers, the Lambda ``Records`` event, and the texts of the
-notification and confirmation emails. ``delivery.py`` sends them.
+notification and confirmation emails. ``notify/sns_delivery.py`` sends them.
 """
 
 from __future__ import annotations

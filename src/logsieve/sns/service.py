@@ -2,7 +2,7 @@
 
 Plain values in, plain values out, ``ServiceError`` for AWS errors (raised with the model's
 exception names; the Query layer sends their codes, ``InvalidParameter``, ``NotFound``...): no
-HTTP here. Deliveries leave through a ``Deliverer`` (``delivery.py`` puts them in the durable
+HTTP here. Deliveries leave through a ``Deliverer`` (``notify/sns_delivery.py`` puts them in the
 outbox), so a 200 from Publish means the message's fan-out record is on disk (the deliveries
 to each subscriber are written after, from it), and this module never waits for a subscriber.
 

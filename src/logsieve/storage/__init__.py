@@ -1,12 +1,21 @@
 """Everything stateful, each kind behind a protocol services depend on.
 
-``protocols.py`` (event log, log metadata, dead letters), ``streams.py``, ``topics.py``,
-``outbox.py`` and ``alert_state.py`` are the protocols; ``sqlite.py`` and ``*_sqlite.py`` the
-embedded implementations; ``factory.py`` (``open_stores``) the one place that picks the engine
-and opens them. A scale-out engine (NATS JetStream) implements the same protocols.
+``protocols.py`` (event log, logs metadata, log filters, dead letters), ``streams.py``,
+``topics.py``, ``outbox.py`` and ``alert_state.py`` are the protocols; ``sqlite.py`` and
+``*_sqlite.py`` the embedded implementations; ``factory.py`` (``open_stores``) the one place
+that picks the engine and opens them. A scale-out engine (NATS JetStream) implements the same
+protocols.
 """
 
-from .protocols import STORE_ERRORS, DeadLetters, Deleted, EventLog, LogsStore
+from .protocols import (
+    STORE_ERRORS,
+    DeadLetters,
+    Deleted,
+    EventLog,
+    LogFilters,
+    LogsMetadata,
+    LogsStore,
+)
 from .records import (
     DeadLetter,
     LogGroup,
@@ -24,8 +33,10 @@ __all__ = [
     "DeadLetters",
     "Deleted",
     "EventLog",
+    "LogFilters",
     "LogGroup",
     "LogStream",
+    "LogsMetadata",
     "LogsStore",
     "MetricFilter",
     "SqliteStore",

@@ -10,7 +10,7 @@ import logging
 import re
 import sqlite3
 
-__all__ = ["never_reuse_ids"]
+__all__ = ["ACTIVATED", "move_activation_times", "never_reuse_ids"]
 
 log = logging.getLogger("logsieve.storage")
 
@@ -47,3 +47,25 @@ def never_reuse_ids(conn: sqlite3.Connection, table: str, floor: str) -> bool:
     conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, highest))
     log.info("migrated table=%s ids=autoincrement next_id=%d", table, highest + 1)
     return True
+
+
+ACTIVATED = "activated"  # the consumer_state key of a standing subscription's activation time
+_OLD_ACTIVATED_PREFIX = "standing-activated/"  # how versions before consumer_state kept it
+
+
+def move_activation_times(conn: sqlite3.Connection) -> int:
+    """Move standing subscriptions' activation times from the cursor table, where versions
+    before ``consumer_state`` kept them as fake cursors (``standing-activated/<name>``), to
+    ``consumer_state``; returns how many moved. A value already in ``consumer_state`` wins.
+    Run inside the caller's write transaction."""
+    size = len(_OLD_ACTIVATED_PREFIX)
+    where = "substr(consumer, 1, ?) = ?"
+    conn.execute(
+        "INSERT OR IGNORE INTO consumer_state (consumer, key, value) "
+        f"SELECT substr(consumer, ?), ?, seq FROM cursors WHERE {where}",
+        (size + 1, ACTIVATED, size, _OLD_ACTIVATED_PREFIX),
+    )
+    moved = conn.execute(f"DELETE FROM cursors WHERE {where}", (size, _OLD_ACTIVATED_PREFIX))
+    if moved.rowcount:
+        log.info("migrated activation_times=%d to=consumer_state", moved.rowcount)
+    return moved.rowcount

@@ -29,7 +29,12 @@ class Deleted(LookupError):
 
 
 class EventLog(Protocol):
-    """The ordered, durable record of every accepted event, read forward by consumers."""
+    """The ordered, durable record of every accepted event, read forward by consumers.
+
+    Besides the events: each consumer's cursor, and a little state per consumer
+    (``consumer_value``), kept with the cursors so one engine holds a consumer's position and
+    what decides it.
+    """
 
     def append(
         self,
@@ -66,13 +71,50 @@ class EventLog(Protocol):
 
     def commit_cursor(self, consumer: str, seq: int) -> None: ...
 
+    def consumer_value(self, consumer: str, key: str) -> int | None:
+        """A value ``consumer`` stored under ``key`` (None if none), e.g. when it started."""
+        ...
+
+    def set_consumer_value(self, consumer: str, key: str, value: int) -> None: ...
+
     def backlog(self, group_id: int, seq: int) -> tuple[int, int | None]:
         """A group's events after ``seq``: how many, and the oldest one's ingestion time."""
         ...
 
+    def stream_events(
+        self,
+        stream_id: int,
+        start: int | None,
+        end: int | None,
+        after: Position | None,
+        before: Position | None,
+        limit: int,
+    ) -> list[StoredEvent]:
+        """A stream's events in [start, end), ascending; with ``before`` the last ``limit`` ones."""
+        ...
 
-class LogsStore(EventLog, Protocol):
-    """Log groups, streams, tags and metric filters, plus the queries over stored events.
+    def group_windows(
+        self,
+        group_id: int,
+        stream_ids: Sequence[int] | None,
+        start: int | None,
+        end: int | None,
+        after: Position | None,
+        newest_first: bool = False,
+    ) -> Iterator[list[StoredEvent]]:
+        """A group's events in [start, end] in (timestamp, seq) order (or reversed), streamed
+        as consecutive non-empty lists; close the iterator when stopping early."""
+        ...
+
+    def expire(self, now: int) -> int:
+        """Delete events older than their group's retention; returns how many were deleted."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class LogsMetadata(Protocol):
+    """Log groups and streams with their settings (retention, tags).
 
     Ids of groups and streams are never handed out again after a delete, and every write
     that names a group or stream checks in its own transaction that it still exists (else
@@ -86,8 +128,8 @@ class LogsStore(EventLog, Protocol):
         ...
 
     def delete_group(self, group_id: int) -> None:
-        """Delete the group with everything in it; ``Deleted`` if it is already gone, so of
-        concurrent deletes exactly one succeeds."""
+        """Delete the group with everything in it (events, filters, their cursors);
+        ``Deleted`` if it is already gone, so of concurrent deletes exactly one succeeds."""
         ...
 
     def group(self, name: str) -> LogGroup | None: ...
@@ -124,34 +166,18 @@ class LogsStore(EventLog, Protocol):
         self, group_id: int, names: Sequence[str] | None, prefix: str | None
     ) -> dict[int, str]: ...
 
-    def stream_events(
-        self,
-        stream_id: int,
-        start: int | None,
-        end: int | None,
-        after: Position | None,
-        before: Position | None,
-        limit: int,
-    ) -> list[StoredEvent]:
-        """A stream's events in [start, end), ascending; with ``before`` the last ``limit`` ones."""
-        ...
-
-    def group_windows(
-        self,
-        group_id: int,
-        stream_ids: Sequence[int] | None,
-        start: int | None,
-        end: int | None,
-        after: Position | None,
-        newest_first: bool = False,
-    ) -> Iterator[list[StoredEvent]]:
-        """A group's events in [start, end] in (timestamp, seq) order (or reversed), streamed
-        as consecutive non-empty lists; close the iterator when stopping early."""
-        ...
-
     def tags(self, group_id: int) -> dict[str, str]: ...
     def set_tags(self, group_id: int, tags: dict[str, str]) -> None: ...
     def remove_tags(self, group_id: int, keys: Sequence[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LogFilters(Protocol):
+    """A log group's subscription filters (each a consumer of the event log) and metric filters.
+
+    Writes naming a deleted group raise ``Deleted`` and store nothing.
+    """
 
     def put_metric_filter(self, group_id: int, item: MetricFilter) -> None: ...
     def delete_metric_filter(self, group_id: int, name: str) -> bool: ...
@@ -175,11 +201,17 @@ class LogsStore(EventLog, Protocol):
         limit: int = -1,
     ) -> list[SubscriptionFilter]: ...  # fmt: skip
 
-    def expire(self, now: int) -> int:
-        """Delete events older than their group's retention; returns how many were deleted."""
-        ...
-
     def close(self) -> None: ...
+
+
+class LogsStore(EventLog, LogsMetadata, LogFilters, Protocol):
+    """All three parts of CloudWatch Logs' state, for the callers that need them together
+    (the Logs service, the subscription pumps).
+
+    One engine keeps them together because writes span them: deleting a group deletes its
+    events, filters and their cursors in one transaction, and a new subscription filter's
+    cursor starts at the end of the log as it is when the filter is stored.
+    """
 
 
 class DeadLetters(Protocol):

@@ -30,7 +30,7 @@ import orjson
 from .checkpoint import Checkpointer
 from .database import Connections
 from .merge import MAX_CHUNK_SPAN_MS, ChunkRef, merge
-from .migrate import never_reuse_ids
+from .migrate import move_activation_times, never_reuse_ids
 from .protocols import Deleted, Position
 from .records import (
     LogGroup,
@@ -104,6 +104,12 @@ CREATE TABLE IF NOT EXISTS subscription_filters (
 CREATE TABLE IF NOT EXISTS cursors (
     consumer TEXT PRIMARY KEY,
     seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS consumer_state (
+    consumer TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (consumer, key)
 );
 """
 _CHUNK_COLUMNS = "seq, min_ts, max_ts"
@@ -180,7 +186,8 @@ def _check_group(conn: sqlite3.Connection, group_id: int) -> None:
 
 
 class SqliteStore:
-    """``LogsStore`` (and so ``EventLog``) on a SQLite file."""
+    """``LogsStore`` (``EventLog``, ``LogsMetadata`` and ``LogFilters``) on one SQLite file:
+    one file because deletes and new subscriptions write to all three in one transaction."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -210,6 +217,7 @@ class SqliteStore:
             if groups or streams:
                 for sql in _ORPHANS:
                     conn.execute(sql)
+            move_activation_times(conn)
 
     # --- log groups ------------------------------------------------------------------------
 
@@ -234,9 +242,10 @@ class SqliteStore:
             for table in tables:
                 conn.execute(f"DELETE FROM {table} WHERE group_id = ?", (group_id,))
             prefix = subscription_consumer(group_id, "")
-            conn.execute(
-                "DELETE FROM cursors WHERE substr(consumer, 1, ?) = ?", (len(prefix), prefix)
-            )
+            for table in ("cursors", "consumer_state"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE substr(consumer, 1, ?) = ?", (len(prefix), prefix)
+                )
 
     def group(self, name: str) -> LogGroup | None:
         row = (
@@ -554,6 +563,24 @@ class SqliteStore:
                 )
             finally:
                 conn.execute("PRAGMA synchronous=FULL")
+
+    def consumer_value(self, consumer: str, key: str) -> int | None:
+        row = (
+            self._db.read()
+            .execute(
+                "SELECT value FROM consumer_state WHERE consumer = ? AND key = ?", (consumer, key)
+            )
+            .fetchone()
+        )
+        return row[0] if row else None
+
+    def set_consumer_value(self, consumer: str, key: str, value: int) -> None:
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT INTO consumer_state (consumer, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (consumer, key) DO UPDATE SET value = excluded.value",
+                (consumer, key, value),
+            )
 
     def backlog(self, group_id: int, seq: int) -> tuple[int, int | None]:
         """A group's events after ``seq``: how many, and the oldest one's ingestion time."""

@@ -1,4 +1,8 @@
-"""Getting SNS messages to subscribers, through the durable outbox (``notify/outbox.py``).
+"""Getting SNS messages to subscribers, through the durable outbox (``outbox.py``).
+
+It lives in ``notify/`` rather than ``sns/`` because it sends: through the outbox and notify's
+SMTP transport, both a layer above the services. The service only knows the ``Deliverer``
+protocol.
 
 ``SnsDeliveries`` is the service's ``Deliverer``. Publish hands it the message, which it writes
 to the outbox as ONE fan-out record (``sns-fanout``, see ``fanout.py``) before the API answers,
@@ -36,19 +40,16 @@ from typing import Any, Protocol
 
 import httpx
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from logsieve.errors import ConfigError
-from logsieve.notify.outbox import DeliveryFailed, Entry
-from logsieve.notify.smtp import SmtpSettings, send_email
+from logsieve.sns import notifications
+from logsieve.sns.fanout import Recipients, decode_record, encode_record
+from logsieve.sns.messages import Message
+from logsieve.sns.signing import Signer
 from logsieve.storage.topics import SubscriptionRow, TopicRow, TopicStore
 
-from . import notifications
-from .fanout import Recipients, decode_record, encode_record
-from .messages import Message
-from .signing import Signer
+from .outbox import DeliveryFailed, Entry
+from .smtp import SmtpSettings, send_email
 
 __all__ = [
     "EMAIL_KIND", "FANOUT_KIND", "HTTP_KIND", "LAMBDA_KIND", "EmailSettings", "SnsDeliveries",
@@ -154,15 +155,6 @@ class SnsDeliveries:
             LAMBDA_KIND, self.send_lambda, retry_base=1.0, retry_max_backoff=60.0,
             give_up_after=3600.0, concurrency=16, per_destination=4, attempt_timeout=960.0,
         )  # fmt: skip
-
-    def routes(self) -> list[Route]:
-        """The signing certificate at ``SigningCertURL`` (public, as AWS serves it)."""
-        pem = self.signer.certificate_pem
-
-        async def certificate(request: Request) -> Response:
-            return Response(pem, media_type="application/x-pem-file")
-
-        return [Route(f"/{self.signer.certificate_name}", certificate, methods=["GET"])]
 
     def close(self) -> None:
         self._http.close()
