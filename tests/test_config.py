@@ -22,8 +22,8 @@ from logsieve.config import (
     Credential,
     credential_help,
     ensure_credentials,
-    load_config,
 )
+from logsieve.sections import load_config
 
 FULL_TOML = """
 [server]
@@ -244,7 +244,8 @@ def test_non_utf8_file(tmp_path: Path) -> None:
             [
                 "unknown section [sever]",
                 "did you mean 'server'?",
-                "[aws], [credentials], [delivery], [logs], [server], [smtp], [sns], plus",
+                "[aws], [credentials], [delivery], [logs], [server], [smtp], [sns], "
+                "[storage], plus",
             ],
         ),
         (

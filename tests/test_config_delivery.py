@@ -1,4 +1,4 @@
-"""The [delivery] section and [[firehose]] tables of logsieve.toml."""
+"""The [delivery] and [storage] sections and [[firehose]] tables of logsieve.toml."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from logsieve.config import ConfigError, DeliverySettings, FirehoseStream, load_config
+from logsieve.config import ConfigError
+from logsieve.destinations.firehose import FirehoseStream
+from logsieve.sections import load_config
+from logsieve.storage.factory import ENGINES
+from logsieve.storage.settings import STORAGE, StorageSettings
+from logsieve.subscriptions.settings import DeliverySettings
 
 
 def load(tmp_path: Path, text: str):
@@ -67,3 +72,36 @@ def test_firehose_streams_resolve_directories_against_the_config_file(tmp_path: 
         "buffer_interval_seconds = 0\n",
     )
     assert config.firehose == (FirehoseStream("archive", tmp_path / "out/archive", 1 << 20, 0),)
+
+
+# --- [storage] ----------------------------------------------------------------------------------
+
+
+def test_storage_engine_defaults_to_sqlite_and_is_read_from_the_file(tmp_path: Path) -> None:
+    assert STORAGE.of(load(tmp_path, "")) == StorageSettings(engine="sqlite")
+    assert load(tmp_path, '[storage]\nengine = "sqlite"\n').storage.engine == "sqlite"
+
+
+def test_an_unknown_storage_engine_is_one_line_naming_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as failure:
+        load(tmp_path, '[storage]\nengine = "jetstreem"\n')
+    message = str(failure.value)
+    assert "\n" not in message
+    assert '[storage] engine must be one of sqlite (got "jetstreem")' in message
+    assert all(engine in message for engine in ENGINES)
+
+
+def test_storage_engine_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "logsieve.toml"
+    path.write_text('[storage]\nengine = "sqlite"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as failure:
+        load_config(path, environ={"LOGSIEVE_STORAGE_ENGINE": "mysql"})
+    assert str(failure.value).startswith("environment variable LOGSIEVE_STORAGE_ENGINE must be")
+    assert str(failure.value).endswith(", or unset it")
+    config = load_config(path, environ={"LOGSIEVE_STORAGE_ENGINE": "sqlite"})
+    assert STORAGE.of(config).engine == "sqlite"
+
+
+def test_unknown_storage_key_suggests_engine(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown key 'engin' in \[storage\]; did you mean"):
+        load(tmp_path, '[storage]\nengin = "sqlite"\n')

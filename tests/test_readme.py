@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pytest
 
-from logsieve.config import load_config
+from logsieve.sections import load_config
 from tests.cli.serving import UserServer, export_line, user_env
 from tests.server import free_port
 

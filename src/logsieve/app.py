@@ -46,6 +46,7 @@ from .sns.signing import Signer
 from .storage import datadir
 from .storage.disk import DiskFull
 from .storage.factory import Stores, open_stores
+from .storage.settings import STORAGE
 from .subscriptions import Dispatcher, PumpContext
 
 log = logging.getLogger("logsieve")
@@ -196,7 +197,7 @@ def _build_sns(
 def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     """Open and build every part; each close is registered on ``opened`` right after its open,
     so they run in reverse: the event log last, after the Lambda runtime that writes to it."""
-    stores = open_stores(config.data_dir)  # every store's engine and file: storage/factory.py
+    stores = open_stores(config.data_dir, STORAGE.of(config).engine)  # storage/factory.py
     store = stores.logs()
     opened.callback(store.close)
     stream_store = stores.streams()

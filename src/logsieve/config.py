@@ -4,6 +4,24 @@ Every setting has a default that works on a laptop, so ``logsieve serve`` needs 
 Precedence, lowest first: defaults, ``logsieve.toml``, ``LOGSIEVE_*`` environment variables,
 command-line flags. Every user mistake becomes one :class:`ConfigError` line that names the file
 (or variable, or option), the key, what is wrong and what to do -- never a traceback.
+
+This module is layer 0: it reads the file, applies the environment and the flags, and owns the
+sections every part of the server shares (``[server]``, ``[aws]``, ``[logs]``,
+``[[credentials]]``, ``[smtp]``, ``[sns]``). Every other section belongs to the component that
+uses it, which declares it as a :class:`Section` next to its typed settings:
+
+* the settings type (a frozen dataclass) and a parser ``(file, raw TOML value) -> settings``
+  written with the walker of :mod:`logsieve.config_values` (``section``/``read`` for a
+  ``[table]``, ``read_entries`` for a ``[[table]]`` array; each key a check);
+* ``SECTION = Section("key", parse, default, array=..., environ=...)`` in that module;
+* one line in ``logsieve/sections.py`` (layer 9, the one module that imports every section and
+  the ``load_config`` the rest of the program calls), which passes them all to
+  :func:`load_config` here. Registration is that explicit list: nothing depends on which
+  module happened to be imported first.
+
+The parsed value is read back typed with ``SECTION.of(config)`` (``config.<key>`` also works,
+untyped). So a new section -- ``[[sources]]``, ``[metrics]`` -- is one parser module in its
+package and one line in ``sections.py``; this file does not change.
 """
 
 from __future__ import annotations
@@ -19,16 +37,17 @@ import secrets
 import shlex
 import stat
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .config_values import Invalid as _Invalid
 from .config_values import kind as _kind
+from .config_values import read, read_entries, section
 from .config_values import show as _show
 from .config_values import suggest as _suggest
-from .config_values import table_array, unknown_key
 from .durable import write_atomic
 from .errors import ConfigError
 
@@ -38,9 +57,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Credential",
-    "DeclaredFunction",
-    "DeliverySettings",
-    "FirehoseStream",
+    "Section",
     "client_credential",
     "client_environment",
     "credential_help",
@@ -48,6 +65,7 @@ __all__ = [
     "endpoint_url",
     "ensure_credentials",
     "load_config",
+    "to_dir",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,6 +82,8 @@ _INT_TEXT_RE = re.compile(r"[+-]?\d+")
 # Characters AWS uses in access key ids: upper-case letters and the base32 digits 2-7.
 _KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Credential:
@@ -75,18 +95,24 @@ class Credential:
 
 
 @dataclass(frozen=True)
-class DeclaredFunction:
-    """A Lambda function declared in the config file (``[[functions]]``) for local development:
-    its code runs from ``code_dir`` as it is on disk, without deploying a zip."""
+class Section(Generic[T]):
+    """A component's part of the config file: ``[key]`` (or ``[[key]]`` when ``array``),
+    parsed by ``parse(file, raw)`` into the component's settings (raising ConfigError), or
+    ``default()`` when the file has none. ``environ(variables, settings)`` applies the
+    section's ``LOGSIEVE_*`` variables (None: it has none)."""
 
-    name: str
-    handler: str  # "module.function"
-    code_dir: Path  # absolute (resolved against the config file's directory)
-    environment: dict[str, str] = field(default_factory=dict)
-    timeout: float = 3.0  # seconds
-    memory_mb: int = 128
-    max_concurrency: int = 4
-    source: Path | None = None  # the config file that declares it (for error messages)
+    key: str
+    parse: Callable[[Path, Any], T]
+    default: Callable[[], T]
+    array: bool = False
+    environ: Callable[[Mapping[str, str], T], T] | None = None
+
+    def of(self, config: Config) -> T:
+        """This section's settings in ``config`` (typed)."""
+        if self.key in config.sections:
+            value: T = config.sections[self.key]
+            return value
+        return self.default()
 
 
 def _default_data_dir() -> Path:
@@ -95,35 +121,12 @@ def _default_data_dir() -> Path:
 
 
 @dataclass(frozen=True)
-class DeliverySettings:
-    """Subscription delivery tuning: the ``[delivery]`` section."""
-
-    # Batching: a window closes this long after its first new event (or when it is full).
-    linger_seconds: float = 0.02
-    # Uncompressed payload JSON cap. Lambda takes 1 MB async events, Kinesis 1 MiB records,
-    # Firehose 1,000 KiB; logs compress 5-10x, so payloads stay far below every limit.
-    max_payload_bytes: int = 900_000
-    max_window_events: int = 20_000  # events read at once (memory bound per subscription)
-    # Retries: exponential backoff with jitter, for up to 24 hours as AWS retries.
-    retry_base_seconds: float = 0.5
-    retry_max_backoff_seconds: float = 60.0
-    retry_window_seconds: float = 86_400.0
-    max_attempts: int = 0  # 0: only the retry window limits the attempts
-
-
-@dataclass(frozen=True)
-class FirehoseStream:
-    """A Firehose-style delivery stream (``[[firehose]]``): a directory and buffering hints."""
-
-    name: str
-    directory: Path
-    buffer_bytes: int = 5 * 1024 * 1024  # Firehose's default buffer size (5 MiB)
-    buffer_seconds: float = 60.0  # Firehose defaults to 300 s; a laptop wants it sooner
-
-
-@dataclass(frozen=True)
 class Config:
-    """The validated settings the server is built from (see ``logsieve.app``)."""
+    """The validated settings the server is built from (see ``logsieve.app``).
+
+    The shared settings are fields; each component's section is in ``sections`` by its key
+    (read it with ``SECTION.of(config)``, or ``config.<key>`` untyped).
+    """
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
@@ -138,11 +141,17 @@ class Config:
     smtp_sender: str = "logsieve@localhost"
     sns_auto_confirm: bool = False  # confirm email/http subscriptions without the link
     sns_public_url: str | None = None  # base of confirmation links (default: the endpoint)
-    channels: tuple[Any, ...] = ()  # logsieve.notify.config.ChannelConfig
-    alerts: tuple[Any, ...] = ()  # logsieve.alerts.config.AlertRule
-    delivery: DeliverySettings = field(default_factory=DeliverySettings)
-    firehose: tuple[FirehoseStream, ...] = ()
-    functions: tuple[DeclaredFunction, ...] = ()
+    # Component sections by key: the parsed settings of those set by the file, environment
+    # or overrides; the others are their Section's default.
+    sections: Mapping[str, Any] = field(default_factory=dict)
+    known: tuple[Section[Any], ...] = field(default=(), compare=False, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        """``config.delivery``, ``config.alerts``...: a known section's settings, untyped."""
+        for known in self.__dict__.get("known", ()):
+            if known.key == name:
+                return known.of(self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret for ``access_key_id``, or None: SigV4 verification's key lookup."""
@@ -152,29 +161,7 @@ class Config:
         return None
 
 
-# --- schema ---------------------------------------------------------------------------------
-
-# TOML section -> keys in it; each key is also the Config field it sets.
-_SECTIONS: dict[str, tuple[str, ...]] = {
-    "server": ("host", "port", "data_dir"),
-    "aws": ("region", "account_id"),
-    "logs": ("retention_check_seconds", "max_subscription_filters"),
-}
-_CREDENTIAL_KEYS = ("access_key_id", "secret_access_key")
-_FUNCTION_KEYS = (
-    "name",
-    "handler",
-    "code_dir",
-    "environment",
-    "timeout",
-    "memory_mb",
-    "max_concurrency",
-)
-_ALL_SECTIONS = (
-    *_SECTIONS, "credentials", "delivery", "firehose", "functions", "smtp", "sns", "channels",
-    "alerts",
-)  # fmt: skip
-_SECTION_OF = {key: section for section, keys in _SECTIONS.items() for key in keys}
+# --- checks of the shared sections -------------------------------------------------------------
 
 _ENV_FIELDS = {
     "LOGSIEVE_HOST": "host",
@@ -216,7 +203,8 @@ def _check_port(value: Any, text_ok: bool) -> int:
     return port
 
 
-def _check_data_dir(value: Any, text_ok: bool) -> str:
+def check_dir(value: Any, text_ok: bool = False) -> str:
+    """A directory path as written (resolve it with :func:`to_dir`)."""
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if not isinstance(value, str) or not value.strip():
@@ -275,15 +263,23 @@ def _check_max_filters(value: Any, text_ok: bool) -> int:
     return number
 
 
+# Keys of [server], [aws] and [logs] -> check(value, text_ok); each key is the Config field.
+# Environment variables and flags are text (text_ok), the file's values are typed.
 _CHECKS: dict[str, Callable[[Any, bool], Any]] = {
     "host": _check_host,
     "port": _check_port,
-    "data_dir": _check_data_dir,
+    "data_dir": check_dir,
     "region": _check_region,
     "account_id": _check_account_id,
     "retention_check_seconds": _check_retention,
     "max_subscription_filters": _check_max_filters,
 }
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "server": ("host", "port", "data_dir"),
+    "aws": ("region", "account_id"),
+    "logs": ("retention_check_seconds", "max_subscription_filters"),
+}
+_SECTION_OF = {key: name for name, keys in _SECTIONS.items() for key in keys}
 
 
 def _check_key_part(value: Any, key: str) -> str:
@@ -291,10 +287,48 @@ def _check_key_part(value: Any, key: str) -> str:
     if not isinstance(value, str) or not value or any(c.isspace() for c in value):
         shown = _kind(value) if key == "secret_access_key" else _show(value)
         raise _Invalid(
-            f"{key} must be a non-empty string without spaces (got {shown})",
+            f"must be a non-empty string without spaces (got {shown})",
             f'write {key} = "..." in quotes',
         )
     return value
+
+
+def _credential(key_id: Any, secret: Any) -> Credential:
+    """The pair, or Invalid naming the bad half (for the environment and credentials.json)."""
+    for key, value in (("access_key_id", key_id), ("secret_access_key", secret)):
+        try:
+            _check_key_part(value, key)
+        except _Invalid as bad:
+            raise _Invalid(f"{key} {bad.problem}", bad.hint) from None
+    return Credential(key_id, secret)
+
+
+def _smtp_url(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"smtps?://\S+", value):
+        raise _Invalid(
+            f"must be an smtp:// URL (got {_show(value)})",
+            'use e.g. "smtp://user:pass@mail.example.com:587?starttls=true"',
+        )
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(f"must be a non-empty string (got {_show(value)})", "quote it")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"must be true or false (got {_show(value)})", "write true or false")
+    return value
+
+
+# [smtp] and [sns]: TOML key -> (Config field, check)
+_SMALL_TABLES: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
+    "smtp": {"url": ("smtp_url", _smtp_url), "sender": ("smtp_sender", _text)},
+    "sns": {"auto_confirm": ("sns_auto_confirm", _flag), "public_url": ("sns_public_url", _text)},
+}
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -308,8 +342,10 @@ def _expand_home(text: str, environ: Mapping[str, str]) -> str:
     return os.path.expanduser(text)
 
 
-def _to_dir(text: str, base: Path | None, environ: Mapping[str, str]) -> Path:
-    path = Path(_expand_home(text.strip(), environ))
+def to_dir(text: str, base: Path | None, environ: Mapping[str, str] | None = None) -> Path:
+    """``text`` as an absolute directory: ``~`` expanded, relative to ``base`` (the config
+    file's directory; None: the working directory)."""
+    path = Path(_expand_home(text.strip(), os.environ if environ is None else environ))
     if not path.is_absolute():
         path = (base or Path.cwd()) / path
     return Path(os.path.normpath(path))
@@ -349,331 +385,64 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
 
 
-def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
-    """Validate the TOML document into Config field values (only the keys it sets)."""
+def _file_credentials(path: Path, raw: Any) -> tuple[Credential, ...]:
+    keys = ("access_key_id", "secret_access_key")
+    entries = read_entries(
+        path, "credentials", raw, "key pair with access_key_id and secret_access_key",
+        {key: partial(_check_key_part, key=key) for key in keys}, required=keys,
+        twice=lambda key_id: f"access_key_id {key_id} appears in more than one [[credentials]] "
+        "entry; keep one", key="access_key_id",
+    )  # fmt: skip
+    return tuple(Credential(**entry) for entry in entries)
+
+
+def _unknown_section(path: Path, name: str, sections: Sequence[Section[Any]]) -> ConfigError:
+    if name in _SECTION_OF:
+        return ConfigError(
+            f"{path}: key {name!r} is outside any section; move it under [{_SECTION_OF[name]}]"
+        )
+    tables = sorted(
+        [*_SECTIONS, *_SMALL_TABLES, "credentials", *(s.key for s in sections if not s.array)]
+    )
+    arrays = [s.key for s in sections if s.array]
+    valid = ", ".join(f"[{name}]" for name in tables)
+    if arrays:
+        listed = [f"[[{name}]]" for name in arrays]
+        head = ", ".join(listed[:-1])
+        valid += f", plus {head + ' and ' if head else ''}{listed[-1]} tables"
+    return ConfigError(
+        f"{path}: unknown section [{name}]; {_suggest(name, [*tables, *arrays])}"
+        f"valid sections are {valid}"
+    )
+
+
+def _from_file(
+    path: Path, environ: Mapping[str, str], sections: Sequence[Section[Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The TOML document as Config field values and component sections (only those it sets)."""
     document = _read_toml(path)
     values: dict[str, Any] = {}
-    arrays = ("firehose", "functions", "channels", "alerts")
-    tables = sorted(name for name in _ALL_SECTIONS if name not in arrays)
-    valid_sections = (
-        ", ".join(f"[{name}]" for name in tables)
-        + ", plus [[firehose]], [[functions]], [[channels]] and [[alerts]] tables"
-    )
-    for name, section in document.items():
+    parsed: dict[str, Any] = {}
+    owners = {s.key: s for s in sections}
+    for name, raw in document.items():
         if name == "credentials":
-            values["credentials"] = _file_credentials(path, section)
-            continue
-        if name == "delivery":
-            values["delivery"] = _file_delivery(path, section)
-            continue
-        if name == "firehose":
-            values["firehose"] = _file_firehose(path, section)
-            continue
-        if name == "functions":
-            values["functions"] = _file_functions(path, section)
-            continue
-        if name in ("smtp", "sns"):
-            values.update(_file_small_table(path, name, section))
-            continue
-        if name == "channels":  # parsed by the channels' own module (imported on use)
-            from logsieve.notify.config import parse_channels
-
-            values["channels"] = parse_channels(path, section)
-            continue
-        if name == "alerts":
-            from logsieve.alerts.config import parse_alerts
-
-            values["alerts"] = parse_alerts(path, section)
-            continue
-        if name not in _SECTIONS:
-            if name in _SECTION_OF:
-                raise ConfigError(
-                    f"{path}: key {name!r} is outside any section; "
-                    f"move it under [{_SECTION_OF[name]}]"
-                )
-            raise ConfigError(
-                f"{path}: unknown section [{name}]; {_suggest(name, _ALL_SECTIONS)}"
-                f"valid sections are {valid_sections}"
-            )
-        if not isinstance(section, dict):
-            raise ConfigError(
-                f"{path}: {name} must be a section [{name}], not {_kind(section)}; "
-                f"write [{name}] on its own line followed by its keys"
-            )
-        keys = _SECTIONS[name]
-        for key, value in section.items():
-            if key not in keys:
-                raise unknown_key(path, key, f"[{name}]", keys)
-            try:
-                checked = _CHECKS[key](value, False)
-            except _Invalid as bad:
-                raise ConfigError(f"{path}: [{name}] {key} {bad.problem}; {bad.hint}") from None
-            if key == "data_dir":
-                checked = _to_dir(checked, path.parent, environ)
-            values[key] = checked
-    return values
-
-
-def _file_credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
-    entries = table_array(
-        path, entries, "credentials", "key pair with access_key_id and secret_access_key"
-    )
-    found: list[Credential] = []
-    for number, entry in enumerate(entries, start=1):
-        key_id = entry.get("access_key_id")
-        label = f"[[credentials]] entry {number}"
-        if isinstance(key_id, str) and key_id:
-            label += f" ({key_id})"
-        for key in entry:
-            if key not in _CREDENTIAL_KEYS:
-                raise unknown_key(path, key, label, _CREDENTIAL_KEYS)
-        for key in _CREDENTIAL_KEYS:
-            if key not in entry:
-                raise ConfigError(f'{path}: {label} is missing {key}; add {key} = "..." to it')
-        try:
-            credential = Credential(
-                _check_key_part(entry["access_key_id"], "access_key_id"),
-                _check_key_part(entry["secret_access_key"], "secret_access_key"),
-            )
-        except _Invalid as bad:
-            raise ConfigError(f"{path}: {label} {bad.problem}; {bad.hint}") from None
-        if any(c.access_key_id == credential.access_key_id for c in found):
-            raise ConfigError(
-                f"{path}: access_key_id {credential.access_key_id} appears in more than one "
-                "[[credentials]] entry; keep one"
-            )
-        found.append(credential)
-    return tuple(found)
-
-
-_FUNCTION_NAME_RE = re.compile(r"[a-zA-Z0-9_-]{1,64}")
-_HANDLER_RE = re.compile(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*")
-_ENV_NAME_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
-
-
-def _check_function_name(value: Any) -> str:
-    if not isinstance(value, str) or not _FUNCTION_NAME_RE.fullmatch(value):
-        raise _Invalid(
-            f"name must be 1-64 letters, digits, hyphens or underscores (got {_show(value)})",
-            'use a Lambda function name such as "alerts-to-slack"',
-        )
-    return value
-
-
-def _check_handler(value: Any) -> str:
-    if not isinstance(value, str) or not _HANDLER_RE.fullmatch(value):
-        raise _Invalid(
-            f'handler must be "module.function" (got {_show(value)})',
-            'e.g. handler = "app.handler" for def handler(event, context) in app.py',
-        )
-    return value
-
-
-def _check_code_dir(value: Any, base: Path) -> Path:
-    if not isinstance(value, str) or not value.strip():
-        raise _Invalid(
-            f"code_dir must be a directory path (got {_show(value)})",
-            "write the directory holding the handler's module, relative to this file",
-        )
-    path = Path(os.path.normpath(base / os.path.expanduser(value.strip())))
-    if not path.is_dir():
-        raise _Invalid(
-            f"code_dir {path} is not a directory",
-            "create it or fix the path (relative paths start at this file's directory)",
-        )
-    return path
-
-
-def _check_environment(value: Any) -> dict[str, str]:
-    hint = 'write environment = { NAME = "value" } with string values'
-    if not isinstance(value, dict):
-        raise _Invalid(f"environment must be a table (got {_kind(value)})", hint)
-    for key, item in value.items():
-        if not _ENV_NAME_RE.fullmatch(key):
-            raise _Invalid(
-                f"environment variable name {key!r} is not valid",
-                "start with a letter; use letters, digits and underscores (2 or more)",
-            )
-        if not isinstance(item, str):
-            raise _Invalid(f"environment variable {key} must be a string (got {_kind(item)})", hint)
-    return dict(value)
-
-
-def _check_range(value: Any, key: str, low: float, high: float, number: bool) -> Any:
-    what = f"a number from {low:g} to {high:g}" if number else f"an integer from {low} to {high}"
-    ok_type = isinstance(value, int | float) if number else isinstance(value, int)
-    if isinstance(value, bool) or not ok_type or not low <= value <= high:
-        raise _Invalid(f"{key} must be {what} (got {_show(value)})", f"use {what}, no quotes")
-    return value
-
-
-def _file_function(path: Path, entry: dict[str, Any]) -> DeclaredFunction:
-    name = _check_function_name(entry["name"])
-    return DeclaredFunction(
-        name=name,
-        handler=_check_handler(entry["handler"]),
-        code_dir=_check_code_dir(entry["code_dir"], path.parent),
-        environment=_check_environment(entry.get("environment", {})),
-        timeout=float(_check_range(entry.get("timeout", 3), "timeout", 1, 900, True)),
-        memory_mb=_check_range(entry.get("memory_mb", 128), "memory_mb", 128, 10240, False),
-        max_concurrency=_check_range(
-            entry.get("max_concurrency", 4), "max_concurrency", 1, 1000, False
-        ),
-        source=path,
-    )
-
-
-def _file_functions(path: Path, entries: Any) -> tuple[DeclaredFunction, ...]:
-    """``[[functions]]`` tables: Lambda functions run from a local directory."""
-    entries = table_array(path, entries, "functions", "function with name, handler and code_dir")
-    found: list[DeclaredFunction] = []
-    for number, entry in enumerate(entries, start=1):
-        label = f"[[functions]] entry {number}"
-        if isinstance(entry.get("name"), str) and entry["name"]:
-            label += f" ({entry['name']})"
-        for key in entry:
-            if key not in _FUNCTION_KEYS:
-                raise unknown_key(path, key, label, _FUNCTION_KEYS)
-        for key in ("name", "handler", "code_dir"):
-            if key not in entry:
-                raise ConfigError(f'{path}: {label} is missing {key}; add {key} = "..." to it')
-        try:
-            function = _file_function(path, entry)
-        except _Invalid as bad:
-            raise ConfigError(f"{path}: {label} {bad.problem}; {bad.hint}") from None
-        if any(f.name == function.name for f in found):
-            raise ConfigError(
-                f"{path}: function {function.name} appears in more than one [[functions]] "
-                "entry; keep one"
-            )
-        found.append(function)
-    return tuple(found)
-
-
-def _smtp_url(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"smtps?://\S+", value):
-        raise _Invalid(
-            f"must be an smtp:// URL (got {_show(value)})",
-            'use e.g. "smtp://user:pass@mail.example.com:587?starttls=true"',
-        )
-    return value
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _Invalid(f"must be a non-empty string (got {_show(value)})", "quote it")
-    return value
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid(f"must be true or false (got {_show(value)})", "write true or false")
-    return value
-
-
-# [smtp] and [sns]: TOML key -> (Config field, check)
-_SMALL_TABLES: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
-    "smtp": {"url": ("smtp_url", _smtp_url), "sender": ("smtp_sender", _text)},
-    "sns": {"auto_confirm": ("sns_auto_confirm", _flag), "public_url": ("sns_public_url", _text)},
-}
-
-
-def _file_small_table(path: Path, name: str, section: Any) -> dict[str, Any]:
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: {name} must be a section [{name}], not {_kind(section)}")
-    spec = _SMALL_TABLES[name]
-    values: dict[str, Any] = {}
-    for key, value in section.items():
-        if key not in spec:
-            raise unknown_key(path, key, f"[{name}]", tuple(spec))
-        field_name, check = spec[key]
-        try:
-            values[field_name] = check(value)
-        except _Invalid as bad:
-            raise ConfigError(f"{path}: [{name}] {key} {bad.problem}; {bad.hint}") from None
-    return values
-
-
-def _number(value: Any, what: str, hint: str, integer: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-        raise _Invalid(f"must be {what} (got {_kind(value)} {_show(value)})", hint)
-    if not math.isfinite(value):
-        raise _Invalid(f"must be {what} (got {_show(value)})", hint)
-    return value
-
-
-# [delivery] key -> (minimum, maximum, integer, hint)
-_DELIVERY_LIMITS: dict[str, tuple[float, float, bool, str]] = {
-    "linger_seconds": (0, 10, False, "use e.g. 0.02 (20 ms)"),
-    "max_payload_bytes": (1024, 1_000_000, True, "use at most 1000000 (AWS's payload limit)"),
-    "max_window_events": (1, 1_000_000, True, "use e.g. 20000"),
-    "retry_base_seconds": (0.001, 3600, False, "use e.g. 0.5"),
-    "retry_max_backoff_seconds": (0.001, 86_400, False, "use e.g. 60"),
-    "retry_window_seconds": (0, 7 * 86_400, False, "use 86400 (AWS retries for 24 hours)"),
-    "max_attempts": (0, 1_000_000, True, "use 0 for no limit besides the retry window"),
-}
-
-
-def _file_delivery(path: Path, section: Any) -> DeliverySettings:
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: delivery must be a section [delivery], not {_kind(section)}")
-    keys = tuple(_DELIVERY_LIMITS)
-    values: dict[str, Any] = {}
-    for key, value in section.items():
-        if key not in _DELIVERY_LIMITS:
-            raise unknown_key(path, key, "[delivery]", keys)
-        low, high, integer, hint = _DELIVERY_LIMITS[key]
-        what = f"{'an integer' if integer else 'a number'} from {low:g} to {high:g}"
-        try:
-            number = _number(value, what, hint, integer)
-            if not low <= number <= high:
-                raise _Invalid(f"must be {what} (got {_show(value)})", hint)
-        except _Invalid as bad:
-            raise ConfigError(f"{path}: [delivery] {key} {bad.problem}; {bad.hint}") from None
-        values[key] = number
-    return DeliverySettings(**values)
-
-
-_FIREHOSE_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
-_FIREHOSE_KEYS = ("name", "directory", "buffer_size_mb", "buffer_interval_seconds")
-
-
-def _file_firehose(path: Path, entries: Any) -> tuple[FirehoseStream, ...]:
-    entries = table_array(path, entries, "firehose", "delivery stream with name and directory")
-    found: list[FirehoseStream] = []
-    for number, entry in enumerate(entries, start=1):
-        label = f"[[firehose]] entry {number}"
-        for key in entry:
-            if key not in _FIREHOSE_KEYS:
-                raise unknown_key(path, key, label, _FIREHOSE_KEYS)
-        name, directory = entry.get("name"), entry.get("directory")
-        if not isinstance(name, str) or not _FIREHOSE_NAME_RE.fullmatch(name):
-            raise ConfigError(
-                f"{path}: {label} name must be 1-64 letters, digits, '_', '.' or '-' "
-                f"(got {_show(name)}); it is the name in the deliverystream/<name> ARN"
-            )
-        if any(stream.name == name for stream in found):
-            raise ConfigError(f"{path}: delivery stream {name!r} is declared twice; keep one")
-        try:
-            folder = _check_data_dir(directory, False)
-            size = _number(entry.get("buffer_size_mb", 5), "a number of MiB from 1 to 128",
-                           "use e.g. 5 (Firehose's default)")  # fmt: skip
-            interval = _number(entry.get("buffer_interval_seconds", 60),
-                               "a number of seconds from 0 to 900", "use e.g. 60")  # fmt: skip
-            if not 1 <= size <= 128:
-                raise _Invalid(f"buffer_size_mb must be from 1 to 128 (got {size})", "use 5")
-            if not 0 <= interval <= 900:
-                raise _Invalid(
-                    f"buffer_interval_seconds must be from 0 to 900 (got {interval})", "use 60"
-                )
-        except _Invalid as bad:
-            raise ConfigError(f"{path}: {label} ({name}) {bad.problem}; {bad.hint}") from None
-        found.append(
-            FirehoseStream(
-                name, _to_dir(folder, path.parent, os.environ), int(size * 1024 * 1024), interval
-            )
-        )
-    return tuple(found)
+            values["credentials"] = _file_credentials(path, raw)
+        elif name in owners:
+            parsed[name] = owners[name].parse(path, raw)
+        elif name in _SMALL_TABLES:
+            spec = _SMALL_TABLES[name]
+            checks = {key: check for key, (_, check) in spec.items()}
+            for key, value in read(path, f"[{name}]", section(path, name, raw), checks).items():
+                values[spec[key][0]] = value
+        elif name in _SECTIONS:
+            checks = {key: partial(_CHECKS[key], text_ok=False) for key in _SECTIONS[name]}
+            table = read(path, f"[{name}]", section(path, name, raw), checks)
+            if "data_dir" in table:
+                table["data_dir"] = to_dir(table["data_dir"], path.parent, environ)
+            values.update(table)
+        else:
+            raise _unknown_section(path, name, sections)
+    return values, parsed
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -689,7 +458,7 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
             raise ConfigError(
                 f"environment variable {name} {bad.problem}; {bad.hint}, or unset it"
             ) from None
-        values[key] = _to_dir(checked, None, environ) if key == "data_dir" else checked
+        values[key] = to_dir(checked, None, environ) if key == "data_dir" else checked
     if environ.get(_ENV_SMTP, ""):
         try:
             values["smtp_url"] = _smtp_url(environ[_ENV_SMTP])
@@ -705,10 +474,7 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         )
     if key_id:
         try:
-            values["credential"] = Credential(
-                _check_key_part(key_id, "access_key_id"),
-                _check_key_part(secret, "secret_access_key"),
-            )
+            values["credential"] = _credential(key_id, secret)
         except _Invalid as bad:
             raise ConfigError(
                 f"environment variables {_ENV_KEY_ID}/{_ENV_SECRET}: {bad.problem}; "
@@ -717,15 +483,24 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
-def _from_overrides(overrides: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    """Validate command-line values; keys are Config field names, None means "not given"."""
-    names = {f.name for f in dataclasses.fields(Config)}
+def _from_overrides(
+    overrides: Mapping[str, Any], environ: Mapping[str, str], sections: Sequence[Section[Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate command-line values; keys are Config field names or section keys (whose
+    values are settings already typed by the caller), None means "not given"."""
+    names = {f.name for f in dataclasses.fields(Config)} - {"sections", "known"}
+    keys = {s.key for s in sections}
     values: dict[str, Any] = {}
+    parsed: dict[str, Any] = {}
     for key, value in overrides.items():
-        if key not in names:
+        if key not in names | keys:
             # A programming error in the caller, not a user mistake.
-            raise TypeError(f"load_config: unknown override {key!r}; valid: {sorted(names)}")
+            valid = sorted(names | keys)
+            raise TypeError(f"load_config: unknown override {key!r}; valid: {valid}")
         if value is None:
+            continue
+        if key in keys:
+            parsed[key] = value
             continue
         option = "--" + key.replace("_", "-")
         if key == "credentials":
@@ -734,36 +509,37 @@ def _from_overrides(overrides: Mapping[str, Any], environ: Mapping[str, str]) ->
                 raise TypeError("load_config: credentials override must hold Credential objects")
             values[key] = creds
             continue
-        if key == "functions":
-            functions = tuple(value)
-            if not all(isinstance(f, DeclaredFunction) for f in functions):
-                raise TypeError("load_config: functions override must hold DeclaredFunction")
-            values[key] = functions
-            continue
         try:
             checked = _CHECKS[key](value, True)
         except _Invalid as bad:
             raise ConfigError(f"option {option} {bad.problem}; {bad.hint}") from None
-        values[key] = _to_dir(checked, None, environ) if key == "data_dir" else checked
-    return values
+        values[key] = to_dir(checked, None, environ) if key == "data_dir" else checked
+    return values, parsed
 
 
 def load_config(
     path: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    sections: Sequence[Section[Any]] = (),
 ) -> Config:
     """Build the Config: defaults < TOML file < environment < overrides (CLI flags).
 
     ``path`` None means ``$LOGSIEVE_CONFIG`` if set, else ``./logsieve.toml`` if it exists,
-    else no file. ``environ`` defaults to ``os.environ``; tests pass their own.
-    Raises ConfigError (one line) for any mistake in the file, variables or overrides.
+    else no file. ``environ`` defaults to ``os.environ``; tests pass their own. ``sections``
+    are the components' sections (``logsieve.sections.SECTIONS``; the program calls
+    ``logsieve.sections.load_config``, which passes them); without them only the shared
+    sections are known. Raises ConfigError (one line) for any mistake in the file, variables
+    or overrides.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
-    values: dict[str, Any] = {"data_dir": _to_dir(os.fspath(DEFAULT_DATA_DIR), None, env)}
+    values: dict[str, Any] = {"data_dir": to_dir(os.fspath(DEFAULT_DATA_DIR), None, env)}
+    parsed: dict[str, Any] = {}
     file = _find_file(path, env)
     if file is not None:
-        values.update(_from_file(file, env))
+        from_file, parsed = _from_file(file, env, sections)
+        values.update(from_file)
     from_env = _from_env(env)
     env_credential: Credential | None = from_env.pop("credential", None)
     values.update(from_env)
@@ -775,8 +551,15 @@ def load_config(
             if c.access_key_id != env_credential.access_key_id
         ]
         values["credentials"] = (*kept, env_credential)
-    values.update(_from_overrides(overrides or {}, env))
-    return Config(**values)
+    for known in sections:
+        if known.environ is not None:
+            current = parsed[known.key] if known.key in parsed else known.default()
+            if (updated := known.environ(env, current)) != current:
+                parsed[known.key] = updated
+    from_flags, typed = _from_overrides(overrides or {}, env, sections)
+    values.update(from_flags)
+    parsed.update(typed)
+    return Config(**values, sections=parsed, known=tuple(sections))
 
 
 # --- credentials ----------------------------------------------------------------------------
@@ -799,10 +582,7 @@ def _load_credential_file(path: Path) -> Credential:
     if not isinstance(data, dict):
         raise ConfigError(f"credentials file {path} must hold a JSON object; {fix}")
     try:
-        credential = Credential(
-            _check_key_part(data.get("access_key_id"), "access_key_id"),
-            _check_key_part(data.get("secret_access_key"), "secret_access_key"),
-        )
+        credential = _credential(data.get("access_key_id"), data.get("secret_access_key"))
     except _Invalid as bad:
         raise ConfigError(f"credentials file {path}: {bad.problem}; {fix}") from None
     mode = stat.S_IMODE(path.stat().st_mode)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from logsieve.cli import main
-from logsieve.config import load_config
+from logsieve.sections import load_config
 
 USER_CONFIG = """\
 # logsieve for the office VPN -- keep this comment

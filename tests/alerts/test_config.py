@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from logsieve.alerts.config import AlertRule, check_channels, parse_alerts, parse_duration
-from logsieve.config import load_config
 from logsieve.errors import ConfigError
+from logsieve.sections import load_config
 
 FILE = Path("/etc/logsieve/logsieve.toml")
 GOOD: dict[str, Any] = {

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from logsieve.config import FirehoseStream
 from logsieve.destinations import FirehoseSink
-from logsieve.destinations.firehose import FirehoseDestination
+from logsieve.destinations.firehose import FirehoseDestination, FirehoseStream
 from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import LogEvent, data_message, decode_any, encode
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from logsieve.config import ConfigError, DeclaredFunction, load_config
+from logsieve.config import ConfigError
+from logsieve.lambdas.declared import DeclaredFunction
+from logsieve.sections import load_config
 
 
 def load(tmp_path: Path, text: str):

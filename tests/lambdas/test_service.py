@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from logsieve.config import DeclaredFunction
 from logsieve.errors import ServiceError
 from logsieve.lambdas import DirectoryFunctionStore, LambdaService
+from logsieve.lambdas.declared import DeclaredFunction
 from logsieve.lambdas.runtime import FunctionRuntime
 from tests.waiting import wait_for
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from logsieve.config import load_config
 from logsieve.errors import ConfigError
 from logsieve.notify.channels import channel_kind
 from logsieve.notify.config import ChannelConfig, parse_channels
+from logsieve.sections import load_config
 
 FULL = """
 [smtp]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from logsieve.config import load_config
 from logsieve.errors import ConfigError
+from logsieve.sections import load_config
 
 BAD_URLS = [
     "http://127.0.0.1:99999/hook",

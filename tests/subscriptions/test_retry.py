@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from logsieve.config import DeliverySettings
 from logsieve.subscriptions.retry import RetryState
+from logsieve.subscriptions.settings import DeliverySettings
 
 
 def test_backoff_grows_exponentially_within_jitter_and_caps() -> None:

@@ -1,7 +1,8 @@
 """Alert rules: templates, digests, dedup, thresholds and distinct counts, plus ready recipes.
 
-Import-light on purpose: ``logsieve.config`` imports :mod:`.config` while the configuration
-loads, so nothing here pulls in Jinja2 or SQLite until an engine or a template is needed.
+Import-light on purpose: ``logsieve.sections`` imports :mod:`.config` (the ``[[alerts]]``
+section) whenever the configuration loads, so nothing here pulls in Jinja2 or SQLite until an
+engine or a template is needed.
 ``AlertEngine`` is resolved lazily (PEP 562) for the same reason.
 """
 

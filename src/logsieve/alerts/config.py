@@ -1,8 +1,9 @@
 """``[[alerts]]`` tables: validated into :class:`AlertRule` objects while the config loads.
 
-Import-light: ``logsieve.config`` imports this module for every config file with alert rules,
-so the pattern language and Jinja2 are imported inside :func:`parse_alerts`, only when there
-are rules to check. Every mistake becomes one :class:`ConfigError` line naming the file, the
+Registered as ``ALERTS`` in ``logsieve/sections.py``, so every program that reads the config
+file imports this module: it stays import-light, the pattern language and Jinja2 are imported
+inside :func:`parse_alerts`, only when there are rules to check.
+Every mistake becomes one :class:`ConfigError` line naming the file, the
 rule, the key, the problem and the fix, in the style of the rest of the configuration.
 """
 
@@ -12,17 +13,21 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from logsieve.config import Section
 from logsieve.config_values import Invalid as _Invalid
+from logsieve.config_values import number as _number
+from logsieve.config_values import read, table_array
 from logsieve.config_values import show as _show
 from logsieve.config_values import suggest as _suggest
-from logsieve.config_values import table_array
 from logsieve.errors import ConfigError
 from logsieve.notify.message import SEVERITIES
 
 __all__ = [
+    "ALERTS",
     "DEFAULT_BODY",
     "DEFAULT_DIGEST_BODY",
     "DEFAULT_DIGEST_TITLE",
@@ -170,29 +175,6 @@ class AlertRule:
 
 # --- small checks -----------------------------------------------------------------------------
 
-RULE_KEYS = (
-    "name",
-    "description",
-    "log_groups",
-    "pattern",
-    "flow_format",
-    "title",
-    "body",
-    "body_html",
-    "digest_title",
-    "digest_body",
-    "channels",
-    "severity",
-    "timezone",
-    "tags",
-    "dedup_key",
-    "dedup_window",
-    "digest_window",
-    "digest_group_by",
-    "top_keys",
-    "threshold",
-    "distinct",
-)
 _THRESHOLD_KEYS = ("count", "window", "group_by")
 _DISTINCT_KEYS = ("key", "count", "window", "group_by")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -259,12 +241,8 @@ def _names(value: Any, key: str, example: str) -> tuple[str, ...]:
 
 
 def _count(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
-        raise _Invalid(
-            f"must be an integer from 1 to {MAX_COUNT} (got {_show(value)})",
-            f"write {key} = 5 (no quotes)",
-        )
-    return value
+    count: int = _number(value, 1, MAX_COUNT, f"write {key} = 5", integer=True)
+    return count
 
 
 def _severity(value: Any) -> str:
@@ -341,114 +319,90 @@ def _subtable(value: Any, key: str, keys: tuple[str, ...]) -> dict[str, Any]:
     return value
 
 
-# --- the rule table ---------------------------------------------------------------------------
-
-
-class _RuleError(Exception):
-    def __init__(self, key: str, invalid: _Invalid) -> None:
-        super().__init__(invalid.problem)
-        self.key = key
-        self.invalid = invalid
-
-
-def _at(key: str, check: Any, *args: Any) -> Any:
+def _nested(key: str, check: Any, *args: Any) -> Any:
+    """``check(*args)`` for a key inside a table (``threshold.count``), named as such."""
     try:
         return check(*args)
     except _Invalid as bad:
-        raise _RuleError(key, bad) from None
+        raise _Invalid(bad.problem, bad.hint, key=key) from None
 
 
-def _rule(path: Path, entry: dict[str, Any]) -> AlertRule:
-    for key in entry:
-        if key not in RULE_KEYS:
-            raise _RuleError(
-                key,
-                _Invalid(
-                    "is not a rule key",
-                    f"{_suggest(key, RULE_KEYS)}valid keys are {', '.join(RULE_KEYS)}",
-                ),
-            )
-    for key, example in (("log_groups", '["/aws/vpn/connections"]'), ("channels", '["slack"]')):
-        if key not in entry:
-            raise _RuleError(key, _Invalid("is missing", f"add {key} = {example}"))
-    values: dict[str, Any] = {
-        "name": entry["name"],
-        "source": path,
-        "log_groups": _at("log_groups", _names, entry["log_groups"], "log_groups", '"my-group"'),
-        "channels": _at("channels", _names, entry["channels"], "channels", '"slack"'),
-    }
-    for key in ("title", "body", "body_html", "digest_title", "digest_body"):
-        if key in entry:
-            values[key] = _at(key, _text, entry[key], key)
-    if "description" in entry:
-        values["description"] = _at("description", _text, entry["description"], "description", True)
-    if "pattern" in entry:
-        values["pattern"] = _at("pattern", _pattern, entry["pattern"])
-    if "flow_format" in entry:
-        values["flow_format"] = _at("flow_format", _flow_format, entry["flow_format"])
-    if "severity" in entry:
-        values["severity"] = _at("severity", _severity, entry["severity"])
-    if "timezone" in entry:
-        values["timezone"] = _at("timezone", _timezone, entry["timezone"])
-    for key in ("tags", "top_keys"):
-        if key in entry:
-            items = entry[key]
-            if isinstance(items, list) and not items:
-                values[key] = ()
-            else:
-                values[key] = _at(key, _names, items, key, '"srcaddr"')
-    for key in ("dedup_key", "digest_group_by"):
-        if key in entry:
-            values[key] = _at(key, _text, entry[key], key)
-    for key in ("dedup_window", "digest_window"):
-        if key in entry:
-            values[key] = _at(key, _duration, entry[key])
-    if "dedup_window" in entry and "dedup_key" not in entry:
-        raise _RuleError(
-            "dedup_window",
-            _Invalid("is set without dedup_key", 'add dedup_key = "{{ ... }}" or remove it'),
-        )
-    if "digest_group_by" in entry and "digest_window" not in entry:
-        raise _RuleError(
-            "digest_group_by",
-            _Invalid("is set without digest_window", 'add digest_window = "10m" or remove it'),
-        )
-    if "threshold" in entry:
-        table = _at("threshold", _subtable, entry["threshold"], "threshold", _THRESHOLD_KEYS)
-        values["threshold"] = Threshold(
-            count=_at("threshold.count", _count, table["count"], "count"),
-            window=_at("threshold.window", _duration, table["window"]),
-            group_by=_at("threshold.group_by", _text, table["group_by"], "group_by")
-            if "group_by" in table
-            else None,
-        )
-    if "distinct" in entry:
-        table = _at("distinct", _subtable, entry["distinct"], "distinct", _DISTINCT_KEYS)
-        values["distinct"] = Distinct(
-            key=_at("distinct.key", _text, table["key"], "key"),
-            count=_at("distinct.count", _count, table["count"], "count"),
-            window=_at("distinct.window", _duration, table["window"]),
-            group_by=_at("distinct.group_by", _text, table["group_by"], "group_by")
-            if "group_by" in table
-            else None,
-        )
+def _threshold(value: Any) -> Threshold:
+    table = _subtable(value, "threshold", _THRESHOLD_KEYS)
+    return Threshold(
+        count=_nested("threshold.count", _count, table["count"], "count"),
+        window=_nested("threshold.window", _duration, table["window"]),
+        group_by=_nested("threshold.group_by", _text, table["group_by"], "group_by")
+        if "group_by" in table
+        else None,
+    )
+
+
+def _distinct(value: Any) -> Distinct:
+    table = _subtable(value, "distinct", _DISTINCT_KEYS)
+    return Distinct(
+        key=_nested("distinct.key", _text, table["key"], "key"),
+        count=_nested("distinct.count", _count, table["count"], "count"),
+        window=_nested("distinct.window", _duration, table["window"]),
+        group_by=_nested("distinct.group_by", _text, table["group_by"], "group_by")
+        if "group_by" in table
+        else None,
+    )
+
+
+def _keys(value: Any, key: str) -> tuple[str, ...]:
+    """``tags`` and ``top_keys``: an empty array is allowed (nothing to add)."""
+    return () if isinstance(value, list) and not value else _names(value, key, '"srcaddr"')
+
+
+# Every rule key and its check, in the order messages list the keys.
+_CHECKS: dict[str, Any] = {
+    "name": str,  # checked first, by parse_alerts: it names the rule in every other error
+    "description": partial(_text, key="description", allow_empty=True),
+    "log_groups": partial(_names, key="log_groups", example='"my-group"'),
+    "pattern": _pattern,
+    "flow_format": _flow_format,
+    **{key: partial(_text, key=key) for key in ("title", "body", "body_html")},
+    **{key: partial(_text, key=key) for key in ("digest_title", "digest_body")},
+    "channels": partial(_names, key="channels", example='"slack"'),
+    "severity": _severity,
+    "timezone": _timezone,
+    "tags": partial(_keys, key="tags"),
+    "dedup_key": partial(_text, key="dedup_key"),
+    "dedup_window": _duration,
+    "digest_window": _duration,
+    "digest_group_by": partial(_text, key="digest_group_by"),
+    "top_keys": partial(_keys, key="top_keys"),
+    "threshold": _threshold,
+    "distinct": _distinct,
+}
+RULE_KEYS = tuple(_CHECKS)
+_REQUIRED = {"log_groups": '["/aws/vpn/connections"]', "channels": '["slack"]'}
+# key -> (the key it needs, the fix)
+_NEEDS = {
+    "dedup_window": ("dedup_key", 'add dedup_key = "{{ ... }}" or remove it'),
+    "digest_group_by": ("digest_window", 'add digest_window = "10m" or remove it'),
+}
+
+
+def _rule(path: Path, where: str, entry: dict[str, Any]) -> AlertRule:
+    values = read(path, where, entry, _CHECKS, _REQUIRED)
+    for key, (needed, fix) in _NEEDS.items():
+        if key in entry and needed not in entry:
+            raise ConfigError(f"{path}: {where} {key} is set without {needed}; {fix}")
     modes = [key for key in ("threshold", "distinct", "digest_window") if key in entry]
     if len(modes) > 1:
-        raise _RuleError(
-            modes[1],
-            _Invalid(
-                f"cannot be combined with {modes[0]}",
-                "declare a second [[alerts]] rule with the same pattern for the other one",
-            ),
+        raise ConfigError(
+            f"{path}: {where} {modes[1]} cannot be combined with {modes[0]}; declare a second "
+            "[[alerts]] rule with the same pattern for the other one"
         )
-    aggregate = "threshold" in entry or "distinct" in entry
-    if aggregate:
+    if "threshold" in entry or "distinct" in entry:
         values.setdefault("title", DEFAULT_AGGREGATE_TITLE)
         values.setdefault("body", DEFAULT_AGGREGATE_BODY)
-    return AlertRule(**values)
+    return AlertRule(**values, source=path)
 
 
-def _check_templates(rule: AlertRule) -> None:
+def _check_templates(path: Path, where: str, rule: AlertRule) -> None:
     from .templates import TemplateProblem, check_template
 
     for key, text in rule.templates().items():
@@ -456,7 +410,7 @@ def _check_templates(rule: AlertRule) -> None:
         try:
             check_template(text, html=key == "body_html", field_ok=as_field)
         except TemplateProblem as bad:
-            raise _RuleError(key, _Invalid(bad.problem, bad.hint)) from None
+            raise ConfigError(f"{path}: {where} {key} {bad.problem}; {bad.hint}") from None
 
 
 def parse_alerts(path: Path, raw: Any) -> tuple[AlertRule, ...]:
@@ -482,13 +436,8 @@ def parse_alerts(path: Path, raw: Any) -> tuple[AlertRule, ...]:
             raise ConfigError(
                 f"{path}: {label} is declared twice ([[alerts]] entry {number}); rename one"
             )
-        try:
-            rule = _rule(path, entry)
-            _check_templates(rule)
-        except _RuleError as bad:
-            raise ConfigError(
-                f"{path}: {label}: {bad.key} {bad.invalid.problem}; {bad.invalid.hint}"
-            ) from None
+        rule = _rule(path, f"{label}:", entry)
+        _check_templates(path, f"{label}:", rule)
         found.append(rule)
     return tuple(found)
 
@@ -509,3 +458,6 @@ def check_channels(rules: Iterable[AlertRule], channels: Iterable[Any]) -> None:
                     f"(declared: {declared}); {_suggest(channel, names)}add a [[channels]] "
                     f'table with name = "{channel}" or fix the name in channels'
                 )
+
+
+ALERTS: Section[tuple[AlertRule, ...]] = Section("alerts", parse_alerts, tuple, array=True)

@@ -11,7 +11,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from logsieve.config import ConfigError, client_credential, endpoint_url, load_config
+from logsieve.config import ConfigError, client_credential, endpoint_url
+from logsieve.sections import load_config
 
 
 def server_options(function: Any) -> Any:

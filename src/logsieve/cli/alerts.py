@@ -11,8 +11,9 @@ from typing import Any
 import click
 import orjson
 
-from logsieve.config import ConfigError, load_config
+from logsieve.config import ConfigError
 from logsieve.formats.awslogs import EnvelopeError, LogEvent, Payload, decode_any
+from logsieve.sections import load_config
 
 EXIT_SENT, EXIT_NOTHING, EXIT_ERROR = 0, 1, 2
 _BASE64_RE = re.compile(rb"[A-Za-z0-9+/=\s]{16,}")

@@ -117,7 +117,7 @@ def _write(path: Path, text: str) -> None:
 
 def _check_whole_file(path: Path, text: str) -> None:
     """Refuse to write a file logsieve would not load."""
-    from logsieve.config import load_config
+    from logsieve.sections import load_config
 
     temp = path.with_name(f".{path.name}.{os.getpid()}.check.toml")
     try:

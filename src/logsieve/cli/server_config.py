@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from logsieve.config import Config, ConfigError, load_config
+from logsieve.config import Config, ConfigError
+from logsieve.sections import load_config
 
 
 def config_options(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -171,7 +171,8 @@ def ship(file: Path, group: str, stream: str | None, timestamps: str, create: bo
       logsieve ship flows.log --group /aws/vpc/flow-logs --stream eni-0a1b2c3d4e5f60718-all
       logsieve ship app.log --group app --timestamps parse --once
     """
-    from logsieve.config import ConfigError, load_config
+    from logsieve.config import ConfigError
+    from logsieve.sections import load_config
     from logsieve.shipping.errors import ShippingError
     from logsieve.shipping.ship import ship_file
     from logsieve.shipping.signals import graceful_stop

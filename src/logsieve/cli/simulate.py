@@ -141,7 +141,7 @@ def _run(source: str, options: dict[str, Any], generator_options: dict[str, Any]
                 options["endpoint_url"], options["config_path"], options["data_dir"]
             )
         else:
-            from logsieve.config import load_config
+            from logsieve.sections import load_config
 
             target, config = None, load_config(options["config_path"])
     except ShippingError as exc:

@@ -19,7 +19,8 @@ from typing import Any
 
 from logsieve.alerts import recipes
 from logsieve.alerts.rule_file import add_tables
-from logsieve.config import Config, load_config
+from logsieve.config import Config
+from logsieve.sections import load_config
 
 from .plan import ACCOUNT_ID, EMAIL_TO, REGION, WATCHED_USERS
 

@@ -19,13 +19,18 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import re
 import struct
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from logsieve.config import FirehoseStream
+from logsieve.config import Section, check_dir, to_dir
+from logsieve.config_values import Invalid, number, read_entries, show
 from logsieve.durable import write_atomic
 from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import Payload, control_message, encode
@@ -37,6 +42,59 @@ log = logging.getLogger("logsieve.firehose")
 SPOOL_DIR = ".spool"
 _LENGTH = struct.Struct(">I")
 MAX_RECORD_BYTES = 1_000 * 1024  # Firehose's record limit (1,000 KiB)
+
+
+@dataclass(frozen=True)
+class FirehoseStream:
+    """A Firehose-style delivery stream (``[[firehose]]``): a directory and buffering hints."""
+
+    name: str
+    directory: Path
+    buffer_bytes: int = 5 * 1024 * 1024  # Firehose's default buffer size (5 MiB)
+    buffer_seconds: float = 60.0  # Firehose defaults to 300 s; a laptop wants it sooner
+
+
+_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not _NAME_RE.fullmatch(value):
+        raise Invalid(
+            f"must be 1-64 letters, digits, '_', '.' or '-' (got {show(value)})",
+            "it is the name in the deliverystream/<name> ARN",
+        )
+    return value
+
+
+_CHECKS = {
+    "name": _name,
+    "directory": check_dir,
+    "buffer_size_mb": partial(number, low=1, high=128, hint="use e.g. 5 (Firehose's default)"),
+    "buffer_interval_seconds": partial(number, low=0, high=900, hint="use e.g. 60"),
+}
+
+
+def parse_firehose(path: Path, raw: Any) -> tuple[FirehoseStream, ...]:
+    """``[[firehose]]`` tables; a directory is relative to the config file."""
+    entries = read_entries(
+        path, "firehose", raw, "delivery stream with name and directory", _CHECKS,
+        required=("name",), checked_defaults={"directory": None},
+        twice=lambda name: f"delivery stream {name!r} is declared twice; keep one",
+    )  # fmt: skip
+    return tuple(
+        FirehoseStream(
+            entry["name"],
+            to_dir(entry["directory"], path.parent),
+            int(entry.get("buffer_size_mb", 5) * 1024 * 1024),
+            float(entry.get("buffer_interval_seconds", 60)),
+        )
+        for entry in entries
+    )
+
+
+FIREHOSE: Section[tuple[FirehoseStream, ...]] = Section(
+    "firehose", parse_firehose, tuple, array=True
+)
 
 
 class FirehoseSink:

@@ -23,10 +23,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from logsieve.config import DeclaredFunction
 from logsieve.errors import ServiceError
 
 from .code import CodeInfo, fingerprint
+from .declared import DeclaredFunction
 from .names import LATEST, FunctionRef, function_arn, parse_function_name
 from .spec import FunctionSpec
 from .store import FunctionRecord, FunctionStore

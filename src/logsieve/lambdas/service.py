@@ -17,11 +17,11 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from logsieve.config import DeclaredFunction
 from logsieve.errors import Operation, ServiceError
 
 from . import policy, rules
 from .code import describe
+from .declared import DeclaredFunction
 from .functions import Catalogue, lambda_timestamp, new_revision, not_found
 from .invocations import Invoker, Runtime, event_bytes, response
 from .names import LATEST, parse_function_name

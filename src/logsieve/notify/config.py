@@ -1,7 +1,9 @@
 """The config file's ``[[channels]]`` tables, validated into each type's ChannelConfig.
 
 Generic over the registry (``channels/registry.py``): a type's keys, their checks and its
-default rate come from its module. Imported while the config file loads, so it stays light:
+default rate come from its module; the values are read with the config walker
+(:func:`logsieve.config_values.read`). Registered as ``CHANNELS`` in ``logsieve/sections.py``.
+Imported while the config file loads, so it stays light:
 standard library only. The channel libraries (httpx, boto3, apprise) are imported by
 ``build_channels`` when the server starts.
 
@@ -17,25 +19,27 @@ Example::
 from __future__ import annotations
 
 import re
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from logsieve.config_values import Invalid, suggest, table_array
+from logsieve.config import Section
+from logsieve.config_values import number, read, suggest, table_array
 from logsieve.errors import ConfigError
 
 from .channels.base import COMMON_KEYS, ChannelConfig
-from .channels.checks import number, shown
+from .channels.checks import shown
 from .channels.registry import CHANNEL_TYPES, own_keys, required_keys
 
-__all__ = ["ChannelConfig", "parse_channels"]
+__all__ = ["CHANNELS", "ChannelConfig", "parse_channels"]
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _COMMON_CHECKS = {
-    "rate_per_minute": partial(
-        number, low=0, high=60_000, hint="use e.g. 60 (one a second)", low_open=True
+    "rate_per_minute": lambda value: float(
+        number(value, low=0, high=60_000, hint="use e.g. 60 (one a second)", low_open=True)
     ),
-    "retry_seconds": partial(number, low=0, high=7 * 86_400, hint="use 86400 to retry for a day"),
+    "retry_seconds": lambda value: float(
+        number(value, low=0, high=7 * 86_400, hint="use 86400 to retry for a day")
+    ),
 }
 
 
@@ -92,14 +96,8 @@ def _parse_entry(path: Path, position: int, entry: dict[str, Any]) -> ChannelCon
     values: dict[str, Any] = {"name": name, "type": kind}
     if channel_type.DEFAULT_RATE_PER_MINUTE is not None:
         values["rate_per_minute"] = channel_type.DEFAULT_RATE_PER_MINUTE
-    for key, value in entry.items():
-        if key in ("name", "type"):
-            continue
-        check = _COMMON_CHECKS.get(key) or channel_type.CHECKS[key]
-        try:
-            values[key] = check(value)
-        except Invalid as bad:
-            raise ConfigError(f"{path}: {label} {key} {bad.problem}; {bad.hint}") from None
+    own = {key: value for key, value in entry.items() if key not in ("name", "type")}
+    values.update(read(path, label, own, {**_COMMON_CHECKS, **channel_type.CHECKS}))
     return channel_type.CONFIG(**values, source=path)
 
 
@@ -120,3 +118,8 @@ def parse_channels(path: Path, raw: Any) -> tuple[ChannelConfig, ...]:
             )
         found.append(channel)
     return tuple(found)
+
+
+CHANNELS: Section[tuple[ChannelConfig, ...]] = Section(
+    "channels", parse_channels, tuple, array=True
+)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from logsieve.config import ConfigError, client_credential, endpoint_url, load_config
+from logsieve.config import ConfigError, client_credential, endpoint_url
+from logsieve.sections import load_config
 
 from .errors import ShippingError
 

@@ -20,7 +20,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
-from logsieve.config import DeliverySettings
 from logsieve.destinations import DeliveryError, Destinations
 from logsieve.errors import ServiceError
 from logsieve.patterns import compile as compile_pattern
@@ -29,6 +28,7 @@ from logsieve.storage import DeadLetter, DeadLetters, LogsStore, SubscriptionFil
 from .batching import Batch, build_batches, match_events
 from .event_cache import EventCache
 from .retry import RetryState
+from .settings import DeliverySettings
 from .status import SubscriptionStatus
 
 log = logging.getLogger("logsieve.subscriptions")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from logsieve.config import DeliverySettings
+from .settings import DeliverySettings
 
 
 @dataclass

@@ -6,7 +6,6 @@ one line naming the file, the table and the key.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from email.utils import parseaddr
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 
 from logsieve.config_values import Invalid, show
 
-__all__ = ["address", "http_url", "number", "shown", "string", "strings"]
+__all__ = ["address", "http_url", "shown", "string", "strings"]
 
 _ADDRESS_RE = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.?[^@\s<>,;\"]*")
 
@@ -54,17 +53,6 @@ def address(value: Any, hint: str) -> str:
     if "\n" in text or not _ADDRESS_RE.fullmatch(parseaddr(text)[1] or "-"):
         raise Invalid(f"must be an email address (got {shown(value)})", hint)
     return text
-
-
-def number(value: Any, low: float, high: float, hint: str, low_open: bool = False) -> float:
-    what = f"a number {'greater than' if low_open else 'from'} {low:g}" + (
-        f" {'and at most' if low_open else 'to'} {high:g}"
-    )
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise Invalid(f"must be {what} (got {shown(value)})", hint + " (no quotes)")
-    if (value <= low if low_open else value < low) or value > high:
-        raise Invalid(f"must be {what} (got {shown(value)})", hint)
-    return float(value)
 
 
 def strings(value: Any, hint: str) -> tuple[str, ...]:
