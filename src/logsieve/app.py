@@ -12,6 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from .alerts.config import ALERTS
 from .alerts.service import AlertService
 from .api.admin import AdminApi
 from .api.ec2_operator import ec2_routes
@@ -20,7 +21,7 @@ from .api.server import AwsApi, Service, build_app
 from .api.sns_certificate import certificate_routes
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
-from .destinations.firehose import publish_when_due
+from .destinations.firehose import FIREHOSE, publish_when_due
 from .ec2 import build_ec2, connection_log_writer
 from .errors import ConfigError
 from .kinesis import KinesisContext, KinesisService
@@ -35,9 +36,11 @@ from .lambdas import (
     protect_server,
     worker_environment,
 )
+from .lambdas.declared import FUNCTIONS
 from .lambdas.runtime import FunctionRuntime
 from .logs import LogsContext, LogsService
 from .notify.channels import build_channels, register_channels
+from .notify.config import CHANNELS
 from .notify.outbox import Outbox
 from .notify.smtp import SmtpSettings
 from .notify.sns_delivery import EmailSettings, SnsDeliveries
@@ -48,6 +51,7 @@ from .storage.disk import DiskFull
 from .storage.factory import Stores, open_stores
 from .storage.settings import STORAGE
 from .subscriptions import Dispatcher, PumpContext
+from .subscriptions.settings import DELIVERY
 
 log = logging.getLogger("logsieve")
 
@@ -61,7 +65,7 @@ def _channels(config: Config) -> dict[str, Any]:
         except ValueError as exc:
             raise ConfigError(f"SMTP URL: {exc}; fix [smtp] url or LOGSIEVE_SMTP_URL") from None
     return build_channels(
-        config.channels, config.smtp_url, config.smtp_sender, endpoint_url(config),
+        CHANNELS.of(config), config.smtp_url, config.smtp_sender, endpoint_url(config),
         config.region, credential,
     )  # fmt: skip
 
@@ -149,7 +153,7 @@ def _build_lambdas(
         runtime,
         config.region,
         config.account_id,
-        config.functions,
+        FUNCTIONS.of(config),
     )
     opened.callback(lambdas.close)
     return lambdas, function_keys, threads
@@ -162,7 +166,7 @@ def _build_notify(
     outbox = Outbox(stores.outbox())
     opened.callback(outbox.close)
     register_channels(outbox, _channels(config))
-    alerts = AlertService(config.alerts, stores.alert_state(), outbox, config.channels)
+    alerts = AlertService(ALERTS.of(config), stores.alert_state(), outbox, CHANNELS.of(config))
     opened.callback(alerts.close)
     return outbox, alerts
 
@@ -208,7 +212,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     lambdas, function_keys, lambda_threads = _build_lambdas(config, opened, lambda_logs)
     dead_letters = stores.dead_letters()
     opened.callback(dead_letters.close)
-    sinks = {stream.name: FirehoseSink(stream) for stream in config.firehose}
+    sinks = {stream.name: FirehoseSink(stream) for stream in FIREHOSE.of(config)}
     for sink in sinks.values():
         opened.callback(sink.close)
     outbox, alerts = _build_notify(config, stores, opened)
@@ -221,7 +225,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
                 config.region, config.account_id, lambdas, kinesis, sinks, alerts.destinations()
             ),
             dead_letters,
-            config.delivery,
+            DELIVERY.of(config),
             config.account_id,
             reads,
             deliveries,
