@@ -16,6 +16,7 @@ from .alerts.service import AlertService
 from .api.admin import AdminApi
 from .api.protocols import PROTOCOLS
 from .api.server import AwsApi, Service, build_app
+from .cloudtrail import Identities, build_cloudtrail
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
@@ -173,6 +174,11 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sns = SnsService(
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
+    trail_store = stores.cloudtrail()  # CloudTrail; the recorder records every signed call
+    identities = Identities(config.account_id, config.user_name_for, function_keys.owner)
+    trails, recorder = build_cloudtrail(
+        trail_store, config.region, config.account_id, logs.operations, identities
+    )
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -184,9 +190,11 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
                 lambda_threads,
             ),
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
+            Service(PROTOCOLS["json"]("cloudtrail"), trails.operations),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
+        recorder=recorder,
     )
 
     @contextlib.asynccontextmanager
@@ -198,6 +206,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         outbox_task = asyncio.create_task(outbox.run())
         ticker = asyncio.create_task(alerts.tick_forever())
         await dispatcher.start()
+        recorder.start()
         try:
             yield
         finally:
@@ -218,6 +227,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             lambdas.close()
             runtime.close()  # before the stores: the workers' last log lines still go in
             lambda_threads.shutdown(wait=False, cancel_futures=True)
+            recorder.close()  # its last deliveries go to the event log: before that closes
+            trail_store.close()
             store.close()
             stream_store.close()
             lock.release()

@@ -72,6 +72,7 @@ class Credential:
     access_key_id: str
     # Kept out of repr so logging a Config never leaks a secret.
     secret_access_key: str = field(repr=False)
+    user_name: str | None = None  # the IAM user CloudTrail records for calls with this key
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,11 @@ class Config:
     firehose: tuple[FirehoseStream, ...] = ()
     functions: tuple[DeclaredFunction, ...] = ()
 
+    def user_name_for(self, access_key_id: str) -> str | None:
+        return next(
+            (c.user_name for c in self.credentials if c.access_key_id == access_key_id), None
+        )
+
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret for ``access_key_id``, or None: SigV4 verification's key lookup."""
         for credential in self.credentials:
@@ -161,6 +167,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "logs": ("retention_check_seconds", "max_subscription_filters"),
 }
 _CREDENTIAL_KEYS = ("access_key_id", "secret_access_key")
+_OPTIONAL_CREDENTIAL_KEYS = ("user_name",)
 _FUNCTION_KEYS = (
     "name",
     "handler",
@@ -425,8 +432,8 @@ def _file_credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
         if isinstance(key_id, str) and key_id:
             label += f" ({key_id})"
         for key in entry:
-            if key not in _CREDENTIAL_KEYS:
-                raise unknown_key(path, key, label, _CREDENTIAL_KEYS)
+            if key not in _CREDENTIAL_KEYS + _OPTIONAL_CREDENTIAL_KEYS:
+                raise unknown_key(path, key, label, _CREDENTIAL_KEYS + _OPTIONAL_CREDENTIAL_KEYS)
         for key in _CREDENTIAL_KEYS:
             if key not in entry:
                 raise ConfigError(f'{path}: {label} is missing {key}; add {key} = "..." to it')
@@ -434,6 +441,7 @@ def _file_credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
             credential = Credential(
                 _check_key_part(entry["access_key_id"], "access_key_id"),
                 _check_key_part(entry["secret_access_key"], "secret_access_key"),
+                _check_key_part(entry["user_name"], "user_name") if "user_name" in entry else None,
             )
         except _Invalid as bad:
             raise ConfigError(f"{path}: {label} {bad.problem}; {bad.hint}") from None

@@ -25,6 +25,8 @@ from .streams import StreamStore
 from .streams_sqlite import SqliteStreamStore
 from .topics import TopicStore
 from .topics_sqlite import SqliteTopicStore
+from .trails import TrailStore
+from .trails_sqlite import SqliteTrailStore
 
 __all__ = ["ENGINES", "FILES", "Stores", "open_alert_state", "open_outbox", "open_stores"]
 
@@ -38,6 +40,7 @@ FILES = {
     "dead_letters": "dead-letters.db",
     "outbox": "outbox.db",
     "alert_state": "alerts.db",
+    "cloudtrail": "cloudtrail.db",
 }
 
 _MEMORY = ":memory:"
@@ -77,6 +80,10 @@ class Stores:
 
     def alert_state(self) -> AlertStateStore:
         return SqliteAlertStateStore(self.path("alert_state"))
+
+    def cloudtrail(self) -> TrailStore:
+        """CloudTrail trails and the event history of recorded API calls."""
+        return SqliteTrailStore(self.path("cloudtrail"))
 
 
 def open_stores(data_dir: Path, engine: str = "sqlite") -> Stores:
