@@ -184,6 +184,7 @@ class AwsApi:
         protocol = service.protocol
         operations = service.operations
         name = wire.matched.operation
+        started = time.time()  # the event time of a recorded call: when it arrived
         caller: VerifiedCaller | None = None
         params: dict[str, Any] | None = None
         result: dict[str, Any] | None = None
@@ -212,7 +213,7 @@ class AwsApi:
             return protocol.error(_UNEXPECTED, request_id)
         finally:
             if self.recorder is not None and caller is not None:
-                call = (name, params, result, failure, caller, request_id)
+                call = (name, params, result, failure, caller, request_id, started)
                 self._record(protocol, wire, request, *call)
 
     def _record(
@@ -226,6 +227,7 @@ class AwsApi:
         failure: ServiceError | None,
         caller: VerifiedCaller,
         request_id: str,
+        started: float,
     ) -> None:
         """Hand a signed call to the recorder, if it is one it wants."""
         assert self.recorder is not None
@@ -238,7 +240,7 @@ class AwsApi:
             failure.code if failure else None, failure.message if failure else None,
             caller.access_key_id, request.client.host if request.client else "-",
             request.headers.get("user-agent", ""), request_id,
-            time.time(), self.region,
+            started, self.region,
         )  # fmt: skip
         self.recorder.record(call)
 

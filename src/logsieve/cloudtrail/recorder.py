@@ -12,15 +12,17 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from logsieve.errors import ServiceError
-from logsieve.storage.trails import TrailStore
+from logsieve.storage.trails import EventRow, TrailStore
 
 from . import records, selectors
 from .calls import ApiCall
-from .service import CloudTrailService
+from .lookup import HISTORY_MS
+from .service import CloudTrailService, logged_at
 
 log = logging.getLogger("logsieve.cloudtrail")
 
@@ -30,6 +32,7 @@ Deliver = Callable[[str, str, list[tuple[int, str]]], None]
 MAX_QUEUED = 100_000  # calls beyond this while the store is stuck are dropped (and logged)
 BATCH = 1000
 MAX_PUT_BYTES = 1_000_000
+EXPIRE_EVERY = 3600.0  # seconds between passes forgetting events older than 90 days
 
 
 class Recorder:
@@ -77,7 +80,14 @@ class Recorder:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        expired_at = 0.0
         while True:
+            if time.monotonic() - expired_at > EXPIRE_EVERY:
+                expired_at = time.monotonic()
+                try:  # the event history keeps 90 days, as LookupEvents on AWS
+                    self.store.expire_events(int((time.time() * 1000) - HISTORY_MS))
+                except Exception:
+                    log.exception("event=cloudtrail_expire_failed")
             self._wake.wait(self.interval)
             self._wake.clear()
             try:
@@ -100,15 +110,16 @@ class Recorder:
             for call in calls
         ]
         self.store.append_events([row for _, row in built])
-        self._deliver([(record, row.record, row.time_ms) for record, row in built])
+        made = [call.time * 1000 for call in calls]
+        self._deliver([(record, row, at) for (record, row), at in zip(built, made, strict=True)])
 
-    def _deliver(self, built: list[tuple[dict[str, Any], str, int]]) -> None:
+    def _deliver(self, built: list[tuple[dict[str, Any], EventRow, float]]) -> None:
         stream = f"{self.service.account_id}_CloudTrail_{self.service.region}"
         for trail, group in self.service.deliveries():
             events = [
-                (time_ms, text)
-                for record, text, time_ms in built
-                if selectors.selects(trail.event_selectors, record)
+                (row.time_ms, row.record)
+                for record, row, made in built
+                if logged_at(trail, made) and selectors.selects(trail.event_selectors, record)
             ]
             if not events:
                 continue

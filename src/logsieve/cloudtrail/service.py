@@ -58,6 +58,15 @@ def _utc_text(ms: int | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
 
 
+def logged_at(row: TrailRow, time_ms: float) -> bool:
+    """Whether the trail was logging when a call was made (calls are recorded a moment after
+    they are answered, so StartLogging/StopLogging apply to the calls' times, not to when
+    the recorder gets to them)."""
+    if row.started_ms is None or time_ms < row.started_ms:
+        return False
+    return row.logging or row.stopped_ms is None or time_ms < row.stopped_ms
+
+
 class CloudTrailService:
     """Trails in a ``TrailStore``; ``group_exists`` says whether a log group is there."""
 
@@ -268,12 +277,13 @@ class CloudTrailService:
     # -- for the recorder ----------------------------------------------------------------
 
     def deliveries(self) -> Sequence[tuple[TrailRow, str]]:
-        """Logging trails with a CloudWatch Logs group: (trail, group name)."""
+        """Trails that have logged, with a CloudWatch Logs group: (trail, group name).
+        Which calls each delivers depends on when they were made (:func:`logged_at`)."""
         found = []
         for row in self.store.list_trails():
             group_arn = row.settings.get("CloudWatchLogsLogGroupArn")
             group = names.log_group_name(group_arn) if group_arn else None
-            if row.logging and group:
+            if row.started_ms is not None and group:
                 found.append((row, group))
         return found
 
