@@ -16,8 +16,8 @@ _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
            "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken")  # fmt: skip
 # What an endpoint without the API answers (logsieve's server before EC2 lands: the request is
 # taken for another Query service, whose signature scope it does not match).
-_NOT_OFFERED = ("InvalidAction", "UnknownOperationException", "NotImplemented",
-                "InvalidSignatureException")  # fmt: skip
+_NOT_OFFERED = ("InvalidAction", "UnknownOperationException", "NotImplemented")
+_OTHER_SERVICE = "Credential should be scoped to correct service"
 
 
 class Account:
@@ -63,7 +63,8 @@ class Account:
             permission = f"{client.meta.service_model.signing_name}:{action}"
             if code in _DENIED or "AccessDenied" in code:
                 raise CannotRun(permission, str(error)) from None
-            if code in _NOT_OFFERED or status in (404, 501) or "not yet implemented" in str(error):
+            offered = code not in _NOT_OFFERED and status not in (404, 501)
+            if not offered or _OTHER_SERVICE in str(error):
                 raise Unavailable(f"{permission} is not offered by this endpoint") from None
             raise
         except botocore.parsers.ResponseParserError:  # moto's HTML 500 for what it lacks
