@@ -14,12 +14,14 @@ from starlette.concurrency import run_in_threadpool
 
 from .alerts.service import AlertService
 from .api.admin import AdminApi
+from .api.ec2_operator import ec2_routes
 from .api.protocols import PROTOCOLS
 from .api.server import AwsApi, Service, build_app
 from .cloudtrail import Identities, build_cloudtrail
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
+from .ec2 import build_ec2
 from .errors import ConfigError
 from .kinesis import KinesisContext, KinesisService
 from .lambdas import (
@@ -179,6 +181,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     trails, recorder = build_cloudtrail(
         trail_store, config.region, config.account_id, logs.operations, identities
     )
+    ec2_store = stores.ec2()  # VPCs, flow logs, Client VPN endpoints (ec2/)
+    ec2 = build_ec2(ec2_store, config.region, config.account_id, lambdas, LogsSink(logs.operations))
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -191,6 +195,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             ),
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
             Service(PROTOCOLS["json"]("cloudtrail"), trails.operations),
+            Service(PROTOCOLS["ec2"]("ec2"), ec2.operations),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
@@ -221,6 +226,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             outbox.close()
             sns_deliveries.close()
             topic_store.close()
+            ec2.close()
+            ec2_store.close()
             for sink in sinks.values():
                 sink.close()
             dead_letters.close()
@@ -235,4 +242,5 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)
     routes = admin.routes() + sns_deliveries.routes()
+    routes += ec2_routes(ec2, config.secret_for, config.region)
     return build_app(api, lifespan, routes)

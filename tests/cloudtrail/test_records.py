@@ -67,3 +67,15 @@ def test_function_keys_are_assumed_role_sessions() -> None:
     assert identity["arn"] == "arn:aws:sts::123456789012:assumed-role/shipper-role/shipper"
     unnamed = records.Identities("123456789012", lambda key: None)("AKIAY")
     assert unnamed["userName"] == records.DEFAULT_USER
+
+
+def test_a_call_in_the_millisecond_logging_stopped_is_delivered() -> None:
+    from logsieve.cloudtrail.service import logged_at
+    from logsieve.storage.trails import TrailRow
+
+    stopped = TrailRow("arn", "t", "r", logging=False, started_ms=1000, stopped_ms=2000)
+    assert logged_at(stopped, 2000.4)  # StopLogging's own call: began in that millisecond
+    assert logged_at(stopped, 1000.0)
+    assert not logged_at(stopped, 999.9)
+    assert not logged_at(stopped, 2001.0)
+    assert not logged_at(TrailRow("arn", "t", "r"), 1500.0)

@@ -7,6 +7,7 @@ botocore's ``SERIALIZERS`` table (``botocore/serialize.py``).
 from __future__ import annotations
 
 from .awsjson import JsonProtocol
+from .ec2query import Ec2Protocol
 from .query import QueryProtocol
 from .restjson import RestJsonProtocol
 from .wire import WireProtocol
@@ -17,4 +18,5 @@ PROTOCOLS: dict[str, type[WireProtocol]] = {
     "json": JsonProtocol,
     "rest-json": RestJsonProtocol,
     "query": QueryProtocol,
+    "ec2": Ec2Protocol,
 }

@@ -254,14 +254,24 @@ class QueryProtocol(wire.WireProtocol):
         out: dict[str, Any] = {}
         for name, member in shape.members.items():
             wire = member.serialization.get("name", name)
-            key = wire
-            if member.type_name == "list" and member.serialization.get("flattened"):
-                key = member.member.serialization.get("name", wire)  # type: ignore[attr-defined]
-            child = tree.children.get(key)
+            child = tree.children.get(self.request_key(name, member))
             if child is None:
                 continue
             out[wire] = self._value(child, member, _join(path, _label(name)))
         return out
+
+    def request_key(self, name: str, member: botocore.model.Shape) -> str:
+        """The form key a structure member is sent under (botocore's ``QuerySerializer``:
+        its ``locationName``; a flattened list, its items' name)."""
+        wire = member.serialization.get("name", name)
+        if member.type_name == "list" and member.serialization.get("flattened"):
+            return member.member.serialization.get("name", wire)  # type: ignore[attr-defined]
+        return wire
+
+    def flattened(self, shape: botocore.model.Shape) -> bool:
+        """Whether a list's items are numbered right under its key (``Name.1``) rather than
+        under ``member`` (``Name.member.1``)."""
+        return bool(shape.serialization.get("flattened"))
 
     def _value(self, tree: _Tree, shape: botocore.model.Shape, path: str) -> Any:
         kind = shape.type_name
@@ -270,7 +280,7 @@ class QueryProtocol(wire.WireProtocol):
             return self._structure(tree, shape, path)
         if kind == "list":
             assert isinstance(shape, botocore.model.ListShape)
-            if shape.serialization.get("flattened"):
+            if self.flattened(shape):
                 items = tree
             else:
                 items = tree.children.get(shape.member.serialization.get("name", "member"))

@@ -36,7 +36,7 @@ import botocore.model
 from logsieve.errors import ServiceError
 
 from .bodies import too_large
-from .model import CompiledOperation, Node, compile_operations, protocol_model
+from .model import CompiledOperation, LazyOperations, Node, compile_operations, protocol_model
 from .validation import Renderer
 
 __all__ = [
@@ -146,6 +146,8 @@ class WireProtocol(ABC):
     #: Whether the protocol routes by path, and so words the answer to a request no service
     #: matches (REST's 404); otherwise the first service does.
     routes_by_path: ClassVar[bool] = False
+    #: Compile each operation on first use rather than all at startup (EC2's large model).
+    lazy_operations: ClassVar[bool] = False
 
     def __init__(self, service_name: str, validation_error_code: str | None = None) -> None:
         """Load ``service_name``'s model (ValueError if it does not speak this protocol) and
@@ -158,8 +160,10 @@ class WireProtocol(ABC):
         self.render = Renderer.for_model(self.service_model)
         #: Compiled shapes by name, shared by operations and error shapes.
         self.nodes: dict[str, Node] = {}
-        self.compiled: dict[str, CompiledOperation] = compile_operations(
-            self.service_model, self.nodes
+        self.compiled: Mapping[str, CompiledOperation] = (
+            LazyOperations(self.service_model, self.nodes)
+            if self.lazy_operations
+            else compile_operations(self.service_model, self.nodes)
         )
 
     @property

@@ -295,3 +295,56 @@ def cloudtrail(**options: Any) -> None:
     aws-cloudtrail-logs-<account>-4f9a2b1c.
     """
     _run("cloudtrail", options, {})
+
+
+@simulate.command("world")
+@server_options
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=100.0,
+              show_default=True, help="Flow-log events per second, for each flow log.")  # fmt: skip
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True),
+              help="Stop after this many seconds (default: until Ctrl-C).")  # fmt: skip
+@click.option("--connect-every", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True,
+              help="Seconds between connection attempts on each endpoint.")  # fmt: skip
+@click.option("--refresh", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True,
+              help="Seconds between looks at the account's configuration.")  # fmt: skip
+@click.option("--seed", type=int, help="Random seed.")
+def world(endpoint_url: str | None, config_path: Any, data_dir: Any, rate: float,
+          duration: float | None, connect_every: float, refresh: float,
+          seed: int | None) -> None:  # fmt: skip
+    """A living account: logs for what is configured through the API, as AWS would write them.
+
+    Every flow log (CreateFlowLogs to CloudWatch Logs) gets flow records in its LogFormat, one
+    stream per network interface of its resource; every Client VPN endpoint gets connection
+    attempts (its client connect handler decides), logged only where connection logging is
+    enabled. Changes made through the API take effect within --refresh seconds.
+
+    \b
+    Examples:
+      logsieve simulate world --duration 60
+      logsieve simulate world --rate 1000 --connect-every 1
+    """
+    from logsieve.shipping.client import target_from_config
+    from logsieve.shipping.errors import ShippingError
+    from logsieve.shipping.signals import graceful_stop
+    from logsieve.simulate.world import World
+
+    try:
+        target, config = target_from_config(endpoint_url, config_path, data_dir)
+    except ShippingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    stop = threading.Event()
+    running = World(target, rate=rate, connect_every=connect_every, refresh=refresh, seed=seed,
+                    account_id=config.account_id)  # fmt: skip
+    try:
+        with graceful_stop(stop):
+            summary = running.run(duration, stop)
+    except ShippingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Sent {summary.events:,} flow-log events for "
+        f"{_plural(len(summary.flow_events), 'flow log')} and made "
+        f"{_plural(summary.attempts, 'connection attempt')} ({summary.allowed:,} allowed) "
+        f"in {summary.elapsed:.1f} s."
+    )

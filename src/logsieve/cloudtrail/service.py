@@ -62,9 +62,11 @@ def logged_at(row: TrailRow, time_ms: float) -> bool:
     """Whether the trail was logging when a call was made (calls are recorded a moment after
     they are answered, so StartLogging/StopLogging apply to the calls' times, not to when
     the recorder gets to them)."""
+    time_ms = int(time_ms)  # the trail's times are whole milliseconds
     if row.started_ms is None or time_ms < row.started_ms:
         return False
-    return row.logging or row.stopped_ms is None or time_ms < row.stopped_ms
+    # StopLogging's own call arrived before (or in the millisecond) the trail stopped.
+    return row.logging or row.stopped_ms is None or time_ms <= row.stopped_ms
 
 
 class CloudTrailService:

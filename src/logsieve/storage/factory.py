@@ -17,6 +17,8 @@ from pathlib import Path
 from .alert_state import AlertStateStore
 from .alert_state_sqlite import SqliteAlertStateStore
 from .dead_letters_sqlite import SqliteDeadLetterStore
+from .ec2 import Ec2Store
+from .ec2_sqlite import SqliteEc2Store
 from .outbox import OutboxStore
 from .outbox_sqlite import SqliteOutboxStore
 from .protocols import DeadLetters, LogsStore
@@ -41,6 +43,7 @@ FILES = {
     "outbox": "outbox.db",
     "alert_state": "alerts.db",
     "cloudtrail": "cloudtrail.db",
+    "ec2": "ec2.db",
 }
 
 _MEMORY = ":memory:"
@@ -84,6 +87,10 @@ class Stores:
     def cloudtrail(self) -> TrailStore:
         """CloudTrail trails and the event history of recorded API calls."""
         return SqliteTrailStore(self.path("cloudtrail"))
+
+    def ec2(self) -> Ec2Store:
+        """The EC2 subset's resources: VPCs, flow logs, Client VPN endpoints..."""
+        return SqliteEc2Store(self.path("ec2"))
 
 
 def open_stores(data_dir: Path, engine: str = "sqlite") -> Stores:

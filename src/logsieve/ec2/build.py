@@ -1,0 +1,44 @@
+"""Building the EC2 service from the parts the composition root has."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from logsieve.storage.ec2 import Ec2Store
+
+from .connect import Invoke, LogWriter
+from .service import Ec2Service
+
+__all__ = ["Functions", "build_ec2"]
+
+
+class Functions(Protocol):
+    """The part of ``lambdas.LambdaService`` client connect handlers use."""
+
+    def resolve(self, arn: str) -> Any: ...
+
+    def invoke(self, spec: Any, event: bytes) -> Any: ...
+
+
+def _invoker(functions: Functions) -> Invoke:
+    def invoke(arn: str, event: bytes) -> bytes | None:
+        spec = functions.resolve(arn)
+        if spec is None:
+            return None
+        result = functions.invoke(spec, event)
+        return bytes(result.payload) if result.ok else None
+
+    return invoke
+
+
+def build_ec2(
+    store: Ec2Store,
+    region: str,
+    account_id: str,
+    functions: Functions | None = None,
+    write_log: LogWriter | None = None,
+) -> Ec2Service:
+    """The EC2 service on ``store``; client connect handlers run as ``functions``, connection
+    logs are written with ``write_log`` (``lambdas.LogsSink`` over the Logs service)."""
+    invoke = _invoker(functions) if functions is not None else None
+    return Ec2Service(store, region, account_id, invoke=invoke, write_log=write_log)

@@ -1,0 +1,248 @@
+"""``simulate world``: a living account, driven by what is configured through the API.
+
+Nothing here decides where logs go: the world asks the server, as a real log source would
+(DescribeFlowLogs, DescribeNetworkInterfaces, DescribeClientVpnEndpoints), and follows the
+answer, re-asking every ``refresh`` seconds, so creating or deleting a flow log or turning
+connection logging on or off takes effect within seconds.
+
+* Each flow log with a CloudWatch Logs destination gets flow records in its own ``LogFormat``
+  and traffic type, one log stream per interface of its resource (``<eni>-<traffic>``), the
+  interface ids being the account's real ones; the traffic itself comes from the ``vpc-flow``
+  simulator (``vpc_flow.py``).
+* Each Client VPN endpoint gets connection attempts through the operator route
+  (``POST /_logsieve/client-vpn/<id>/connect``): the server runs the endpoint's client connect
+  handler, records the connection (DescribeClientVpnConnections) and writes the connection log
+  only where logging is enabled, into the configured group and stream.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from logsieve.formats.vpc_flow import log_stream_name
+from logsieve.shipping.client import Target
+
+from .fake import SimEvent, doc_ip
+from .runner import RunSummary, run
+from .vpc_flow import vpc_flow
+
+__all__ = ["FlowSource", "World", "WorldSummary", "discover_flow_logs", "flow_events"]
+
+_USERS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
+_PLATFORMS = (("mac", "14.4.1"), ("windows", "10.0.22631"), ("linux", "6.8.0"), ("ios", "17.4"))
+
+
+@dataclass(frozen=True)
+class FlowSource:
+    """A flow log as the world follows it: where its records go and for which interfaces."""
+
+    flow_log_id: str
+    group: str
+    log_format: str
+    traffic_type: str
+    interfaces: tuple[str, ...]
+
+
+def _ec2(target: Target) -> Any:
+    import boto3
+
+    return boto3.client(
+        "ec2", endpoint_url=target.endpoint_url, region_name=target.region,
+        aws_access_key_id=target.access_key_id, aws_secret_access_key=target.secret_access_key,
+    )  # fmt: skip
+
+
+def _interfaces(ec2: Any, resource_id: str) -> tuple[str, ...]:
+    kind = resource_id.split("-", 1)[0]
+    name = {"vpc": "vpc-id", "subnet": "subnet-id", "eni": "network-interface-id"}.get(kind)
+    if name is None:
+        return ()
+    found: list[str] = []
+    for page in ec2.get_paginator("describe_network_interfaces").paginate(
+        Filters=[{"Name": name, "Values": [resource_id]}]
+    ):
+        found += [i["NetworkInterfaceId"] for i in page["NetworkInterfaces"]]
+    return tuple(found)
+
+
+def discover_flow_logs(ec2: Any) -> list[FlowSource]:
+    """Every active flow log delivering to CloudWatch Logs, with its resource's interfaces."""
+    out = []
+    for page in ec2.get_paginator("describe_flow_logs").paginate(
+        Filter=[{"Name": "log-destination-type", "Values": ["cloud-watch-logs"]}]
+    ):
+        for flow in page["FlowLogs"]:
+            if flow.get("FlowLogStatus", "ACTIVE") != "ACTIVE" or not flow.get("LogGroupName"):
+                continue
+            interfaces = _interfaces(ec2, flow["ResourceId"])
+            if interfaces:
+                out.append(
+                    FlowSource(
+                        flow["FlowLogId"], flow["LogGroupName"], flow["LogFormat"],
+                        flow.get("TrafficType", "ALL"), interfaces,
+                    )
+                )  # fmt: skip
+    return out
+
+
+def flow_events(
+    source: FlowSource, seed: int, rate: float, account_id: str, region: str
+) -> Iterator[SimEvent]:
+    """The ``vpc-flow`` simulator's traffic for ``source``: in its format and traffic type,
+    its interfaces standing in for the simulator's own (ids replaced in the records too)."""
+    simulated = vpc_flow(
+        seed, int(time.time() * 1000), rate, account_id=account_id, region=region,
+        format=source.log_format, traffic_type=source.traffic_type,
+    )  # fmt: skip
+    suffix = "-" + source.traffic_type.lower()
+    real = itertools.cycle(source.interfaces)
+    standing_for: dict[str, str] = {}
+    for event in simulated:
+        fake = event.stream.removesuffix(suffix)
+        eni = standing_for.get(fake)
+        if eni is None:
+            eni = standing_for[fake] = next(real)
+        yield SimEvent(
+            log_stream_name(eni, source.traffic_type),
+            event.timestamp,
+            event.message.replace(fake, eni),
+        )
+
+
+@dataclass
+class WorldSummary:
+    """What a world run did: events per flow log, connection attempts per outcome."""
+
+    flow_events: dict[str, int] = field(default_factory=dict)
+    attempts: int = 0
+    allowed: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def events(self) -> int:
+        return sum(self.flow_events.values())
+
+
+class World:
+    """Follows the account's configuration and generates its logs until stopped."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        rate: float = 100.0,
+        connect_every: float = 5.0,
+        refresh: float = 5.0,
+        seed: int | None = None,
+        account_id: str = "123456789012",
+    ) -> None:
+        self.target = target
+        self.rate = rate
+        self.connect_every = connect_every
+        self.refresh = refresh
+        self.rng = random.Random(seed)
+        self.account_id = account_id
+        self.ec2 = _ec2(target)
+        self.summary = WorldSummary()
+        self._runs: dict[FlowSource, tuple[threading.Event, threading.Thread]] = {}
+        self._lock = threading.Lock()
+
+    # -- flow logs -----------------------------------------------------------------------
+
+    def _start(self, source: FlowSource) -> None:
+        own = threading.Event()
+
+        def follow() -> None:
+            summary: RunSummary = run(
+                "vpc-flow", self.target, group=source.group, rate=self.rate, stop=own,
+                events=flow_events(source, self.rng.randrange(2**31), self.rate,
+                                   self.account_id, self.target.region),
+            )  # fmt: skip
+            with self._lock:
+                self.summary.flow_events[source.flow_log_id] = (
+                    self.summary.flow_events.get(source.flow_log_id, 0) + summary.sent
+                )
+
+        thread = threading.Thread(target=follow, name=f"world-{source.flow_log_id}", daemon=True)
+        self._runs[source] = (own, thread)
+        thread.start()
+
+    def reconcile(self) -> None:
+        """Start generating for new flow logs, stop for deleted or changed ones."""
+        wanted = set(discover_flow_logs(self.ec2))
+        for source in list(self._runs):
+            if source not in wanted:
+                own, thread = self._runs.pop(source)
+                own.set()
+                thread.join()
+        for source in wanted - set(self._runs):
+            self._start(source)
+
+    # -- Client VPN ----------------------------------------------------------------------
+
+    def attempt(self) -> None:
+        """One connection attempt on each endpoint, by a random user."""
+        endpoints = self.ec2.describe_client_vpn_endpoints()["ClientVpnEndpoints"]
+        for endpoint in endpoints:
+            platform, version = self.rng.choice(_PLATFORMS)
+            outcome = self._connect(
+                endpoint["ClientVpnEndpointId"],
+                {"username": self.rng.choice(_USERS), "common-name": "client1",
+                 "platform": platform, "platform-version": version,
+                 "public-ip": doc_ip(self.rng), "port": self.rng.randint(1024, 65535)},
+            )  # fmt: skip
+            with self._lock:
+                self.summary.attempts += 1
+                self.summary.allowed += bool(outcome.get("allowed"))
+
+    def _connect(self, endpoint_id: str, attempt: dict[str, Any]) -> dict[str, Any]:
+        import httpx
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        url = f"{self.target.endpoint_url}/_logsieve/client-vpn/{endpoint_id}/connect"
+        body = json.dumps(attempt).encode()
+        request = AWSRequest(method="POST", url=url, data=body,
+                             headers={"Content-Type": "application/json"})  # fmt: skip
+        credentials = Credentials(self.target.access_key_id, self.target.secret_access_key)
+        SigV4Auth(credentials, "logs", self.target.region).add_auth(request)
+        response = httpx.post(url, content=body, headers=dict(request.headers.items()), timeout=60)
+        return response.json() if response.status_code == 200 else {}
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def run(
+        self, duration: float | None = None, stop: threading.Event | None = None
+    ) -> WorldSummary:
+        stop = stop or threading.Event()
+        started = time.monotonic()
+        end = started + duration if duration is not None else float("inf")
+        next_refresh = next_attempt = started
+        try:
+            while not stop.is_set():
+                now = time.monotonic()
+                if now >= end:
+                    break
+                if now >= next_refresh:
+                    self.reconcile()
+                    next_refresh = now + self.refresh
+                if now >= next_attempt:
+                    self.attempt()
+                    next_attempt = now + self.connect_every
+                stop.wait(max(0.0, min(next_refresh, next_attempt, end) - time.monotonic()))
+        finally:
+            for own, _ in self._runs.values():
+                own.set()
+            for _, thread in self._runs.values():
+                thread.join()
+            self._runs.clear()
+        self.summary.elapsed = time.monotonic() - started
+        return self.summary

@@ -1,0 +1,121 @@
+"""``simulate world`` follows what the API configures: flow records in each flow log's format
+for the account's real interfaces, connection logs only where logging is enabled."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+
+import pytest
+
+from logsieve.formats import client_vpn as records
+from logsieve.formats.vpc_flow import FlowLogFormat
+from logsieve.shipping.client import Target
+from logsieve.simulate.world import World, discover_flow_logs
+from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
+from tests.waiting import wait_for
+
+ROLE = "arn:aws:iam::123456789012:role/flow-logs"
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f6b8e1e-1111-2222-3333-444455556666"
+AUTH = [{"Type": "certificate-authentication",
+         "MutualAuthentication": {"ClientRootCertificateChainArn": CERT}}]  # fmt: skip
+FORMAT = "${version} ${interface-id} ${srcaddr} ${dstaddr} ${dstport} ${action} ${tcp-flags}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    running = Server(tmp_path_factory.mktemp("world")).start()
+    yield running
+    running.stop()
+
+
+def test_world_writes_what_the_api_configures(server: Server) -> None:
+    ec2, logs = client(server, "ec2", retries=0), client(server, "logs", retries=0)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
+    interfaces = {
+        i["NetworkInterfaceId"]
+        for i in ec2.describe_network_interfaces(
+            Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
+        )["NetworkInterfaces"]
+    }
+    flows = f"/vpc/{uuid.uuid4().hex[:6]}"
+    [flow_id] = ec2.create_flow_logs(
+        ResourceIds=[vpc["VpcId"]], ResourceType="VPC", TrafficType="ALL", LogGroupName=flows,
+        DeliverLogsPermissionArn=ROLE, LogFormat=FORMAT,
+    )["FlowLogIds"]  # fmt: skip
+    vpn_logs = f"vpn-{uuid.uuid4().hex[:6]}"
+    logs.create_log_group(logGroupName=vpn_logs)
+    logged_endpoint = ec2.create_client_vpn_endpoint(
+        ClientCidrBlock="10.100.0.0/22", ServerCertificateArn=CERT, AuthenticationOptions=AUTH,
+        ConnectionLogOptions={"Enabled": True, "CloudwatchLogGroup": vpn_logs,
+                              "CloudwatchLogStream": "connections"},
+    )["ClientVpnEndpointId"]  # fmt: skip
+    silent_endpoint = ec2.create_client_vpn_endpoint(
+        ClientCidrBlock="10.104.0.0/22", ServerCertificateArn=CERT, AuthenticationOptions=AUTH,
+        ConnectionLogOptions={"Enabled": False},
+    )["ClientVpnEndpointId"]  # fmt: skip
+    assert [s.flow_log_id for s in discover_flow_logs(ec2)] == [flow_id]
+
+    target = Target(server.url, "us-east-1", ACCESS_KEY, SECRET_KEY)
+    world = World(target, rate=200, connect_every=0.2, refresh=0.3, seed=7)
+    stop = threading.Event()
+    runner = threading.Thread(target=world.run, kwargs={"stop": stop})
+    runner.start()
+    try:
+
+        def streams() -> set[str]:
+            try:
+                found = logs.describe_log_streams(logGroupName=flows)["logStreams"]
+            except logs.exceptions.ResourceNotFoundException:  # not created yet
+                return set()
+            return {s["logStreamName"] for s in found} if len(found) >= 3 else set()
+
+        names = wait_for(streams, what="a stream per interface")
+        assert names == {f"{eni}-all" for eni in interfaces}
+        stream = sorted(names)[0]
+        events = wait_for(
+            lambda: logs.get_log_events(logGroupName=flows, logStreamName=stream)["events"],
+            what="flow records",
+        )
+        record = FlowLogFormat(FORMAT).parse(events[0]["message"])
+        assert record.get("interface-id") == stream.removesuffix("-all")
+
+        def connection_logs() -> list[dict]:
+            found = logs.get_log_events(logGroupName=vpn_logs, logStreamName="connections")
+            return [records.parse(e["message"]).fields for e in found["events"]]
+
+        logged = wait_for(lambda: connection_logs() or None, what="connection-log records")
+        assert {r["client-vpn-endpoint-id"] for r in logged} == {logged_endpoint}
+        silent = wait_for(
+            lambda: ec2.describe_client_vpn_connections(ClientVpnEndpointId=silent_endpoint)[
+                "Connections"
+            ],
+            what="connections on the endpoint without logging",
+        )
+        assert silent[0]["Status"]["Code"] == "active"
+
+        # Deleting the flow log stops its records within a refresh.
+        ec2.delete_flow_logs(FlowLogIds=[flow_id])
+        wait_for(lambda: not world._runs, what="the world to stop following the flow log")
+    finally:
+        stop.set()
+        runner.join()
+    assert world.summary.flow_events[flow_id] > 0 and world.summary.attempts > 0
+
+
+def test_cli_runs_the_world_for_a_while(server: Server, tmp_path) -> None:
+    from tests.shipping.helpers import cli_env, run_cli
+
+    ec2 = client(server, "ec2", retries=0)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
+    ec2.create_flow_logs(
+        ResourceIds=[vpc["VpcId"]], ResourceType="VPC", TrafficType="REJECT",
+        LogGroupName=f"/vpc/cli-{uuid.uuid4().hex[:6]}", DeliverLogsPermissionArn=ROLE,
+    )  # fmt: skip
+    done = run_cli("simulate", "world", "--duration", "2", "--rate", "50", "--refresh", "0.5",
+                   "--endpoint-url", server.url, env=cli_env(tmp_path / "data"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    sent = re.search(r"Sent ([\d,]+) flow-log events for (\d+) flow log", done.stdout)
+    assert sent is not None, done.stdout
+    assert int(sent.group(1).replace(",", "")) > 0 and int(sent.group(2)) >= 1
