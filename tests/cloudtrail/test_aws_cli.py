@@ -41,7 +41,7 @@ def test_the_cli_sets_up_a_trail_and_looks_up_its_calls(aws: AwsCli, ops_logs) -
             "lookup-events",
             "--lookup-attributes",
             "AttributeKey=EventName,AttributeValue=StartLogging",
-        )["Events"],  # fmt: skip
+        )["Events"],
         what="StartLogging in lookup-events",
     )
     assert found[0]["Username"] == "ops"
