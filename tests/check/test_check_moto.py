@@ -108,3 +108,33 @@ def test_sarif_output(moto_url) -> None:
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["LS-TRAIL-1"]
     assert run["results"][0]["ruleId"] == "LS-TRAIL-1"
     assert run["results"][0]["level"] == "error"
+
+
+def test_cis_needs_an_alarm_and_a_confirmed_topic(moto_url) -> None:
+    _account(moto_url)
+    logs, cloudwatch = moto_client(moto_url, "logs"), moto_client(moto_url, "cloudwatch")
+    control = next(c for c in CONTROLS if c.id == "4.10")
+    logs.put_metric_filter(
+        logGroupName="trail-group", filterName="sg", filterPattern=control.pattern,
+        metricTransformations=[{"metricName": "SG", "metricNamespace": "Sec",
+                                "metricValue": "1"}],
+    )  # fmt: skip
+
+    def detail() -> str:
+        result = run_check(moto_url, "--json", "--check=CIS-4.10")
+        [failing] = _by_id(result.output)["CIS-4.10"]["failing"]
+        return failing["detail"]
+
+    assert detail() == "no alarm on the metric of filter sg"
+    empty_topic = moto_client(moto_url, "sns").create_topic(Name="nobody")["TopicArn"]
+    cloudwatch.put_metric_alarm(
+        AlarmName="sg", MetricName="SG", Namespace="Sec", Statistic="Sum", Period=300,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[empty_topic],
+    )  # fmt: skip
+    assert detail() == "the alarm on SG has no SNS topic with a confirmed subscription"
+    moto_client(moto_url, "sns").subscribe(
+        TopicArn=empty_topic, Protocol="email", Endpoint="sec@example.com"
+    )
+    passed = run_check(moto_url, "--json", "--check=CIS-4.10")
+    assert _by_id(passed.output)["CIS-4.10"]["status"] == "pass"
