@@ -138,3 +138,13 @@ def test_cis_needs_an_alarm_and_a_confirmed_topic(moto_url) -> None:
     )
     passed = run_check(moto_url, "--json", "--check=CIS-4.10")
     assert _by_id(passed.output)["CIS-4.10"]["status"] == "pass"
+
+
+def test_all_regions_reports_a_trail_once_in_its_home_region(moto_url) -> None:
+    setup = _account(moto_url, logging=False)
+    result = run_check(moto_url, "--json", "--all-regions", "--check=LS-TRAIL-2")
+    assert result.exit_code == 1, result.output
+    results = json.loads(result.output)
+    assert len({r["region"] for r in results}) > 1
+    failing = [(r["region"], f["resource"]) for r in results for f in r["failing"]]
+    assert failing == [("us-east-1", setup["trail"])]
