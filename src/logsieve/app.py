@@ -21,7 +21,7 @@ from .cloudtrail import Identities, build_cloudtrail
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import publish_when_due
-from .ec2 import build_ec2
+from .ec2 import build_ec2, connection_log_writer
 from .errors import ConfigError
 from .kinesis import KinesisContext, KinesisService
 from .lambdas import (
@@ -182,7 +182,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         trail_store, config.region, config.account_id, logs.operations, identities
     )
     ec2_store = stores.ec2()  # VPCs, flow logs, Client VPN endpoints (ec2/)
-    ec2 = build_ec2(ec2_store, config.region, config.account_id, lambdas, LogsSink(logs.operations))
+    connection_logs = connection_log_writer(logs.operations)  # into existing groups only
+    ec2 = build_ec2(ec2_store, config.region, config.account_id, lambdas, connection_logs)
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),

@@ -151,6 +151,7 @@ def test_the_handler_gets_awss_request_fields(ec2, ec2_server, lam, logs) -> Non
 )  # fmt: skip
 def test_a_malformed_or_failing_handler_denies(ec2, ec2_server, lam, logs, code, reason) -> None:
     group = f"vpn-{uuid.uuid4().hex[:8]}"
+    logs.create_log_group(logGroupName=group)
     endpoint_id = endpoint(ec2, function(lam, code), group)
     outcome = connect(ec2_server, endpoint_id, username="carol")
     assert outcome["allowed"] is False and outcome["reason"] == reason
@@ -184,3 +185,11 @@ def test_without_a_handler_every_attempt_connects_and_terminate_ends_it(ec2, ec2
         ec2.terminate_client_vpn_connections(
             ClientVpnEndpointId=endpoint_id, ConnectionId=first["connectionId"]
         )
+
+
+def test_logging_to_a_group_that_does_not_exist_loses_the_records(ec2, ec2_server, logs) -> None:
+    group = f"gone-{uuid.uuid4().hex[:8]}"  # Client VPN does not create the group
+    endpoint_id = endpoint(ec2, None, group)
+    outcome = connect(ec2_server, endpoint_id, username="gina")
+    assert outcome["allowed"] is True
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []

@@ -152,3 +152,12 @@ def test_every_resource_survives_a_restart(tmp_path) -> None:
         assert kept["Tags"] == [{"Key": "k", "Value": "v"}]
     finally:
         server.stop()
+
+
+def test_describe_tags_pages(ec2, vpc) -> None:
+    ec2.create_tags(Resources=[vpc], Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(7)])
+    pages = ec2.get_paginator("describe_tags").paginate(
+        Filters=[{"Name": "resource-id", "Values": [vpc]}], PaginationConfig={"PageSize": 5}
+    )
+    sizes = [len(page["Tags"]) for page in pages]
+    assert sizes == [5, 2]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .build import build_ec2
+from .build import build_ec2, connection_log_writer
 from .connect import Attempt, Outcome
 from .service import Ec2Service
 
-__all__ = ["Attempt", "Ec2Service", "Outcome", "build_ec2"]
+__all__ = ["Attempt", "Ec2Service", "Outcome", "build_ec2", "connection_log_writer"]

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from logsieve import tokens
 from logsieve.errors import Operation, ServiceError
 from logsieve.storage.ec2 import Ec2Store
 
@@ -124,4 +125,21 @@ class Ec2Service:
                 tag = {"Key": key, "Value": value, "ResourceId": row.id, "ResourceType": kind.name}
                 if all(any(v in wanted for v in get(tag)) for get, wanted in conditions):
                     out.append(tag)
-        return {"Tags": out}
+        start = 0
+        if params.get("NextToken"):
+            state = tokens.decode(params["NextToken"], {"i": tokens.is_int})
+            if state is None or not 0 <= state["i"] <= len(out):
+                raise ServiceError(
+                    "InvalidPaginationToken", f"The token '{params['NextToken']}' is invalid."
+                )
+            start = state["i"]
+        limit = params.get("MaxResults") or 1000
+        if not 5 <= limit <= 1000:
+            raise ServiceError(
+                "InvalidParameterValue",
+                f"Value ( {limit} ) for parameter maxResults is invalid. "
+                "Expecting a value between 5 and 1000.",
+            )
+        page = out[start : start + limit]
+        more = start + limit < len(out)
+        return {"Tags": page, "NextToken": tokens.encode({"i": start + limit}) if more else None}
