@@ -19,6 +19,7 @@ from .api.ec2_operator import ec2_routes
 from .api.protocols import PROTOCOLS
 from .api.server import AwsApi, Service, build_app
 from .api.sns_certificate import certificate_routes
+from .cloudtrail import Identities, build_cloudtrail
 from .config import Config, client_credential, endpoint_url
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import FIREHOSE, publish_when_due
@@ -244,6 +245,13 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     )
     lambda_logs.sink = LogsSink(logs.operations)
     sns, sns_deliveries = _build_sns(config, stores, opened, outbox, lambdas)
+    trail_store = stores.cloudtrail()  # CloudTrail; the recorder records every signed call
+    opened.callback(trail_store.close)
+    identities = Identities(config.account_id, config.user_name_for, function_keys.owner)
+    trails, recorder = build_cloudtrail(
+        trail_store, config.region, config.account_id, logs.operations, identities
+    )
+    opened.callback(recorder.close)  # its last deliveries go to the event log, still open
     ec2_store = stores.ec2()  # VPCs, flow logs, Client VPN endpoints (ec2/)
     opened.callback(ec2_store.close)
     connection_logs = connection_log_writer(logs.operations)  # into existing groups only
@@ -260,10 +268,12 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
                 lambda_threads,
             ),
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
+            Service(PROTOCOLS["json"]("cloudtrail"), trails.operations),
             Service(PROTOCOLS["ec2"]("ec2"), ec2.operations),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
+        recorder=recorder,
     )
 
     @contextlib.asynccontextmanager
@@ -274,6 +284,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             _start(running, alerts.tick_forever())
             await dispatcher.start()
             running.push_async_callback(dispatcher.stop)
+            recorder.start()
             _start(running, publish_when_due(list(sinks.values())))
             _start(running, _enforce_retention(logs, config.retention_check_seconds, kinesis))
             yield

@@ -92,6 +92,7 @@ class Credential:
     access_key_id: str
     # Kept out of repr so logging a Config never leaks a secret.
     secret_access_key: str = field(repr=False)
+    user_name: str | None = None  # the IAM user CloudTrail records for calls with this key
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,12 @@ class Config:
             if known.key == name:
                 return known.of(self)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def user_name_for(self, access_key_id: str) -> str | None:
+        """The IAM user name configured for ``access_key_id`` (CloudTrail's userIdentity)."""
+        return next(
+            (c.user_name for c in self.credentials if c.access_key_id == access_key_id), None
+        )
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret for ``access_key_id``, or None: SigV4 verification's key lookup."""
@@ -389,7 +396,8 @@ def _file_credentials(path: Path, raw: Any) -> tuple[Credential, ...]:
     keys = ("access_key_id", "secret_access_key")
     entries = read_entries(
         path, "credentials", raw, "key pair with access_key_id and secret_access_key",
-        {key: partial(_check_key_part, key=key) for key in keys}, required=keys,
+        {key: partial(_check_key_part, key=key) for key in (*keys, "user_name")},
+        required=keys,
         twice=lambda key_id: f"access_key_id {key_id} appears in more than one [[credentials]] "
         "entry; keep one", key="access_key_id",
     )  # fmt: skip

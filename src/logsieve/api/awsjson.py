@@ -70,7 +70,7 @@ class JsonProtocol(wire.WireProtocol):
         target = request.target
         if target is None:
             return _FALLBACK
-        prefix, _, operation = target.partition(".")
+        prefix, _, operation = target.rpartition(".")  # CloudTrail's prefix has dots
         if prefix != self.target_prefix:
             return _PARTIAL
         return wire.Matched(wire.Match.FULL, operation)

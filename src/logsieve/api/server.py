@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +28,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from logsieve.cloudtrail.calls import ApiCall
 from logsieve.errors import Operation, ServiceError
 from logsieve.storage.disk import disk_status
 
@@ -66,6 +68,14 @@ class Service:
     anonymous: Mapping[str, Operation] = field(default_factory=dict)
 
 
+class CallRecorder(Protocol):
+    """Where signed calls are handed after they are answered (CloudTrail's recorder)."""
+
+    def wants(self, service: str, operation: str) -> bool: ...
+
+    def record(self, call: ApiCall) -> None: ...
+
+
 class AwsApi:
     def __init__(
         self,
@@ -73,9 +83,13 @@ class AwsApi:
         secret_for: Callable[[str], str | None],
         region: str,
         budget: BodyBudget | None = None,
+        recorder: CallRecorder | None = None,
     ) -> None:
         """``region`` is the configured one: every credential scope must name it; ``budget``
-        bounds the body bytes all requests hold at once (see :class:`BodyBudget`)."""
+        bounds the body bytes all requests hold at once (see :class:`BodyBudget`);
+        ``recorder`` is told of every signed call it ``wants`` (never slower than a set
+        lookup for the calls it does not)."""
+        self.recorder = recorder
         self.budget = budget or BodyBudget()
         self.services = list(services)
         self.secret_for = secret_for
@@ -170,16 +184,23 @@ class AwsApi:
         protocol = service.protocol
         operations = service.operations
         name = wire.matched.operation
+        started = time.time()  # the event time of a recorded call: when it arrived
+        caller: VerifiedCaller | None = None
+        params: dict[str, Any] | None = None
+        result: dict[str, Any] | None = None
+        failure: ServiceError | None = None
         try:
             if anonymous and protocol.operation(wire) in service.anonymous:
                 operations = service.anonymous
             else:
-                verify_request(
+                caller = verify_request(
                     request, wire.body, self.secret_for, protocol.signing_name, self.region
                 )
             name, params = protocol.parse(wire, operations)
-            return protocol.serialize(name, operations[name](params), request_id)
+            result = operations[name](params)
+            return protocol.serialize(name, result, request_id)
         except ServiceError as error:
+            failure = error
             return protocol.error(error, request_id)
         except Exception:
             log.exception(
@@ -188,7 +209,40 @@ class AwsApi:
                 protocol.signing_name,
                 name,
             )
+            failure = _UNEXPECTED
             return protocol.error(_UNEXPECTED, request_id)
+        finally:
+            if self.recorder is not None and caller is not None:
+                call = (name, params, result, failure, caller, request_id, started)
+                self._record(protocol, wire, request, *call)
+
+    def _record(
+        self,
+        protocol: WireProtocol,
+        wire: WireRequest,
+        request: Request,
+        name: str,
+        params: dict[str, Any] | None,
+        result: dict[str, Any] | None,
+        failure: ServiceError | None,
+        caller: VerifiedCaller,
+        request_id: str,
+        started: float,
+    ) -> None:
+        """Hand a signed call to the recorder, if it is one it wants."""
+        assert self.recorder is not None
+        if params is None:  # refused before parsing finished: what the head names
+            name = _named(protocol, wire) or name
+        if name not in protocol.compiled or not self.recorder.wants(protocol.signing_name, name):
+            return
+        call = ApiCall(
+            protocol.signing_name, name, params, result,
+            failure.code if failure else None, failure.message if failure else None,
+            caller.access_key_id, request.client.host if request.client else "-",
+            request.headers.get("user-agent", ""), request_id,
+            started, self.region,
+        )  # fmt: skip
+        self.recorder.record(call)
 
     async def _not_found(self, request: Request, wire: WireRequest, request_id: str) -> Response:
         """404 in the words of ``unrouted``; a body is capped like anywhere else."""
@@ -200,6 +254,13 @@ class AwsApi:
         except ClientDisconnect:
             return Response(status_code=400)
         return _response(protocol.error(protocol.not_found(wire), request_id), request_id)
+
+
+def _named(protocol: WireProtocol, wire: WireRequest) -> str:
+    try:
+        return protocol.operation(wire)
+    except ServiceError:
+        return ""
 
 
 def _response(answer: Answer, request_id: str) -> Response:

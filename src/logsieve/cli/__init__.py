@@ -7,6 +7,7 @@ import click
 from logsieve import __version__
 
 from .alerts import alerts
+from .check import check
 from .credentials import credentials
 from .decode import decode
 from .demo import demo
@@ -29,6 +30,7 @@ def main() -> None:
 
 
 main.add_command(alerts)
+main.add_command(check)
 main.add_command(credentials)
 main.add_command(dead_letters)
 main.add_command(decode)

@@ -27,6 +27,8 @@ from .streams import StreamStore
 from .streams_sqlite import SqliteStreamStore
 from .topics import TopicStore
 from .topics_sqlite import SqliteTopicStore
+from .trails import TrailStore
+from .trails_sqlite import SqliteTrailStore
 
 __all__ = ["ENGINES", "FILES", "Stores", "open_alert_state", "open_outbox", "open_stores"]
 
@@ -40,6 +42,7 @@ FILES = {
     "dead_letters": "dead-letters.db",
     "outbox": "outbox.db",
     "alert_state": "alerts.db",
+    "cloudtrail": "cloudtrail.db",
     "ec2": "ec2.db",
 }
 
@@ -80,6 +83,10 @@ class Stores:
 
     def alert_state(self) -> AlertStateStore:
         return SqliteAlertStateStore(self.path("alert_state"))
+
+    def cloudtrail(self) -> TrailStore:
+        """CloudTrail trails and the event history of recorded API calls."""
+        return SqliteTrailStore(self.path("cloudtrail"))
 
     def ec2(self) -> Ec2Store:
         """The EC2 subset's resources: VPCs, flow logs, Client VPN endpoints..."""
