@@ -34,6 +34,7 @@ from .lambdas import (
 )
 from .lambdas.runtime import FunctionRuntime
 from .logs import LogsContext, LogsService
+from .metrics.alarms import build_alarms
 from .notify.channels import build_channels, register_channels
 from .notify.outbox import Outbox
 from .notify.smtp import SmtpSettings
@@ -173,6 +174,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sns = SnsService(
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
+    alarms = build_alarms(stores, config.region, config.account_id, sns)  # metrics/alarms/
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -184,6 +186,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
                 lambda_threads,
             ),
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
+            Service(PROTOCOLS["json"]("cloudwatch", "ValidationException"), alarms.operations),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
@@ -197,6 +200,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         publisher = asyncio.create_task(publish_when_due(list(sinks.values())))
         outbox_task = asyncio.create_task(outbox.run())
         ticker = asyncio.create_task(alerts.tick_forever())
+        alarm_ticker = alarms.start()
         await dispatcher.start()
         try:
             yield
@@ -205,6 +209,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             publisher.cancel()
             await dispatcher.stop()
             ticker.cancel()
+            await alarms.stop(alarm_ticker)
             alerts.close()
             outbox_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

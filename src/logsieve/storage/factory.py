@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .alarms import AlarmStore
+from .alarms_sqlite import SqliteAlarmStore
 from .alert_state import AlertStateStore
 from .alert_state_sqlite import SqliteAlertStateStore
 from .dead_letters_sqlite import SqliteDeadLetterStore
@@ -38,6 +40,7 @@ FILES = {
     "dead_letters": "dead-letters.db",
     "outbox": "outbox.db",
     "alert_state": "alerts.db",
+    "alarms": "alarms.db",
 }
 
 _MEMORY = ":memory:"
@@ -77,6 +80,10 @@ class Stores:
 
     def alert_state(self) -> AlertStateStore:
         return SqliteAlertStateStore(self.path("alert_state"))
+
+    def alarms(self) -> AlarmStore:
+        """CloudWatch alarms and their history."""
+        return SqliteAlarmStore(self.path("alarms"))
 
 
 def open_stores(data_dir: Path, engine: str = "sqlite") -> Stores:
