@@ -174,7 +174,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sns = SnsService(
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
-    alarms = build_alarms(stores, config.region, config.account_id, sns)  # metrics/alarms/
+    alarms = build_alarms(stores, config.region, config.account_id, outbox, sns, lambdas)
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -215,6 +215,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await outbox_task
             outbox.close()
+            alarms.close()
             sns_deliveries.close()
             topic_store.close()
             for sink in sinks.values():

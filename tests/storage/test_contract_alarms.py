@@ -113,3 +113,16 @@ def test_alarms_survive_reopening(stores: Stores) -> None:
         assert store.get_alarm("a") == AlarmRow("a", {"Period": 60}, tags={"t": "1"}, seq=1)
     finally:
         store.close()
+
+
+def test_actions_are_kept_with_their_transition_until_handed_on(alarms: AlarmStore) -> None:
+    alarms.put_alarm(AlarmRow("a", {}, config_updated_ms=1))
+    change = StateChange("ALARM", "r", None, 5, 1, [("k1", b"one"), ("k2", b"two")])
+    alarms.set_state("a", change)
+    stale = StateChange("OK", "r", None, 6, 0, [("k3", b"three")])
+    assert alarms.set_state("a", stale) is None
+    pending = alarms.pending_actions()
+    assert [(key, payload) for _, key, payload in pending] == [("k1", b"one"), ("k2", b"two")]
+    alarms.set_state("a", StateChange("ALARM", "r", None, 7, 1, [("k1", b"again")]))
+    alarms.actions_done([pending[0][0]])
+    assert [key for _, key, _ in alarms.pending_actions()] == ["k2"]

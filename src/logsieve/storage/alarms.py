@@ -55,6 +55,10 @@ class StateChange:
     state_reason_data: str | None
     at_ms: int
     config_updated_ms: int | None = None  # None: whatever the configuration is
+    #: Actions the transition runs, ``(idempotency key, payload)``: kept with the state in the
+    #: same transaction until handed on (``pending_actions`` / ``actions_done``), so a crash
+    #: between the two never loses them.
+    actions: Sequence[tuple[str, bytes]] = ()
 
 
 class AlarmStore(Protocol):
@@ -100,6 +104,15 @@ class AlarmStore(Protocol):
     def untag(self, name: str, keys: Sequence[str]) -> AlarmRow | None: ...
 
     def add_history(self, history: Sequence[HistoryRow]) -> None: ...
+
+    def pending_actions(self, limit: int = 100) -> Sequence[tuple[int, str, bytes]]:
+        """Actions of committed transitions not yet handed on: ``(id, key, payload)``, oldest
+        first."""
+        ...
+
+    def actions_done(self, ids: Sequence[int]) -> None:
+        """Forget actions that were handed on."""
+        ...
 
     def history(
         self,

@@ -42,6 +42,11 @@ CREATE TABLE IF NOT EXISTS alarm_history (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alarm_history_by_name ON alarm_history (alarm_name, seq);
+CREATE TABLE IF NOT EXISTS alarm_actions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    payload BLOB NOT NULL
+);
 """
 _COLUMNS = (
     "name, config, state_value, state_reason, state_reason_data, state_updated_ms, "
@@ -168,6 +173,10 @@ class SqliteAlarmStore:
                 ),
             )
             self._record(conn, history)
+            conn.executemany(
+                "INSERT OR IGNORE INTO alarm_actions (key, payload) VALUES (?, ?)",
+                [(key, bytes(payload)) for key, payload in change.actions],
+            )
             return self._find(conn, name)
 
     def _update(self, name: str, column: str, value: str) -> AlarmRow | None:
@@ -199,6 +208,16 @@ class SqliteAlarmStore:
     def add_history(self, history: Sequence[HistoryRow]) -> None:
         with self._db.write() as conn:
             self._record(conn, history)
+
+    def pending_actions(self, limit: int = 100) -> Sequence[tuple[int, str, bytes]]:
+        rows = self._db.read().execute(
+            "SELECT id, key, payload FROM alarm_actions ORDER BY id LIMIT ?", (limit,)
+        )
+        return [(row[0], row[1], bytes(row[2])) for row in rows.fetchall()]
+
+    def actions_done(self, ids: Sequence[int]) -> None:
+        with self._db.write() as conn:
+            conn.executemany("DELETE FROM alarm_actions WHERE id = ?", [(i,) for i in ids])
 
     def history(
         self,

@@ -4,11 +4,15 @@ both the plain JSON protocol and the query-compatible one (shape name or query c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.receivers import SmtpServer
 from tests.server import Server, client
+from tests.sns.helpers import start_server
 
 #: query code -> the model's exception shape name (what plain JSON errors carry).
 SHAPES = {
@@ -37,3 +41,33 @@ def cloudwatch(server: Server):
 @pytest.fixture
 def name() -> str:
     return f"alarm-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def actions_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("alarm-actions")
+
+
+@pytest.fixture(scope="session")
+def actions_server(actions_root: Path, smtp: SmtpServer) -> Iterator[Server]:
+    """A server with real SMTP, the SNS tests' recording Lambda function, and email
+    subscriptions confirmed without the link (``[sns] auto_confirm``)."""
+    running = start_server(actions_root, smtp, "\n[sns]\nauto_confirm = true\n")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def alarm_client(actions_server: Server):
+    return client(actions_server, "cloudwatch")
+
+
+@pytest.fixture(scope="session")
+def sns(actions_server: Server):
+    return client(actions_server, "sns", retries=0)

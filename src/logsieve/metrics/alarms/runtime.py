@@ -12,6 +12,7 @@ from logsieve.errors import Operation
 from logsieve.metrics.reading import MetricReader, PeriodStats
 from logsieve.storage.factory import Stores
 
+from .actions import AlarmActions, Invoker, Publisher, Queue
 from .service import AlarmService
 from .ticker import Ticker
 
@@ -42,12 +43,18 @@ class Alarms:
         self.operations: dict[str, Operation] = service.operations
 
     def start(self) -> asyncio.Task[Any]:
+        """Hand on the actions a crash left behind, then tick."""
+        if self.service.actions is not None:
+            self.service.actions.hand_on()
         return asyncio.create_task(self.ticker.run())
 
     async def stop(self, task: asyncio.Task[Any]) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+    def close(self) -> None:
+        """Close the store (after the outbox stopped: its sends write Action history)."""
         self.service.store.close()
 
 
@@ -55,8 +62,16 @@ def build_alarms(
     stores: Stores,
     region: str,
     account_id: str,
-    sns: Any = None,
+    queue: Queue,
+    sns: Publisher | None = None,
+    lambdas: Invoker | None = None,
     reader: MetricReader | None = None,
 ) -> Alarms:
-    service = AlarmService(stores.alarms(), region, account_id)
+    """The alarms of a server: actions sent through ``queue`` (the outbox) to SNS topics and
+    Lambda functions; evaluated from ``reader`` (no data until a metric store is given)."""
+    store = stores.alarms()
+    service = AlarmService(store, region, account_id)
+    actions = AlarmActions(store, region, account_id, queue, sns, lambdas)
+    actions.register()
+    service.actions = actions
     return Alarms(service, Ticker(service, reader or NoMetrics()))

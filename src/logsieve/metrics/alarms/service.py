@@ -4,7 +4,7 @@ DescribeAlarmHistory, DeleteAlarms, SetAlarmState, Enable/DisableAlarmActions an
 Plain values in and out, ``ServiceError`` with the model's exception names; no HTTP. Every
 state change (SetAlarmState here, evaluations from ``ticker.py``) goes through
 ``change_state``, which writes the state and its history item in one transaction and then
-tells the listener (the actions runner), so actions run on transitions only.
+hands the transition's actions to the actions runner, so actions run on transitions only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, Protocol
 
 import msgspec
 
@@ -26,8 +27,14 @@ from .errors import TAGS_NOT_FOUND, combination, invalid, not_found
 from .model import alarm_arn, describe, dimensions_of
 from .validation import alarm_config
 
-#: Called after a state transition with (the alarm after, the alarm before).
-Listener = Callable[[AlarmRow, AlarmRow], None]
+
+class Actions(Protocol):
+    """What runs a transition's actions (``actions.AlarmActions``)."""
+
+    def plan(self, after: AlarmRow, before: AlarmRow) -> list[tuple[str, bytes]]: ...
+
+    def hand_on(self) -> None: ...
+
 
 DEFAULT_PAGE = 50  # DescribeAlarms' MaxRecords default
 HISTORY_PAGE = 100
@@ -66,7 +73,7 @@ class AlarmService:
         self.region = region
         self.account_id = account_id
         self.clock = clock
-        self.listeners: list[Listener] = []
+        self.actions: Actions | None = None
         self._state_lock = threading.Lock()
         operations: dict[str, Operation] = {
             "PutMetricAlarm": self.put_metric_alarm,
@@ -99,21 +106,35 @@ class AlarmService:
         reason_data: str | None,
         any_configuration: bool = False,
     ) -> AlarmRow | None:
-        """Set ``old``'s state (with its StateUpdate history item) unless its configuration
-        changed since ``old`` was read; tells the listeners when the value changed."""
-        now = self._now_ms()
-        change = StateChange(
-            value, reason, reason_data, now, None if any_configuration else old.config_updated_ms
-        )
-        with self._state_lock:  # one transition at a time, so listeners see them in order
+        """Set ``old``'s state, with its StateUpdate history item and (on a transition) its
+        actions, unless its configuration changed since ``old`` was read (or it is gone)."""
+        with self._state_lock:  # one transition at a time per server: actions keep order
             current = self.store.get_alarm(old.name)
             if current is None:
                 return None
+            now = self._now_ms()
+            moved = current.state_value != value
+            after = replace(
+                current,
+                state_value=value,
+                state_reason=reason,
+                state_reason_data=reason_data,
+                state_updated_ms=now,
+                state_transitioned_ms=now if moved else current.state_transitioned_ms,
+            )
+            planned = self.actions.plan(after, current) if self.actions and moved else []
+            change = StateChange(
+                value,
+                reason,
+                reason_data,
+                now,
+                None if any_configuration else old.config_updated_ms,
+                planned,
+            )
             item = history.state_update(old.name, current, value, reason, reason_data, now)
             row = self.store.set_state(old.name, change, [item])
-            if row is not None and current.state_value != value:
-                for listener in self.listeners:
-                    listener(row, current)
+        if row is not None and planned and self.actions:
+            self.actions.hand_on()
         return row
 
     # -- operations ----------------------------------------------------------------------
