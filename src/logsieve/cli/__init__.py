@@ -6,6 +6,7 @@ import click
 
 from logsieve import __version__
 
+from .alarms import alarms
 from .alerts import alerts
 from .credentials import credentials
 from .decode import decode
@@ -28,6 +29,7 @@ def main() -> None:
     """
 
 
+main.add_command(alarms)
 main.add_command(alerts)
 main.add_command(credentials)
 main.add_command(dead_letters)
