@@ -34,6 +34,7 @@ from .lambdas import (
 )
 from .lambdas.runtime import FunctionRuntime
 from .logs import LogsContext, LogsService
+from .metrics import build_cloudwatch
 from .notify.channels import build_channels, register_channels
 from .notify.outbox import Outbox
 from .notify.smtp import SmtpSettings
@@ -173,6 +174,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sns = SnsService(
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
+    metric_store = stores.metrics()
+    cloudwatch = build_cloudwatch(metric_store)
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -184,6 +187,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
                 lambda_threads,
             ),
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
+            Service(PROTOCOLS["json"]("cloudwatch"), cloudwatch),
+            Service(PROTOCOLS["query"]("cloudwatch"), cloudwatch),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
@@ -220,6 +225,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             lambda_threads.shutdown(wait=False, cancel_futures=True)
             store.close()
             stream_store.close()
+            metric_store.close()
             lock.release()
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)

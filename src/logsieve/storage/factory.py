@@ -17,6 +17,8 @@ from pathlib import Path
 from .alert_state import AlertStateStore
 from .alert_state_sqlite import SqliteAlertStateStore
 from .dead_letters_sqlite import SqliteDeadLetterStore
+from .metrics import MetricStore
+from .metrics_sqlite import SqliteMetricStore
 from .outbox import OutboxStore
 from .outbox_sqlite import SqliteOutboxStore
 from .protocols import DeadLetters, LogsStore
@@ -38,6 +40,7 @@ FILES = {
     "dead_letters": "dead-letters.db",
     "outbox": "outbox.db",
     "alert_state": "alerts.db",
+    "metrics": "metrics.db",
 }
 
 _MEMORY = ":memory:"
@@ -77,6 +80,10 @@ class Stores:
 
     def alert_state(self) -> AlertStateStore:
         return SqliteAlertStateStore(self.path("alert_state"))
+
+    def metrics(self) -> MetricStore:
+        """CloudWatch metric observations (PutMetricData, metric filters, EMF)."""
+        return SqliteMetricStore(self.path("metrics"))
 
 
 def open_stores(data_dir: Path, engine: str = "sqlite") -> Stores:
