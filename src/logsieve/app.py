@@ -34,6 +34,7 @@ from .lambdas import (
 )
 from .lambdas.runtime import FunctionRuntime
 from .logs import LogsContext, LogsService
+from .metrics import StoreReader, build_cloudwatch
 from .metrics.alarms import build_alarms
 from .notify.channels import build_channels, register_channels
 from .notify.outbox import Outbox
@@ -174,7 +175,11 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sns = SnsService(
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
-    alarms = build_alarms(stores, config.region, config.account_id, outbox, sns, lambdas)
+    metric_store = stores.metrics()
+    alarms = build_alarms(
+        stores, config.region, config.account_id, outbox, sns, lambdas, StoreReader(metric_store)
+    )
+    cloudwatch = {**build_cloudwatch(metric_store), **alarms.operations}
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -186,7 +191,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
                 lambda_threads,
             ),
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
-            Service(PROTOCOLS["json"]("cloudwatch", "ValidationException"), alarms.operations),
+            Service(PROTOCOLS["json"]("cloudwatch"), cloudwatch),
+            Service(PROTOCOLS["query"]("cloudwatch"), cloudwatch),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
@@ -226,6 +232,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             lambda_threads.shutdown(wait=False, cancel_futures=True)
             store.close()
             stream_store.close()
+            metric_store.close()
             lock.release()
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)

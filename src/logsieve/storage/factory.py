@@ -19,6 +19,8 @@ from .alarms_sqlite import SqliteAlarmStore
 from .alert_state import AlertStateStore
 from .alert_state_sqlite import SqliteAlertStateStore
 from .dead_letters_sqlite import SqliteDeadLetterStore
+from .metrics import MetricStore
+from .metrics_sqlite import SqliteMetricStore
 from .outbox import OutboxStore
 from .outbox_sqlite import SqliteOutboxStore
 from .protocols import DeadLetters, LogsStore
@@ -41,6 +43,7 @@ FILES = {
     "outbox": "outbox.db",
     "alert_state": "alerts.db",
     "alarms": "alarms.db",
+    "metrics": "metrics.db",
 }
 
 _MEMORY = ":memory:"
@@ -84,6 +87,10 @@ class Stores:
     def alarms(self) -> AlarmStore:
         """CloudWatch alarms and their history."""
         return SqliteAlarmStore(self.path("alarms"))
+
+    def metrics(self) -> MetricStore:
+        """CloudWatch metric observations (PutMetricData, metric filters, EMF)."""
+        return SqliteMetricStore(self.path("metrics"))
 
 
 def open_stores(data_dir: Path, engine: str = "sqlite") -> Stores:
