@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.metrics import clients
 from tests.receivers import SmtpServer
 from tests.server import Server, client
 from tests.sns.helpers import start_server
@@ -33,9 +35,10 @@ def error_code(error: ClientError) -> str:
     return {shape: query for query, shape in SHAPES.items()}.get(code, code)
 
 
-@pytest.fixture(scope="session")
-def cloudwatch(server: Server):
-    return client(server, "cloudwatch")
+@pytest.fixture(scope="session", params=["json", "query"])
+def cloudwatch(request: pytest.FixtureRequest, server: Server) -> Any:
+    """A CloudWatch client on JSON 1.0 (current boto3) and on Query (botocore <= 1.42.6)."""
+    return clients.cloudwatch(server, None if request.param == "json" else request.param)
 
 
 @pytest.fixture
