@@ -167,3 +167,34 @@ def test_the_server_evaluates_high_resolution_alarms_on_its_clock(
         "was treated as [Breaching]."
     )
     assert json.loads(state["StateReasonData"])["period"] == 10
+
+
+def test_put_metric_data_breaches_and_the_email_arrives(
+    alarm_client: Any, sns: Any, smtp: SmtpServer, name: str
+) -> None:
+    topic, address = subscribed_topic(sns)
+    dims = [{"Name": "Service", "Value": name}]
+    alarm(alarm_client, name, Period=10, Dimensions=dims, AlarmActions=[topic],
+          DatapointsToAlarm=1)  # fmt: skip
+    alarm_client.put_metric_data(
+        Namespace="App",
+        MetricData=[
+            {"MetricName": "Errors", "Dimensions": dims, "Value": v, "StorageResolution": 1}
+            for v in (4.0, 3.0)
+        ],
+    )
+    (mail,) = smtp.wait_messages(address, timeout=60)
+    assert mail["Subject"] == SUBJECT.format(name)
+    state = alarm_client.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    assert state["StateValue"] == "ALARM"
+    assert state["StateReason"].startswith(
+        "Threshold Crossed: 1 out of the last 1 datapoints [7.0 ("
+    )
+    assert state["StateReason"].endswith(
+        "was greater than the threshold (5.0) (minimum 1 datapoint for "
+        "INSUFFICIENT_DATA -> ALARM transition)."
+    )
+    data = json.loads(state["StateReasonData"])
+    assert data["recentDatapoints"] == [7.0]
+    assert data["evaluatedDatapoints"][0]["sampleCount"] == 2.0
+    assert f'because "{state["StateReason"]}"' in text_body(mail)
