@@ -26,7 +26,7 @@ def test_an_update_replaces_the_configuration_and_keeps_state_and_tags(
 ) -> None:
     alarms.put_alarm(AlarmRow("a", {"Threshold": 1.0}, config_updated_ms=1, tags={"k": "v"}))
     alarms.set_state("a", StateChange("ALARM", "crossed", '{"x":1}', 5))
-    row = alarms.put_alarm(AlarmRow("a", {"Threshold": 2.0}, config_updated_ms=9))
+    row = alarms.put_alarm(AlarmRow("a", {"Threshold": 2.0}, config_updated_ms=9, tags={"x": "y"}))
     assert row.config == {"Threshold": 2.0}
     assert (row.state_value, row.state_reason, row.state_reason_data) == (
         "ALARM",
@@ -34,7 +34,7 @@ def test_an_update_replaces_the_configuration_and_keeps_state_and_tags(
         '{"x":1}',
     )
     assert row.config_updated_ms == 9
-    assert row.tags == {"k": "v"}
+    assert row.tags == {"k": "v"}  # Tags on an update are ignored, as on AWS
 
 
 def test_alarms_list_by_name_with_prefix_and_paging(alarms: AlarmStore) -> None:
@@ -126,3 +126,9 @@ def test_actions_are_kept_with_their_transition_until_handed_on(alarms: AlarmSto
     alarms.set_state("a", StateChange("ALARM", "r", None, 7, 1, [("k1", b"again")]))
     alarms.actions_done([pending[0][0]])
     assert [key for _, key, _ in alarms.pending_actions()] == ["k2"]
+
+
+def test_history_older_than_the_retention_is_pruned(alarms: AlarmStore) -> None:
+    alarms.add_history([_history("a", t) for t in (1, 5, 9)])
+    assert alarms.prune_history(6) == 2
+    assert [h.timestamp_ms for h in alarms.history("a")] == [9]

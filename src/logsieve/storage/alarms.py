@@ -66,8 +66,8 @@ class AlarmStore(Protocol):
 
     def put_alarm(self, row: AlarmRow, history: Sequence[HistoryRow] = ()) -> AlarmRow:
         """Create ``row``, or replace the configuration (and ``config_updated_ms``) of the
-        alarm of that name keeping its state, tags given in ``row`` added to its own; with
-        ``history`` in the same transaction. Returns the stored row."""
+        alarm of that name keeping its state and tags (PutMetricAlarm ignores Tags on an
+        update); with ``history`` in the same transaction. Returns the stored row."""
         ...
 
     def get_alarm(self, name: str) -> AlarmRow | None: ...
@@ -104,6 +104,10 @@ class AlarmStore(Protocol):
     def untag(self, name: str, keys: Sequence[str]) -> AlarmRow | None: ...
 
     def add_history(self, history: Sequence[HistoryRow]) -> None: ...
+
+    def prune_history(self, before_ms: int) -> int:
+        """Forget history items older than ``before_ms`` (AWS keeps two weeks): how many."""
+        ...
 
     def pending_actions(self, limit: int = 100) -> Sequence[tuple[int, str, bytes]]:
         """Actions of committed transitions not yet handed on: ``(id, key, payload)``, oldest

@@ -109,14 +109,9 @@ class SqliteAlarmStore:
                     ),
                 )  # fmt: skip
             else:
-                conn.execute(
-                    "UPDATE alarms SET config = ?, config_updated_ms = ?, tags = ? WHERE name = ?",
-                    (
-                        _json(row.config),
-                        row.config_updated_ms,
-                        _json({**old.tags, **row.tags}),
-                        row.name,
-                    ),
+                conn.execute(  # tags stay: PutMetricAlarm ignores Tags on an update
+                    "UPDATE alarms SET config = ?, config_updated_ms = ? WHERE name = ?",
+                    (_json(row.config), row.config_updated_ms, row.name),
                 )
             self._record(conn, history)
             stored = self._find(conn, row.name)
@@ -208,6 +203,11 @@ class SqliteAlarmStore:
     def add_history(self, history: Sequence[HistoryRow]) -> None:
         with self._db.write() as conn:
             self._record(conn, history)
+
+    def prune_history(self, before_ms: int) -> int:
+        with self._db.write() as conn:
+            cursor = conn.execute("DELETE FROM alarm_history WHERE timestamp_ms < ?", (before_ms,))
+            return int(cursor.rowcount)
 
     def pending_actions(self, limit: int = 100) -> Sequence[tuple[int, str, bytes]]:
         rows = self._db.read().execute(

@@ -232,3 +232,16 @@ def _iso(seconds: float) -> str:
     import datetime as dt
 
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def test_long_evaluations_stay_within_the_reason_limits() -> None:
+    reader = FilledReader()
+    for i in range(1, 200):
+        reader.put(END - i * 60, 20.0 + i / 7)
+    cfg = config(EvaluationPeriods=180, DatapointsToAlarm=180)
+    outcome = evaluate(cfg, "OK", reader, NOW)
+    assert outcome is not None and outcome.state == "ALARM"
+    assert len(outcome.reason) <= 1023
+    data = json.loads(outcome.reason_data)
+    assert len(outcome.reason_data) <= 4000
+    assert data["evaluatedDatapoints"][0]["timestamp"] == _iso(END - 60)

@@ -135,3 +135,10 @@ def test_no_actions_are_planned_while_disabled(service: AlarmService, stores: St
     assert before is not None
     assert actions.plan(replace(before, state_value="ALARM"), before) == []
     outbox.close()
+
+
+def test_history_older_than_two_weeks_is_pruned(service: AlarmService) -> None:
+    put(service, "a")
+    ticker = Ticker(service, FilledReader())
+    ticker.evaluate_due(MINUTE + 15 * 86_400)
+    assert list(service.store.history("a")) == []

@@ -30,6 +30,10 @@ from .validation import is_percentile
 __all__ = ["Outcome", "evaluate", "evaluation_range", "evaluation_time", "interval"]
 
 
+MAX_REASON = 1023  # StateReason's length limit in the model
+MAX_REASON_DATA = 4000  # StateReasonData's
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The state an evaluation arrived at, with AWS's StateReason and StateReasonData."""
@@ -253,7 +257,11 @@ class _Report:
                 item["value"] = p.value
             shown.append(item)
         data["evaluatedDatapoints"] = shown
-        return json.dumps(data, separators=(",", ":"))
+        text = json.dumps(data, separators=(",", ":"))
+        while len(text) > MAX_REASON_DATA and shown:  # long ranges: the newest points fit
+            shown.pop()
+            text = json.dumps(data, separators=(",", ":"))
+        return text
 
     def crossed(
         self,
@@ -284,6 +292,8 @@ class _Report:
             needed = f"{self.m} datapoint{'s' if self.m != 1 else ''}"
             reason += f" (minimum {needed} for {self.state} -> {new} transition)"
         reason += "."
+        if len(reason) > MAX_REASON:
+            reason = reason[: MAX_REASON - 3] + "..."
         return Outcome(new, reason, self._data([*real[-self.n :], *fills]))
 
     def nothing_received(self, new: str, filled: int, treat: str) -> Outcome:

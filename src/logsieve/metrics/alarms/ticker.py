@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 STEP = 10.0  # seconds between ticks
 SETTLE = 0.5  # seconds after a boundary before evaluating (data of the closing period lands)
+HISTORY_SECONDS = 14 * 86_400  # AWS keeps alarm history two weeks
+PRUNE_EVERY = 3600.0
 
 
 class Ticker:
@@ -38,6 +40,7 @@ class Ticker:
         self.reader = reader
         self.clock = clock
         self._done: dict[tuple[str, int], float] = {}
+        self._pruned = float("-inf")
 
     def evaluate_due(self, now: float | None = None) -> int:
         """Evaluate every alarm with a boundary not yet evaluated at ``now``; the number of
@@ -63,6 +66,9 @@ class Ticker:
                 changes += 1
         for key in set(self._done) - seen:
             del self._done[key]
+        if now - self._pruned >= PRUNE_EVERY:
+            self._pruned = now
+            self.service.store.prune_history(int((now - HISTORY_SECONDS) * 1000))
         return changes
 
     async def run(self) -> None:
