@@ -132,3 +132,9 @@ def test_history_older_than_the_retention_is_pruned(alarms: AlarmStore) -> None:
     alarms.add_history([_history("a", t) for t in (1, 5, 9)])
     assert alarms.prune_history(6) == 2
     assert [h.timestamp_ms for h in alarms.history("a")] == [9]
+
+
+def test_an_action_is_recorded_once_per_key(alarms: AlarmStore) -> None:
+    assert alarms.add_history([_history("a", 1, "Action")], once="a:1:arn")
+    assert not alarms.add_history([_history("a", 2, "Action")], once="a:1:arn")
+    assert [h.timestamp_ms for h in alarms.history("a")] == [1]

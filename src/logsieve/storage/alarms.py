@@ -103,7 +103,10 @@ class AlarmStore(Protocol):
 
     def untag(self, name: str, keys: Sequence[str]) -> AlarmRow | None: ...
 
-    def add_history(self, history: Sequence[HistoryRow]) -> None: ...
+    def add_history(self, history: Sequence[HistoryRow], once: str | None = None) -> bool:
+        """Record ``history``; with ``once`` (an action's key), only the first time that key
+        is given (a retried action is recorded once). True if recorded."""
+        ...
 
     def prune_history(self, before_ms: int) -> int:
         """Forget history items older than ``before_ms`` (AWS keeps two weeks): how many."""

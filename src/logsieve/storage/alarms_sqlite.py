@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS alarm_history (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alarm_history_by_name ON alarm_history (alarm_name, seq);
+CREATE TABLE IF NOT EXISTS alarm_actions_recorded (
+    key TEXT PRIMARY KEY,
+    timestamp_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alarm_actions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key TEXT NOT NULL UNIQUE,
@@ -200,13 +204,23 @@ class SqliteAlarmStore:
             conn.execute("UPDATE alarms SET tags = ? WHERE name = ?", (_json(kept), name))
             return self._find(conn, name)
 
-    def add_history(self, history: Sequence[HistoryRow]) -> None:
+    def add_history(self, history: Sequence[HistoryRow], once: str | None = None) -> bool:
         with self._db.write() as conn:
+            if once is not None:
+                first = conn.execute(
+                    "INSERT OR IGNORE INTO alarm_actions_recorded (key, timestamp_ms) "
+                    "VALUES (?, ?)",
+                    (once, max((h.timestamp_ms for h in history), default=0)),
+                ).rowcount
+                if not first:
+                    return False
             self._record(conn, history)
+        return True
 
     def prune_history(self, before_ms: int) -> int:
         with self._db.write() as conn:
             cursor = conn.execute("DELETE FROM alarm_history WHERE timestamp_ms < ?", (before_ms,))
+            conn.execute("DELETE FROM alarm_actions_recorded WHERE timestamp_ms < ?", (before_ms,))
             return int(cursor.rowcount)
 
     def pending_actions(self, limit: int = 100) -> Sequence[tuple[int, str, bytes]]:

@@ -5,7 +5,10 @@ state (``StateChange.actions``); ``hand_on`` then moves them into the outbox und
 idempotency key (alarm, transition time, action ARN), and only then forgets them. A crash at
 any point leaves them in one of the two places, and the key keeps a second hand-over from
 queuing them twice. The outbox sends each one (retrying SNS and Lambda being unreachable) and
-its result is written to the alarm's history as an ``Action`` item, as AWS does.
+its result is written to the alarm's history as an ``Action`` item, as AWS does. A send the
+outbox repeats after a crash is a no-op: the SNS message id is derived from the action's key
+(SNS keys its fan-out by it) and the history item is recorded once per key. (A Lambda action
+repeated that way is invoked again: at least once, like AWS's asynchronous invocations.)
 
 The outbox (``notify/``, a layer above) and the SNS and Lambda services are handed in by the
 composition root as the small interfaces below.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -45,7 +49,9 @@ class Queue(Protocol):
 class Publisher(Protocol):
     """The part of ``sns.SnsService`` SNS actions use: Publish with the API's rules."""
 
-    def publish(self, params: dict[str, Any]) -> dict[str, Any]: ...
+    def publish(self, params: dict[str, Any], message_id: str | None = None) -> dict[str, Any]:
+        """Publish; the same ``message_id`` twice sends once."""
+        ...
 
 
 class Invoker(Protocol):
@@ -105,6 +111,7 @@ class AlarmActions:
             else:
                 payload["unsupported"] = True  # EC2 / Auto Scaling / SSM actions
             key = f"{after.name}:{after.state_updated_ms}:{action}"
+            payload["key"] = key
             planned.append((key, orjson.dumps(payload)))
         return planned
 
@@ -129,7 +136,7 @@ class AlarmActions:
         else:
             error = self._invoke(action, payload["event"])
         now = int(self.clock() * 1000)
-        self.store.add_history([history.action(name, action, now, error)])
+        self.store.add_history([history.action(name, action, now, error)], once=payload["key"])
         if error is not None:
             log.warning("alarm action failed alarm=%s action=%s error=%s", name, action, error)
 
@@ -144,7 +151,8 @@ class AlarmActions:
                     "Subject": payload["subject"],
                     "Message": orjson.dumps(structure).decode("utf-8"),
                     "MessageStructure": "json",
-                }
+                },
+                message_id=str(uuid.uuid5(uuid.NAMESPACE_URL, payload["key"])),
             )
         except ServiceError as failure:  # a missing topic: AWS records it and moves on
             return f"{failure.code}: {failure.message}"
