@@ -44,7 +44,7 @@ from .sns.signing import Signer
 from .storage import datadir
 from .storage.disk import DiskFull
 from .storage.factory import open_stores
-from .subscriptions import Dispatcher, PumpContext
+from .subscriptions import Dispatcher, MetricCounting, PumpContext
 
 log = logging.getLogger("logsieve")
 
@@ -143,6 +143,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sinks = {stream.name: FirehoseSink(stream) for stream in config.firehose}
     dead_letters = stores.dead_letters()
     reads, deliveries = Dispatcher.executors()
+    metric_store = stores.metrics()
     dispatcher = Dispatcher(
         PumpContext(
             store,
@@ -157,6 +158,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         ),
         config.region,
         alerts.standing(),
+        MetricCounting(store, metric_store, reads),
     )
     logs.ctx.delivery = dispatcher
     logs.ctx.max_subscription_filters = config.max_subscription_filters
@@ -174,7 +176,6 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sns = SnsService(
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
-    metric_store = stores.metrics()
     cloudwatch = build_cloudwatch(metric_store)
     api = AwsApi(
         [
