@@ -190,6 +190,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
             Service(PROTOCOLS["json"]("cloudwatch"), cloudwatch),
             Service(PROTOCOLS["query"]("cloudwatch"), cloudwatch),
+            Service(PROTOCOLS["smithy-rpc-v2-cbor"]("cloudwatch"), cloudwatch),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
