@@ -45,7 +45,7 @@ from .sns.signing import Signer
 from .storage import datadir
 from .storage.disk import DiskFull
 from .storage.factory import open_stores
-from .subscriptions import Dispatcher, PumpContext
+from .subscriptions import Dispatcher, MetricCounting, PumpContext
 
 log = logging.getLogger("logsieve")
 
@@ -144,6 +144,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sinks = {stream.name: FirehoseSink(stream) for stream in config.firehose}
     dead_letters = stores.dead_letters()
     reads, deliveries = Dispatcher.executors()
+    metric_store = stores.metrics()
     dispatcher = Dispatcher(
         PumpContext(
             store,
@@ -158,6 +159,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         ),
         config.region,
         alerts.standing(),
+        MetricCounting(store, metric_store, reads),
     )
     logs.ctx.delivery = dispatcher
     logs.ctx.max_subscription_filters = config.max_subscription_filters
@@ -175,7 +177,6 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     sns = SnsService(
         topic_store, config.region, config.account_id, sns_deliveries, config.sns_auto_confirm
     )
-    metric_store = stores.metrics()
     alarms = build_alarms(
         stores, config.region, config.account_id, outbox, sns, lambdas, StoreReader(metric_store)
     )
@@ -193,6 +194,7 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
             Service(PROTOCOLS["json"]("cloudwatch"), cloudwatch),
             Service(PROTOCOLS["query"]("cloudwatch"), cloudwatch),
+            Service(PROTOCOLS["smithy-rpc-v2-cbor"]("cloudwatch"), cloudwatch),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,

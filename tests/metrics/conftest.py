@@ -9,7 +9,7 @@ import pytest
 from tests.metrics.clients import cloudwatch
 from tests.server import Server
 
-PROTOCOLS = ["json", "query"]
+PROTOCOLS = ["json", "query", "smithy-rpc-v2-cbor"]
 
 
 @pytest.fixture(scope="session", params=PROTOCOLS)

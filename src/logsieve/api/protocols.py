@@ -9,6 +9,7 @@ from __future__ import annotations
 from .awsjson import JsonProtocol
 from .query import QueryProtocol
 from .restjson import RestJsonProtocol
+from .rpcv2cbor import RpcV2CborProtocol
 from .wire import WireProtocol
 
 __all__ = ["PROTOCOLS"]
@@ -17,4 +18,5 @@ PROTOCOLS: dict[str, type[WireProtocol]] = {
     "json": JsonProtocol,
     "rest-json": RestJsonProtocol,
     "query": QueryProtocol,
+    "smithy-rpc-v2-cbor": RpcV2CborProtocol,
 }

@@ -11,6 +11,7 @@ from .alerts import alerts
 from .credentials import credentials
 from .decode import decode
 from .demo import demo
+from .metrics import metrics
 from .recipes import recipes
 from .serve import serve
 from .ship import put, ship
@@ -35,6 +36,7 @@ main.add_command(credentials)
 main.add_command(dead_letters)
 main.add_command(decode)
 main.add_command(demo)
+main.add_command(metrics)
 main.add_command(recipes)
 main.add_command(put)
 main.add_command(serve)

@@ -13,7 +13,6 @@ are answered for any age instead of for the last 3 hours only.
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +22,8 @@ from logsieve import tokens
 from logsieve.errors import Operation, ServiceError
 from logsieve.storage.metrics import MetricKey, MetricStore, Observation, dimension_key
 
+from .metric_data import get_metric_data
+from .periods import align_start, check_period, to_seconds
 from .statistics import basic, parse_percentile, percentile
 
 __all__ = [
@@ -30,7 +31,6 @@ __all__ = [
     "INVALID_VALUE",
     "RETENTION_SECONDS",
     "MetricsService",
-    "to_seconds",
 ]
 
 INVALID_VALUE = "InvalidParameterValue"
@@ -44,23 +44,10 @@ LIST_PAGE = 500
 _TWO_WEEKS = 14 * 86400
 _TWO_HOURS = 2 * 3600
 _LIMIT = 2.0**360
-_SUB_MINUTE = (1, 5, 10, 20, 30)
 
 
 def _invalid(message: str) -> ServiceError:
     return ServiceError(INVALID_VALUE, message)
-
-
-def to_seconds(value: Any) -> float:
-    """A timestamp member as sent (epoch seconds, or ISO 8601 text) in epoch seconds."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, _dt.datetime):
-        return value.timestamp()
-    moment = _dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_dt.UTC)
-    return moment.timestamp()
 
 
 def _shown(value: float) -> str:
@@ -93,6 +80,7 @@ class MetricsService:
             "PutMetricData": self.put_metric_data,
             "ListMetrics": self.list_metrics,
             "GetMetricStatistics": self.get_metric_statistics,
+            "GetMetricData": self.get_metric_data,
         }
 
     # -- PutMetricData -------------------------------------------------------------------
@@ -247,6 +235,11 @@ class MetricsService:
             result["NextToken"] = tokens.encode({"after": _token_key(page[-1])})
         return result
 
+    # -- GetMetricData -------------------------------------------------------------------
+
+    def get_metric_data(self, params: dict[str, Any]) -> dict[str, Any]:
+        return get_metric_data(self.store, params, self.now())
+
     # -- GetMetricStatistics -------------------------------------------------------------
 
     def get_metric_statistics(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -302,28 +295,6 @@ class MetricsService:
                 point["ExtendedStatistics"] = found
             points.append(point)
         return {"Label": params["MetricName"], "Datapoints": points}
-
-
-def check_period(period: int) -> None:
-    """Periods CloudWatch reads: 1, 5, 10, 20, 30 or a multiple of 60 seconds."""
-    if period not in _SUB_MINUTE and period % 60:
-        raise _invalid("The parameter Period must be a multiple of 60.")
-
-
-def align_start(start: float, period: int, now: float) -> int:
-    """StartTime rounded down as CloudWatch rounds it: to the sub-minute period for
-    sub-minute periods, else to the minute (under 15 days ago), 5 minutes (15-63 days) or
-    the hour (older)."""
-    seconds = math.floor(start)
-    if period < 60:
-        step = period
-    elif now - start < 15 * 86400:
-        step = 60
-    elif now - start < 63 * 86400:
-        step = 300
-    else:
-        step = 3600
-    return seconds - seconds % step
 
 
 def _check_number(value: float, where: str) -> None:
