@@ -245,3 +245,49 @@ def test_long_evaluations_stay_within_the_reason_limits() -> None:
     data = json.loads(outcome.reason_data)
     assert len(outcome.reason_data) <= 4000
     assert data["evaluatedDatapoints"][0]["timestamp"] == _iso(END - 60)
+
+
+def math_config(expression: str, **overrides: Any) -> dict[str, Any]:
+    def stat(ident: str, name: str) -> dict[str, Any]:
+        metric = {"Namespace": "NS", "MetricName": name, "Dimensions": []}
+        return {"Id": ident, "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"},
+                "ReturnData": False}  # fmt: skip
+
+    base = {
+        "Metrics": [stat("errors", "Errors"), stat("calls", "Calls"),
+                    {"Id": "rate", "Expression": expression, "ReturnData": True}],
+        "EvaluationPeriods": 1, "Threshold": 10.0,
+        "ComparisonOperator": "GreaterThanThreshold",
+    }  # fmt: skip
+    return {**base, **overrides}
+
+
+class TwoMetrics(FilledReader):
+    """Errors and Calls per period, by metric name."""
+
+    def __init__(self, errors: float, calls: float) -> None:
+        super().__init__()
+        self.by_name = {"Errors": errors, "Calls": calls}
+
+    def period_statistics(self, namespace, metric_name, dimensions, start, end, period,
+                          unit=None, percentiles=()):  # type: ignore[no-untyped-def]  # fmt: skip
+        self.points = {}
+        self.put(END - 60, self.by_name[metric_name])
+        return super().period_statistics(
+            namespace, metric_name, dimensions, start, end, period, unit, percentiles
+        )
+
+
+def test_metric_math_alarms_compare_the_returned_expression() -> None:
+    cfg = math_config("100 * errors / calls")
+    outcome = evaluate(cfg, "OK", TwoMetrics(errors=3, calls=20), NOW)  # 15 %
+    assert outcome is not None and outcome.state == "ALARM"
+    assert "[15.0 (" in outcome.reason
+    assert "statistic" not in json.loads(outcome.reason_data)
+    assert evaluate(cfg, "ALARM", TwoMetrics(errors=1, calls=20), NOW).state == "OK"  # type: ignore[union-attr]
+
+
+def test_a_math_alarm_with_an_unsupported_expression_keeps_its_state() -> None:
+    assert (
+        evaluate(math_config("ANOMALY_DETECTION_BAND(errors)"), "OK", TwoMetrics(1, 2), NOW) is None
+    )

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from logsieve.metrics import math as metric_math
 from logsieve.metrics.reading import MetricReader, PeriodStats
 
 from .model import OPERATORS, dimensions_of
@@ -57,11 +58,17 @@ def interval(config: dict[str, Any]) -> int:
 
 
 def period_of(config: dict[str, Any]) -> int:
+    """The alarm's period; a math alarm's is its returned query's (an expression's own
+    Period, else the shortest of its metrics', as PutMetricAlarm checked it)."""
     if "Period" in config:
         return int(config["Period"])
-    returned = _returned_query(config)
-    stat = returned.get("MetricStat") if returned else None
-    return int(stat["Period"] if stat else returned.get("Period", 60)) if returned else 60
+    returned = _returned_query(config) or {}
+    if "MetricStat" in returned:
+        return int(returned["MetricStat"]["Period"])
+    if "Period" in returned:
+        return int(returned["Period"])
+    stats = [q["MetricStat"]["Period"] for q in config.get("Metrics") or [] if "MetricStat" in q]
+    return int(min(stats)) if stats else 60
 
 
 def evaluation_time(config: dict[str, Any], now: float) -> float:
@@ -82,11 +89,11 @@ def _returned_query(config: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+_SIMPLE = ("SampleCount", "Sum", "Minimum", "Maximum", "Average")
+
+
 def _statistic(config: dict[str, Any]) -> str:
-    if "Statistic" in config or "ExtendedStatistic" in config:
-        return str(config.get("Statistic") or config["ExtendedStatistic"])
-    returned = _returned_query(config) or {}
-    return str(returned.get("MetricStat", {}).get("Stat", "Average"))
+    return str(config.get("Statistic") or config["ExtendedStatistic"])
 
 
 def _value(stats: PeriodStats, statistic: str) -> float | None:
@@ -105,28 +112,71 @@ def _value(stats: PeriodStats, statistic: str) -> float | None:
 def _read(
     config: dict[str, Any], reader: MetricReader, start: float, end: float
 ) -> tuple[list[PeriodStats], str] | None:
-    """The datapoints of the alarm's metric and the statistic they carry; None for a metric
-    math expression (not evaluated: the alarm stays as it is)."""
+    """The datapoints the alarm compares and the statistic they carry; None when they cannot
+    be computed (a math expression using what is not supported: the alarm stays as it is)."""
+    if "MetricName" not in config:
+        return _read_math(config, reader, start, end)
     statistic = _statistic(config)
-    extended = (
-        [] if statistic in ("SampleCount", "Sum", "Minimum", "Maximum", "Average") else [statistic]
-    )
-    if "MetricName" in config:
-        namespace, name, dims = config["Namespace"], config["MetricName"], dimensions_of(config)
-        unit = config.get("Unit")
-    else:
-        returned = _returned_query(config)
-        if returned is None or "MetricStat" not in returned:
-            return None
-        stat = returned["MetricStat"]
-        metric = stat["Metric"]
-        namespace, name = metric.get("Namespace", ""), metric.get("MetricName", "")
-        dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions") or []}
-        unit = stat.get("Unit")
     stats = reader.period_statistics(
-        namespace, name, dims, start, end, period_of(config), unit, extended
-    )
+        config["Namespace"], config["MetricName"], dimensions_of(config), start, end,
+        period_of(config), config.get("Unit"), _extended(statistic),
+    )  # fmt: skip
     return list(stats), statistic
+
+
+def _extended(statistic: str) -> list[str]:
+    return [] if statistic in _SIMPLE else [statistic]
+
+
+def _read_math(
+    config: dict[str, Any], reader: MetricReader, start: float, end: float
+) -> tuple[list[PeriodStats], str] | None:
+    """A metric math alarm: each MetricStat query read per period, then the expressions
+    (GetMetricData's metric math, ``metrics/math.py``) in dependency order; the query that
+    returns data is compared."""
+    period = period_of(config)
+    grid = list(range(int(start), int(end), period))
+    values: dict[str, metric_math.Value] = {}
+    expressions = []
+    for query in config["Metrics"]:
+        if "MetricStat" not in query:
+            expressions.append(query)
+            continue
+        stat, metric = query["MetricStat"], query["MetricStat"]["Metric"]
+        name = stat["Stat"]
+        rows = reader.period_statistics(
+            metric.get("Namespace", ""), metric.get("MetricName", ""),
+            {d["Name"]: d["Value"] for d in metric.get("Dimensions") or []},
+            start, end, int(stat["Period"]), stat.get("Unit"), _extended(name),
+        )  # fmt: skip
+        values[query["Id"]] = {
+            int(row.start): value for row in rows if (value := _value(row, name)) is not None
+        }
+    while expressions:
+        done = []
+        for query in expressions:
+            try:
+                needed = metric_math.references(query["Expression"]) - {"REPEAT", "LINEAR"}
+            except metric_math.MathError:
+                return None
+            if needed - values.keys():
+                continue  # needs another expression first
+            try:
+                values[query["Id"]] = metric_math.evaluate(query["Expression"], values, grid)
+            except metric_math.MathError:
+                return None
+            done.append(query)
+        if not done:
+            return None  # a reference that nothing defines
+        expressions = [q for q in expressions if q not in done]
+    returned = _returned_query(config)
+    series = values.get(returned["Id"]) if returned else None
+    if not isinstance(series, dict):
+        return None
+    stats = [
+        PeriodStats(float(t), 1.0, v, v, v) for t, v in sorted(series.items()) if not math.isnan(v)
+    ]
+    return stats, "Sum"
 
 
 def _low_sample_floor(statistic: str) -> float:
@@ -240,9 +290,9 @@ class _Report:
         data["startDate"] = iso_millis(recent[0].start * 1000)
         if self.config.get("Unit"):
             data["unit"] = self.config["Unit"]
-        if is_percentile(self.statistic) or self.statistic not in (
-            "SampleCount", "Average", "Sum", "Minimum", "Maximum",
-        ):  # fmt: skip
+        if "Metrics" in self.config:
+            pass  # a math alarm compares an expression, not a statistic
+        elif self.statistic not in _SIMPLE:
             data["extendedStatistic"] = self.statistic
         else:
             data["statistic"] = self.statistic
