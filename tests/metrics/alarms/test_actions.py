@@ -6,11 +6,16 @@ the server's real clock."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
+
+from logsieve.cli import main
 from tests.receivers import SmtpServer
+from tests.server import ACCESS_KEY, SECRET_KEY, client
 from tests.sns.helpers import function_arn, lambda_events, text_body
 from tests.waiting import wait_for
 
@@ -198,3 +203,44 @@ def test_put_metric_data_breaches_and_the_email_arrives(
     assert data["recentDatapoints"] == [7.0]
     assert data["evaluatedDatapoints"][0]["sampleCount"] == 2.0
     assert f'because "{state["StateReason"]}"' in text_body(mail)
+
+
+def test_flow_logs_to_reject_count_to_alarm_to_email(
+    actions_server: Any, alarm_client: Any, smtp: SmtpServer, name: str
+) -> None:
+    """The issue's flow: VPC Flow Logs -> a REJECT-counting metric filter (the
+    rejected-traffic-rate recipe) -> an alarm on the count -> the on-call email."""
+    logs = client(actions_server)
+    group = f"/vpc/{name}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="eni-1")
+    address = f"{name}@example.com"
+    result = CliRunner().invoke(
+        main,
+        ["recipes", "apply", "rejected-traffic-rate", "--log-group", group, "--email", address,
+         "--topic", name, "--namespace", name, "--endpoint-url", actions_server.url],
+        env={"LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY, "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (recipe_alarm,) = alarm_client.describe_alarms(AlarmNames=["rejected-traffic-rate"])[
+        "MetricAlarms"
+    ]
+    topic = next(a for a in recipe_alarm["AlarmActions"] if a.endswith(f":{name}"))
+    # The same alarm on 10-second periods, so the test does not wait for minutes to close.
+    alarm(alarm_client, name, Namespace=name, MetricName="RejectedFlows", Dimensions=[],
+          Period=10, EvaluationPeriods=6, DatapointsToAlarm=1, Threshold=2.0,
+          TreatMissingData="notBreaching", AlarmActions=[topic])  # fmt: skip
+    now = int(time.time() * 1000)
+    flows = [
+        f"2 123456789010 eni-1 203.0.113.{i} 172.31.16.139 4444 22 6 1 40 1 2 {action} OK"
+        for i, action in enumerate(["REJECT", "REJECT", "ACCEPT", "REJECT"])
+    ]
+    logs.put_log_events(
+        logGroupName=group, logStreamName="eni-1",
+        logEvents=[{"timestamp": now, "message": line} for line in flows],
+    )  # fmt: skip
+    mails = smtp.wait_messages(address, timeout=90)
+    assert mails[0]["Subject"] == SUBJECT.format(name)
+    state = alarm_client.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    assert state["StateValue"] == "ALARM"
+    assert "[3.0 (" in state["StateReason"]
