@@ -40,6 +40,8 @@ from .lambdas import (
 from .lambdas.declared import FUNCTIONS
 from .lambdas.runtime import FunctionRuntime
 from .logs import LogsContext, LogsService
+from .metrics import StoreReader, build_cloudwatch
+from .metrics.alarms import build_alarms
 from .notify.channels import build_channels, register_channels
 from .notify.config import CHANNELS
 from .notify.outbox import Outbox
@@ -51,7 +53,7 @@ from .storage import datadir
 from .storage.disk import DiskFull
 from .storage.factory import Stores, open_stores
 from .storage.settings import STORAGE
-from .subscriptions import Dispatcher, PumpContext
+from .subscriptions import Dispatcher, MetricCounting, PumpContext
 from .subscriptions.settings import DELIVERY
 
 log = logging.getLogger("logsieve")
@@ -219,6 +221,8 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     outbox, alerts = _build_notify(config, stores, opened)
     # Subscription delivery: one pump per filter, destinations resolved by ARN.
     reads, deliveries = Dispatcher.executors()
+    metric_store = stores.metrics()  # CloudWatch metrics (metrics/)
+    opened.callback(metric_store.close)
     dispatcher = Dispatcher(
         PumpContext(
             store,
@@ -233,6 +237,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
         ),
         config.region,
         alerts.standing(),
+        MetricCounting(store, metric_store, reads),
     )
     logs = LogsService(
         LogsContext(
@@ -257,6 +262,11 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     connection_logs = connection_log_writer(logs.operations)  # into existing groups only
     ec2 = build_ec2(ec2_store, config.region, config.account_id, lambdas, connection_logs)
     opened.callback(ec2.close)
+    alarms = build_alarms(
+        stores, config.region, config.account_id, outbox, sns, lambdas, StoreReader(metric_store)
+    )
+    opened.callback(alarms.close)  # after the outbox task stopped: its sends write history
+    cloudwatch = {**build_cloudwatch(metric_store), **alarms.operations}
     api = AwsApi(
         [
             Service(PROTOCOLS["json"]("logs", "InvalidParameterException"), logs.operations),
@@ -270,6 +280,9 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
             Service(PROTOCOLS["json"]("cloudtrail"), trails.operations),
             Service(PROTOCOLS["ec2"]("ec2"), ec2.operations),
+            Service(PROTOCOLS["json"]("cloudwatch"), cloudwatch),
+            Service(PROTOCOLS["query"]("cloudwatch"), cloudwatch),
+            Service(PROTOCOLS["smithy-rpc-v2-cbor"]("cloudwatch"), cloudwatch),
         ],
         first_known(config.secret_for, function_keys.secret_for),
         config.region,
@@ -282,6 +295,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             running.enter_context(app.state.resources)  # closed after every task stopped
             _start(running, outbox.run())
             _start(running, alerts.tick_forever())
+            running.push_async_callback(alarms.stop, alarms.start())
             await dispatcher.start()
             running.push_async_callback(dispatcher.stop)
             recorder.start()

@@ -89,7 +89,7 @@ def _post(url: str, operation: str, body: bytes, sign: bool = True) -> httpx.Res
 
 
 def test_the_table_is_keyed_by_botocore_protocol_names() -> None:
-    assert sorted(PROTOCOLS) == ["ec2", "json", "query", "rest-json"]
+    assert sorted(PROTOCOLS) == ["ec2", "json", "query", "rest-json", "smithy-rpc-v2-cbor"]
     for name, protocol in PROTOCOLS.items():
         assert issubclass(protocol, WireProtocol)
         assert protocol.name == name

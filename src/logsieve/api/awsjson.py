@@ -22,6 +22,8 @@ import orjson
 from logsieve.errors import ServiceError
 
 from . import wire
+from .awsjson_query import QueryErrors
+from .bodies import inflated
 from .codec import encode, json_default, serialization_error
 from .fast_decode import build_decoder
 from .model import Node
@@ -53,6 +55,10 @@ class JsonProtocol(wire.WireProtocol):
         self._operations = frozenset(self.compiled)
         self._inputs = {name: op.input for name, op in self.compiled.items()}
         self._outputs = {name: op.output for name, op in self.compiled.items()}
+        # Services that moved from Query (CloudWatch) answer errors with their Query codes too.
+        self._query_errors = (
+            QueryErrors(self.service_model) if QueryErrors.applies(self.service_model) else None
+        )
         # Shortcuts for requests that are mostly a list of flat structures (PutLogEvents).
         self._fast = {
             name: decoder
@@ -81,7 +87,7 @@ class JsonProtocol(wire.WireProtocol):
         name = self.operation_name(request.target)
         if name not in implemented:
             raise wire.not_implemented(name)
-        return name, self.parse_request(name, request.body)
+        return name, self.parse_request(name, inflated(request.body, request.headers))
 
     def serialize(
         self, operation: str, result: Mapping[str, Any] | None, request_id: str
@@ -89,7 +95,13 @@ class JsonProtocol(wire.WireProtocol):
         return 200, {"Content-Type": self.content_type}, self.serialize_response(operation, result)
 
     def error(self, error: ServiceError, request_id: str) -> wire.Answer:
-        return self.error_response(error)
+        if self._query_errors is None:
+            return self.error_response(error)
+        worded, query_error = self._query_errors.translate(error)
+        status, headers, body = self.error_response(worded)
+        if query_error is not None:
+            headers["x-amzn-query-error"] = query_error
+        return status, headers, body
 
     # -- dispatch ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ not consume after 64 KiB, and would otherwise drain it to keep the connection al
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "BodyBudget",
     "CloseUnreadBodies",
     "cap_route",
+    "inflated",
     "read_body",
     "too_large",
 ]
@@ -162,3 +164,27 @@ def _has_body(scope: Scope) -> bool:
         if name == b"content-length":
             return value.strip() not in (b"0", b"")
     return False
+
+
+#: How large a compressed body may become once inflated (botocore gzips PutMetricData bodies
+#: over 10 KiB; AWS caps the request at 1 MB).
+MAX_INFLATED_BYTES = 8 * 1024 * 1024
+
+
+def inflated(body: bytes, headers: Any, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """The body as the client meant it: ``Content-Encoding: gzip`` undone (the signature
+    covers the compressed bytes, so this happens after verification), refused past
+    ``limit`` bytes inflated and when it is not gzip at all."""
+    encoding = (headers.get("content-encoding") or "").strip().lower()
+    if encoding != "gzip" or not body:
+        return body
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise ServiceError(
+            "InvalidParameterValue", "The request body is not valid gzip.", 400
+        ) from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise too_large(limit)
+    return out

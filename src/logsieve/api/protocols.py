@@ -10,6 +10,7 @@ from .awsjson import JsonProtocol
 from .ec2query import Ec2Protocol
 from .query import QueryProtocol
 from .restjson import RestJsonProtocol
+from .rpcv2cbor import RpcV2CborProtocol
 from .wire import WireProtocol
 
 __all__ = ["PROTOCOLS"]
@@ -19,4 +20,5 @@ PROTOCOLS: dict[str, type[WireProtocol]] = {
     "rest-json": RestJsonProtocol,
     "query": QueryProtocol,
     "ec2": Ec2Protocol,
+    "smithy-rpc-v2-cbor": RpcV2CborProtocol,
 }

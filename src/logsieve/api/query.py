@@ -44,6 +44,7 @@ import botocore.model
 from logsieve.errors import ServiceError
 
 from . import wire
+from .bodies import inflated
 from .codec import SERIALIZATION_EXCEPTION
 from .model import modeled_errors
 from .validation import validated
@@ -185,7 +186,7 @@ class QueryProtocol(wire.WireProtocol):
         """The parameters of the query string, then of the body (a POST's win)."""
         params = self.decode_form(request.query)
         if request.body:
-            params.update(self.decode_form(request.body))
+            params.update(self.decode_form(inflated(request.body, request.headers)))
         return params
 
     # -- dispatch ------------------------------------------------------------------------

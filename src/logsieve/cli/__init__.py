@@ -6,11 +6,13 @@ import click
 
 from logsieve import __version__
 
+from .alarms import alarms
 from .alerts import alerts
 from .check import check
 from .credentials import credentials
 from .decode import decode
 from .demo import demo
+from .metrics import metrics
 from .recipes import recipes
 from .serve import serve
 from .ship import put, ship
@@ -29,12 +31,14 @@ def main() -> None:
     """
 
 
+main.add_command(alarms)
 main.add_command(alerts)
 main.add_command(check)
 main.add_command(credentials)
 main.add_command(dead_letters)
 main.add_command(decode)
 main.add_command(demo)
+main.add_command(metrics)
 main.add_command(recipes)
 main.add_command(put)
 main.add_command(serve)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import boto3
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 
 from logsieve.alerts.config import SEVERITIES, parse_alerts, parse_duration
+from logsieve.alerts.monitoring import MONITORING, TOPIC_ARN
 from logsieve.alerts.recipes import RECIPES, Recipe
 from logsieve.alerts.rule_file import add_tables
 from logsieve.durable import write_atomic
 from logsieve.errors import ConfigError
+
+from .admin_client import AdminClient, server_options
 
 EXIT_ERROR = 2
 _CONFIG_ENV = "LOGSIEVE_CONFIG"
@@ -253,3 +259,74 @@ def add_recipe(
     click.echo("Try it on sample events (nothing is sent):")
     click.echo(f"  logsieve alerts test {tables[0]['name']} EVENTS_FILE{config_flag}")
     click.echo("Then restart `logsieve serve` to load the rules.")
+
+
+# --- apply: monitoring recipes made through the API ----------------------------------------
+
+
+@recipes.command("apply")
+@click.argument("recipe_name", metavar="NAME", type=click.Choice(sorted(MONITORING)))
+@click.option("--log-group", required=True, help="Log group the records are delivered to.")
+@click.option(
+    "--email", "emails", multiple=True, help="Subscribe this address to the topic (repeatable)."
+)
+@click.option("--topic", help="SNS topic name (default: the recipe's).")
+@click.option("--namespace", help="Metric namespace (default: the recipe's).")
+@click.option(
+    "--threshold", type=float, help="rejected-traffic-rate: rejected flows per period that alarm."
+)
+@click.option(
+    "--period", type=click.IntRange(min=10), help="rejected-traffic-rate: seconds per period."
+)
+@click.option("--dry-run", is_flag=True, help="Print the aws CLI commands instead.")
+@server_options
+def apply_recipe(
+    recipe_name: str, log_group: str, emails: tuple[str, ...], dry_run: bool,
+    endpoint_url: str | None, config_path: Path | None, data_dir: Path | None,
+    **options: Any,
+) -> None:  # fmt: skip
+    """Create the recipe NAME's metric filters, alarms, topic and subscriptions on the server
+    through its API, exactly as the aws CLI or boto3 would (--dry-run prints those aws CLI
+    commands, to run against real AWS).
+
+    \b
+    Examples:
+      logsieve recipes apply cis-monitoring --log-group aws-cloudtrail-logs --email sec@example.com
+      logsieve recipes apply rejected-traffic-rate --log-group vpc-flow-logs \\
+        --email oncall@example.com --threshold 100 --dry-run
+    """
+    recipe = MONITORING[recipe_name]
+    given = {k: v for k, v in options.items() if v is not None}
+    if recipe_name != "rejected-traffic-rate" and {"threshold", "period"} & given.keys():
+        raise click.UsageError("--threshold and --period apply to rejected-traffic-rate only")
+    calls = recipe.build(log_group, list(emails), **given)
+    if dry_run:
+        click.echo("\n".join(call.cli() for call in calls))
+        return
+    admin = AdminClient(endpoint_url, config_path, data_dir)
+    clients: dict[str, Any] = {}
+    topic_arn = ""
+    for call in calls:
+        if call.service not in clients:
+            clients[call.service] = boto3.client(
+                call.service,
+                endpoint_url=admin.endpoint,
+                region_name=admin.region,
+                aws_access_key_id=admin.credentials.access_key,
+                aws_secret_access_key=admin.credentials.secret_key,
+            )
+        params = json.loads(json.dumps(call.params).replace(TOPIC_ARN, topic_arn))
+        try:
+            answer = getattr(clients[call.service], call.method)(**params)
+        except (ClientError, BotoCoreError) as exc:
+            raise RecipeError(f"{call.service} {call.method} failed: {exc}") from exc
+        topic_arn = answer.get("TopicArn", topic_arn)
+    alarms = sum(call.method == "put_metric_alarm" for call in calls)
+    filters = sum(call.method == "put_metric_filter" for call in calls)
+    click.echo(
+        f"Created {filters} metric filter{'s' if filters != 1 else ''} on {log_group}, "
+        f"{alarms} alarm{'s' if alarms != 1 else ''} and topic {topic_arn}."
+    )
+    if emails:
+        click.echo("Each email address must confirm its subscription (the link in the email).")
+    click.echo("Watch them with `logsieve alarms`.")

@@ -56,11 +56,18 @@ class MetricFilters:
             group.id,
             MetricFilter(group.name, name, params["filterPattern"], transformations, created),
         )
+        self._changed()
+
+    def _changed(self) -> None:
+        """Counting follows the filters (the delivery side starts and stops counters)."""
+        if self.ctx.delivery is not None:
+            self.ctx.delivery.subscriptions_changed()
 
     def delete_metric_filter(self, params: dict[str, Any]) -> None:
         group = self.ctx.group(params)
         if not self.ctx.store.delete_metric_filter(group.id, params["filterName"]):
             raise not_found("The specified metric filter does not exist.")
+        self._changed()
 
     def describe_metric_filters(self, params: dict[str, Any]) -> dict[str, Any]:
         group_name = params.get("logGroupName")

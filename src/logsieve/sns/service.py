@@ -505,7 +505,9 @@ class SnsService:
         messages.check_size(text, attributes)
         return text, attributes
 
-    def _prepare(self, params: Mapping[str, Any], topic: TopicRow) -> Message:
+    def _prepare(
+        self, params: Mapping[str, Any], topic: TopicRow, message_id: str | None = None
+    ) -> Message:
         """Validate one message (Publish or a PublishBatch entry) for ``topic``."""
         text, attributes = self._check_message(params)
         if self._is_fifo(topic):
@@ -524,7 +526,7 @@ class SnsService:
             )
         body, per_protocol = messages.parse_structure(text, params.get("MessageStructure"))
         return Message(
-            message_id=str(uuid.uuid4()),
+            message_id=message_id or str(uuid.uuid4()),
             topic_arn=topic.arn,
             body=body,
             subject=params.get("Subject"),
@@ -553,11 +555,13 @@ class SnsService:
             self._last_sequence = max(self._last_sequence + 1, time.time_ns() // 1000)
             return f"{10**19 + self._last_sequence:020d}"[-20:]
 
-    def publish(self, params: dict[str, Any]) -> dict[str, Any]:
+    def publish(self, params: dict[str, Any], message_id: str | None = None) -> dict[str, Any]:
+        """``message_id`` (internal callers only) makes a repeated publish a no-op: the
+        fan-out is keyed by it, so a sender retried after a crash never sends twice."""
         # Message checks come first: AWS reports a bad Subject even for a missing topic.
         self._check_message(params)
         topic = self._target(params)
-        message = self._prepare(params, topic)
+        message = self._prepare(params, topic, message_id)
         self._fan_out(topic, [message])
         result = {"MessageId": message.message_id}
         if self._is_fifo(topic):

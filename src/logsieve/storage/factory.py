@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .alarms import AlarmStore
+from .alarms_sqlite import SqliteAlarmStore
 from .alert_state import AlertStateStore
 from .alert_state_sqlite import SqliteAlertStateStore
 from .dead_letters_sqlite import SqliteDeadLetterStore
 from .ec2 import Ec2Store
 from .ec2_sqlite import SqliteEc2Store
+from .metrics import MetricStore
+from .metrics_sqlite import SqliteMetricStore
 from .outbox import OutboxStore
 from .outbox_sqlite import SqliteOutboxStore
 from .protocols import DeadLetters, LogsStore
@@ -44,6 +48,8 @@ FILES = {
     "alert_state": "alerts.db",
     "cloudtrail": "cloudtrail.db",
     "ec2": "ec2.db",
+    "alarms": "alarms.db",
+    "metrics": "metrics.db",
 }
 
 _MEMORY = ":memory:"
@@ -91,6 +97,13 @@ class Stores:
     def ec2(self) -> Ec2Store:
         """The EC2 subset's resources: VPCs, flow logs, Client VPN endpoints..."""
         return SqliteEc2Store(self.path("ec2"))
+    def alarms(self) -> AlarmStore:
+        """CloudWatch alarms and their history."""
+        return SqliteAlarmStore(self.path("alarms"))
+
+    def metrics(self) -> MetricStore:
+        """CloudWatch metric observations (PutMetricData, metric filters, EMF)."""
+        return SqliteMetricStore(self.path("metrics"))
 
 
 def open_stores(data_dir: Path, engine: str = "sqlite") -> Stores:

@@ -1,7 +1,8 @@
 """Subscription delivery: the dispatcher, batching, retries and dead letters."""
 
 from .dispatcher import Dispatcher
+from .metric_counting import MetricCounting
 from .pump import PumpContext
 from .standing import Standing
 
-__all__ = ["Dispatcher", "PumpContext", "Standing"]
+__all__ = ["Dispatcher", "MetricCounting", "PumpContext", "Standing"]

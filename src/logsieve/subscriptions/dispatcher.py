@@ -18,6 +18,7 @@ from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import decode
 from logsieve.storage import DeadLetter, SubscriptionFilter
 
+from .metric_counting import MetricCounting
 from .pump import PumpContext, SubscriptionPump
 from .standing import Standing
 from .standing import resolve as resolve_standing
@@ -30,9 +31,14 @@ _DELIVERY_THREADS = 64  # each may wait out a handler's timeout; isolation needs
 
 class Dispatcher:
     def __init__(
-        self, ctx: PumpContext, region: str, standing: list[Standing] | None = None
+        self,
+        ctx: PumpContext,
+        region: str,
+        standing: list[Standing] | None = None,
+        counting: MetricCounting | None = None,
     ) -> None:
         self.ctx = ctx
+        self.counting = counting  # metric filters: counters per log group, same wake-ups
         self.region = region
         self.standing = standing or []
         self._unresolved = bool(self.standing)  # standing subscriptions wait for their groups
@@ -56,6 +62,8 @@ class Dispatcher:
         self._reconcile()
 
     async def stop(self) -> None:
+        if self.counting is not None:
+            await self.counting.stop()
         tasks = [task for _, task in self._pumps.values()]
         for task in tasks:
             task.cancel()
@@ -86,6 +94,8 @@ class Dispatcher:
         for pump, _ in self._pumps.values():
             groups.setdefault(pump.item.group_id, []).append(pump)
         self._groups = groups
+        if self.counting is not None:
+            self.counting.reconcile()
 
     async def _supervise(self, pump: SubscriptionPump) -> None:
         """Run a pump; an unexpected fault restarts it from its committed cursor."""
@@ -126,6 +136,8 @@ class Dispatcher:
             self._loop.call_soon_threadsafe(self._reconcile)
 
     def appended(self, group_id: int) -> None:
+        if self.counting is not None:
+            self.counting.appended(group_id)
         if self._loop is not None and (group_id in self._groups or self._unresolved):
             self._loop.call_soon_threadsafe(self._wake, group_id)
 

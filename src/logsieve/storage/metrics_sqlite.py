@@ -1,0 +1,187 @@
+"""``MetricStore`` on its own SQLite file (``metrics.db`` in the data directory).
+
+One row per observation set (see ``metrics.py``), indexed by metric and time with every
+column in the index, so a read of one metric over a range is one index range scan that SQLite
+aggregates without touching the table. Metric ids are cached in memory once committed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import orjson
+
+from .database import Connections
+from .metrics import Bucket, MetricKey, Observation
+
+__all__ = ["SqliteMetricStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL, dims TEXT NOT NULL,
+    UNIQUE (namespace, name, dims)
+);
+CREATE TABLE IF NOT EXISTS points (
+    metric INTEGER NOT NULL, ts INTEGER NOT NULL, unit TEXT NOT NULL,
+    n REAL NOT NULL, total REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS points_by_metric ON points (metric, ts, unit, n, total, lo, hi);
+CREATE INDEX IF NOT EXISTS points_by_time ON points (ts);
+CREATE TABLE IF NOT EXISTS progress (key TEXT PRIMARY KEY, position INTEGER NOT NULL)
+    WITHOUT ROWID;
+"""
+
+
+def _dims_text(metric: MetricKey) -> str:
+    return orjson.dumps(metric[2]).decode()
+
+
+class SqliteMetricStore:
+    """Thread-safe: one writer behind a lock, one reader connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = Connections(Path(path), schema=_SCHEMA)
+        self._ids: dict[MetricKey, int] = {}
+        self._ids_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def put(
+        self, observations: Iterable[Observation], progress: Mapping[str, int] | None = None
+    ) -> None:
+        rows = list(observations)
+        created: dict[MetricKey, int] = {}
+        with self._db.write() as conn:
+            ids = {}
+            for metric in {row.metric for row in rows}:
+                known = self._ids.get(metric)
+                if known is None:
+                    known = created[metric] = self._metric_id(conn, metric)
+                ids[metric] = known
+            conn.executemany(
+                "INSERT INTO points (metric, ts, unit, n, total, lo, hi) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (ids[r.metric], r.timestamp, r.unit, r.count, r.total, r.minimum, r.maximum)
+                    for r in rows
+                ],
+            )
+            if progress:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO progress (key, position) VALUES (?, ?)",
+                    list(progress.items()),
+                )
+        if created:
+            with self._ids_lock:
+                self._ids.update(created)
+
+    @staticmethod
+    def _metric_id(conn: object, metric: MetricKey) -> int:
+        dims = _dims_text(metric)
+        conn.execute(  # type: ignore[attr-defined]
+            "INSERT OR IGNORE INTO metrics (namespace, name, dims) VALUES (?, ?, ?)",
+            (metric[0], metric[1], dims),
+        )
+        row = conn.execute(  # type: ignore[attr-defined]
+            "SELECT id FROM metrics WHERE namespace = ? AND name = ? AND dims = ?",
+            (metric[0], metric[1], dims),
+        ).fetchone()
+        return int(row[0])
+
+    def progress(self, key: str) -> int | None:
+        row = (
+            self._db.read()
+            .execute("SELECT position FROM progress WHERE key = ?", (key,))
+            .fetchone()
+        )
+        return None if row is None else int(row[0])
+
+    def expire(self, before: int) -> int:
+        with self._db.write() as conn:
+            return conn.execute("DELETE FROM points WHERE ts < ?", (before,)).rowcount
+
+    # -- reading -------------------------------------------------------------------------
+
+    def metrics(self, namespace: str | None = None, name: str | None = None) -> list[MetricKey]:
+        sql = "SELECT namespace, name, dims FROM metrics"
+        where, args = [], []
+        if namespace is not None:
+            where.append("namespace = ?")
+            args.append(namespace)
+        if name is not None:
+            where.append("name = ?")
+            args.append(name)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self._db.read().execute(sql, args).fetchall()
+        out = [(ns, nm, tuple(tuple(pair) for pair in orjson.loads(dims))) for ns, nm, dims in rows]
+        out.sort()
+        return out  # type: ignore[return-value]
+
+    def _lookup(self, metric: MetricKey) -> int | None:
+        known = self._ids.get(metric)
+        if known is not None:
+            return known
+        row = (
+            self._db.read()
+            .execute(
+                "SELECT id FROM metrics WHERE namespace = ? AND name = ? AND dims = ?",
+                (metric[0], metric[1], _dims_text(metric)),
+            )
+            .fetchone()
+        )
+        return None if row is None else int(row[0])
+
+    def buckets(
+        self,
+        metric: MetricKey,
+        start: int,
+        end: int,
+        period: int,
+        unit: str | None = None,
+        *,
+        per_unit: bool = True,
+        raw_values: bool = False,
+    ) -> list[Bucket]:
+        metric_id = self._lookup(metric)
+        if metric_id is None or end <= start:
+            return []
+        where = "metric = ? AND ts >= ? AND ts < ?"
+        args: list[object] = [metric_id, start, end]
+        if unit is not None:
+            where += " AND unit = ?"
+            args.append(unit)
+        slot = f"(ts - {int(start)}) / {int(period)}"
+        unit_column = "unit" if per_unit else "NULL"
+        group = f"{slot}, unit" if per_unit else slot
+        conn = self._db.read()
+        rows = conn.execute(
+            f"SELECT {slot}, {unit_column}, SUM(n), SUM(total), MIN(lo), MAX(hi) FROM points "
+            f"WHERE {where} GROUP BY {group} ORDER BY {group}",
+            args,
+        ).fetchall()
+        if not raw_values:
+            return [Bucket(start + k * period, u, n, t, lo, hi) for k, u, n, t, lo, hi in rows]
+        values: dict[tuple[int, str | None], list[tuple[float, float]] | None] = {}
+        for k, u, n, lo, hi in conn.execute(
+            f"SELECT {slot}, {unit_column}, n, lo, hi FROM points WHERE {where} "
+            f"ORDER BY {group}, lo",
+            args,
+        ):
+            key = (k, u)
+            held = values.setdefault(key, [])
+            if held is None:
+                continue
+            if lo != hi or lo < 0:
+                values[key] = None  # a statistic set or a negative value: no percentiles
+            else:
+                held.append((lo, n))
+        return [
+            Bucket(start + k * period, u, n, t, lo, hi, values.get((k, u)))
+            for k, u, n, t, lo, hi in rows
+        ]

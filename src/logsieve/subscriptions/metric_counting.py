@@ -1,0 +1,160 @@
+"""Metric filters as consumers of the event log: one counter per log group that has any.
+
+Each counter follows its group's events from a position kept in the metric store, and
+commits what a window of events added to the metrics *together with* the position after it,
+in one transaction (``MetricStore.put(observations, progress)``). A crash before the commit
+loses nothing (the window is read again from the old position); a crash after it repeats
+nothing (the window is behind the stored position): no event is counted twice, whatever is
+redelivered. Group ids are never reused, so the position is keyed by the group's id.
+
+Log groups of Lambda functions (``/aws/lambda/...``) are also read for Embedded Metric Format
+events, which publish their metrics as CloudWatch extracts them from Lambda's logs.
+
+A group's filters are read at every window, so a filter created or changed meanwhile applies
+to the next window, and only to events ingested after its creation (``metrics.filters``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Executor
+
+from logsieve.metrics.filters import CompiledFilter, evaluate, observations
+from logsieve.storage import LogsStore
+from logsieve.storage.metrics import MetricStore
+
+log = logging.getLogger("logsieve.metrics")
+
+__all__ = ["MetricCounting", "progress_key"]
+
+MAX_FILTERS = 100
+WINDOW_EVENTS = 50_000
+#: Log groups whose Embedded Metric Format events publish metrics (Lambda's, as on AWS).
+EMF_PREFIX = "/aws/lambda/"
+
+
+def progress_key(group_id: int) -> str:
+    return f"metric-filters/{group_id}"
+
+
+class GroupCounter:
+    """One log group's metric filters, applied window by window."""
+
+    def __init__(self, group_id: int, group_name: str, owner: MetricCounting) -> None:
+        self.group_id = group_id
+        self.group_name = group_name
+        self.owner = owner
+        self.wake = asyncio.Event()
+        self.wake.set()
+        self.embedded = group_name.startswith(EMF_PREFIX)
+        self._compiled: dict[tuple[str, str, str, int], CompiledFilter] = {}
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while await loop.run_in_executor(self.owner.reads, self.count_window):
+                pass
+
+    def filters(self) -> list[CompiledFilter]:
+        """The group's filters now, compiled once per definition."""
+        found = self.owner.logs.metric_filters(self.group_name, None, None, None, MAX_FILTERS)
+        compiled = {}
+        for item in found:
+            key = (item.name, item.pattern, repr(item.transformations), item.creation_time)
+            compiled[key] = self._compiled.get(key) or CompiledFilter(item)
+        self._compiled = compiled
+        return list(compiled.values())
+
+    def count_window(self) -> bool:
+        """Count one window of new events; whether a full window was read (more may wait)."""
+        key = progress_key(self.group_id)
+        position = self.owner.metrics.progress(key) or 0
+        events = self.owner.logs.read_after(position, self.owner.window, self.group_id)
+        if not events:
+            return False
+        tally = evaluate(self.filters(), events, self.embedded)
+        self.owner.metrics.put(observations(tally), {key: events[-1][1]})
+        return len(events) >= self.owner.window
+
+
+class MetricCounting:
+    """The counters of every log group with metric filters, kept in step with the store.
+
+    ``reconcile`` runs on the event loop (the dispatcher calls it whenever filters change);
+    ``appended`` is called from request threads after each committed PutLogEvents batch.
+    """
+
+    def __init__(
+        self,
+        logs: LogsStore,
+        metrics: MetricStore,
+        reads: Executor,
+        window: int = WINDOW_EVENTS,
+    ) -> None:
+        self.logs = logs
+        self.metrics = metrics
+        self.reads = reads
+        self.window = window
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._counters: dict[int, tuple[GroupCounter, asyncio.Task[None]]] = {}
+        self._seen: set[int] = set()  # groups appended to that were looked at once
+
+    def reconcile(self) -> None:
+        """Start a counter for each group that has metric filters, stop the others."""
+        self._loop = asyncio.get_running_loop()
+        groups = {}
+        for item in self.logs.metric_filters(None, None, None, None, 1_000_000):
+            if item.group_name not in groups.values():
+                group = self.logs.group(item.group_name)
+                if group is not None:
+                    groups[group.id] = group.name
+        for group in self.logs.groups(EMF_PREFIX, None, None, None, 1_000_000):
+            groups[group.id] = group.name
+        for group_id, (_, task) in list(self._counters.items()):
+            if group_id not in groups:
+                task.cancel()
+                del self._counters[group_id]
+        for group_id, name in groups.items():
+            if group_id in self._counters:
+                self._counters[group_id][0].wake.set()
+                continue
+            counter = GroupCounter(group_id, name, self)
+            task = asyncio.create_task(self._supervise(counter), name=f"metric filters {name}")
+            self._counters[group_id] = (counter, task)
+
+    async def _supervise(self, counter: GroupCounter) -> None:
+        """Run a counter; an unexpected fault restarts it from its committed position."""
+        while True:
+            try:
+                await counter.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "metric filter counting failed group=%s; retrying", counter.group_name
+                )
+                await asyncio.sleep(1.0)
+                counter.wake.set()
+
+    def appended(self, group_id: int) -> None:
+        loop = self._loop
+        if loop is not None and (group_id in self._counters or group_id not in self._seen):
+            loop.call_soon_threadsafe(self._wake, group_id)
+
+    def _wake(self, group_id: int) -> None:
+        if group_id not in self._counters and group_id not in self._seen:
+            self._seen.add(group_id)
+            self.reconcile()  # perhaps a new Lambda function's log group
+        entry = self._counters.get(group_id)
+        if entry is not None:
+            entry[0].wake.set()
+
+    async def stop(self) -> None:
+        tasks = [task for _, task in self._counters.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._counters.clear()

@@ -1,0 +1,63 @@
+"""The ``MetricStore`` contract, for every engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from logsieve.storage.factory import Stores
+from logsieve.storage.metrics import MetricStore, Observation, dimension_key
+
+CPU = ("NS", "CPU", dimension_key({"host": "a"}))
+OTHER = ("NS", "CPU", dimension_key({"host": "b"}))
+
+
+@pytest.fixture
+def store(stores: Stores) -> Iterator[MetricStore]:
+    opened = stores.metrics()
+    yield opened
+    opened.close()
+
+
+def value(metric: tuple, ts: int, v: float, unit: str = "None", count: float = 1) -> Observation:
+    return Observation(metric, ts, unit, count, v * count, v, v)
+
+
+def test_buckets_aggregate_exactly_per_period_and_unit(store: MetricStore) -> None:
+    store.put([value(CPU, 100, 1), value(CPU, 119, 5, count=2), value(CPU, 160, 7),
+               value(CPU, 130, 2, "Percent"), value(OTHER, 100, 99)])  # fmt: skip
+    buckets = store.buckets(CPU, 100, 200, 60)
+    assert [(b.start, b.unit, b.count, b.total, b.minimum, b.maximum) for b in buckets] == [
+        (100, "None", 3, 11, 1, 5),
+        (100, "Percent", 1, 2, 2, 2),
+        (160, "None", 1, 7, 7, 7),
+    ]
+    pooled = store.buckets(CPU, 100, 200, 60, per_unit=False)
+    assert [(b.start, b.unit, b.count) for b in pooled] == [(100, None, 4), (160, None, 1)]
+    assert [b.count for b in store.buckets(CPU, 100, 200, 60, "Percent")] == [1]
+    assert store.buckets(CPU, 100, 160, 60, raw_values=True)[0].values == [(1, 1), (5, 2)]
+
+
+def test_statistic_sets_and_negative_values_have_no_raw_values(store: MetricStore) -> None:
+    store.put([Observation(CPU, 0, "None", 2, 3, 1, 2), value(CPU, 60, -1), value(CPU, 60, 4)])
+    assert [b.values for b in store.buckets(CPU, 0, 120, 60, raw_values=True)] == [None, None]
+
+
+def test_metrics_are_listed_by_namespace_and_name(store: MetricStore) -> None:
+    store.put([value(CPU, 0, 1), value(OTHER, 0, 1), value(("X", "Y", ()), 0, 1)])
+    assert store.metrics("NS") == [CPU, OTHER]
+    assert store.metrics(None, "Y") == [("X", "Y", ())]
+    assert store.buckets(("NS", "CPU", ()), 0, 60, 60) == []
+
+
+def test_progress_commits_with_the_observations(store: MetricStore) -> None:
+    assert store.progress("filter/1") is None
+    store.put([value(CPU, 0, 1)], {"filter/1": 42})
+    assert store.progress("filter/1") == 42
+
+
+def test_expire_drops_old_observations(store: MetricStore) -> None:
+    store.put([value(CPU, 0, 1), value(CPU, 100, 1)])
+    assert store.expire(50) == 1
+    assert [b.start for b in store.buckets(CPU, 0, 200, 60)] == [60]
