@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,7 +35,7 @@ from .lambdas import (
 )
 from .lambdas.runtime import FunctionRuntime
 from .logs import LogsContext, LogsService
-from .metrics import build_cloudwatch
+from .metrics import RETENTION_SECONDS, build_cloudwatch
 from .notify.channels import build_channels, register_channels
 from .notify.outbox import Outbox
 from .notify.smtp import SmtpSettings
@@ -64,9 +65,17 @@ def _channels(config: Config) -> dict[str, Any]:
 
 
 async def _enforce_retention(
-    logs: LogsService, every: float, kinesis: KinesisService | None = None
+    logs: LogsService,
+    every: float,
+    kinesis: KinesisService | None = None,
+    expire_metrics: Callable[[], int] | None = None,
 ) -> None:
     while True:
+        if expire_metrics is not None:
+            try:
+                await run_in_threadpool(expire_metrics)
+            except Exception:  # the next pass retries
+                log.exception("metric retention pass failed")
         try:
             deleted = await run_in_threadpool(logs.expire)
             if deleted:
@@ -199,7 +208,12 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(
-            _enforce_retention(logs, config.retention_check_seconds, kinesis)
+            _enforce_retention(
+                logs,
+                config.retention_check_seconds,
+                kinesis,
+                lambda: metric_store.expire(int(time.time()) - RETENTION_SECONDS),
+            )
         )
         publisher = asyncio.create_task(publish_when_due(list(sinks.values())))
         outbox_task = asyncio.create_task(outbox.run())
