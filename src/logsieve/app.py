@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Coroutine
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -40,7 +41,7 @@ from .lambdas import (
 from .lambdas.declared import FUNCTIONS
 from .lambdas.runtime import FunctionRuntime
 from .logs import LogsContext, LogsService
-from .metrics import StoreReader, build_cloudwatch
+from .metrics import RETENTION_SECONDS, StoreReader, build_cloudwatch
 from .metrics.alarms import build_alarms
 from .notify.channels import build_channels, register_channels
 from .notify.config import CHANNELS
@@ -74,9 +75,17 @@ def _channels(config: Config) -> dict[str, Any]:
 
 
 async def _enforce_retention(
-    logs: LogsService, every: float, kinesis: KinesisService | None = None
+    logs: LogsService,
+    every: float,
+    kinesis: KinesisService | None = None,
+    expire_metrics: Callable[[], int] | None = None,
 ) -> None:
     while True:
+        if expire_metrics is not None:
+            try:
+                await run_in_threadpool(expire_metrics)
+            except Exception:  # the next pass retries
+                log.exception("metric retention pass failed")
         try:
             deleted = await run_in_threadpool(logs.expire)
             if deleted:
@@ -300,7 +309,15 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             running.push_async_callback(dispatcher.stop)
             recorder.start()
             _start(running, publish_when_due(list(sinks.values())))
-            _start(running, _enforce_retention(logs, config.retention_check_seconds, kinesis))
+            _start(
+                running,
+                _enforce_retention(
+                    logs,
+                    config.retention_check_seconds,
+                    kinesis,
+                    lambda: metric_store.expire(int(time.time()) - RETENTION_SECONDS),
+                ),
+            )
             yield
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)

@@ -61,3 +61,17 @@ def test_expire_drops_old_observations(store: MetricStore) -> None:
     store.put([value(CPU, 0, 1), value(CPU, 100, 1)])
     assert store.expire(50) == 1
     assert [b.start for b in store.buckets(CPU, 0, 200, 60)] == [60]
+
+
+def test_minute_reads_agree_with_raw_reads(store: MetricStore) -> None:
+    store.put(
+        [value(CPU, t, float(t % 7), "Count" if t % 2 else "None") for t in range(0, 600, 13)]
+    )
+    store.put([Observation(CPU, 61, "Count", 3, 30, 5, 15)])
+    for period in (60, 120, 300):
+        rolled = store.buckets(CPU, 0, 600, period)  # minute-aligned: the roll-up
+        raw = store.buckets(CPU, 0, 600, period, raw_values=True)
+        assert [(b.start, b.unit, b.count, b.total, b.minimum, b.maximum) for b in rolled] == [
+            (b.start, b.unit, b.count, b.total, b.minimum, b.maximum) for b in raw
+        ]
+        assert rolled

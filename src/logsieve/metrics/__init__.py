@@ -8,9 +8,10 @@ from logsieve.storage.metrics import MetricStore
 
 from .reader import StoreReader
 from .reading import MetricReader, PeriodStats
-from .service import MetricsService
+from .service import RETENTION_SECONDS, MetricsService
 
 __all__ = [
+    "RETENTION_SECONDS",
     "MetricReader",
     "MetricsService",
     "PeriodStats",

@@ -18,7 +18,9 @@ exact while a million REJECTs a minute are one row.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import compress
 from typing import Any
 
 from logsieve.formats import emf
@@ -44,6 +46,14 @@ def _literal(text: str) -> float | None:
         return float(text.strip())
     except ValueError:
         return None
+
+
+def _per_minute(by_ms: Counter[int]) -> Counter[int]:
+    """Counts per event timestamp (ms) as counts per minute (epoch seconds)."""
+    out: Counter[int] = Counter()
+    for ms, count in by_ms.items():
+        out[ms // 60000 * 60] += count
+    return out
 
 
 class CompiledFilter:
@@ -72,19 +82,28 @@ class CompiledFilter:
         self.simple = self.literal is not None and not self.dimensions
 
     def count_simple(self, events: Sequence[StoredEvent], tally: Tally) -> None:
-        """The fast path: ``matches`` on the message, one counter per minute."""
-        matches, created, metric, unit = self.pattern.matches, self.created, self.metric, self.unit
-        value, default = self.literal, self.default
-        for timestamp, _, _, _, ingested, message in events:
-            if ingested < created:
-                continue
-            if matches(message):
-                key = (metric, timestamp // 60000 * 60, unit, value)
-            elif default is not None:
-                key = (metric, timestamp // 60000 * 60, unit, default)
-            else:
-                continue
-            tally[key] = tally.get(key, 0.0) + 1.0  # type: ignore[index]
+        """The fast path: ``matches`` on the message, counted per minute in C-level loops."""
+        matches, created = self.pattern.matches, self.created
+        # Ingestion times grow with the log's order: when the first event of the window was
+        # ingested after the filter's creation, so were all the others.
+        if events and events[0][4] >= created:
+            chosen: Sequence[StoredEvent] = events
+        else:
+            chosen = [e for e in events if e[4] >= created]
+        stamps = [e[0] for e in chosen]
+        flags = map(matches, [e[5] for e in chosen])  # called from C: no per-event frame
+        hits = _per_minute(Counter(compress(stamps, flags)))
+        metric, unit = self.metric, self.unit
+        for minute, count in hits.items():
+            key = (metric, minute, unit, self.literal)
+            tally[key] = tally.get(key, 0.0) + count  # type: ignore[index]
+        if self.default is not None:
+            misses = _per_minute(Counter(stamps))
+            misses.subtract(hits)
+            for minute, count in misses.items():
+                if count > 0:
+                    key = (metric, minute, unit, self.default)
+                    tally[key] = tally.get(key, 0.0) + count
 
     def count_event(self, timestamp: int, event: Event, tally: Tally) -> None:
         """The general path: values and dimensions selected from the event's fields."""

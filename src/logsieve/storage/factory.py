@@ -97,6 +97,7 @@ class Stores:
     def ec2(self) -> Ec2Store:
         """The EC2 subset's resources: VPCs, flow logs, Client VPN endpoints..."""
         return SqliteEc2Store(self.path("ec2"))
+
     def alarms(self) -> AlarmStore:
         """CloudWatch alarms and their history."""
         return SqliteAlarmStore(self.path("alarms"))
