@@ -148,3 +148,26 @@ def test_200_means_durable_across_kill_minus_nine(tmp_path: Path) -> None:
         assert len(local_messages(server, "/durable")) == 500
     finally:
         server.stop()
+
+
+def test_logsieve_sources_shows_state_counts_and_position(local: Server, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from logsieve.cli import main
+    from tests.server import ACCESS_KEY, SECRET_KEY
+
+    now = int(time.time() * 1000)
+    _ok(post(local, [awslogs_record("/cli", "s", [(now, "seen")])], request_id="cli-1"))
+    env = {"LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY, "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY,
+           "LOGSIEVE_CONFIG": ""}  # fmt: skip
+    runner = CliRunner()
+    args = ["sources", "--endpoint-url", local.url, "--data-dir", str(tmp_path)]
+    table = runner.invoke(main, args, env=env)
+    assert table.exit_code == 0, table.output
+    header, row = table.output.splitlines()[:2]
+    assert header.split() == ["SOURCE", "TYPE", "STATE", "LAG", "RECEIVED", "POSITION"]
+    assert row.split()[:3] == ["fh", "firehose", "listening"]
+    document = json.loads(runner.invoke(main, [*args, "--json"], env=env).output)
+    [status] = document["sources"]
+    assert status["eventsReceived"] >= 1 and status["lastError"] is None
+    assert status["position"] == {"lastRequestId": "cli-1"}

@@ -84,6 +84,7 @@ class KinesisSource:
         self.spec = spec
         self.ctx = ctx
         self._lags: dict[str, float] = {}
+        self._closed: set[str] = set()  # shards ListShards shows an EndingSequenceNumber for
         self.dropped = 0
 
     def routes(self) -> list[BaseRoute]:
@@ -120,6 +121,10 @@ class KinesisSource:
             while True:
                 shards = await asyncio.to_thread(self._list_shards, client)
                 known = {shard["ShardId"] for shard in shards}
+                self._closed = {
+                    shard["ShardId"] for shard in shards
+                    if shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber")
+                }  # fmt: skip
                 for shard in shards:
                     shard_id = shard["ShardId"]
                     if shard_id in readers or self.ctx.status.position.get(shard_id) == SHARD_END:
@@ -203,6 +208,9 @@ class KinesisSource:
             records = page["Records"]
             following = page.get("NextShardIterator")
             position = records[-1]["SequenceNumber"] if records else None
+            caught_up = not records and page.get("MillisBehindLatest", 0) == 0
+            if caught_up and shard_id in self._closed:
+                following = None  # read to its end (AWS says so with no iterator; moto does not)
             if following is None:
                 position = SHARD_END
             if position is not None:
