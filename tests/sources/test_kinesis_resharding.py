@@ -92,6 +92,12 @@ def test_splits_and_merges_are_followed_parents_first(tmp_path: Path, moto_url: 
         local.stop()
 
 
+THROTTLED = (
+    b'{"__type":"ProvisionedThroughputExceededException",'
+    b'"message":"Rate exceeded for shard shardId-000000000000"}'
+)
+
+
 class FlakyProxy:
     """Forwards to ``target``; answers every other GetRecords with AWS's throttling error and
     drops every seventh request's connection without an answer."""
@@ -119,8 +125,7 @@ class FlakyProxy:
                     return
                 if target_op.endswith("GetRecords") and n % 2 == 0:
                     proxy.throttled += 1
-                    reply = (b'{"__type":"ProvisionedThroughputExceededException",'
-                             b'"message":"Rate exceeded for shard shardId-000000000000"}')  # fmt: skip
+                    reply = THROTTLED
                     self.send_response(400)
                     self.send_header("Content-Type", "application/x-amz-json-1.1")
                     self.send_header("Content-Length", str(len(reply)))
