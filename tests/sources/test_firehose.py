@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import ssl
 import time
 import uuid
 from collections.abc import Iterator
@@ -46,7 +47,7 @@ def awslogs_record(group: str, stream: str, events: list[tuple[int, str]]) -> by
 
 def post(
     server: Server, records: list[bytes], key: str = KEY, request_id: str | None = None,
-    gzipped: bool = False, body: bytes | None = None,
+    gzipped: bool = False, body: bytes | None = None, verify: ssl.SSLContext | bool = True,
 ) -> httpx.Response:  # fmt: skip
     request_id = request_id or str(uuid.uuid4())
     if body is None:
@@ -65,7 +66,9 @@ def post(
     if gzipped:
         body = gzip.compress(body)
         headers["Content-Encoding"] = "gzip"
-    return httpx.post(f"{server.url}/firehose/prod", content=body, headers=headers, timeout=30)
+    return httpx.post(
+        f"{server.url}/firehose/prod", content=body, headers=headers, timeout=30, verify=verify
+    )
 
 
 def _ok(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
