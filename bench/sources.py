@@ -33,12 +33,11 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-
-from logsieve.formats.awslogs import LogEvent, data_message, encode  # noqa: E402
 from tests.server import ACCESS_KEY, SECRET_KEY, Server, client  # noqa: E402
 from tests.sources.helpers import admin_get  # noqa: E402
 
 from common import cpu_model, git_commit, progress  # noqa: E402
+from logsieve.formats.awslogs import LogEvent, data_message, encode  # noqa: E402
 
 KEY = "bench-firehose-key-0123456789"
 MESSAGE = (
