@@ -123,3 +123,32 @@ def test_errors_are_kept_and_retried_with_backoff_until_the_stream_exists(tmp_pa
             local.stop()
     finally:
         remote.stop()
+
+
+def test_latest_means_since_the_source_first_ran_across_restarts(tmp_path: Path) -> None:
+    remote = Server(tmp_path / "remote").start()
+    try:
+        feed_stream_from_group(remote, "/latest", "latest", shards=2)
+        put(remote, "/latest", "s", ["before the source"], _now())
+        local = local_server(
+            tmp_path,
+            toml_sources({"name": "latest", "type": "kinesis", "stream_name": "latest",
+                          "endpoint_url": remote.url, "region": "us-east-1",
+                          "poll_seconds": 0.2}),
+        ).start()  # fmt: skip
+        try:
+            wait_for(lambda: "started" in admin_get(local, "sources")["sources"][0]["position"],
+                     what="the start mark")  # fmt: skip
+            put(remote, "/latest", "s", ["first"], _now())
+            wait_for(lambda: local_messages(local, "/latest") == ["first"], what="first")
+            local.kill()
+            put(remote, "/latest", "s", ["while down"], _now())
+            local.start()
+            wait_for(lambda: len(local_messages(local, "/latest")) >= 2, what="while down")
+            put(remote, "/latest", "s", ["after"], _now())
+            wait_for(lambda: len(local_messages(local, "/latest")) >= 3, what="after")
+            assert sorted(local_messages(local, "/latest")) == ["after", "first", "while down"]
+        finally:
+            local.stop()
+    finally:
+        remote.stop()
