@@ -174,3 +174,7 @@ def test_logsieve_sources_shows_state_counts_and_position(local: Server, tmp_pat
     [status] = document["sources"]
     assert status["eventsReceived"] >= 1 and status["lastError"] is None
     assert status["position"] == {"lastRequestId": "cli-1"}
+
+
+def test_the_sources_route_is_for_the_operator_only(local: Server) -> None:
+    assert httpx.get(f"{local.url}/_logsieve/sources").status_code == 403
