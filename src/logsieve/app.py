@@ -50,6 +50,8 @@ from .notify.smtp import SmtpSettings
 from .notify.sns_delivery import EmailSettings, SnsDeliveries
 from .sns import SnsService
 from .sns.signing import Signer
+from .sources import build_sources
+from .sources.config import SOURCES
 from .storage import datadir
 from .storage.disk import DiskFull
 from .storage.factory import Stores, open_stores
@@ -248,6 +250,8 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
         alerts.standing(),
         MetricCounting(store, metric_store, reads),
     )
+    # Sources: remote events appended with their positions, exactly once (sources/).
+    sources = build_sources(SOURCES.of(config), store, stores.source_positions(store), dispatcher)
     logs = LogsService(
         LogsContext(
             store,
@@ -308,6 +312,8 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             await dispatcher.start()
             running.push_async_callback(dispatcher.stop)
             recorder.start()
+            await sources.start()
+            running.push_async_callback(sources.stop)
             _start(running, publish_when_due(list(sinks.values())))
             _start(
                 running,
@@ -320,8 +326,8 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             )
             yield
 
-    admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)
-    routes = admin.routes() + certificate_routes(sns_deliveries.signer)
+    admin = AdminApi(dispatcher, outbox, config.secret_for, config.region, sources)
+    routes = admin.routes() + certificate_routes(sns_deliveries.signer) + sources.routes()
     routes += ec2_routes(ec2, config.secret_for, config.region)
     return build_app(api, lifespan, routes)
 

@@ -132,6 +132,8 @@ class Config:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     data_dir: Path = field(default_factory=_default_data_dir)
+    tls_certfile: Path | None = None  # both set: the server takes HTTPS itself
+    tls_keyfile: Path | None = None
     region: str = "us-east-1"
     account_id: str = "123456789012"
     credentials: tuple[Credential, ...] = ()
@@ -222,6 +224,12 @@ def check_dir(value: Any, text_ok: bool = False) -> str:
     return value
 
 
+def _check_file(value: Any, text_ok: bool) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(f"must be a file path (got {_show(value)})", 'use e.g. "tls/cert.pem"')
+    return value
+
+
 def _check_region(value: Any, text_ok: bool) -> str:
     if not isinstance(value, str) or not _REGION_RE.fullmatch(value):
         raise _Invalid(
@@ -276,13 +284,15 @@ _CHECKS: dict[str, Callable[[Any, bool], Any]] = {
     "host": _check_host,
     "port": _check_port,
     "data_dir": check_dir,
+    "tls_certfile": _check_file,  # PEM paths, relative to the config file like data_dir
+    "tls_keyfile": _check_file,
     "region": _check_region,
     "account_id": _check_account_id,
     "retention_check_seconds": _check_retention,
     "max_subscription_filters": _check_max_filters,
 }
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "server": ("host", "port", "data_dir"),
+    "server": ("host", "port", "data_dir", "tls_certfile", "tls_keyfile"),
     "aws": ("region", "account_id"),
     "logs": ("retention_check_seconds", "max_subscription_filters"),
 }
@@ -445,8 +455,9 @@ def _from_file(
         elif name in _SECTIONS:
             checks = {key: partial(_CHECKS[key], text_ok=False) for key in _SECTIONS[name]}
             table = read(path, f"[{name}]", section(path, name, raw), checks)
-            if "data_dir" in table:
-                table["data_dir"] = to_dir(table["data_dir"], path.parent, environ)
+            for key in ("data_dir", "tls_certfile", "tls_keyfile"):  # relative to the file
+                if key in table:
+                    table[key] = to_dir(table[key], path.parent, environ)
             values.update(table)
         else:
             raise _unknown_section(path, name, sections)
@@ -567,6 +578,11 @@ def load_config(
     from_flags, typed = _from_overrides(overrides or {}, env, sections)
     values.update(from_flags)
     parsed.update(typed)
+    if ("tls_certfile" in values) != ("tls_keyfile" in values):
+        raise ConfigError(
+            f"{file}: [server] needs both tls_certfile and tls_keyfile for HTTPS; set the other "
+            "one (the PEM certificate chain and its private key)"
+        )
     return Config(**values, sections=parsed, known=tuple(sections))
 
 
@@ -652,7 +668,7 @@ def endpoint_url(config: Config) -> str:
         host = "::1"
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return f"http://{host}:{config.port}"
+    return f"{'https' if config.tls_certfile else 'http'}://{host}:{config.port}"
 
 
 def client_environment(credential: Credential, config: Config) -> dict[str, str]:

@@ -20,6 +20,7 @@ from .alerts.config import ALERTS
 from .destinations.firehose import FIREHOSE
 from .lambdas.declared import FUNCTIONS
 from .notify.config import CHANNELS
+from .sources.config import SOURCES
 from .storage.settings import STORAGE
 from .subscriptions.settings import DELIVERY
 
@@ -33,6 +34,7 @@ SECTIONS: tuple[config.Section[Any], ...] = (
     FUNCTIONS,
     CHANNELS,
     ALERTS,
+    SOURCES,
 )
 
 

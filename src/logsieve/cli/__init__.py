@@ -8,6 +8,7 @@ from logsieve import __version__
 
 from .alarms import alarms
 from .alerts import alerts
+from .aws_setup import aws_setup
 from .check import check
 from .credentials import credentials
 from .decode import decode
@@ -17,6 +18,7 @@ from .recipes import recipes
 from .serve import serve
 from .ship import put, ship
 from .simulate import simulate
+from .sources import sources
 from .subscriptions import dead_letters, notifications, subscriptions
 from .test_pattern import test_pattern
 
@@ -45,5 +47,7 @@ main.add_command(serve)
 main.add_command(ship)
 main.add_command(simulate)
 main.add_command(subscriptions)
+main.add_command(sources)
+main.add_command(aws_setup)
 main.add_command(notifications)
 main.add_command(test_pattern)

@@ -25,10 +25,12 @@ from .records import (
     SubscriptionFilter,
     event_id,
 )
+from .source_positions import Chunk, SourcePositions
 from .sqlite import SqliteStore
 
 __all__ = [
     "STORE_ERRORS",
+    "Chunk",
     "DeadLetter",
     "DeadLetters",
     "Deleted",
@@ -39,6 +41,7 @@ __all__ = [
     "LogsMetadata",
     "LogsStore",
     "MetricFilter",
+    "SourcePositions",
     "SqliteStore",
     "StoredEvent",
     "SubscriptionFilter",
