@@ -54,6 +54,8 @@ class LogsContext:
     clock: Callable[[], int] = field(default=now_ms)
     max_subscription_filters: int = 2
     delivery: Delivery | None = None  # None: no subscription can be created
+    # Told the log group of every committed batch (from request threads): live tail sessions.
+    followers: list[Callable[[int], None]] = field(default_factory=list)
 
     # --- ARNs ----------------------------------------------------------------------------
 

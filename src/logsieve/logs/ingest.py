@@ -93,6 +93,8 @@ class Ingest:
             result["nextSequenceToken"] = f"{first_seq + count - 1:056d}"
             if self.ctx.delivery is not None:
                 self.ctx.delivery.appended(group.id)
+            for follower in self.ctx.followers:
+                follower(group.id)
         else:
             result["nextSequenceToken"] = f"{0:056d}"
         if rejected:
