@@ -40,6 +40,7 @@ from .notify.smtp import SmtpSettings
 from .sns import SnsService
 from .sns.delivery import EmailSettings, SnsDeliveries
 from .sns.signing import Signer
+from .sources import build_sources
 from .storage import datadir
 from .storage.disk import DiskFull
 from .storage.factory import open_stores
@@ -159,6 +160,8 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     )
     logs.ctx.delivery = dispatcher
     logs.ctx.max_subscription_filters = config.max_subscription_filters
+    # Sources: remote events appended with their positions, exactly once (sources/).
+    sources = build_sources(config.sources, store, stores.source_positions(store), dispatcher)
     # SNS-compatible topics; their deliveries (email, http/https, lambda) go through the outbox.
     topic_store = stores.topics()
     sns_deliveries = SnsDeliveries(
@@ -198,11 +201,13 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
         outbox_task = asyncio.create_task(outbox.run())
         ticker = asyncio.create_task(alerts.tick_forever())
         await dispatcher.start()
+        await sources.start()
         try:
             yield
         finally:
             task.cancel()
             publisher.cancel()
+            await sources.stop()
             await dispatcher.stop()
             ticker.cancel()
             alerts.close()
@@ -222,6 +227,6 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
             stream_store.close()
             lock.release()
 
-    admin = AdminApi(dispatcher, outbox, config.secret_for, config.region)
-    routes = admin.routes() + sns_deliveries.routes()
+    admin = AdminApi(dispatcher, outbox, config.secret_for, config.region, sources)
+    routes = admin.routes() + sns_deliveries.routes() + sources.routes()
     return build_app(api, lifespan, routes)

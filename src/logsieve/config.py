@@ -143,6 +143,7 @@ class Config:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     firehose: tuple[FirehoseStream, ...] = ()
     functions: tuple[DeclaredFunction, ...] = ()
+    sources: tuple[Any, ...] = ()  # logsieve.sources.SourceSpec
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret for ``access_key_id``, or None: SigV4 verification's key lookup."""
@@ -172,7 +173,7 @@ _FUNCTION_KEYS = (
 )
 _ALL_SECTIONS = (
     *_SECTIONS, "credentials", "delivery", "firehose", "functions", "smtp", "sns", "channels",
-    "alerts",
+    "alerts", "sources",
 )  # fmt: skip
 _SECTION_OF = {key: section for section, keys in _SECTIONS.items() for key in keys}
 
@@ -353,11 +354,11 @@ def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     """Validate the TOML document into Config field values (only the keys it sets)."""
     document = _read_toml(path)
     values: dict[str, Any] = {}
-    arrays = ("firehose", "functions", "channels", "alerts")
+    arrays = ("firehose", "functions", "channels", "alerts", "sources")
     tables = sorted(name for name in _ALL_SECTIONS if name not in arrays)
     valid_sections = (
         ", ".join(f"[{name}]" for name in tables)
-        + ", plus [[firehose]], [[functions]], [[channels]] and [[alerts]] tables"
+        + ", plus [[firehose]], [[functions]], [[channels]], [[alerts]] and [[sources]] tables"
     )
     for name, section in document.items():
         if name == "credentials":
@@ -384,6 +385,11 @@ def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
             from logsieve.alerts.config import parse_alerts
 
             values["alerts"] = parse_alerts(path, section)
+            continue
+        if name == "sources":
+            from logsieve.sources.config import parse_sources
+
+            values["sources"] = parse_sources(path, section)
             continue
         if name not in _SECTIONS:
             if name in _SECTION_OF:

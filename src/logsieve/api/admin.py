@@ -24,6 +24,7 @@ from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import EnvelopeError, decode
 from logsieve.notify.codec import notification_from_json
 from logsieve.notify.outbox import Outbox
+from logsieve.sources import Sources
 from logsieve.storage import DeadLetter
 from logsieve.subscriptions import Dispatcher
 
@@ -65,7 +66,9 @@ class AdminApi:
         outbox: Outbox,
         secret_for: Callable[[str], str | None],
         region: str,
+        sources: Sources | None = None,
     ) -> None:
+        self.sources = sources
         self.dispatcher = dispatcher
         self.outbox = outbox
         self.secret_for = secret_for
@@ -79,6 +82,7 @@ class AdminApi:
             Route(f"{PREFIX}/dead-letters/{{letter:int}}/redrive", self.redrive, methods=["POST"]),
             Route(f"{PREFIX}/notifications", self.notifications, methods=["GET"]),
             Route(f"{PREFIX}/notifications/redrive", self.resend, methods=["POST"]),
+            Route(f"{PREFIX}/sources", self.source_status, methods=["GET"]),
         ]
 
     async def _authorized(self, request: Request) -> Response | None:
@@ -98,6 +102,11 @@ class AdminApi:
             return denied
         status = await run_in_threadpool(self.dispatcher.status)
         return JSONResponse({"subscriptions": status})
+
+    async def source_status(self, request: Request) -> Response:
+        if denied := await self._authorized(request):
+            return denied
+        return JSONResponse({"sources": self.sources.status() if self.sources else []})
 
     async def letters(self, request: Request) -> Response:
         if denied := await self._authorized(request):

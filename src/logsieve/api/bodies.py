@@ -100,8 +100,13 @@ async def read_body(
 
 
 def cap_route(route: BaseRoute, limit: int = SMALL_BODY_BYTES) -> BaseRoute:
-    """``route`` with its body read (at most ``limit`` bytes) before its endpoint runs."""
+    """``route`` with its body read (at most ``limit`` bytes) before its endpoint runs.
+
+    An endpoint marked ``reads_own_body`` (a Firehose endpoint: it checks the access key
+    first, then reads up to 64 MiB) is left as it is: it caps what it reads itself."""
     if not isinstance(route, Route) or not callable(route.endpoint):
+        return route
+    if getattr(route.endpoint, "reads_own_body", False):
         return route
     endpoint: Endpoint = route.endpoint  # type: ignore[assignment]
 

@@ -14,6 +14,7 @@ from .recipes import recipes
 from .serve import serve
 from .ship import put, ship
 from .simulate import simulate
+from .sources import sources
 from .subscriptions import dead_letters, notifications, subscriptions
 from .test_pattern import test_pattern
 
@@ -39,5 +40,6 @@ main.add_command(serve)
 main.add_command(ship)
 main.add_command(simulate)
 main.add_command(subscriptions)
+main.add_command(sources)
 main.add_command(notifications)
 main.add_command(test_pattern)

@@ -16,10 +16,12 @@ from .records import (
     SubscriptionFilter,
     event_id,
 )
+from .source_positions import Chunk, SourcePositions
 from .sqlite import SqliteStore
 
 __all__ = [
     "STORE_ERRORS",
+    "Chunk",
     "DeadLetter",
     "DeadLetters",
     "Deleted",
@@ -28,6 +30,7 @@ __all__ = [
     "LogStream",
     "LogsStore",
     "MetricFilter",
+    "SourcePositions",
     "SqliteStore",
     "StoredEvent",
     "SubscriptionFilter",

@@ -20,6 +20,7 @@ from .dead_letters_sqlite import SqliteDeadLetterStore
 from .outbox import OutboxStore
 from .outbox_sqlite import SqliteOutboxStore
 from .protocols import DeadLetters, LogsStore
+from .source_positions import SourcePositions
 from .sqlite import SqliteStore
 from .streams import StreamStore
 from .streams_sqlite import SqliteStreamStore
@@ -59,6 +60,13 @@ class Stores:
     def logs(self) -> LogsStore:
         """Log groups, streams, filters and the event log."""
         return SqliteStore(self.path("logs"))
+
+    def source_positions(self, logs: LogsStore) -> SourcePositions:
+        """The sources' positions, in the same database as ``logs`` (the store ``logs()``
+        opened): a position commits in the transaction that appends its events."""
+        if not isinstance(logs, SqliteStore):
+            raise TypeError("source positions live in the event log's own SQLite database")
+        return logs
 
     def streams(self) -> StreamStore:
         """The Kinesis-compatible streams."""

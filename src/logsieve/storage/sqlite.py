@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from .records import (
     SubscriptionFilter,
     subscription_consumer,
 )
+from .source_positions import Chunk
 from .tags import TagTable
 
 _SCHEMA = """
@@ -104,6 +105,12 @@ CREATE TABLE IF NOT EXISTS subscription_filters (
 CREATE TABLE IF NOT EXISTS cursors (
     consumer TEXT PRIMARY KEY,
     seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS source_positions (
+    source TEXT NOT NULL,
+    key TEXT NOT NULL,
+    position TEXT NOT NULL,
+    PRIMARY KEY (source, key)
 );
 """
 _CHUNK_COLUMNS = "seq, min_ts, max_ts"
@@ -177,6 +184,51 @@ def _check_group(conn: sqlite3.Connection, group_id: int) -> None:
     """Inside a write: raise ``Deleted`` if the group is gone (deleted since its lookup)."""
     if conn.execute("SELECT 1 FROM log_groups WHERE id = ?", (group_id,)).fetchone() is None:
         raise Deleted("group")
+
+
+def _check_chunk(timestamps: Sequence[int], messages: Sequence[str]) -> None:
+    count = len(timestamps)
+    if not 0 < count <= _INDEX_MASK + 1 or len(messages) != count:
+        raise ValueError(f"a chunk holds 1 to {_INDEX_MASK + 1} events")
+    if list(timestamps) != sorted(timestamps):
+        raise ValueError("a chunk's events must be in timestamp order")
+    if timestamps[-1] - timestamps[0] > MAX_CHUNK_SPAN_MS:
+        raise ValueError("a chunk spans at most 24 hours")
+
+
+def _insert_chunk(
+    conn: sqlite3.Connection, group_id: int, stream_id: int, timestamps: Sequence[int],
+    messages: Sequence[str], size: int, now: int,
+) -> int:  # fmt: skip
+    """Inside a write: store one checked chunk and add it to its stream's and group's totals;
+    the chunk's number. ``Deleted`` (nothing stored) if the stream is gone."""
+    # In this transaction: a stream deleted since the caller looked it up gets nothing.
+    found = conn.execute(
+        "SELECT 1 FROM log_streams WHERE id = ? AND group_id = ?", (stream_id, group_id)
+    ).fetchone()
+    if found is None:
+        _check_group(conn, group_id)  # the whole group went: say so, as AWS would
+        raise Deleted("stream")
+    first, last = timestamps[0], timestamps[-1]
+    payload = orjson.dumps({"t": timestamps, "m": messages})
+    cur = conn.execute(
+        "INSERT INTO chunks (group_id, stream_id, min_ts, max_ts, count, bytes, "
+        "ingestion_time, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (group_id, stream_id, first, last, len(timestamps), size, now, payload),
+    )
+    conn.execute(
+        "UPDATE log_streams SET "
+        "first_event_timestamp = min(coalesce(first_event_timestamp, ?), ?), "
+        "last_event_timestamp = max(coalesce(last_event_timestamp, ?), ?), "
+        # max(): concurrent batches may commit out of the order they were stamped in
+        "last_ingestion_time = max(coalesce(last_ingestion_time, 0), ?), "
+        "stored_bytes = stored_bytes + ? WHERE id = ?",
+        (first, first, last, last, now, size, stream_id),
+    )
+    conn.execute(
+        "UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (size, group_id)
+    )
+    return cur.lastrowid or 0
 
 
 class SqliteStore:
@@ -374,43 +426,50 @@ class SqliteStore:
         size: int,
         now: int,
     ) -> int:
-        count = len(timestamps)
-        if not 0 < count <= _INDEX_MASK + 1 or len(messages) != count:
-            raise ValueError(f"a chunk holds 1 to {_INDEX_MASK + 1} events")
-        if list(timestamps) != sorted(timestamps):
-            raise ValueError("a chunk's events must be in timestamp order")
-        first, last = timestamps[0], timestamps[-1]
-        if last - first > MAX_CHUNK_SPAN_MS:
-            raise ValueError("a chunk spans at most 24 hours")
-        payload = orjson.dumps({"t": timestamps, "m": messages})
+        _check_chunk(timestamps, messages)
         with self._db.write() as conn:
-            # In this transaction: a stream deleted since the caller looked it up gets nothing.
-            found = conn.execute(
-                "SELECT 1 FROM log_streams WHERE id = ? AND group_id = ?", (stream_id, group_id)
-            ).fetchone()
-            if found is None:
-                _check_group(conn, group_id)  # the whole group went: say so, as AWS would
-                raise Deleted("stream")
-            cur = conn.execute(
-                "INSERT INTO chunks (group_id, stream_id, min_ts, max_ts, count, bytes, "
-                "ingestion_time, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (group_id, stream_id, first, last, count, size, now, payload),
-            )
-            chunk = cur.lastrowid or 0
-            conn.execute(
-                "UPDATE log_streams SET "
-                "first_event_timestamp = min(coalesce(first_event_timestamp, ?), ?), "
-                "last_event_timestamp = max(coalesce(last_event_timestamp, ?), ?), "
-                # max(): concurrent batches may commit out of the order they were stamped in
-                "last_ingestion_time = max(coalesce(last_ingestion_time, 0), ?), "
-                "stored_bytes = stored_bytes + ? WHERE id = ?",
-                (first, first, last, last, now, size, stream_id),
-            )
-            conn.execute(
-                "UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?",
-                (size, group_id),
-            )
+            chunk = _insert_chunk(conn, group_id, stream_id, timestamps, messages, size, now)
         return chunk << SEQ_BITS
+
+    # --- source positions (``SourcePositions``) ------------------------------------------------
+
+    def append_at(
+        self,
+        source: str,
+        chunks: Sequence[Chunk],
+        positions: Mapping[str, str | None],
+        now: int,
+    ) -> list[int]:
+        for chunk in chunks:
+            _check_chunk(chunk.timestamps, chunk.messages)
+        with self._db.write() as conn:
+            seqs = [
+                _insert_chunk(conn, c.group_id, c.stream_id, c.timestamps, c.messages, c.size, now)
+                << SEQ_BITS
+                for c in chunks
+            ]
+            for key, position in positions.items():
+                if position is None:
+                    conn.execute(
+                        "DELETE FROM source_positions WHERE source = ? AND key = ?", (source, key)
+                    )
+                else:
+                    conn.execute(
+                        "INSERT INTO source_positions (source, key, position) VALUES (?, ?, ?) "
+                        "ON CONFLICT (source, key) DO UPDATE SET position = excluded.position",
+                        (source, key, position),
+                    )
+        return seqs
+
+    def positions(self, source: str) -> dict[str, str]:
+        rows = self._db.read().execute(
+            "SELECT key, position FROM source_positions WHERE source = ?", (source,)
+        )
+        return dict(rows.fetchall())
+
+    def forget(self, source: str) -> None:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM source_positions WHERE source = ?", (source,))
 
     def _load(self, ref: ChunkRef) -> list[StoredEvent]:
         row = (
