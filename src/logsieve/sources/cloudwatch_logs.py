@@ -244,10 +244,22 @@ class CloudWatchLogsSource:
     async def _tail_forever(
         self, client: Any, groups: dict[str, str], seen_of: Callable[[str], Seen]
     ) -> None:
+        """Session after session; a failed one is retried with backoff (its gap is polled
+        when the next one opens)."""
+        backoff = 0.5
         while True:
             holder: list[Any] = []
             try:
                 await asyncio.to_thread(self._session, client, groups, seen_of, holder)
+                backoff = 0.5
+            except Exception as error:
+                self.ctx.status.failed(error)
+                log.warning(
+                    "live tail session failed source=%s error=%s retry_in=%.1fs",
+                    self.spec.name, self.ctx.status.last_error, backoff,
+                )  # fmt: skip
+                await asyncio.sleep(backoff)
+                backoff = min(MAX_BACKOFF_S * 3, backoff * 2)
             finally:
                 for stream in holder:  # cancelled: end the session the thread is reading
                     stream.close()
