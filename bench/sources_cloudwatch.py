@@ -12,8 +12,9 @@ Two real servers on this machine: the remote plays CloudWatch Logs, the local ru
 - poll throughput: ``--events`` events put remotely first, then a local source in
   ``mode = "poll"`` started from before them; events/s from the local server being ready
   to the last event stored. Every page commits the group's dedup window (the event ids inside
-  ``lookback_seconds``), so a backfill of events dense in time pays for rewriting it. FilterLogEvents returns at most 10,000 events (1 MB) a page, one page per
-  call, so throughput is pages/s x page size.
+  ``lookback_seconds``), so a backfill of events dense in time pays for rewriting it.
+  FilterLogEvents returns at most 10,000 events (1 MB) a page, one page per call, so
+  throughput is pages/s x page size.
 
 Progress goes to stderr, the Markdown report to stdout.
 """
@@ -27,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from email.header import decode_header, make_header
 from pathlib import Path
