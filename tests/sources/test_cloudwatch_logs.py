@@ -149,3 +149,22 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
     path.write_text(toml_sources(entry))
     with pytest.raises(ConfigError, match='start must be "now" or an ISO time'):
         load_config(path)
+
+
+def test_live_tail_bursts_over_500_a_second_arrive_whole(tmp_path: Path) -> None:
+    """Live tail samples above 500 events a second; the source fetches what it left out."""
+    remote = Server(tmp_path / "remote").start()
+    try:
+        client(remote).create_log_group(logGroupName="/burst")
+        local = local_server(
+            tmp_path, _source(remote, log_groups=["/burst"], mode="live-tail")
+        ).start()
+        try:
+            wait_for(lambda: admin_get(local, "sources")["sources"][0]["position"], what="start")
+            messages = [f"b{i}" for i in range(3000)]
+            put(remote, "/burst", "s", messages, _now())
+            _exactly(local, "/burst", messages)
+        finally:
+            local.stop()
+    finally:
+        remote.stop()
