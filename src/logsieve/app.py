@@ -161,7 +161,9 @@ def _build(config: Config, lock: datadir.DataDirLock) -> Starlette:
     logs.ctx.delivery = dispatcher
     logs.ctx.max_subscription_filters = config.max_subscription_filters
     # Sources: remote events appended with their positions, exactly once (sources/).
-    sources = build_sources(config.sources, store, stores.source_positions(store), dispatcher)
+    sources = build_sources(
+        config.sources, store, stores.source_positions(store), logs.ctx.writer()
+    )  # the writer wakes subscription pumps and live tail sessions alike
     # SNS-compatible topics; their deliveries (email, http/https, lambda) go through the outbox.
     topic_store = stores.topics()
     sns_deliveries = SnsDeliveries(

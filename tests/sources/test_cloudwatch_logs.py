@@ -168,3 +168,45 @@ def test_live_tail_bursts_over_500_a_second_arrive_whole(tmp_path: Path) -> None
             local.stop()
     finally:
         remote.stop()
+
+
+def test_a_live_tail_on_the_local_server_sees_what_a_source_stores(tmp_path: Path) -> None:
+    import boto3
+    from botocore.config import Config
+
+    from tests.server import ACCESS_KEY, SECRET_KEY
+
+    remote = Server(tmp_path / "remote").start()
+    try:
+        client(remote).create_log_group(logGroupName="/seen")
+        local = local_server(
+            tmp_path, _source(remote, log_groups=["/seen"], mode="poll", poll_seconds=0.2)
+        ).start()
+        try:
+            wait_for(lambda: admin_get(local, "sources")["sources"][0]["position"], what="start")
+            put(remote, "/seen", "s", ["first"], _now())
+            _exactly(local, "/seen", ["first"])  # the local group exists now
+            tails = boto3.client(
+                "logs", endpoint_url=local.url, region_name="us-east-1",
+                aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                config=Config(inject_host_prefix=False),
+            )  # fmt: skip
+            stream = tails.start_live_tail(logGroupIdentifiers=["/seen"])["responseStream"]
+            try:
+                events = iter(stream)
+                while "sessionUpdate" not in next(events):  # the session's first read is done
+                    pass
+                put(remote, "/seen", "s", ["second"], _now())
+                found: list[str] = []
+                for _, event in zip(range(10), events, strict=False):  # 10 s at most
+                    results = event.get("sessionUpdate", {}).get("sessionResults", [])
+                    found += [r["message"] for r in results]
+                    if found:
+                        break
+                assert found == ["second"]
+            finally:
+                stream.close()
+        finally:
+            local.stop()
+    finally:
+        remote.stop()
