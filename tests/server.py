@@ -31,10 +31,11 @@ class Server:
     config: Path | None = None  # a logsieve.toml to start with (none by default)
     env: dict[str, str] = field(default_factory=dict)  # extra environment variables
     log_file: Path | None = None  # where the server's stderr (its log) goes; inherited if None
+    scheme: str = "http"  # "https" for a server configured with [server] tls_certfile
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> Server:
         env = {
@@ -61,7 +62,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"logsieve serve exited with {self.process.returncode}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/health", timeout=1, verify=False).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.05)

@@ -128,6 +128,8 @@ class Config:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     data_dir: Path = field(default_factory=_default_data_dir)
+    tls_certfile: Path | None = None  # both set: the server takes HTTPS itself
+    tls_keyfile: Path | None = None
     region: str = "us-east-1"
     account_id: str = "123456789012"
     credentials: tuple[Credential, ...] = ()
@@ -157,7 +159,7 @@ class Config:
 
 # TOML section -> keys in it; each key is also the Config field it sets.
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "server": ("host", "port", "data_dir"),
+    "server": ("host", "port", "data_dir", "tls_certfile", "tls_keyfile"),
     "aws": ("region", "account_id"),
     "logs": ("retention_check_seconds", "max_subscription_filters"),
 }
@@ -228,6 +230,12 @@ def _check_data_dir(value: Any, text_ok: bool) -> str:
     return value
 
 
+def _check_file(value: Any, text_ok: bool) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(f"must be a file path (got {_show(value)})", 'use e.g. "tls/cert.pem"')
+    return value
+
+
 def _check_region(value: Any, text_ok: bool) -> str:
     if not isinstance(value, str) or not _REGION_RE.fullmatch(value):
         raise _Invalid(
@@ -280,6 +288,8 @@ _CHECKS: dict[str, Callable[[Any, bool], Any]] = {
     "host": _check_host,
     "port": _check_port,
     "data_dir": _check_data_dir,
+    "tls_certfile": _check_file,  # PEM paths, relative to the config file like data_dir
+    "tls_keyfile": _check_file,
     "region": _check_region,
     "account_id": _check_account_id,
     "retention_check_seconds": _check_retention,
@@ -414,7 +424,7 @@ def _from_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
                 checked = _CHECKS[key](value, False)
             except _Invalid as bad:
                 raise ConfigError(f"{path}: [{name}] {key} {bad.problem}; {bad.hint}") from None
-            if key == "data_dir":
+            if key in ("data_dir", "tls_certfile", "tls_keyfile"):
                 checked = _to_dir(checked, path.parent, environ)
             values[key] = checked
     return values
@@ -782,6 +792,11 @@ def load_config(
         ]
         values["credentials"] = (*kept, env_credential)
     values.update(_from_overrides(overrides or {}, env))
+    if ("tls_certfile" in values) != ("tls_keyfile" in values):
+        raise ConfigError(
+            f"{file}: [server] needs both tls_certfile and tls_keyfile for HTTPS; set the other "
+            "one (the PEM certificate chain and its private key)"
+        )
     return Config(**values)
 
 
@@ -870,7 +885,7 @@ def endpoint_url(config: Config) -> str:
         host = "::1"
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return f"http://{host}:{config.port}"
+    return f"{'https' if config.tls_certfile else 'http'}://{host}:{config.port}"
 
 
 def client_environment(credential: Credential, config: Config) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import ssl
 import time
 import uuid
 from collections.abc import Iterator
@@ -46,7 +47,7 @@ def awslogs_record(group: str, stream: str, events: list[tuple[int, str]]) -> by
 
 def post(
     server: Server, records: list[bytes], key: str = KEY, request_id: str | None = None,
-    gzipped: bool = False, body: bytes | None = None,
+    gzipped: bool = False, body: bytes | None = None, verify: ssl.SSLContext | bool = True,
 ) -> httpx.Response:  # fmt: skip
     request_id = request_id or str(uuid.uuid4())
     if body is None:
@@ -65,7 +66,9 @@ def post(
     if gzipped:
         body = gzip.compress(body)
         headers["Content-Encoding"] = "gzip"
-    return httpx.post(f"{server.url}/firehose/prod", content=body, headers=headers, timeout=30)
+    return httpx.post(
+        f"{server.url}/firehose/prod", content=body, headers=headers, timeout=30, verify=verify
+    )
 
 
 def _ok(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
@@ -148,3 +151,26 @@ def test_200_means_durable_across_kill_minus_nine(tmp_path: Path) -> None:
         assert len(local_messages(server, "/durable")) == 500
     finally:
         server.stop()
+
+
+def test_logsieve_sources_shows_state_counts_and_position(local: Server, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from logsieve.cli import main
+    from tests.server import ACCESS_KEY, SECRET_KEY
+
+    now = int(time.time() * 1000)
+    _ok(post(local, [awslogs_record("/cli", "s", [(now, "seen")])], request_id="cli-1"))
+    env = {"LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY, "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY,
+           "LOGSIEVE_CONFIG": ""}  # fmt: skip
+    runner = CliRunner()
+    args = ["sources", "--endpoint-url", local.url, "--data-dir", str(tmp_path)]
+    table = runner.invoke(main, args, env=env)
+    assert table.exit_code == 0, table.output
+    header, row = table.output.splitlines()[:2]
+    assert header.split() == ["SOURCE", "TYPE", "STATE", "LAG", "RECEIVED", "POSITION"]
+    assert row.split()[:3] == ["fh", "firehose", "listening"]
+    document = json.loads(runner.invoke(main, [*args, "--json"], env=env).output)
+    [status] = document["sources"]
+    assert status["eventsReceived"] >= 1 and status["lastError"] is None
+    assert status["position"] == {"lastRequestId": "cli-1"}

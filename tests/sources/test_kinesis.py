@@ -97,3 +97,29 @@ def test_kill_minus_nine_mid_stream_loses_nothing_and_duplicates_nothing(tmp_pat
             local.stop()
     finally:
         remote.stop()
+
+
+def test_errors_are_kept_and_retried_with_backoff_until_the_stream_exists(tmp_path: Path) -> None:
+    remote = Server(tmp_path / "remote").start()
+    try:
+        local = local_server(
+            tmp_path,
+            toml_sources({"name": "later", "type": "kinesis", "stream_name": "later",
+                          "endpoint_url": remote.url, "region": "us-east-1",
+                          "start": "trim_horizon", "poll_seconds": 0.2}),
+        ).start()  # fmt: skip
+        try:
+            status = wait_for(
+                lambda: [s for s in admin_get(local, "sources")["sources"] if s["lastError"]],
+                what="the error",
+            )[0]
+            assert status["state"] == "retrying"
+            assert "ResourceNotFoundException" in status["lastError"]
+            feed_stream_from_group(remote, "/later", "later", shards=1)
+            put(remote, "/later", "s", ["after the error"], _now())
+            wait_for(lambda: local_messages(local, "/later") == ["after the error"], what="event")
+            assert admin_get(local, "sources")["sources"][0]["state"] == "running"
+        finally:
+            local.stop()
+    finally:
+        remote.stop()

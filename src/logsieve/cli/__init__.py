@@ -7,6 +7,7 @@ import click
 from logsieve import __version__
 
 from .alerts import alerts
+from .aws_setup import aws_setup
 from .credentials import credentials
 from .decode import decode
 from .demo import demo
@@ -41,5 +42,6 @@ main.add_command(ship)
 main.add_command(simulate)
 main.add_command(subscriptions)
 main.add_command(sources)
+main.add_command(aws_setup)
 main.add_command(notifications)
 main.add_command(test_pattern)

@@ -14,13 +14,14 @@ import logging
 import os
 import socket
 import sqlite3
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 import uvicorn
 
-from logsieve.config import ConfigError, credential_help, ensure_credentials
+from logsieve.config import Config, ConfigError, credential_help, ensure_credentials
 
 from .server_config import config_options, resolve_config
 
@@ -47,6 +48,25 @@ def _listen(host: str, port: int) -> socket.socket:
         raise click.ClickException(
             f"cannot listen on {host}:{port}: {reason}; choose another --host or --port"
         ) from None
+
+
+def _tls_options(config: Config) -> dict[str, str]:
+    """uvicorn's ssl options for ``[server] tls_certfile``/``tls_keyfile`` (none: plain HTTP),
+    checked here so a bad file is one line, not a traceback from inside uvicorn."""
+    if config.tls_certfile is None:
+        return {}
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            config.tls_certfile, config.tls_keyfile
+        )
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise click.ClickException(
+            f"cannot use the TLS certificate {config.tls_certfile} with key "
+            f"{config.tls_keyfile}: {reason}; point [server] tls_certfile and tls_keyfile at a "
+            "PEM certificate chain and its private key"
+        ) from exc
+    return {"ssl_certfile": str(config.tls_certfile), "ssl_keyfile": str(config.tls_keyfile)}
 
 
 class _AnnouncingServer(uvicorn.Server):
@@ -83,6 +103,7 @@ def serve(
     from logsieve.app import create_app  # deferred: keeps `logsieve --help` fast
 
     config = resolve_config(host, port, data_dir, config_path)
+    tls = _tls_options(config)
     try:
         config, generated = ensure_credentials(config)
     except ConfigError as exc:
@@ -102,13 +123,15 @@ def serve(
             "--data-dir (or [server] data_dir, LOGSIEVE_DATA_DIR)"
         ) from exc
 
+    scheme = "https" if config.tls_certfile else "http"
+
     def announce() -> None:
         if generated is not None:
             click.echo("Generated a key pair for this server. Use it with:\n")
             click.echo(credential_help(generated, config))
             click.echo()
         click.echo(
-            f"logsieve listening on http://{config.host}:{config.port} "
+            f"logsieve listening on {scheme}://{config.host}:{config.port} "
             f"(data in {config.data_dir}, region {config.region}, account {config.account_id})"
         )
 
@@ -116,5 +139,5 @@ def serve(
     # collect less often (reads allocate millions of short-lived tuples).
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    settings = uvicorn.Config(app, log_level=log_level.lower(), access_log=False)
+    settings = uvicorn.Config(app, log_level=log_level.lower(), access_log=False, **tls)
     _AnnouncingServer(settings, announce).run(sockets=[listener])

@@ -10,7 +10,7 @@ kind implements; ``kinds.py`` the registry.
 from __future__ import annotations
 
 from .base import Key, Source, SourceContext, SourceKind, SourceSpec
-from .events import RemoteEvent
+from .events import RemoteBatch, RemoteEvent
 from .sink import LocalSink
 from .status import SourceStatus
 from .supervisor import Sources
@@ -18,6 +18,7 @@ from .supervisor import Sources
 __all__ = [
     "Key",
     "LocalSink",
+    "RemoteBatch",
     "RemoteEvent",
     "Source",
     "SourceContext",

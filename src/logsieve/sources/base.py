@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
-from .events import RemoteEvent
+from .events import RemoteBatch, RemoteEvent
 from .sink import LocalSink
 from .status import SourceStatus
 
@@ -66,7 +66,9 @@ class SourceContext:
         """Everything this source committed (blocking; call at the top of ``run``)."""
         return self.sink.stored_positions(self.name)
 
-    def write_now(self, events: Iterable[RemoteEvent], positions: Mapping[str, str | None]) -> int:
+    def write_now(
+        self, events: Iterable[RemoteEvent | RemoteBatch], positions: Mapping[str, str | None]
+    ) -> int:
         """Blocking ``write`` (for request handlers already off the event loop)."""
         count = self.sink.write(self.name, events, positions)
         self.status.events_received += count
@@ -81,7 +83,7 @@ class SourceContext:
         return count
 
     async def write(
-        self, events: Iterable[RemoteEvent], positions: Mapping[str, str | None]
+        self, events: Iterable[RemoteEvent | RemoteBatch], positions: Mapping[str, str | None]
     ) -> int:
         """Store ``events`` with the position after them, durably; how many were stored."""
         return await run_in_threadpool(self.write_now, list(events), dict(positions))

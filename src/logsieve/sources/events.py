@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["RemoteEvent"]
+__all__ = ["RemoteBatch", "RemoteEvent"]
 
 
 class RemoteEvent(NamedTuple):
@@ -12,3 +12,13 @@ class RemoteEvent(NamedTuple):
     stream: str
     timestamp: int  # milliseconds since the epoch, as the remote stamped it
     message: str
+
+
+class RemoteBatch(NamedTuple):
+    """Events of one remote log stream (an awslogs payload is one): the fast path, without an
+    object per event. Timestamps need not be sorted."""
+
+    group: str
+    stream: str
+    timestamps: list[int]
+    messages: list[str]

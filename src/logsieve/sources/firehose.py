@@ -33,10 +33,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from logsieve.config_values import Invalid
-from logsieve.formats.awslogs import EnvelopeError, Payload, decode
 
+from .awslogs_records import NotAwslogs, awslogs_batch
 from .base import Key, SourceContext, SourceKind, SourceSpec
-from .events import RemoteEvent
+from .events import RemoteBatch, RemoteEvent
 from .keys import env_name, log_group_name, optional_text, text, url_path
 
 __all__ = ["KIND", "FirehoseSource", "records_to_events"]
@@ -57,41 +57,20 @@ class _Refused(Exception):
         self.message = message
 
 
-def _payload(raw: bytes) -> Payload | None:
-    """The awslogs payload in one record's bytes (gzip or plain JSON), else None."""
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return decode(raw)
-        except EnvelopeError:
-            return None
-    if raw[:1] == b"{":
-        try:
-            document = orjson.loads(raw)
-            if isinstance(document, dict) and "messageType" in document:
-                return Payload.from_dict(document)
-        except (orjson.JSONDecodeError, EnvelopeError, KeyError, TypeError, ValueError):
-            return None
-    return None
-
-
 def records_to_events(
     records: list[bytes], prefix: str, raw_group: str, raw_stream: str, timestamp: int
-) -> list[RemoteEvent]:
-    events: list[RemoteEvent] = []
+) -> list[RemoteBatch | RemoteEvent]:
+    events: list[RemoteBatch | RemoteEvent] = []
     for raw in records:
-        payload = _payload(raw)
-        if payload is None:
+        try:
+            batch = awslogs_batch(raw, prefix)
+        except NotAwslogs:
             if raw:
                 message = raw.decode("utf-8", errors="replace").rstrip("\n")
                 events.append(RemoteEvent(raw_group, raw_stream, timestamp, message))
             continue
-        if payload.message_type != "DATA_MESSAGE":
-            continue
-        group = prefix + payload.log_group
-        events.extend(
-            RemoteEvent(group, payload.log_stream, e.timestamp, e.message)
-            for e in payload.log_events
-        )
+        if batch is not None:  # None: CONTROL_MESSAGE
+            events.append(batch)
     return events
 
 
@@ -175,14 +154,8 @@ class FirehoseSource:
                 raise _Refused(401, "Invalid X-Amz-Firehose-Access-Key.")
             body = await _read_body(request)
             gzipped = request.headers.get("content-encoding", "").lower() == "gzip"
-            body_id, stamp, records = _parse(body, gzipped)
-            request_id = request_id or body_id
             stream = request.headers.get(HEADER_ARN, "").rpartition("/")[2] or self.spec.name
-            events = records_to_events(
-                records, self.spec["into_prefix"], self.spec["raw_log_group"], stream, stamp
-            )
-            await run_in_threadpool(self._store, request_id, events)
-            self.ctx.status.lag_seconds = max(0.0, time.time() - stamp / 1000)
+            request_id = await run_in_threadpool(self._handle, body, gzipped, request_id, stream)
         except _Refused as refused:
             return _answer(request_id, refused.status, refused.message)
         except Exception as error:  # the store failed (disk full...): Firehose retries
@@ -190,7 +163,18 @@ class FirehoseSource:
             return _answer(request_id, 500, "The events could not be stored; retry.")
         return _answer(request_id, 200)
 
-    def _store(self, request_id: str, events: list[RemoteEvent]) -> None:
+    def _handle(self, body: bytes, gzipped: bool, request_id: str, stream: str) -> str:
+        """Off the event loop: parse, decode and store one request; its request id."""
+        body_id, stamp, records = _parse(body, gzipped)
+        request_id = request_id or body_id
+        events = records_to_events(
+            records, self.spec["into_prefix"], self.spec["raw_log_group"], stream, stamp
+        )
+        self._store(request_id, events)
+        self.ctx.status.lag_seconds = max(0.0, time.time() - stamp / 1000)
+        return request_id
+
+    def _store(self, request_id: str, events: list[RemoteBatch | RemoteEvent]) -> None:
         with self._lock:
             if self._seen is None:
                 stored = self.ctx.positions().get(REQUESTS)

@@ -22,10 +22,10 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from logsieve.config_values import Invalid
-from logsieve.formats.awslogs import EnvelopeError, decode
 
+from .awslogs_records import NotAwslogs, awslogs_batch
 from .base import Key, SourceContext, SourceKind, SourceSpec
-from .events import RemoteEvent
+from .events import RemoteBatch, RemoteEvent
 from .keys import AWS_KEYS, choice, log_group_name, seconds, text
 
 __all__ = ["KIND", "KinesisSource", "records_to_events"]
@@ -43,16 +43,16 @@ GET_LIMIT = 10_000
 
 def records_to_events(
     records: list[dict[str, Any]], prefix: str, raw_group: str | None, shard_id: str
-) -> tuple[list[RemoteEvent], int]:
+) -> tuple[list[RemoteBatch | RemoteEvent], int]:
     """The log events in GetRecords' records, and how many records were neither awslogs nor
     kept raw."""
-    events: list[RemoteEvent] = []
+    events: list[RemoteBatch | RemoteEvent] = []
     dropped = 0
     for record in records:
         data = record["Data"]
         try:
-            payload = decode(data)
-        except EnvelopeError:
+            batch = awslogs_batch(data, prefix)
+        except NotAwslogs:
             if raw_group is None:
                 dropped += 1
                 continue
@@ -64,13 +64,8 @@ def records_to_events(
                 message = base64.b64encode(data).decode()
             events.append(RemoteEvent(raw_group, shard_id, stamp, message))
             continue
-        if payload.message_type != "DATA_MESSAGE":  # CONTROL_MESSAGE: CloudWatch's ping
-            continue
-        group = prefix + payload.log_group
-        events.extend(
-            RemoteEvent(group, payload.log_stream, e.timestamp, e.message)
-            for e in payload.log_events
-        )
+        if batch is not None:  # None: CONTROL_MESSAGE, CloudWatch's ping
+            events.append(batch)
     return events, dropped
 
 
@@ -84,6 +79,7 @@ class KinesisSource:
         self.spec = spec
         self.ctx = ctx
         self._lags: dict[str, float] = {}
+        self._closed: set[str] = set()  # shards ListShards shows an EndingSequenceNumber for
         self.dropped = 0
 
     def routes(self) -> list[BaseRoute]:
@@ -120,6 +116,10 @@ class KinesisSource:
             while True:
                 shards = await asyncio.to_thread(self._list_shards, client)
                 known = {shard["ShardId"] for shard in shards}
+                self._closed = {
+                    shard["ShardId"] for shard in shards
+                    if shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber")
+                }  # fmt: skip
                 for shard in shards:
                     shard_id = shard["ShardId"]
                     if shard_id in readers or self.ctx.status.position.get(shard_id) == SHARD_END:
@@ -203,6 +203,9 @@ class KinesisSource:
             records = page["Records"]
             following = page.get("NextShardIterator")
             position = records[-1]["SequenceNumber"] if records else None
+            caught_up = not records and page.get("MillisBehindLatest", 0) == 0
+            if caught_up and shard_id in self._closed:
+                following = None  # read to its end (AWS says so with no iterator; moto does not)
             if following is None:
                 position = SHARD_END
             if position is not None:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from itertools import groupby
 
 from logsieve.logs.context import Delivery, now_ms
 from logsieve.logs.ingest import utf8_size
 from logsieve.storage import Chunk, Deleted, LogsStore, SourcePositions
 from logsieve.storage.merge import MAX_CHUNK_SPAN_MS
 
-from .events import RemoteEvent
+from .events import RemoteBatch, RemoteEvent
 
 __all__ = ["MAX_CHUNK_EVENTS", "LocalSink"]
 
@@ -27,18 +26,44 @@ log = logging.getLogger("logsieve.sources")
 MAX_CHUNK_EVENTS = 10_000  # PutLogEvents' batch limit: chunks no bigger than the API makes
 
 
-def _pieces(events: list[RemoteEvent]) -> Iterable[list[RemoteEvent]]:
-    """Sorted events of one stream cut into chunks the event log takes (count and 24 h span)."""
+def _pieces(timestamps: list[int], messages: list[str]) -> Iterable[tuple[int, int]]:
+    """[start, end) ranges of one stream's sorted events that the event log takes as chunks
+    (at most ``MAX_CHUNK_EVENTS``, spanning at most 24 hours)."""
     start = 0
-    while start < len(events):
-        end = min(start + MAX_CHUNK_EVENTS, len(events))
-        limit = events[start].timestamp + MAX_CHUNK_SPAN_MS
-        if events[end - 1].timestamp > limit:
+    while start < len(timestamps):
+        end = min(start + MAX_CHUNK_EVENTS, len(timestamps))
+        limit = timestamps[start] + MAX_CHUNK_SPAN_MS
+        if timestamps[end - 1] > limit:
             end = start + 1
-            while end < len(events) and events[end].timestamp <= limit:
+            while end < len(timestamps) and timestamps[end] <= limit:
                 end += 1
-        yield events[start:end]
+        yield start, end
         start = end
+
+
+def _size(messages: list[str]) -> int:
+    if all(map(str.isascii, messages)):
+        return sum(map(len, messages))
+    return sum(map(utf8_size, messages))
+
+
+def _merge(batches: Iterable[RemoteBatch]) -> dict[tuple[str, str], tuple[list[int], list[str]]]:
+    """One sorted (timestamps, messages) per local stream."""
+    streams: dict[tuple[str, str], tuple[list[int], list[str]]] = {}
+    for batch in batches:
+        if not batch.timestamps:
+            continue
+        found = streams.get((batch.group, batch.stream))
+        if found is None:
+            streams[(batch.group, batch.stream)] = (list(batch.timestamps), list(batch.messages))
+        else:
+            found[0].extend(batch.timestamps)
+            found[1].extend(batch.messages)
+    for key, (timestamps, messages) in streams.items():
+        if timestamps != sorted(timestamps):
+            order = sorted(range(len(timestamps)), key=timestamps.__getitem__)
+            streams[key] = ([timestamps[i] for i in order], [messages[i] for i in order])
+    return streams
 
 
 class LocalSink:
@@ -64,41 +89,48 @@ class LocalSink:
     def write(
         self,
         source: str,
-        events: Iterable[RemoteEvent],
+        events: Iterable[RemoteEvent | RemoteBatch],
         positions: Mapping[str, str | None],
     ) -> int:
-        """Append ``events`` and commit ``positions`` together; how many events were stored.
+        """Append ``events`` (single events, or whole batches of one stream) and commit
+        ``positions`` together; how many events were stored.
 
         Durable on return. Positions alone (no events) are committed too: a shard that ended,
         a request id seen."""
-        ordered = sorted(events, key=lambda e: (e.group, e.stream, e.timestamp))
+        streams = _merge(
+            item if isinstance(item, RemoteBatch)
+            else RemoteBatch(item.group, item.stream, [item.timestamp], [item.message])
+            for item in events
+        )  # fmt: skip
         try:
-            return self._write(source, ordered, positions)
+            return self._write(source, streams, positions)
         except Deleted:  # a group or stream deleted locally since it was cached: make it again
             with self._lock:
                 self._ids.clear()
-            return self._write(source, ordered, positions)
+            return self._write(source, streams, positions)
 
     def _write(
-        self, source: str, ordered: list[RemoteEvent], positions: Mapping[str, str | None]
+        self,
+        source: str,
+        streams: dict[tuple[str, str], tuple[list[int], list[str]]],
+        positions: Mapping[str, str | None],
     ) -> int:
         chunks: list[Chunk] = []
         now = self.clock()
-        for (group, stream), same in groupby(ordered, key=lambda e: (e.group, e.stream)):
+        count = 0
+        for (group, stream), (timestamps, messages) in streams.items():
             group_id, stream_id = self._resolve(group, stream, now)
-            for piece in _pieces(list(same)):
-                messages = [e.message for e in piece]
+            count += len(timestamps)
+            for start, end in _pieces(timestamps, messages):
+                piece = messages[start:end]
                 chunks.append(
-                    Chunk(
-                        group_id, stream_id, [e.timestamp for e in piece], messages,
-                        sum(map(utf8_size, messages)),
-                    )
-                )  # fmt: skip
+                    Chunk(group_id, stream_id, timestamps[start:end], piece, _size(piece))
+                )
         self.positions.append_at(source, chunks, positions, now)
         if self.delivery is not None:
             for group_id in {chunk.group_id for chunk in chunks}:
                 self.delivery.appended(group_id)
-        return len(ordered)
+        return count
 
     def _resolve(self, group: str, stream: str, now: int) -> tuple[int, int]:
         """The ids of a local group and stream, creating either when missing."""
