@@ -250,8 +250,6 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
         alerts.standing(),
         MetricCounting(store, metric_store, reads),
     )
-    # Sources: remote events appended with their positions, exactly once (sources/).
-    sources = build_sources(SOURCES.of(config), store, stores.source_positions(store), dispatcher)
     logs = LogsService(
         LogsContext(
             store,
@@ -262,6 +260,11 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
         )
     )
     lambda_logs.sink = LogsSink(logs.operations)
+    # Sources: remote events appended with their positions, exactly once (sources/); the
+    # writer wakes subscription pumps and live tail sessions alike.
+    sources = build_sources(
+        SOURCES.of(config), store, stores.source_positions(store), logs.ctx.writer()
+    )
     sns, sns_deliveries = _build_sns(config, stores, opened, outbox, lambdas)
     trail_store = stores.cloudtrail()  # CloudTrail; the recorder records every signed call
     opened.callback(trail_store.close)

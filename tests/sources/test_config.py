@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from logsieve.sections import load_config
 from logsieve.errors import ConfigError
+from logsieve.sections import load_config
 
 
 def _load(tmp_path: Path, text: str):

@@ -14,7 +14,7 @@ aws-compat notes (section 1) for the evidence.
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import AsyncIterator, Container, Mapping
 from typing import Any, ClassVar
 
 import orjson
@@ -25,8 +25,10 @@ from . import wire
 from .awsjson_query import QueryErrors
 from .bodies import inflated
 from .codec import encode, json_default, serialization_error
+from .eventstream import CONTENT_TYPE as EVENT_STREAM_TYPE
+from .eventstream import event_stream
 from .fast_decode import build_decoder
-from .model import Node
+from .model import CompiledOperation, Node
 from .validation import validated
 
 __all__ = ["JsonProtocol"]
@@ -59,6 +61,11 @@ class JsonProtocol(wire.WireProtocol):
         self._query_errors = (
             QueryErrors(self.service_model) if QueryErrors.applies(self.service_model) else None
         )
+        self._streams = {
+            name: stream
+            for name, op in self.compiled.items()
+            if (stream := _EventStreamOutput.of(op)) is not None
+        }
         # Shortcuts for requests that are mostly a list of flat structures (PutLogEvents).
         self._fast = {
             name: decoder
@@ -92,6 +99,9 @@ class JsonProtocol(wire.WireProtocol):
     def serialize(
         self, operation: str, result: Mapping[str, Any] | None, request_id: str
     ) -> wire.Answer:
+        stream = self._streams.get(operation)
+        if stream is not None and result:
+            return 200, {"Content-Type": EVENT_STREAM_TYPE}, stream.frames(result)
         return 200, {"Content-Type": self.content_type}, self.serialize_response(operation, result)
 
     def error(self, error: ServiceError, request_id: str) -> wire.Answer:
@@ -168,6 +178,37 @@ class JsonProtocol(wire.WireProtocol):
         payload.update(error.extra)
         headers = {"Content-Type": self.content_type, "X-Amzn-ErrorType": error.code}
         return error.status, headers, orjson.dumps(payload, default=json_default)
+
+
+class _EventStreamOutput:
+    """An operation whose output is an event stream (StartLiveTail): the operation returns
+    its stream member as an async iterator of (event member, value) pairs, sent as frames."""
+
+    def __init__(self, member: str, events: dict[str, Node], exceptions: frozenset[str]) -> None:
+        self.member = member
+        self.events = events
+        self.exceptions = exceptions
+
+    @classmethod
+    def of(cls, op: CompiledOperation) -> _EventStreamOutput | None:
+        shape, node = op.model.output_shape, op.output
+        if shape is None or node is None or not op.model.has_event_stream_output:
+            return None
+        for member in node.members:
+            if shape.members[member.name].serialization.get("eventstream"):
+                union = shape.members[member.name]
+                exceptions = frozenset(
+                    name for name, item in union.members.items() if item.metadata.get("exception")
+                )
+                events = {m.name: m.node for m in member.node.members}
+                return cls(member.name, events, exceptions)
+        return None
+
+    def frames(self, result: Mapping[str, Any]) -> AsyncIterator[bytes]:
+        return event_stream(result[self.member], self._encode, self.exceptions)
+
+    def _encode(self, member: str, value: Mapping[str, Any]) -> Any:
+        return encode(value, self.events[member])
 
 
 def _decode_object(body: bytes) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from logsieve.cloudtrail.calls import ApiCall
@@ -265,7 +265,10 @@ def _named(protocol: WireProtocol, wire: WireRequest) -> str:
 
 def _response(answer: Answer, request_id: str) -> Response:
     status, headers, payload = answer
-    return Response(payload, status, headers={**headers, "x-amzn-RequestId": request_id})
+    headers = {**headers, "x-amzn-RequestId": request_id}
+    if hasattr(payload, "__aiter__"):  # an event stream: frames sent as they are made
+        return StreamingResponse(payload, status, headers=headers)
+    return Response(payload, status, headers=headers)
 
 
 def verify_request(

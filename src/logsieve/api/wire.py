@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Container, Mapping
+from collections.abc import AsyncIterator, Container, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -51,8 +51,9 @@ __all__ = [
 
 UNKNOWN_OPERATION_EXCEPTION = "UnknownOperationException"
 
-#: (HTTP status, headers, body): what a protocol answers with.
-Answer = tuple[int, dict[str, str], bytes]
+#: (HTTP status, headers, body): what a protocol answers with; the body of an event-stream
+#: response (StartLiveTail) is an async iterator of frames, sent as they come.
+Answer = tuple[int, dict[str, str], bytes | AsyncIterator[bytes]]
 
 
 class Match(enum.IntEnum):

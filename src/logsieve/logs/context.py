@@ -54,6 +54,20 @@ class LogsContext:
     clock: Callable[[], int] = field(default=now_ms)
     max_subscription_filters: int = 2
     delivery: Delivery | None = None  # None: no subscription can be created
+    # Told the log group of every committed batch (from request threads): live tail sessions.
+    followers: list[Callable[[int], None]] = field(default_factory=list)
+
+    def committed(self, group_id: int) -> None:
+        """Events were committed to ``group_id``: wake its subscription pumps and live tails."""
+        if self.delivery is not None:
+            self.delivery.appended(group_id)
+        for follower in self.followers:
+            follower(group_id)
+
+    def writer(self) -> Delivery:
+        """What a writer outside this service (a source's sink) tells about its commits: a
+        ``Delivery`` whose ``appended`` also wakes the live tail sessions."""
+        return _Writer(self)
 
     # --- ARNs ----------------------------------------------------------------------------
 
@@ -102,6 +116,22 @@ class LogsContext:
         if stream is None:
             raise not_found(STREAM_NOT_FOUND)
         return stream
+
+
+class _Writer:
+    def __init__(self, ctx: LogsContext) -> None:
+        self.ctx = ctx
+
+    def check_destination(self, item: SubscriptionFilter) -> None:
+        if self.ctx.delivery is not None:
+            self.ctx.delivery.check_destination(item)
+
+    def subscriptions_changed(self) -> None:
+        if self.ctx.delivery is not None:
+            self.ctx.delivery.subscriptions_changed()
+
+    def appended(self, group_id: int) -> None:
+        self.ctx.committed(group_id)
 
 
 # --- pagination tokens ------------------------------------------------------------------------

@@ -91,8 +91,7 @@ class Ingest:
                 now,
             )
             result["nextSequenceToken"] = f"{first_seq + count - 1:056d}"
-            if self.ctx.delivery is not None:
-                self.ctx.delivery.appended(group.id)
+            self.ctx.committed(group.id)
         else:
             result["nextSequenceToken"] = f"{0:056d}"
         if rejected:

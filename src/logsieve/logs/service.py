@@ -11,6 +11,7 @@ from logsieve.storage import Deleted
 from .context import GROUP_NOT_FOUND, STREAM_NOT_FOUND, LogsContext, not_found
 from .groups import Groups
 from .ingest import Ingest
+from .live_tail import LiveTail
 from .metrics import MetricFilters
 from .reads import Reads
 from .subscription_filters import SubscriptionFilters
@@ -23,6 +24,8 @@ class LogsService:
         self.ctx = ctx
         groups, ingest, reads, metrics = Groups(ctx), Ingest(ctx), Reads(ctx), MetricFilters(ctx)
         subscriptions = SubscriptionFilters(ctx)
+        self.live_tail = LiveTail(ctx)
+        ctx.followers.append(self.live_tail.appended)
         self.operations: dict[str, Operation] = {
             "CreateLogGroup": groups.create_log_group,
             "DeleteLogGroup": groups.delete_log_group,
@@ -48,6 +51,7 @@ class LogsService:
             "PutSubscriptionFilter": subscriptions.put_subscription_filter,
             "DescribeSubscriptionFilters": subscriptions.describe_subscription_filters,
             "DeleteSubscriptionFilter": subscriptions.delete_subscription_filter,
+            "StartLiveTail": self.live_tail.start_live_tail,
         }
         self.operations = {name: _gone_is_not_found(op) for name, op in self.operations.items()}
 

@@ -15,6 +15,7 @@ __all__ = ["KINDS", "kind"]
 KINDS: dict[str, str] = {
     "kinesis": "logsieve.sources.kinesis",
     "firehose": "logsieve.sources.firehose",
+    "cloudwatch-logs": "logsieve.sources.cloudwatch_logs",
 }
 
 
