@@ -138,8 +138,8 @@ def test_kill_minus_nine_and_remote_drops_lose_and_duplicate_nothing(
 
 
 def test_bad_config_is_one_line(tmp_path: Path) -> None:
-    from logsieve.sections import load_config
     from logsieve.errors import ConfigError
+    from logsieve.sections import load_config
 
     path = tmp_path / "logsieve.toml"
     path.write_text(toml_sources({"name": "c", "type": "cloudwatch-logs", "log_groups": ["/a*b"]}))
