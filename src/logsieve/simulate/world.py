@@ -137,17 +137,18 @@ def flow_events(
     )  # fmt: skip
     suffix = "-" + source.traffic_type.lower()
     real = itertools.cycle(source.interfaces)
-    standing_for: dict[str, str] = {}
+    # fake stream -> (fake interface id, real one, real stream): worked out once per stream,
+    # since this runs for every event (the world's hot loop, bench/world.py).
+    standing_for: dict[str, tuple[str, str, str]] = {}
     for event in simulated:
-        fake = event.stream.removesuffix(suffix)
-        eni = standing_for.get(fake)
-        if eni is None:
-            eni = standing_for[fake] = next(real)
-        yield SimEvent(
-            log_stream_name(eni, source.traffic_type),
-            event.timestamp,
-            event.message.replace(fake, eni),
-        )
+        known = standing_for.get(event.stream)
+        if known is None:
+            fake, eni = event.stream.removesuffix(suffix), next(real)
+            known = standing_for[event.stream] = (
+                fake, eni, log_stream_name(eni, source.traffic_type)
+            )  # fmt: skip
+        fake, eni, stream = known
+        yield SimEvent(stream, event.timestamp, event.message.replace(fake, eni))
 
 
 @dataclass
