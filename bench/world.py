@@ -12,6 +12,7 @@ Progress to stderr, the report (Markdown) to stdout.
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -50,6 +51,11 @@ def set_up(server: Server) -> None:
     trails.start_logging(Name="bench")
 
 
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=10_000.0, help="per flow log")
@@ -64,11 +70,13 @@ def main() -> None:
             target = Target(server.url, "us-east-1", ACCESS_KEY, SECRET_KEY)
             world = World(target, rate=args.rate, trail_rate=args.trail_rate, seed=1,
                           connect_every=1.0, refresh=5.0)  # fmt: skip
-            started = time.monotonic()
+            started, cpu = time.monotonic(), _cpu(resource.RUSAGE_SELF)
             summary = world.run(args.duration)
             elapsed = time.monotonic() - started
+            client_cpu = _cpu(resource.RUSAGE_SELF) - cpu
         finally:
             server.stop()
+        server_cpu = _cpu(resource.RUSAGE_CHILDREN)  # the whole server life, setup included
     asked = 2 * args.rate + args.trail_rate
     print(f"## World (`bench/world.py`), {time.strftime('%Y-%m-%d')}\n")
     print(f"Commit `{git_commit()}`, {cpu_model()}; asked {asked:,.0f} events/s "
@@ -81,7 +89,10 @@ def main() -> None:
             total += sent
             print(f"| {name} `{key.rsplit('/', 1)[-1]}` | {sent:,} | {sent / elapsed:,.0f} |")
     print(f"| **total** | {total:,} | **{total / elapsed:,.0f}** |")
-    print(f"\n{summary.attempts} Client VPN connection attempts on the way.")
+    print(f"\nCPU: the world (client) {client_cpu:.1f} s = {client_cpu / total * 1e6:.0f} µs per "
+          f"event; the server {server_cpu:.1f} s (its whole life) = "
+          f"{server_cpu / total * 1e6:.0f} µs per event; {summary.attempts} Client VPN "
+          f"connection attempts on the way.")  # fmt: skip
 
 
 if __name__ == "__main__":
