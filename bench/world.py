@@ -1,8 +1,8 @@
 """World: events/s that ``logsieve simulate world`` gets accepted by a local server, per source.
 
 A fresh server (its default VPC and interfaces) is set up through the API as a user would: two
-flow logs on the default VPC (the default format, and a custom v5 format for rejected traffic
-only... both ALL here so every record is written), a log group and a trail logging to it. Then
+flow logs on the default VPC, traffic type ALL (one in the default format, one in a custom v5
+format), and a log group with a trail logging to it. Then
 ``World`` runs for ``--duration`` seconds asked for ``--rate`` events/s per flow log and
 ``--trail-rate`` per trail; events/s are what the server accepted (PutLogEvents answered)
 divided by the run's wall time. Target (issue 14): >= 20,000 events/s in total.
