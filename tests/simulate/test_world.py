@@ -114,12 +114,26 @@ def test_cli_runs_the_world_for_a_while(server: Server, tmp_path) -> None:
         ResourceIds=[vpc["VpcId"]], ResourceType="VPC", TrafficType="REJECT",
         LogGroupName=f"/vpc/cli-{uuid.uuid4().hex[:6]}", DeliverLogsPermissionArn=ROLE,
     )  # fmt: skip
-    done = run_cli("simulate", "world", "--duration", "2", "--rate", "50", "--refresh", "0.5",
-                   "--endpoint-url", server.url, env=cli_env(tmp_path / "data"))  # fmt: skip
+    logs, trails = client(server, "logs", retries=0), client(server, "cloudtrail", retries=0)
+    group = f"cli-trail-{uuid.uuid4().hex[:6]}"
+    logs.create_log_group(logGroupName=group)
+    trails.create_trail(
+        Name=group, S3BucketName="bucket", CloudWatchLogsRoleArn=ROLE,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*",
+    )  # fmt: skip
+    trails.start_logging(Name=group)
+    try:
+        done = run_cli("simulate", "world", "--duration", "2", "--rate", "50", "--refresh",
+                       "0.5", "--trail-rate", "20", "--endpoint-url", server.url,
+                       env=cli_env(tmp_path / "data"))  # fmt: skip
+    finally:
+        trails.delete_trail(Name=group)
     assert done.returncode == 0, done.stderr
     sent = re.search(r"Sent ([\d,]+) flow-log events for (\d+) flow log", done.stdout)
     assert sent is not None, done.stdout
     assert int(sent.group(1).replace(",", "")) > 0 and int(sent.group(2)) >= 1
+    trail = re.search(r"([\d,]+) CloudTrail events for 1 trail\b", done.stdout)
+    assert trail is not None and int(trail.group(1).replace(",", "")) > 0, done.stdout
 
 
 def test_world_writes_user_activity_to_logging_trails(server: Server) -> None:
