@@ -3,6 +3,7 @@ for the account's real interfaces, connection logs only where logging is enabled
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
@@ -12,7 +13,7 @@ import pytest
 from logsieve.formats import client_vpn as records
 from logsieve.formats.vpc_flow import FlowLogFormat
 from logsieve.shipping.client import Target
-from logsieve.simulate.world import World, discover_flow_logs
+from logsieve.simulate.world import TrailSource, World, discover_flow_logs, discover_trails
 from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
 from tests.waiting import wait_for
 
@@ -113,9 +114,73 @@ def test_cli_runs_the_world_for_a_while(server: Server, tmp_path) -> None:
         ResourceIds=[vpc["VpcId"]], ResourceType="VPC", TrafficType="REJECT",
         LogGroupName=f"/vpc/cli-{uuid.uuid4().hex[:6]}", DeliverLogsPermissionArn=ROLE,
     )  # fmt: skip
-    done = run_cli("simulate", "world", "--duration", "2", "--rate", "50", "--refresh", "0.5",
-                   "--endpoint-url", server.url, env=cli_env(tmp_path / "data"))  # fmt: skip
+    logs, trails = client(server, "logs", retries=0), client(server, "cloudtrail", retries=0)
+    group = f"cli-trail-{uuid.uuid4().hex[:6]}"
+    logs.create_log_group(logGroupName=group)
+    trails.create_trail(
+        Name=group, S3BucketName="bucket", CloudWatchLogsRoleArn=ROLE,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*",
+    )  # fmt: skip
+    trails.start_logging(Name=group)
+    try:
+        done = run_cli("simulate", "world", "--duration", "2", "--rate", "50", "--refresh",
+                       "0.5", "--trail-rate", "20", "--endpoint-url", server.url,
+                       env=cli_env(tmp_path / "data"))  # fmt: skip
+    finally:
+        trails.delete_trail(Name=group)
     assert done.returncode == 0, done.stderr
     sent = re.search(r"Sent ([\d,]+) flow-log events for (\d+) flow log", done.stdout)
     assert sent is not None, done.stdout
     assert int(sent.group(1).replace(",", "")) > 0 and int(sent.group(2)) >= 1
+    trail = re.search(r"([\d,]+) CloudTrail events for 1 trail\b", done.stdout)
+    assert trail is not None and int(trail.group(1).replace(",", "")) > 0, done.stdout
+
+
+def test_world_writes_user_activity_to_logging_trails(server: Server) -> None:
+    logs, trails = client(server, "logs", retries=0), client(server, "cloudtrail", retries=0)
+    group = f"trail-{uuid.uuid4().hex[:6]}"
+    logs.create_log_group(logGroupName=group)
+    group_arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"
+    arn = trails.create_trail(
+        Name=group, S3BucketName="bucket", CloudWatchLogsLogGroupArn=group_arn,
+        CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/trail-to-logs",
+    )["TrailARN"]  # fmt: skip
+    silent = trails.create_trail(Name=f"{group}-s3-only", S3BucketName="bucket")["TrailARN"]
+    trails.start_logging(Name=silent)
+    assert [t.trail_arn for t in discover_trails(trails)] == []  # not logging yet
+    trails.start_logging(Name=arn)
+    assert [(t.trail_arn, t.group) for t in discover_trails(trails)] == [(arn, group)]
+
+    target = Target(server.url, "us-east-1", ACCESS_KEY, SECRET_KEY)
+    world = World(target, rate=1, trail_rate=200, connect_every=60, refresh=0.3, seed=3)
+    stop = threading.Event()
+    runner = threading.Thread(target=world.run, kwargs={"stop": stop})
+    runner.start()
+    stream = "123456789012_CloudTrail_us-east-1"
+    try:
+
+        def simulated() -> list[dict]:
+            try:
+                found = logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]
+            except logs.exceptions.ResourceNotFoundException:
+                return []
+            records = [json.loads(e["message"]) for e in found]
+            # The server's own records of real calls come from this machine's address.
+            return [r for r in records if r["sourceIPAddress"] != "127.0.0.1"]
+
+        made = wait_for(lambda: simulated() or None, what="simulated CloudTrail records")
+        assert {r["recipientAccountId"] for r in made} == {"123456789012"}
+        assert all(r["eventVersion"] and r["eventID"] and r["userIdentity"] for r in made)
+
+        # Stopping the trail stops the simulated activity within a refresh.
+        trails.stop_logging(Name=arn)
+        wait_for(
+            lambda: not any(isinstance(s, TrailSource) for s in world._runs),
+            what="the world to stop following the trail",
+        )
+    finally:
+        stop.set()
+        runner.join()
+        trails.delete_trail(Name=arn)
+        trails.delete_trail(Name=silent)
+    assert world.summary.trail_events[arn] > 0

@@ -301,6 +301,9 @@ def cloudtrail(**options: Any) -> None:
 @server_options
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=100.0,
               show_default=True, help="Flow-log events per second, for each flow log.")  # fmt: skip
+@click.option("--trail-rate", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True,
+              help="Simulated users' CloudTrail events/s, for each logging trail.")  # fmt: skip
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True),
               help="Stop after this many seconds (default: until Ctrl-C).")  # fmt: skip
 @click.option("--connect-every", type=click.FloatRange(min=0, min_open=True), default=5.0,
@@ -311,14 +314,16 @@ def cloudtrail(**options: Any) -> None:
               help="Seconds between looks at the account's configuration.")  # fmt: skip
 @click.option("--seed", type=int, help="Random seed.")
 def world(endpoint_url: str | None, config_path: Any, data_dir: Any, rate: float,
-          duration: float | None, connect_every: float, refresh: float,
+          trail_rate: float, duration: float | None, connect_every: float, refresh: float,
           seed: int | None) -> None:  # fmt: skip
     """A living account: logs for what is configured through the API, as AWS would write them.
 
     Every flow log (CreateFlowLogs to CloudWatch Logs) gets flow records in its LogFormat, one
     stream per network interface of its resource; every Client VPN endpoint gets connection
     attempts (its client connect handler decides), logged only where connection logging is
-    enabled. Changes made through the API take effect within --refresh seconds.
+    enabled; every trail that is logging to a CloudWatch Logs group gets simulated users'
+    activity in <account>_CloudTrail_<region>, next to the server's records of real calls.
+    Changes made through the API take effect within --refresh seconds.
 
     \b
     Examples:
@@ -335,8 +340,8 @@ def world(endpoint_url: str | None, config_path: Any, data_dir: Any, rate: float
     except ShippingError as exc:
         raise click.ClickException(str(exc)) from exc
     stop = threading.Event()
-    running = World(target, rate=rate, connect_every=connect_every, refresh=refresh, seed=seed,
-                    account_id=config.account_id)  # fmt: skip
+    running = World(target, rate=rate, trail_rate=trail_rate, connect_every=connect_every,
+                    refresh=refresh, seed=seed, account_id=config.account_id)  # fmt: skip
     try:
         with graceful_stop(stop):
             summary = running.run(duration, stop)
@@ -344,7 +349,9 @@ def world(endpoint_url: str | None, config_path: Any, data_dir: Any, rate: float
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"Sent {summary.events:,} flow-log events for "
-        f"{_plural(len(summary.flow_events), 'flow log')} and made "
+        f"{_plural(len(summary.flow_events), 'flow log')}, "
+        f"{sum(summary.trail_events.values()):,} CloudTrail events for "
+        f"{_plural(len(summary.trail_events), 'trail')} and made "
         f"{_plural(summary.attempts, 'connection attempt')} ({summary.allowed:,} allowed) "
         f"in {summary.elapsed:.1f} s."
     )

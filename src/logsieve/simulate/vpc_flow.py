@@ -25,7 +25,7 @@ import random
 from bisect import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 from typing import Any
 
 from logsieve.formats.vpc_flow import DEFAULT_FORMAT, FlowLogFormat, log_stream_name
@@ -85,6 +85,7 @@ def vpc_flow(
     rng = random.Random(seed)
     world = _World(rng, account_id, region, traffic)
     fields = fmt.fields
+    dashes = repeat("-")  # the value of a field the record lacks
     version = "2" if fmt.fields == FlowLogFormat(DEFAULT_FORMAT).fields else str(fmt.version)
     step_ms = 1000.0 / rate
     clock = float(start_ms)
@@ -99,7 +100,7 @@ def vpc_flow(
             if keep is not None and record.get("action", keep) != keep:
                 continue
             record["version"] = version
-            message = " ".join([record.get(name, "-") for name in fields])
+            message = " ".join(map(record.get, fields, dashes))
             yield SimEvent(eni.stream, int(record["start"]) * 1000, message)
             clock += step_ms
 

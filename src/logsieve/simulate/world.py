@@ -13,6 +13,10 @@ connection logging on or off takes effect within seconds.
   (``POST /_logsieve/client-vpn/<id>/connect``): the server runs the endpoint's client connect
   handler, records the connection (DescribeClientVpnConnections) and writes the connection log
   only where logging is enabled, into the configured group and stream.
+* Each trail that is logging with a ``CloudWatchLogsLogGroupArn`` (DescribeTrails +
+  GetTrailStatus) gets the ``cloudtrail`` simulator's activity of simulated users
+  (``cloudtrail.py``) in AWS's stream ``<account>_CloudTrail_<region>``, next to the records
+  the server writes there for the real calls made to it. Stopping the trail stops them.
 """
 
 from __future__ import annotations
@@ -26,14 +30,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from logsieve.cloudtrail.names import log_group_name
 from logsieve.formats.vpc_flow import log_stream_name
 from logsieve.shipping.client import Target
 
+from .cloudtrail import cloudtrail
 from .fake import SimEvent, doc_ip
 from .runner import RunSummary, run
 from .vpc_flow import vpc_flow
 
-__all__ = ["FlowSource", "World", "WorldSummary", "discover_flow_logs", "flow_events"]
+__all__ = [
+    "FlowSource",
+    "TrailSource",
+    "World",
+    "WorldSummary",
+    "discover_flow_logs",
+    "discover_trails",
+    "flow_events",
+]
 
 _USERS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
 _PLATFORMS = (("mac", "14.4.1"), ("windows", "10.0.22631"), ("linux", "6.8.0"), ("ios", "17.4"))
@@ -50,13 +64,33 @@ class FlowSource:
     interfaces: tuple[str, ...]
 
 
-def _ec2(target: Target) -> Any:
+@dataclass(frozen=True)
+class TrailSource:
+    """A logging trail as the world follows it: the log group it delivers to."""
+
+    trail_arn: str
+    group: str
+
+
+def _client(target: Target, service: str) -> Any:
     import boto3
 
     return boto3.client(
-        "ec2", endpoint_url=target.endpoint_url, region_name=target.region,
+        service, endpoint_url=target.endpoint_url, region_name=target.region,
         aws_access_key_id=target.access_key_id, aws_secret_access_key=target.secret_access_key,
     )  # fmt: skip
+
+
+def discover_trails(cloudtrail_api: Any) -> list[TrailSource]:
+    """Every trail delivering to CloudWatch Logs that is logging now (GetTrailStatus)."""
+    out = []
+    for trail in cloudtrail_api.describe_trails()["trailList"]:
+        group = log_group_name(trail.get("CloudWatchLogsLogGroupArn") or "")
+        if group is None:
+            continue
+        if cloudtrail_api.get_trail_status(Name=trail["TrailARN"]).get("IsLogging"):
+            out.append(TrailSource(trail["TrailARN"], group))
+    return out
 
 
 def _interfaces(ec2: Any, resource_id: str) -> tuple[str, ...]:
@@ -103,17 +137,18 @@ def flow_events(
     )  # fmt: skip
     suffix = "-" + source.traffic_type.lower()
     real = itertools.cycle(source.interfaces)
-    standing_for: dict[str, str] = {}
+    # fake stream -> (fake interface id, real one, real stream): worked out once per stream,
+    # since this runs for every event (the world's hot loop, bench/world.py).
+    standing_for: dict[str, tuple[str, str, str]] = {}
     for event in simulated:
-        fake = event.stream.removesuffix(suffix)
-        eni = standing_for.get(fake)
-        if eni is None:
-            eni = standing_for[fake] = next(real)
-        yield SimEvent(
-            log_stream_name(eni, source.traffic_type),
-            event.timestamp,
-            event.message.replace(fake, eni),
-        )
+        known = standing_for.get(event.stream)
+        if known is None:
+            fake, eni = event.stream.removesuffix(suffix), next(real)
+            known = standing_for[event.stream] = (
+                fake, eni, log_stream_name(eni, source.traffic_type)
+            )  # fmt: skip
+        fake, eni, stream = known
+        yield SimEvent(stream, event.timestamp, event.message.replace(fake, eni))
 
 
 @dataclass
@@ -121,12 +156,14 @@ class WorldSummary:
     """What a world run did: events per flow log, connection attempts per outcome."""
 
     flow_events: dict[str, int] = field(default_factory=dict)
+    trail_events: dict[str, int] = field(default_factory=dict)
     attempts: int = 0
     allowed: int = 0
     elapsed: float = 0.0
 
     @property
     def events(self) -> int:
+        """Flow-log events (trail events are counted apart, in ``trail_events``)."""
         return sum(self.flow_events.values())
 
 
@@ -138,6 +175,7 @@ class World:
         target: Target,
         *,
         rate: float = 100.0,
+        trail_rate: float = 10.0,
         connect_every: float = 5.0,
         refresh: float = 5.0,
         seed: int | None = None,
@@ -145,38 +183,58 @@ class World:
     ) -> None:
         self.target = target
         self.rate = rate
+        self.trail_rate = trail_rate
         self.connect_every = connect_every
         self.refresh = refresh
         self.rng = random.Random(seed)
         self.account_id = account_id
-        self.ec2 = _ec2(target)
+        self.ec2 = _client(target, "ec2")
+        self.cloudtrail = _client(target, "cloudtrail")
         self.summary = WorldSummary()
-        self._runs: dict[FlowSource, tuple[threading.Event, threading.Thread]] = {}
+        self._runs: dict[FlowSource | TrailSource, tuple[threading.Event, threading.Thread]] = {}
         self._lock = threading.Lock()
 
-    # -- flow logs -----------------------------------------------------------------------
+    # -- flow logs and trails ------------------------------------------------------------
 
-    def _start(self, source: FlowSource) -> None:
+    def _events(self, source: FlowSource | TrailSource) -> tuple[str, float, Iterator[SimEvent]]:
+        """(simulator name, rate, events) for a source."""
+        seed = self.rng.randrange(2**31)
+        if isinstance(source, FlowSource):
+            events = flow_events(source, seed, self.rate, self.account_id, self.target.region)
+            return "vpc-flow", self.rate, events
+        now_ms = int(time.time() * 1000)
+        events = cloudtrail(seed, now_ms, self.trail_rate, account_id=self.account_id,
+                            region=self.target.region)  # fmt: skip
+        return "cloudtrail", self.trail_rate, events
+
+    def _counted(self, source: FlowSource | TrailSource, sent: int) -> None:
+        with self._lock:
+            if isinstance(source, FlowSource):
+                counts, key = self.summary.flow_events, source.flow_log_id
+            else:
+                counts, key = self.summary.trail_events, source.trail_arn
+            counts[key] = counts.get(key, 0) + sent
+
+    def _start(self, source: FlowSource | TrailSource) -> None:
         own = threading.Event()
+        name, rate, events = self._events(source)
 
         def follow() -> None:
             summary: RunSummary = run(
-                "vpc-flow", self.target, group=source.group, rate=self.rate, stop=own,
-                events=flow_events(source, self.rng.randrange(2**31), self.rate,
-                                   self.account_id, self.target.region),
-            )  # fmt: skip
-            with self._lock:
-                self.summary.flow_events[source.flow_log_id] = (
-                    self.summary.flow_events.get(source.flow_log_id, 0) + summary.sent
-                )
+                name, self.target, group=source.group, rate=rate, stop=own, events=events
+            )
+            self._counted(source, summary.sent)
 
-        thread = threading.Thread(target=follow, name=f"world-{source.flow_log_id}", daemon=True)
+        ident = source.flow_log_id if isinstance(source, FlowSource) else source.trail_arn
+        thread = threading.Thread(target=follow, name=f"world-{ident}", daemon=True)
         self._runs[source] = (own, thread)
         thread.start()
 
     def reconcile(self) -> None:
-        """Start generating for new flow logs, stop for deleted or changed ones."""
-        wanted = set(discover_flow_logs(self.ec2))
+        """Start generating for new flow logs and logging trails, stop for deleted, changed
+        or stopped ones."""
+        wanted: set[FlowSource | TrailSource] = set(discover_flow_logs(self.ec2))
+        wanted.update(discover_trails(self.cloudtrail))
         for source in list(self._runs):
             if source not in wanted:
                 own, thread = self._runs.pop(source)
