@@ -206,3 +206,39 @@ def test_delivery_to_a_deleted_group_shows_in_the_status(trail_client, ops_logs)
     )
     assert status == "ResourceNotFoundException"
     trail_client.delete_trail(Name="doomed")
+
+
+def test_calls_whose_lists_take_the_fast_decoder_are_recorded(ct_server, trail_client) -> None:
+    """Lists of flat structures (CloudWatch's Dimensions) are decoded into structs by the
+    fast path; the record must still hold them as JSON, and one such call must not cost the
+    other calls of its batch their records (it once failed the whole batch)."""
+    cloudwatch = make_client(ct_server, "cloudwatch", ALICE_KEY, ALICE_SECRET)
+    logs = make_client(ct_server, "logs", ALICE_KEY, ALICE_SECRET)
+    cloudwatch.put_metric_alarm(
+        AlarmName="fast-decoded",
+        Namespace="App",
+        MetricName="Errors",
+        Dimensions=[{"Name": "Service", "Value": "api"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    logs.create_log_group(logGroupName="/batched/with-the-alarm")
+
+    def recorded(name: str, key: str, value: str) -> dict | None:
+        found = [
+            json.loads(event["CloudTrailEvent"])
+            for event in _lookup(trail_client, "EventName", name)
+        ]
+        return next((r for r in found if r["requestParameters"].get(key) == value), None)
+
+    alarm = wait_for(
+        lambda: recorded("PutMetricAlarm", "alarmName", "fast-decoded"), what="the alarm's record"
+    )
+    assert alarm["requestParameters"]["dimensions"] == [{"name": "Service", "value": "api"}]
+    wait_for(
+        lambda: recorded("CreateLogGroup", "logGroupName", "/batched/with-the-alarm"),
+        what="the record of the call batched with it",
+    )

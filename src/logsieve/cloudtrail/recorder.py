@@ -105,13 +105,21 @@ class Recorder:
         calls = []
         while self._queue and len(calls) < BATCH:
             calls.append(self._queue.popleft())
-        built = [
-            records.build(call, self.identities(call.access_key_id), self.service.account_id)
-            for call in calls
-        ]
-        self.store.append_events([row for _, row in built])
-        made = [call.time * 1000 for call in calls]
-        self._deliver([(record, row, at) for (record, row), at in zip(built, made, strict=True)])
+        built = []
+        for call in calls:  # one call that cannot be recorded never costs the others theirs
+            try:
+                record, row = records.build(
+                    call, self.identities(call.access_key_id), self.service.account_id
+                )
+            except Exception:
+                log.exception(
+                    "event=cloudtrail_record_failed service=%s operation=%s",
+                    call.service, call.operation,
+                )  # fmt: skip
+                continue
+            built.append((record, row, call.time * 1000))
+        self.store.append_events([row for _, row, _ in built])
+        self._deliver(built)
 
     def _deliver(self, built: list[tuple[dict[str, Any], EventRow, float]]) -> None:
         stream = f"{self.service.account_id}_CloudTrail_{self.service.region}"

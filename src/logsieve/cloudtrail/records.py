@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
 import orjson
 
 from logsieve.storage.trails import EventRow
@@ -104,6 +105,8 @@ def shown(value: Any) -> Any:
                 item = {**item, **{k: v for k, v in _SECRET_MEMBERS[key].items() if k in item}}
             out[_camel(key)] = shown(item)
         return out
+    if isinstance(value, msgspec.Struct):  # a list member the API's fast decoder made
+        return shown(msgspec.structs.asdict(value))
     if isinstance(value, list):
         return [shown(item) for item in value]
     if isinstance(value, (bytes, bytearray, memoryview)):
