@@ -19,6 +19,16 @@ from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
 from tests.sources.test_aws_setup import plain
 
 GROUP = "/aws/vpc/flow-logs"
+MATH = [
+    {"Id": "rate", "Expression": "100 * errors / requests", "Label": "Error %",
+     "ReturnData": True},
+    {"Id": "errors", "ReturnData": False, "MetricStat": {
+        "Metric": {"Namespace": "App", "MetricName": "Errors"}, "Period": 300, "Stat": "Sum"}},
+    {"Id": "requests", "ReturnData": False, "MetricStat": {
+        "Metric": {"Namespace": "App", "MetricName": "Requests",
+                   "Dimensions": [{"Name": "Api", "Value": "orders"}]},
+        "Period": 300, "Stat": "Sum", "Unit": "Count"}},
+]  # fmt: skip
 PATTERN = '[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes, start, end, action="REJECT", status]'  # noqa: E501
 
 
@@ -61,6 +71,11 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         lam.add_permission(
             FunctionName="flow-handler", StatementId="logs", Action="lambda:InvokeFunction",
             Principal="logs.amazonaws.com",
+        )  # fmt: skip
+        cw.put_metric_alarm(
+            AlarmName="error-rate", EvaluationPeriods=1, Threshold=5.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[function],
+            Metrics=MATH,
         )  # fmt: skip
         logs.put_subscription_filter(
             logGroupName=GROUP, filterName="to-handler", filterPattern=PATTERN,
@@ -135,8 +150,14 @@ def test_cloudformation(filled: dict[str, Any], fmt: str, tmp_path: Path) -> Non
     assert sub["Properties"] == {
         "TopicArn": {"Ref": "TopicOncall"}, "Protocol": "email", "Endpoint": "oncall@example.com"
     }  # fmt: skip
-    [(_, alarm)] = types["AWS::CloudWatch::Alarm"]
-    assert alarm["Properties"] == {
+    alarms = dict(types["AWS::CloudWatch::Alarm"])
+    assert alarms["AlarmErrorRate"]["Properties"] == {
+        "AlarmName": "error-rate", "ActionsEnabled": True, "EvaluationPeriods": 1,
+        "Threshold": 5.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "AlarmActions": [filled["function"]],
+        "Metrics": MATH,
+    }  # fmt: skip
+    assert alarms["AlarmRejectsHigh"]["Properties"] == {
         "AlarmName": "rejects-high", "AlarmDescription": "REJECTed flows to port 22",
         "ActionsEnabled": True, "Namespace": "VPC", "MetricName": "Rejects", "Statistic": "Sum",
         "Period": 60, "EvaluationPeriods": 3, "DatapointsToAlarm": 2, "Threshold": 100.0,
@@ -144,7 +165,14 @@ def test_cloudformation(filled: dict[str, Any], fmt: str, tmp_path: Path) -> Non
         "AlarmActions": [{"Ref": "TopicOncall"}], "OKActions": [{"Ref": "TopicOncall"}],
         "Dimensions": [{"Name": "Port", "Value": "22"}],
     }  # fmt: skip
-    [(permission, perm)] = types["AWS::Lambda::Permission"]
+    permissions = dict(types["AWS::Lambda::Permission"])
+    assert permissions.pop("PermissionErrorRateFlowHandler")["Properties"] == {
+        "Action": "lambda:InvokeFunction", "FunctionName": filled["function"],
+        "Principal": "lambda.alarms.cloudwatch.amazonaws.com",
+        "SourceArn": {"Fn::GetAtt": ["AlarmErrorRate", "Arn"]},
+        "SourceAccount": {"Ref": "AWS::AccountId"},
+    }  # fmt: skip
+    [(permission, perm)] = permissions.items()
     assert perm["Properties"] == {
         "Action": "lambda:InvokeFunction", "FunctionName": filled["function"],
         "Principal": "logs.amazonaws.com",
@@ -161,7 +189,7 @@ def test_cloudformation(filled: dict[str, Any], fmt: str, tmp_path: Path) -> Non
         },
         "DependsOn": [permission],
     }  # fmt: skip
-    assert sum(map(len, types.values())) == 9
+    assert sum(map(len, types.values())) == 11
 
 
 def test_terraform(filled: dict[str, Any], tmp_path: Path) -> None:
@@ -204,6 +232,26 @@ def test_terraform(filled: dict[str, Any], tmp_path: Path) -> None:
         "treat_missing_data": "notBreaching", "alarm_actions": ["${aws_sns_topic.oncall.arn}"],
         "ok_actions": ["${aws_sns_topic.oncall.arn}"], "dimensions": {"Port": "22"},
     }  # fmt: skip
+    math = resources[("aws_cloudwatch_metric_alarm", "error_rate")]
+    assert math == {
+        "alarm_name": "error-rate", "actions_enabled": True, "evaluation_periods": 1,
+        "threshold": 5.0, "comparison_operator": "GreaterThanOrEqualToThreshold",
+        "alarm_actions": [filled["function"]],
+        "metric_query": [
+            {"id": "rate", "expression": "100 * errors / requests", "label": "Error %",
+             "return_data": True},
+            {"id": "errors", "return_data": False, "metric": [
+                {"metric_name": "Errors", "namespace": "App", "period": 300, "stat": "Sum"}]},
+            {"id": "requests", "return_data": False, "metric": [
+                {"metric_name": "Requests", "namespace": "App", "period": 300, "stat": "Sum",
+                 "unit": "Count", "dimensions": {"Api": "orders"}}]},
+        ],
+    }  # fmt: skip
+    assert resources[("aws_lambda_permission", "alarm_error_rate_flow_handler")] == {
+        "action": "lambda:InvokeFunction", "function_name": filled["function"],
+        "principal": "lambda.alarms.cloudwatch.amazonaws.com",
+        "source_arn": "${aws_cloudwatch_metric_alarm.error_rate.arn}",
+    }  # fmt: skip
     name = "aws_vpc_flow_logs_to_handler"
     assert resources[("aws_lambda_permission", name)] == {
         "action": "lambda:InvokeFunction", "function_name": filled["function"],
@@ -215,7 +263,7 @@ def test_terraform(filled: dict[str, Any], tmp_path: Path) -> None:
         "filter_pattern": PATTERN.replace('"', '\\"'), "destination_arn": filled["function"],
         "distribution": "ByLogStream", "depends_on": [f"${{aws_lambda_permission.{name}}}"],
     }  # fmt: skip
-    assert len(resources) == 9
+    assert len(resources) == 11
 
 
 def test_unreachable_server_is_one_line(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .inventory import Inventory, Names
+from .inventory import ACTION_KEYS, Inventory, Names, lambda_actions
 
 __all__ = ["cloudformation", "template"]
 
@@ -22,7 +22,6 @@ _ALARM_KEYS = (
     "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile",
     "ThresholdMetricId",
 )  # fmt: skip
-_ACTION_KEYS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 
 
 def _present(source: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -115,17 +114,26 @@ def template(inventory: Inventory) -> dict[str, Any]:
         resources[logical] = resource
     for alarm in inventory.alarms:
         properties = _present(alarm, _ALARM_KEYS)
-        for key in _ACTION_KEYS:
+        for key in ACTION_KEYS:
             if alarm.get(key):
                 properties[key] = [topic_refs.get(arn, arn) for arn in alarm[key]]
         if alarm.get("Dimensions"):
             properties["Dimensions"] = alarm["Dimensions"]
         if alarm.get("Metrics"):
             properties["Metrics"] = alarm["Metrics"]
-        resources[name("Alarm", alarm["AlarmName"])] = {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": properties,
-        }
+        logical = name("Alarm", alarm["AlarmName"])
+        resources[logical] = {"Type": "AWS::CloudWatch::Alarm", "Properties": properties}
+        for function in lambda_actions(alarm):
+            function_name = function.split(":function:", 1)[-1]
+            resources[name("Permission", f"{alarm['AlarmName']} {function_name}")] = {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "Action": "lambda:InvokeFunction", "FunctionName": function,
+                    "Principal": "lambda.alarms.cloudwatch.amazonaws.com",
+                    "SourceArn": {"Fn::GetAtt": [logical, "Arn"]},
+                    "SourceAccount": {"Ref": "AWS::AccountId"},
+                },
+            }  # fmt: skip
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Log groups, metric filters, alarms, topics and subscription filters "

@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Inventory", "Names", "read"]
+__all__ = ["ACTION_KEYS", "Inventory", "Names", "lambda_actions", "read"]
+
+ACTION_KEYS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 
 
 @dataclass
@@ -54,6 +56,11 @@ def read(logs: Any, cloudwatch: Any, sns: Any) -> Inventory:
         key=lambda a: a["AlarmName"],
     )
     return found
+
+
+def lambda_actions(alarm: dict[str, Any]) -> list[str]:
+    """The Lambda functions an alarm invokes: each needs a permission for CloudWatch alarms."""
+    return sorted({arn for key in ACTION_KEYS for arn in alarm.get(key) or [] if ":lambda:" in arn})
 
 
 class Names:
