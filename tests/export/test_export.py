@@ -275,3 +275,37 @@ def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 1
     assert "cannot reach the server" in result.output and "Traceback" not in result.output
+
+
+def test_empty_server_says_so(tmp_path: Path) -> None:
+    running = Server(tmp_path / "empty").start()
+    try:
+        result = CliRunner().invoke(
+            main, ["export", "cloudformation", "--endpoint-url", running.url,
+                   "--data-dir", str(tmp_path)],
+            env={"LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY, "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY,
+                 "LOGSIEVE_CONFIG": ""},
+        )  # fmt: skip
+    finally:
+        running.stop()
+    assert result.exit_code == 1
+    assert "nothing to export" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("style", "asked", "given"),
+    [
+        ("cfn", [("LogGroup", "a-b"), ("LogGroup", "a_b"), ("LogGroup", "a-b")],
+         ["LogGroupAB", "LogGroupAB2", "LogGroupAB"]),
+        ("tf", [("log_group", "/Aws/VPC"), ("topic", "aws-vpc"), ("log_group", "aws.vpc"),
+                ("log_group", "2024/logs"), ("log_group", "///")],
+         ["aws_vpc", "aws_vpc", "aws_vpc_2", "log_group_2024_logs", "log_group"]),
+    ],
+)  # fmt: skip
+def test_names_are_readable_stable_and_unique(
+    style: str, asked: list[tuple[str, str]], given: list[str]
+) -> None:
+    from logsieve.export.inventory import Names
+
+    name = Names(style)
+    assert [name(kind, text) for kind, text in asked] == given

@@ -40,12 +40,17 @@ def _inventory(options: dict[str, Any]) -> Any:
         for service in ("logs", "cloudwatch", "sns")
     ]  # fmt: skip
     try:
-        return read(*clients)
+        inventory = read(*clients)
     except ClientError as exc:
         error = exc.response["Error"]
         raise click.ClickException(f"{error.get('Code')}: {error.get('Message')}") from exc
     except BotoCoreError as exc:
         raise click.ClickException(f"cannot reach the server: {exc}") from exc
+    if not inventory:
+        raise click.ClickException(
+            f"nothing to export: {target.endpoint_url} has no log groups, SNS topics or alarms"
+        )
+    return inventory
 
 
 def _write(text: str, output: Path | None) -> None:

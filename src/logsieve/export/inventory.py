@@ -23,6 +23,10 @@ class Inventory:
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
     alarms: list[dict[str, Any]] = field(default_factory=list)
 
+    def __bool__(self) -> bool:
+        """Whether there is anything to export (CloudFormation refuses an empty template)."""
+        return bool(self.log_groups or self.topics or self.alarms)
+
 
 def _pages(client: Any, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
     return [
