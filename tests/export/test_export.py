@@ -72,6 +72,9 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             FunctionName="flow-handler", StatementId="logs", Action="lambda:InvokeFunction",
             Principal="logs.amazonaws.com",
         )  # fmt: skip
+        # A topic no alarm notifies: its function never runs (a run creates its log group).
+        functions = sns.create_topic(Name="functions")["TopicArn"]
+        sns.subscribe(TopicArn=functions, Protocol="lambda", Endpoint=function)
         cw.put_metric_alarm(
             AlarmName="error-rate", EvaluationPeriods=1, Threshold=5.0,
             ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[function],
@@ -144,12 +147,17 @@ def test_cloudformation(filled: dict[str, Any], fmt: str, tmp_path: Path) -> Non
         }),
     ]  # fmt: skip
     assert [(k, r["Properties"]) for k, r in types["AWS::SNS::Topic"]] == [
-        ("TopicOncall", {"TopicName": "oncall"})
+        ("TopicFunctions", {"TopicName": "functions"}),
+        ("TopicOncall", {"TopicName": "oncall"}),
     ]
-    [(_, sub)] = types["AWS::SNS::Subscription"]
-    assert sub["Properties"] == {
-        "TopicArn": {"Ref": "TopicOncall"}, "Protocol": "email", "Endpoint": "oncall@example.com"
-    }  # fmt: skip
+    assert sorted((k, r["Properties"]) for k, r in types["AWS::SNS::Subscription"]) == [
+        ("SubscriptionFunctionsLambdaArnAwsLambdaUsEast1123456789012FunctionFlowHandler", {
+            "TopicArn": {"Ref": "TopicFunctions"}, "Protocol": "lambda",
+            "Endpoint": filled["function"]}),
+        ("SubscriptionOncallEmailOncallExampleCom", {
+            "TopicArn": {"Ref": "TopicOncall"}, "Protocol": "email",
+            "Endpoint": "oncall@example.com"}),
+    ]  # fmt: skip
     alarms = dict(types["AWS::CloudWatch::Alarm"])
     assert alarms["AlarmErrorRate"]["Properties"] == {
         "AlarmName": "error-rate", "ActionsEnabled": True, "EvaluationPeriods": 1,
@@ -172,6 +180,10 @@ def test_cloudformation(filled: dict[str, Any], fmt: str, tmp_path: Path) -> Non
         "SourceArn": {"Fn::GetAtt": ["AlarmErrorRate", "Arn"]},
         "SourceAccount": {"Ref": "AWS::AccountId"},
     }  # fmt: skip
+    assert permissions.pop("PermissionFunctionsFlowHandler")["Properties"] == {
+        "Action": "lambda:InvokeFunction", "FunctionName": filled["function"],
+        "Principal": "sns.amazonaws.com", "SourceArn": {"Ref": "TopicFunctions"},
+    }  # fmt: skip
     [(permission, perm)] = permissions.items()
     assert perm["Properties"] == {
         "Action": "lambda:InvokeFunction", "FunctionName": filled["function"],
@@ -189,7 +201,7 @@ def test_cloudformation(filled: dict[str, Any], fmt: str, tmp_path: Path) -> Non
         },
         "DependsOn": [permission],
     }  # fmt: skip
-    assert sum(map(len, types.values())) == 11
+    assert sum(map(len, types.values())) == 14
 
 
 def test_terraform(filled: dict[str, Any], tmp_path: Path) -> None:
@@ -223,6 +235,11 @@ def test_terraform(filled: dict[str, Any], tmp_path: Path) -> None:
         "topic_arn": "${aws_sns_topic.oncall.arn}", "protocol": "email",
         "endpoint": "oncall@example.com",
     }  # fmt: skip
+    assert resources[("aws_lambda_permission", "topic_functions_flow_handler")] == {
+        "action": "lambda:InvokeFunction", "function_name": filled["function"],
+        "principal": "sns.amazonaws.com", "source_arn": "${aws_sns_topic.functions.arn}",
+    }  # fmt: skip
+    assert resources[("aws_sns_topic", "functions")] == {"name": "functions"}
     alarm = resources[("aws_cloudwatch_metric_alarm", "rejects_high")]
     assert alarm == {
         "alarm_name": "rejects-high", "alarm_description": "REJECTed flows to port 22",
@@ -263,7 +280,7 @@ def test_terraform(filled: dict[str, Any], tmp_path: Path) -> None:
         "filter_pattern": PATTERN.replace('"', '\\"'), "destination_arn": filled["function"],
         "distribution": "ByLogStream", "depends_on": [f"${{aws_lambda_permission.{name}}}"],
     }  # fmt: skip
-    assert len(resources) == 11
+    assert len(resources) == 14
 
 
 def test_unreachable_server_is_one_line(tmp_path: Path) -> None:

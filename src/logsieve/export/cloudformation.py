@@ -85,6 +85,15 @@ def template(inventory: Inventory) -> dict[str, Any]:
                 "Protocol": sub["Protocol"], "Endpoint": sub["Endpoint"],
             },
         }  # fmt: skip
+        if sub["Protocol"] == "lambda" and sub["TopicArn"] in topic_refs:
+            function_name = sub["Endpoint"].split(":function:", 1)[-1]
+            resources[name("Permission", f"{topic} {function_name}")] = {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "Action": "lambda:InvokeFunction", "FunctionName": sub["Endpoint"],
+                    "Principal": "sns.amazonaws.com", "SourceArn": topic_refs[sub["TopicArn"]],
+                },
+            }  # fmt: skip
     for sf in inventory.subscription_filters:
         group = sf["logGroupName"]
         logical = name("SubscriptionFilter", f"{group} {sf['filterName']}")

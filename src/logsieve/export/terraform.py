@@ -105,6 +105,13 @@ def terraform(inventory: Inventory) -> str:
             "topic_arn": topics.get(sub["TopicArn"], sub["TopicArn"]),
             "protocol": sub["Protocol"], "endpoint": sub["Endpoint"],
         }))  # fmt: skip
+        if sub["Protocol"] == "lambda" and sub["TopicArn"] in topics:
+            function_name = sub["Endpoint"].split(":function:", 1)[-1]
+            parts.append(_resource("aws_lambda_permission",
+                                   name("permission", f"topic {topic} {function_name}"), {
+                "action": "lambda:InvokeFunction", "function_name": sub["Endpoint"],
+                "principal": "sns.amazonaws.com", "source_arn": topics[sub["TopicArn"]],
+            }))  # fmt: skip
     for sf in inventory.subscription_filters:
         group = sf["logGroupName"]
         ref = name("subscription_filter", f"{group} {sf['filterName']}")
