@@ -66,8 +66,9 @@ def export() -> None:
     """Write what the server defines as CloudFormation or Terraform for real AWS.
 
     Log groups and retention, metric filters, CloudWatch alarms and their actions, SNS topics
-    and subscriptions, subscription filters (with the Lambda permission a function destination
-    needs). Destinations that are not exported (Lambda functions, streams) keep their ARNs.
+    and subscriptions, subscription filters, and the Lambda permissions that let a filter, an
+    alarm or a topic invoke a function. Destinations that are not exported (Lambda functions,
+    streams) keep their ARNs.
     """
 
 
