@@ -54,7 +54,9 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("alerts", "notify"), 6),
     "sources": 7,
     **dict.fromkeys(("api", "console"), 8),
-    **dict.fromkeys(("app", "cli", "demo", "simulate", "shipping", "check", "__main__"), 9),
+    **dict.fromkeys(
+        ("app", "cli", "demo", "simulate", "shipping", "check", "export", "__main__"), 9
+    ),
 }
 
 #: Upward imports that exist today, each with the change that will remove it. Keep this list

@@ -13,6 +13,7 @@ from .check import check
 from .credentials import credentials
 from .decode import decode
 from .demo import demo
+from .export import export
 from .metrics import metrics
 from .recipes import recipes
 from .serve import serve
@@ -40,6 +41,7 @@ main.add_command(credentials)
 main.add_command(dead_letters)
 main.add_command(decode)
 main.add_command(demo)
+main.add_command(export)
 main.add_command(metrics)
 main.add_command(recipes)
 main.add_command(put)

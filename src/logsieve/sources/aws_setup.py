@@ -16,7 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Setup", "cloudformation", "patterns_for", "pull_policy", "terraform"]
+__all__ = [
+    "Raw", "Setup", "cloudformation", "hcl_block", "hcl_value", "patterns_for", "pull_policy",
+    "terraform",
+]  # fmt: skip
 
 VERSION = "2012-10-17"
 _S3_ACTIONS = [
@@ -219,7 +222,8 @@ class Raw(str):
     """An HCL expression written as it is (a reference), not quoted."""
 
 
-def _hcl(value: Any, indent: int = 0) -> str:
+def hcl_value(value: Any, indent: int = 0) -> str:
+    """A Python value as an HCL expression; strings escape ``${``/``%{`` (never templates)."""
     pad = "  " * (indent + 1)
     if isinstance(value, Raw):
         return str(value)
@@ -230,22 +234,26 @@ def _hcl(value: Any, indent: int = 0) -> str:
     if isinstance(value, str):
         return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
     if isinstance(value, list):
-        return "[" + ", ".join(_hcl(v, indent) for v in value) + "]"
+        return "[" + ", ".join(hcl_value(v, indent) for v in value) + "]"
     if isinstance(value, dict):
-        inner = "\n".join(f"{pad}{json.dumps(k)} = {_hcl(v, indent + 1)}" for k, v in value.items())
+        inner = "\n".join(
+            f"{pad}{json.dumps(k)} = {hcl_value(v, indent + 1)}" for k, v in value.items()
+        )
         return "{\n" + inner + "\n" + "  " * indent + "}"
     raise TypeError(type(value))
 
 
-def _block(header: str, body: dict[str, Any], blocks: Sequence[tuple[str, dict]] = (),
+def hcl_block(header: str, body: dict[str, Any], blocks: Sequence[tuple[str, dict]] = (),
            indent: int = 0) -> str:  # fmt: skip
+    """An HCL block: ``body`` as arguments, then ``blocks`` as nested blocks (a value that is a
+    1-tuple inside a nested block's dict is a further nested block)."""
     pad = "  " * (indent + 1)
     lines = [f"{'  ' * indent}{header} {{"]
-    lines += [f"{pad}{key} = {_hcl(value, indent + 1)}" for key, value in body.items()]
+    lines += [f"{pad}{key} = {hcl_value(value, indent + 1)}" for key, value in body.items()]
     for name, inner in blocks:
         nested = [(k, v) for k, v in inner.items() if isinstance(v, tuple)]
         plain = {k: v for k, v in inner.items() if not isinstance(v, tuple)}
-        lines.append(_block(name, plain, [(k, v[0]) for k, v in nested], indent + 1))
+        lines.append(hcl_block(name, plain, [(k, v[0]) for k, v in nested], indent + 1))
     lines.append("  " * indent + "}")
     return "\n".join(lines)
 
@@ -262,33 +270,33 @@ def terraform(setup: Setup) -> str:
         'data "aws_caller_identity" "current" {}',
     ]
     if setup.kind == "firehose":
-        parts.append(_block('variable "firehose_access_key"', {
+        parts.append(hcl_block('variable "firehose_access_key"', {
             "type": Raw("string"), "sensitive": True,
             "description": "The access_key of the logsieve firehose source",
         }))  # fmt: skip
         parts.append(
-            _block(
+            hcl_block(
                 'resource "aws_s3_bucket" "backup"', {"bucket_prefix": "logsieve-firehose-backup-"}
             )
         )
-        parts.append(_block('resource "aws_s3_bucket_public_access_block" "backup"', {
+        parts.append(hcl_block('resource "aws_s3_bucket_public_access_block" "backup"', {
             "bucket": Raw("aws_s3_bucket.backup.id"), "block_public_acls": True,
             "block_public_policy": True, "ignore_public_acls": True,
             "restrict_public_buckets": True,
         }))  # fmt: skip
-        parts.append(_block('resource "aws_iam_role" "firehose"', {
+        parts.append(hcl_block('resource "aws_iam_role" "firehose"', {
             "name_prefix": "logsieve-firehose-",
-            "assume_role_policy": Raw("jsonencode(" + _hcl(_trust(
+            "assume_role_policy": Raw("jsonencode(" + hcl_value(_trust(
                 "firehose.amazonaws.com",
                 {"StringEquals": {"sts:ExternalId": Raw("data.aws_caller_identity.current.account_id")}},  # noqa: E501
             )) + ")"),
         }))  # fmt: skip
-        parts.append(_block('resource "aws_iam_role_policy" "firehose"', {
+        parts.append(hcl_block('resource "aws_iam_role_policy" "firehose"', {
             "role": Raw("aws_iam_role.firehose.id"),
-            "policy": Raw("jsonencode(" + _hcl(_policy(_S3_ACTIONS, [
+            "policy": Raw("jsonencode(" + hcl_value(_policy(_S3_ACTIONS, [
                 Raw("aws_s3_bucket.backup.arn"), Raw('"${aws_s3_bucket.backup.arn}/*"')])) + ")"),
         }))  # fmt: skip
-        parts.append(_block('resource "aws_kinesis_firehose_delivery_stream" "logsieve"', {
+        parts.append(hcl_block('resource "aws_kinesis_firehose_delivery_stream" "logsieve"', {
             "name": setup.name, "destination": "http_endpoint",
         }, [("http_endpoint_configuration", {
             "url": setup.url, "name": "logsieve",
@@ -304,27 +312,28 @@ def terraform(setup: Setup) -> str:
         destination = Raw("aws_kinesis_firehose_delivery_stream.logsieve.arn")
         put_actions = ["firehose:PutRecord", "firehose:PutRecordBatch"]
     else:
-        parts.append(_block('resource "aws_kinesis_stream" "logsieve"', {
+        parts.append(hcl_block('resource "aws_kinesis_stream" "logsieve"', {
             "name": setup.name, "shard_count": setup.shards,
             "encryption_type": "KMS", "kms_key_id": "alias/aws/kinesis",
         }))  # fmt: skip
         destination = Raw("aws_kinesis_stream.logsieve.arn")
         put_actions = ["kinesis:PutRecord", "kinesis:PutRecords"]
-        parts.append(_block('resource "aws_iam_policy" "reader"', {
+        parts.append(hcl_block('resource "aws_iam_policy" "reader"', {
             "name_prefix": "logsieve-kinesis-reader-",
             "description": "What the logsieve kinesis source reads with",
-            "policy": Raw("jsonencode(" + _hcl(_policy(KINESIS_READ, [destination])) + ")"),
+            "policy": Raw("jsonencode(" + hcl_value(_policy(KINESIS_READ, [destination])) + ")"),
         }))  # fmt: skip
-    parts.append(_block('resource "aws_iam_role" "logs"', {
+    parts.append(hcl_block('resource "aws_iam_role" "logs"', {
         "name_prefix": f"logsieve-cwl-to-{setup.kind}-",
-        "assume_role_policy": Raw("jsonencode(" + _hcl(logs_trust) + ")"),
+        "assume_role_policy": Raw("jsonencode(" + hcl_value(logs_trust) + ")"),
     }))  # fmt: skip
-    parts.append(_block('resource "aws_iam_role_policy" "logs"', {
+    parts.append(hcl_block('resource "aws_iam_role_policy" "logs"', {
         "role": Raw("aws_iam_role.logs.id"),
-        "policy": Raw("jsonencode(" + _hcl(_policy(put_actions, [destination])) + ")"),
+        "policy": Raw("jsonencode(" + hcl_value(_policy(put_actions, [destination])) + ")"),
     }))  # fmt: skip
     for index, group in enumerate(setup.log_groups):
-        parts.append(_block(f'resource "aws_cloudwatch_log_subscription_filter" "group_{index}"', {
+        header = f'resource "aws_cloudwatch_log_subscription_filter" "group_{index}"'
+        parts.append(hcl_block(header, {
             "name": f"logsieve-{setup.kind}", "log_group_name": group,
             "filter_pattern": setup.patterns.get(group, ""),
             "destination_arn": destination, "role_arn": Raw("aws_iam_role.logs.arn"),
