@@ -135,7 +135,10 @@ class CompiledFilter:
     def count_event(self, timestamp: int, event: Event, tally: Tally) -> None:
         """The general path: values and dimensions selected from the event's fields."""
         minute = timestamp // 60000 * 60
-        if not self.pattern.match_event(event):
+        needle = self.needle
+        if (needle is not None and needle not in event.message) or not self.pattern.match_event(
+            event
+        ):
             if self.default is not None:
                 key = (self.metric, minute, self.unit, self.default)
                 tally[key] = tally.get(key, 0.0) + 1.0
