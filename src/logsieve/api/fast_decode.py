@@ -25,6 +25,7 @@ import orjson
 
 from logsieve.elements import CheckedList
 
+from .fast_metric_data import ELEMENTS, java_safe
 from .model import Node, integer_bounds, java_lengths_ok
 
 __all__ = ["build_decoder"]
@@ -58,6 +59,8 @@ def _element_struct(
     element = list_node.member
     if list_node.kind != "list" or element is None or element.kind != "structure":
         return None
+    if element.name in ELEMENTS:
+        return ELEMENTS[element.name], _java_safe_items
     if element.document or not element.members:
         return None
     fields: list[tuple[str, Any]] = []
@@ -75,6 +78,10 @@ def _element_struct(
         return all(java_lengths_ok(list(map(attrgetter(n), items)), high) for n, high in lengths)
 
     return struct, lengths_ok
+
+
+def _java_safe_items(items: list[Any]) -> bool:
+    return True  # checked on the whole body before decoding (``java_safe``)
 
 
 def build_decoder(node: Node | None) -> Decoder | None:
@@ -103,11 +110,15 @@ def build_decoder(node: Node | None) -> Decoder | None:
             lists.append((attr, m.wire, check))
     if not lists:
         return None
+    hand_written = any(m.node.member is not None and m.node.member.name in ELEMENTS
+                       for m in node.members)  # fmt: skip
     request = msgspec.defstruct(f"{node.name}Fast", fields, rename=rename)
     decoder = msgspec.json.Decoder(request)
     unset = msgspec.UNSET
 
     def decode(body: bytes) -> dict[str, Any] | None:
+        if hand_written and not java_safe(body):
+            return None
         try:
             value = decoder.decode(body)
             out: dict[str, Any] = {}

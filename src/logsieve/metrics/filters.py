@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import compress
+from itertools import compress, repeat
+from operator import contains, floordiv, itemgetter
 from typing import Any
 
 from logsieve.formats import emf
 from logsieve.patterns import compile as compile_pattern
+from logsieve.patterns.ast import SpacePattern
 from logsieve.patterns.event import Event
+from logsieve.patterns.prefilter import single_literal, space_requirements
 from logsieve.storage.metrics import MetricKey, Observation, dimension_key
 from logsieve.storage.records import MetricFilter, StoredEvent
 
@@ -48,12 +51,38 @@ def _literal(text: str) -> float | None:
         return None
 
 
-def _per_minute(by_ms: Counter[int]) -> Counter[int]:
-    """Counts per event timestamp (ms) as counts per minute (epoch seconds)."""
-    out: Counter[int] = Counter()
-    for ms, count in by_ms.items():
-        out[ms // 60000 * 60] += count
-    return out
+def _needle(syntax: object) -> str | None:
+    """The one literal a space-delimited pattern's matches must all contain, if any."""
+    if isinstance(syntax, SpacePattern):
+        return single_literal(space_requirements(syntax.positions))
+    return None
+
+
+class _Window:
+    """The columns every simple filter reads, extracted once per window in C-level loops."""
+
+    def __init__(self, events: Sequence[StoredEvent]) -> None:
+        self.events = events
+        self.messages = list(map(itemgetter(5), events))
+        #: minute index (epoch minutes) of each event's timestamp
+        self.minutes = list(map(floordiv, map(itemgetter(0), events), repeat(60000)))
+        self._all: Counter[int] | None = None
+
+    def since(self, created: int) -> tuple[list[str], list[int]]:
+        """Messages and minutes of the events ingested at or after ``created``."""
+        events = self.events
+        # Ingestion times grow with the log's order: when the first event of the window was
+        # ingested after the filter's creation, so were all the others.
+        if not events or events[0][4] >= created:
+            return self.messages, self.minutes
+        keep = [e[4] >= created for e in events]
+        return list(compress(self.messages, keep)), list(compress(self.minutes, keep))
+
+    def per_minute(self) -> Counter[int]:
+        """Events per minute index for the whole window (shared by default values)."""
+        if self._all is None:
+            self._all = Counter(self.minutes)
+        return self._all
 
 
 class CompiledFilter:
@@ -80,35 +109,36 @@ class CompiledFilter:
         ]
         #: Counting on the bare message suffices: a literal value and no dimensions.
         self.simple = self.literal is not None and not self.dimensions
+        #: A text every matching message contains: tested with ``in`` from C before ``matches``.
+        self.needle = _needle(self.pattern.syntax)
 
-    def count_simple(self, events: Sequence[StoredEvent], tally: Tally) -> None:
+    def count_simple(self, window: _Window, tally: Tally) -> None:
         """The fast path: ``matches`` on the message, counted per minute in C-level loops."""
-        matches, created = self.pattern.matches, self.created
-        # Ingestion times grow with the log's order: when the first event of the window was
-        # ingested after the filter's creation, so were all the others.
-        if events and events[0][4] >= created:
-            chosen: Sequence[StoredEvent] = events
-        else:
-            chosen = [e for e in events if e[4] >= created]
-        stamps = [e[0] for e in chosen]
-        flags = map(matches, [e[5] for e in chosen])  # called from C: no per-event frame
-        hits = _per_minute(Counter(compress(stamps, flags)))
+        messages, minutes = window.since(self.created)
+        candidates, stamps = messages, minutes
+        if self.needle is not None:
+            found = list(map(contains, messages, repeat(self.needle)))
+            candidates, stamps = list(compress(messages, found)), list(compress(minutes, found))
+        hits = Counter(compress(stamps, map(self.pattern.matches, candidates)))
         metric, unit = self.metric, self.unit
         for minute, count in hits.items():
-            key = (metric, minute, unit, self.literal)
+            key = (metric, minute * 60, unit, self.literal)
             tally[key] = tally.get(key, 0.0) + count  # type: ignore[index]
         if self.default is not None:
-            misses = _per_minute(Counter(stamps))
-            misses.subtract(hits)
-            for minute, count in misses.items():
+            misses = window.per_minute() if messages is window.messages else Counter(minutes)
+            for minute, total in misses.items():
+                count = total - hits.get(minute, 0)
                 if count > 0:
-                    key = (metric, minute, unit, self.default)
+                    key = (metric, minute * 60, unit, self.default)
                     tally[key] = tally.get(key, 0.0) + count
 
     def count_event(self, timestamp: int, event: Event, tally: Tally) -> None:
         """The general path: values and dimensions selected from the event's fields."""
         minute = timestamp // 60000 * 60
-        if not self.pattern.match_event(event):
+        needle = self.needle
+        if (needle is not None and needle not in event.message) or not self.pattern.match_event(
+            event
+        ):
             if self.default is not None:
                 key = (self.metric, minute, self.unit, self.default)
                 tally[key] = tally.get(key, 0.0) + 1.0
@@ -137,9 +167,11 @@ def evaluate(
     if embedded:
         count_embedded(events, tally)
     general = []
+    window: _Window | None = None
     for compiled in filters:
         if compiled.simple:
-            compiled.count_simple(events, tally)
+            window = window or _Window(events)
+            compiled.count_simple(window, tally)
         else:
             general.append(compiled)
     if general:

@@ -63,7 +63,7 @@ def _dimensions(items: Sequence[Any] | None) -> dict[str, str]:
     """Dimensions as sent (dicts, or the JSON fast path's structs) as a name -> value map."""
     out = {}
     for item in items or ():
-        if isinstance(item, Mapping):
+        if type(item) is dict or isinstance(item, Mapping):
             out[item["Name"]] = item["Value"]
         else:
             out[item.Name] = item.Value

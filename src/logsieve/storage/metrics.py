@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = ["Bucket", "MetricKey", "MetricStore", "Observation", "dimension_key"]
 
@@ -30,9 +30,11 @@ def dimension_key(dimensions: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(dimensions.items()))
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What one datum contributed to a metric at one (truncated) second and unit."""
+class Observation(NamedTuple):
+    """What one datum contributed to a metric at one (truncated) second and unit.
+
+    A named tuple rather than a frozen dataclass: PutMetricData makes a thousand a request,
+    and a tuple is built several times faster."""
 
     metric: MetricKey
     timestamp: int

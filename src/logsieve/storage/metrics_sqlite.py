@@ -6,6 +6,10 @@ aggregates without touching the table. Beside them, a per-minute roll-up (Sample
 Minimum, Maximum per metric, minute and unit) kept in the same transaction answers reads
 whose periods are whole minutes on minute boundaries without raw values (dashboards, alarms
 at 60 s and above) from 60 times fewer rows. Metric ids are cached in memory once committed.
+
+Writes are group-committed: puts that arrive while a transaction is being written wait for it,
+and the next writer commits all of them in one transaction (one fsync for many concurrent
+PutMetricData requests), each put returning only once its rows are durable.
 """
 
 from __future__ import annotations
@@ -46,6 +50,18 @@ def _dims_text(metric: MetricKey) -> str:
     return orjson.dumps(metric[2]).decode()
 
 
+class _Put:
+    """One caller's put, waiting to be committed with whatever else is pending."""
+
+    __slots__ = ("done", "error", "progress", "rows")
+
+    def __init__(self, rows: list[Observation], progress: Mapping[str, int] | None) -> None:
+        self.rows = rows
+        self.progress = progress
+        self.done = False
+        self.error: BaseException | None = None
+
+
 class SqliteMetricStore:
     """Thread-safe: one writer behind a lock, one reader connection per thread."""
 
@@ -53,6 +69,9 @@ class SqliteMetricStore:
         self._db = Connections(Path(path), schema=_SCHEMA)
         self._ids: dict[MetricKey, int] = {}
         self._ids_lock = threading.Lock()
+        self._pending: list[_Put] = []
+        self._pending_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
 
     def close(self) -> None:
         self._db.close()
@@ -62,7 +81,30 @@ class SqliteMetricStore:
     def put(
         self, observations: Iterable[Observation], progress: Mapping[str, int] | None = None
     ) -> None:
-        rows = list(observations)
+        job = _Put(list(observations), progress)
+        with self._pending_lock:
+            self._pending.append(job)
+        while not job.done:
+            with self._commit_lock:
+                if job.done:
+                    break  # a writer before us committed it
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                try:
+                    rows = [row for put in batch for row in put.rows]
+                    merged = {k: v for put in batch for k, v in (put.progress or {}).items()}
+                    self._write(rows, merged)
+                except BaseException as error:
+                    for put in batch:
+                        put.error = error
+                finally:
+                    for put in batch:
+                        put.done = True
+        if job.error is not None:
+            raise job.error
+
+    def _write(self, rows: list[Observation], progress: Mapping[str, int]) -> None:
+        """One transaction: the rows, their minute roll-up and the progress positions."""
         created: dict[MetricKey, int] = {}
         with self._db.write() as conn:
             ids = {}
