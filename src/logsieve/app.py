@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -76,35 +76,19 @@ def _channels(config: Config) -> dict[str, Any]:
     )  # fmt: skip
 
 
-async def _enforce_retention(
-    logs: LogsService,
-    every: float,
-    kinesis: KinesisService | None = None,
-    expire_metrics: Callable[[], int] | None = None,
-) -> None:
+async def _enforce_retention(every: float, passes: Mapping[str, Callable[[], int]]) -> None:
+    """Run each store's expiry pass every ``every`` seconds; one failing pass never starves
+    the others, and a full disk (logged once by the disk state) is retried next time."""
     while True:
-        if expire_metrics is not None:
+        for name, expire in passes.items():
             try:
-                await run_in_threadpool(expire_metrics)
-            except Exception:  # the next pass retries
-                log.exception("metric retention pass failed")
-        try:
-            deleted = await run_in_threadpool(logs.expire)
-            if deleted:
-                log.info("retention deleted=%d", deleted)
-        except DiskFull:  # logged once by the disk state; the next pass retries
-            pass
-        except Exception:  # keep the loop alive; the next pass retries
-            log.exception("retention pass failed")
-        if kinesis is not None:
-            try:
-                trimmed = await run_in_threadpool(kinesis.expire)
-                if trimmed:
-                    log.info("kinesis retention deleted=%d", trimmed)
+                deleted = await run_in_threadpool(expire)
+                if deleted:
+                    log.info("%s deleted=%d", name, deleted)
             except DiskFull:
                 pass
-            except Exception:  # a separate try: one failing store never starves the other
-                log.exception("kinesis retention pass failed")
+            except Exception:  # keep the loop alive; the next pass retries
+                log.exception("%s pass failed", name)
         await asyncio.sleep(every)
 
 
@@ -318,15 +302,14 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             await sources.start()
             running.push_async_callback(sources.stop)
             _start(running, publish_when_due(list(sinks.values())))
-            _start(
-                running,
-                _enforce_retention(
-                    logs,
-                    config.retention_check_seconds,
-                    kinesis,
-                    lambda: metric_store.expire(int(time.time()) - RETENTION_SECONDS),
+            expiry = {
+                "metric retention": lambda: metric_store.expire(
+                    int(time.time()) - RETENTION_SECONDS
                 ),
-            )
+                "retention": logs.expire,
+                "kinesis retention": kinesis.expire,
+            }
+            _start(running, _enforce_retention(config.retention_check_seconds, expiry))
             yield
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region, sources)

@@ -5,33 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from logsieve.errors import Operation
-from logsieve.metrics.reading import MetricReader, PeriodStats
+from logsieve.metrics.reading import MetricReader
 from logsieve.storage.factory import Stores
 
 from .actions import AlarmActions, Invoker, Publisher, Queue
 from .service import AlarmService
 from .ticker import Ticker
-
-
-class NoMetrics:
-    """A reader with no data: what alarms see until a metric store is connected."""
-
-    def period_statistics(
-        self,
-        namespace: str,
-        metric_name: str,
-        dimensions: Mapping[str, str],
-        start: float,
-        end: float,
-        period: int,
-        unit: str | None = None,
-        percentiles: Sequence[str] = (),
-    ) -> list[PeriodStats]:
-        return []
 
 
 class Alarms:
@@ -63,15 +45,15 @@ def build_alarms(
     region: str,
     account_id: str,
     queue: Queue,
-    sns: Publisher | None = None,
-    lambdas: Invoker | None = None,
-    reader: MetricReader | None = None,
+    sns: Publisher | None,
+    lambdas: Invoker | None,
+    reader: MetricReader,
 ) -> Alarms:
     """The alarms of a server: actions sent through ``queue`` (the outbox) to SNS topics and
-    Lambda functions; evaluated from ``reader`` (no data until a metric store is given)."""
+    Lambda functions; evaluated from ``reader``."""
     store = stores.alarms()
     service = AlarmService(store, region, account_id)
     actions = AlarmActions(store, region, account_id, queue, sns, lambdas)
     actions.register()
     service.actions = actions
-    return Alarms(service, Ticker(service, reader or NoMetrics()))
+    return Alarms(service, Ticker(service, reader))
