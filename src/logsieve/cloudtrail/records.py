@@ -133,8 +133,10 @@ def _resources(call: ApiCall, region: str, account_id: str) -> tuple[tuple[str, 
 
 
 class Identities:
-    """``userIdentity`` of a calling key: an IAM user named in the config (``user_name``), or
-    the function a key was issued to (its execution role, as an assumed-role session)."""
+    """``userIdentity`` of a calling key: an IAM user named in the config (``user_name``), the
+    function a key was issued to (its execution role, as an assumed-role session), or else
+    the account's root user (a key without a user name is the account's own, as an access key
+    of the root user is on AWS)."""
 
     def __init__(
         self,
@@ -168,7 +170,15 @@ class Identities:
                 },
                 "invokedBy": "lambda.amazonaws.com",
             }
-        name = self.user_name(access_key_id) or DEFAULT_USER
+        name = self.user_name(access_key_id)
+        if name is None:
+            return {
+                "type": "Root",
+                "principalId": self.account_id,
+                "arn": f"arn:aws:iam::{self.account_id}:root",
+                "accountId": self.account_id,
+                "accessKeyId": access_key_id,
+            }
         return {
             "type": "IAMUser",
             "principalId": _principal("AIDA", name),
@@ -179,8 +189,8 @@ class Identities:
         }
 
 
-#: The user name of a configured key without ``user_name``.
-DEFAULT_USER = "logsieve"
+#: LookupEvents' ``Username`` of the root user's calls.
+ROOT_USER = "root"
 
 
 def _principal(prefix: str, name: str) -> str:
@@ -238,7 +248,8 @@ def build(
         record["eventName"],
         record["eventSource"],
         identity.get("userName")
-        or identity.get("sessionContext", {}).get("sessionIssuer", {}).get("userName"),
+        or identity.get("sessionContext", {}).get("sessionIssuer", {}).get("userName")
+        or (ROOT_USER if identity.get("type") == "Root" else None),
         call.access_key_id,
         is_read_only,
         resources,
