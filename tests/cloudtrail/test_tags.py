@@ -7,6 +7,7 @@ import botocore.exceptions
 import pytest
 
 from tests.cloudtrail.conftest import ACCOUNT
+from tests.waiting import wait_for
 
 ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/"
 
@@ -154,3 +155,18 @@ def test_tags_survive_a_restart(ct_server, trail_client) -> None:
         assert _tags(trail_client, "kept") == {ARN + "kept": {"a": "1", "b": "2"}}
     finally:
         trail_client.delete_trail(Name="kept")
+
+
+def test_tag_changes_are_recorded_against_the_trail(trail_client, tagged) -> None:
+    trail_client.add_tags(ResourceId=tagged, TagsList=[{"Key": "recorded", "Value": "yes"}])
+
+    def found() -> list[dict]:
+        events = trail_client.lookup_events(
+            LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": tagged}]
+        )["Events"]
+        return [e for e in events if e["EventName"] == "AddTags"]
+
+    event = wait_for(found, what="AddTags recorded against the trail")[0]
+    assert event["Resources"] == [
+        {"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": tagged}
+    ]

@@ -58,7 +58,7 @@ _RESOURCES = {
     "FunctionName": "AWS::Lambda::Function",
     "TopicArn": "AWS::SNS::Topic",
 }
-_TRAIL_PARAMS = ("Name", "TrailName")
+_TRAIL_PARAMS = ("Name", "TrailName", "ResourceId")  # ResourceId: AddTags, RemoveTags
 
 #: Members never shown, whatever the service (their values are secrets or code).
 _SECRET_MEMBERS = {"Environment": {"Variables": HIDDEN}}
