@@ -13,24 +13,26 @@ from tests.check.conftest import run_check
 from tests.server import ACCESS_KEY, SECRET_KEY
 
 KEYS = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
-ROOT = "arn:aws:iam::123456789012:root"  # the test key has no user_name: the root user
+USER = "arn:aws:iam::123456789012:user/logsieve"  # the test key has no user_name
 
 
 def test_the_table_json_and_sarif_name_the_account(server) -> None:
     only = "--check=LS-TRAIL-1"
     shown = run_check(server.url, only, env=KEYS)
-    assert shown.output.splitlines()[0] == f"account: 123456789012 as {ROOT}"
+    assert shown.output.splitlines()[0] == f"account: 123456789012 as {USER}"
     # The fix names the real account instead of a placeholder.
     assert "arn:aws:logs:us-east-1:123456789012:log-group:cloudtrail:*" in shown.output
     assert "<account>" not in shown.output
     document = json.loads(run_check(server.url, "--json", only, env=KEYS).output)
+    caller_id = document["account"]["user_id"]
+    assert caller_id.startswith("AIDA")
     assert document["account"] == {
-        "account": "123456789012", "arn": ROOT, "user_id": "123456789012", "unknown": "",
+        "account": "123456789012", "arn": USER, "user_id": caller_id, "unknown": "",
     }  # fmt: skip
     assert [r["id"] for r in document["results"]] == ["LS-TRAIL-1"]
     run = json.loads(run_check(server.url, "--output=sarif", only, env=KEYS).output)["runs"][0]
     assert run["properties"] == {
-        "account": "123456789012", "callerArn": ROOT, "callerUserId": "123456789012",
+        "account": "123456789012", "callerArn": USER, "callerUserId": caller_id,
     }  # fmt: skip
 
 

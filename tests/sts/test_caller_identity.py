@@ -26,11 +26,10 @@ def test_a_named_key_is_its_iam_user(ct_server) -> None:
     assert sts.get_caller_identity()["UserId"] == answer["UserId"]  # stable
 
 
-def test_a_key_without_a_user_name_is_the_root_user(ct_server) -> None:
+def test_a_key_without_a_user_name_is_the_logsieve_user(ct_server) -> None:
     answer = make_client(ct_server, "sts", ACCESS_KEY, SECRET_KEY).get_caller_identity()
-    assert (answer["Account"], answer["Arn"], answer["UserId"]) == (
-        ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT,
-    )  # fmt: skip
+    assert (answer["Account"], answer["Arn"]) == (ACCOUNT, f"arn:aws:iam::{ACCOUNT}:user/logsieve")
+    assert answer["UserId"].startswith("AIDA")
 
 
 def test_the_answer_is_awss_xml(ct_server) -> None:
@@ -66,17 +65,17 @@ def test_an_unknown_key_is_refused_as_sts_refuses_it(ct_server) -> None:
 def test_calls_are_recorded_in_cloudtrail_as_read_events(ct_server, trail_client) -> None:
     make_client(ct_server, "sts", ACCESS_KEY, SECRET_KEY).get_caller_identity()
 
-    def root_call() -> list:
+    def own_call() -> list:
         events = trail_client.lookup_events(
             LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}]
         )["Events"]
-        return [e for e in events if e.get("Username") == "root"]
+        return [e for e in events if e.get("Username") == "logsieve"]
 
-    event = wait_for(root_call, what="GetCallerIdentity in LookupEvents")[0]
+    event = wait_for(own_call, what="GetCallerIdentity in LookupEvents")[0]
     assert event["EventSource"] == "sts.amazonaws.com" and event["ReadOnly"] == "true"
     record = json.loads(event["CloudTrailEvent"])
-    assert record["userIdentity"]["type"] == "Root"
-    assert record["userIdentity"]["arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    assert record["userIdentity"]["type"] == "IAMUser"
+    assert record["userIdentity"]["arn"] == f"arn:aws:iam::{ACCOUNT}:user/logsieve"
 
 
 def test_the_aws_cli_asks_who_it_is(ct_server, tmp_path) -> None:

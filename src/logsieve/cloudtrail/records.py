@@ -134,9 +134,9 @@ def _resources(call: ApiCall, region: str, account_id: str) -> tuple[tuple[str, 
 
 class Identities:
     """``userIdentity`` of a calling key: an IAM user named in the config (``user_name``), the
-    function a key was issued to (its execution role, as an assumed-role session), or else
-    the account's root user (a key without a user name is the account's own, as an access key
-    of the root user is on AWS)."""
+    function a key was issued to (its execution role, as an assumed-role session), or else the
+    IAM user ``logsieve``. Not the root user: the README's "root used" rules and CIS 4.3 would
+    then fire on every call a user makes with the generated key."""
 
     def __init__(
         self,
@@ -170,15 +170,7 @@ class Identities:
                 },
                 "invokedBy": "lambda.amazonaws.com",
             }
-        name = self.user_name(access_key_id)
-        if name is None:
-            return {
-                "type": "Root",
-                "principalId": self.account_id,
-                "arn": f"arn:aws:iam::{self.account_id}:root",
-                "accountId": self.account_id,
-                "accessKeyId": access_key_id,
-            }
+        name = self.user_name(access_key_id) or DEFAULT_USER
         return {
             "type": "IAMUser",
             "principalId": _principal("AIDA", name),
@@ -189,8 +181,8 @@ class Identities:
         }
 
 
-#: LookupEvents' ``Username`` of the root user's calls.
-ROOT_USER = "root"
+#: The IAM user of a configured key without ``user_name``.
+DEFAULT_USER = "logsieve"
 
 
 def _principal(prefix: str, name: str) -> str:
@@ -248,8 +240,7 @@ def build(
         record["eventName"],
         record["eventSource"],
         identity.get("userName")
-        or identity.get("sessionContext", {}).get("sessionIssuer", {}).get("userName")
-        or (ROOT_USER if identity.get("type") == "Root" else None),
+        or identity.get("sessionContext", {}).get("sessionIssuer", {}).get("userName"),
         call.access_key_id,
         is_read_only,
         resources,

@@ -3,8 +3,7 @@
 The answer is the principal CloudTrail records for the same key (``identities`` gives its
 ``userIdentity``), so "who am I" and "who did it" never disagree: an IAM user for a key with
 ``user_name`` in the config, the function's role session for a function's own key, and the
-account's root user for a key without a user name (``arn:aws:iam::<account>:root``, whose
-UserId is the account id, as AWS answers for root keys). Needs no permission, as on AWS.
+IAM user ``logsieve`` for a key without a user name. Needs no permission, as on AWS.
 """
 
 from __future__ import annotations
