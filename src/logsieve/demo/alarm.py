@@ -66,8 +66,7 @@ class AlarmWatch:
         self.transitions.append(changed)
         return [changed]
 
-    @property
-    def cycled(self) -> bool:
-        """Went to ALARM and came back to OK."""
-        states = [t.new for t in self.transitions]
-        return "ALARM" in states and states[-1] == "OK" and states.index("ALARM") < len(states) - 1
+    def cycled(self, since: int = 0) -> bool:
+        """Went to ALARM and came back to OK in the transitions from index ``since`` on."""
+        states = [t.new for t in self.transitions[since:]]
+        return "ALARM" in states and states[-1] == "OK"

@@ -7,10 +7,11 @@ endpoint logging connections to ``/aws/clientvpn`` (recipes section), a trail de
 (alarms section).
 
 The rates are chosen for a timeline a person can follow, not for throughput (``bench/`` does
-that): at ``--rate 1`` a minute brings about a VPN connection email a second... in practice a
-few dozen emails, a Datadog event every few seconds from a VPC with a steady stream of probes,
-and about 30 REJECTed flows a second. The alarm's threshold sits well above what that baseline
-puts into a minute's datapoint and well below what the flood episode adds.
+that): at ``--rate 1`` a VPN connection (and its email) a second, two CloudTrail events a
+second (an IAM-activity email every few seconds), and 100 flow records a second from a VPC
+with a steady stream of probes, about 30 of them REJECTed. The alarm's threshold sits well
+above what that baseline puts into the part of a minute's datapoint an evaluation sees, and
+well below what the flood episode adds.
 """
 
 from __future__ import annotations

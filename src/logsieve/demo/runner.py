@@ -4,7 +4,7 @@ The account is configured through the API as the README tells a user on AWS (``a
 then the world follows it (``traffic``). Once the alarm is OK, the world's flood episode is
 sent at a moment its alarm can see it (``alarm.flood_window``); the timed part is stretched,
 up to a minute, until the alarm has gone to ALARM and back to OK, so every run shows the whole
-cycle. Order matters for a clean end: the simulators stop first (and flush what they batched), then
+cycle. Order matters for a clean end: the world stops first (and flush what they batched), then
 the demo waits -- briefly -- until every rule has caught up and every outbox item is out, so the
 summary counts every alert the traffic caused; only then do the server, the SMTP catcher and the
 Datadog receiver stop, in that order, whatever happened before (an ``ExitStack``). A first
@@ -90,6 +90,7 @@ class _Demo:
         self.rates = _Rates()
         self.started = time.monotonic()
         self.flooded_ms: int | None = None  # when the server had accepted the flood
+        self.flood_index = 0  # the alarm's transitions seen before the flood
         self.alarm_latency_ms: int | None = None  # flood accepted -> ALARM email received
 
     # --- the parts --------------------------------------------------------------------------
@@ -150,7 +151,7 @@ class _Demo:
         )  # fmt: skip
         stack.callback(self.observer.close)
 
-        from .traffic import Traffic  # imports the simulators (and botocore) only when needed
+        from .traffic import Traffic  # imports the world (and botocore) only when needed
 
         self.traffic = Traffic(target, self.plan, self.seed, self.stop)
 
@@ -277,6 +278,7 @@ class _Demo:
             and not self.stop.is_set()
             and flood_window(time.time())
         ):
+            self.flood_index = len(self.alarm.transitions)
             sent = self.traffic.flood(self.plan.flood)
             self.flooded_ms = int(time.time() * 1000)
             at = datetime.now().strftime("%H:%M:%S")
@@ -313,7 +315,8 @@ class _Demo:
         latest = deadline + _ALARM_WAIT
         while not self.stop.is_set():
             now = time.monotonic()
-            if now >= latest or (now >= deadline and self.alarm.cycled):
+            cycled = self.flooded_ms is not None and self.alarm.cycled(self.flood_index)
+            if now >= latest or (now >= deadline and cycled):
                 break
             self._tick(phase, duration)
             if not self.server.running():
