@@ -35,7 +35,7 @@ class Snapshot:
 
     elapsed: float
     duration: float | None  # None once the timed part is over (--keep-running)
-    phase: str  # "running" | "finishing" | "serving"
+    phase: str  # "running" | "waiting" (for the alarm) | "finishing" | "serving"
     counts: list[SourceCount]
     rates: dict[str, float]  # source -> events/s over the last seconds
     rules: list[RuleStatus]
@@ -187,6 +187,8 @@ class TerminalDisplay(Display):
         width = max(40, shutil.get_terminal_size((100, 24)).columns - 1)
         if snap.phase == "running" and snap.duration is not None:
             clock = f"{snap.elapsed:.0f} s of {snap.duration:g} s · Ctrl-C to stop"
+        elif snap.phase == "waiting":
+            clock = f"{snap.elapsed:.0f} s · waiting for the alarm's ALARM and OK · Ctrl-C to stop"
         elif snap.phase == "finishing":
             clock = f"{snap.elapsed:.0f} s · traffic stopped, delivering the last alerts"
         else:

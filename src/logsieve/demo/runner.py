@@ -318,6 +318,14 @@ class _Demo:
             cycled = self.flooded_ms is not None and self.alarm.cycled(self.flood_index)
             if now >= latest or (now >= deadline and cycled):
                 break
+            if now >= deadline and phase == "running":
+                phase = "waiting"
+                self.display.write(
+                    [
+                        f"{duration:g} s done; running on until the alarm has gone to ALARM and "
+                        f"back to OK since the flood (at most {_ALARM_WAIT:g} s more)"
+                    ]
+                )
             self._tick(phase, duration)
             if not self.server.running():
                 self.stop.set()
