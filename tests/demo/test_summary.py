@@ -61,12 +61,16 @@ def test_the_summary_shows_the_alarms_path_and_the_flood_to_email_time(tmp_path:
     ]
     facts = replace(
         _facts(tmp_path), alarm="rejected-traffic-rate", transitions=transitions,
-        alarm_emails=3, alarm_latency_ms=8_640,
+        alarm_emails=[f'{s}: "rejected-traffic-rate" in US East (N. Virginia)' for s in states[1:]],
+        alarm_latency_ms=8_640,
     )  # fmt: skip
     text = "\n".join(summary_lines(facts))
     assert (
         "alarm            rejected-traffic-rate: INSUFFICIENT_DATA -> OK -> ALARM -> OK; "
-        "3 SNS emails" in text
+        "3 SNS emails in the Maildir:" in text
+    )
+    assert (
+        '\n                     ALARM: "rejected-traffic-rate" in US East (N. Virginia)\n' in text
     )
     assert "flood accepted -> ALARM email: 8.6 s" in text
     assert "alarm  " not in "\n".join(summary_lines(_facts(tmp_path)))  # no alarm, no line

@@ -4,7 +4,7 @@ The account is configured through the API as the README tells a user on AWS (``a
 then the world follows it (``traffic``). Once the alarm is OK, the world's flood episode is
 sent at a moment its alarm can see it (``alarm.flood_window``); the timed part is stretched,
 up to a minute, until the alarm has gone to ALARM and back to OK, so every run shows the whole
-cycle. Order matters for a clean end: the world stops first (and flush what they batched), then
+cycle. Order matters for a clean end: the world stops first (and flushes what it batched), then
 the demo waits -- briefly -- until every rule has caught up and every outbox item is out, so the
 summary counts every alert the traffic caused; only then do the server, the SMTP catcher and the
 Datadog receiver stop, in that order, whatever happened before (an ``ExitStack``). A first
@@ -402,7 +402,7 @@ class _Demo:
             ],
             alarm=self.account.alarm,
             transitions=list(self.alarm.transitions),
-            alarm_emails=sum(1 for a in self.alerts if a.rule == self.account.alarm),
+            alarm_emails=[a.title for a in self.alerts if a.rule == self.account.alarm],
             alarm_latency_ms=self.alarm_latency_ms,
         )
 

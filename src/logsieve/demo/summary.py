@@ -60,7 +60,7 @@ class SummaryFacts:
     setup: list[str] = field(default_factory=list)  # what the account was given, one a line
     alarm: str = ""
     transitions: list[Transition] = field(default_factory=list)
-    alarm_emails: int = 0
+    alarm_emails: list[str] = field(default_factory=list)  # their subjects, as received
     alarm_latency_ms: int | None = None  # flood accepted -> ALARM email received
 
 
@@ -101,8 +101,9 @@ def summary_lines(facts: SummaryFacts) -> list[str]:
         path = " -> ".join(t.new for t in facts.transitions) or "-"
         lines.append(
             f"  alarm            {facts.alarm}: {path}; "
-            f"{_plural(facts.alarm_emails, 'SNS email')} (ALARM and OK notifications)"
+            f"{_plural(len(facts.alarm_emails), 'SNS email')} in the Maildir:"
         )
+        lines += [f"                     {subject}" for subject in facts.alarm_emails]
         if facts.alarm_latency_ms is not None:
             lines.append(
                 f"                   flood accepted -> ALARM email: "
