@@ -15,7 +15,8 @@ import click
     type=click.FloatRange(min=0, min_open=True),
     default=60.0,
     show_default=True,
-    help="Seconds of simulated traffic before the summary.",
+    help="Seconds of simulated traffic before the summary (stretched, by at most 60 s, "
+    "until the alarm has gone to ALARM and back to OK).",
 )
 @click.option(
     "--keep-running",
