@@ -85,10 +85,11 @@ class Node:
         except (OSError, ValueError):
             return 0, {}
 
-    def ready(self) -> bool:
+    def ready(self, clustered: bool = True) -> bool:
+        """JetStream healthy; in a cluster also a meta leader known (a lone node has none)."""
         status, _ = self.monitor("/healthz?js-enabled-only=true")
-        if status != 200:
-            return False
+        if status != 200 or not clustered:
+            return status == 200
         _, jsz = self.monitor("/jsz")
         meta = jsz.get("meta_cluster")
         return isinstance(meta, dict) and bool(meta.get("leader"))
@@ -97,22 +98,22 @@ class Node:
 class LocalCluster:
     """``nodes`` nats-server processes on 127.0.0.1 forming one JetStream cluster."""
 
-    def __init__(self, root: Path, nodes: int = 3, name: str = "logsieve") -> None:
+    def __init__(self, root: Path, nodes: int = 3, name: str = "logsieve", port: int = 0) -> None:
+        """``port``: the first client port (then monitoring on port+4000 and routes on
+        port+2000, as nats-server's own 4222/8222/6222), each node one more; 0 lets the OS
+        choose every port."""
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
         self.root = Path(root)
         self.name = name
         self.binary = find_server()
-        ports = _free_ports(3 * nodes)
+        if port:
+            triples = [(port + i, port + 4000 + i, port + 2000 + i) for i in range(nodes)]
+        else:
+            free = _free_ports(3 * nodes)
+            triples = [(free[3 * i], free[3 * i + 1], free[3 * i + 2]) for i in range(nodes)]
         self.nodes = [
-            Node(
-                f"n{i + 1}",
-                ports[3 * i],
-                ports[3 * i + 1],
-                ports[3 * i + 2],
-                self.root / f"n{i + 1}",
-            )
-            for i in range(nodes)
+            Node(f"n{i + 1}", *ports, self.root / f"n{i + 1}") for i, ports in enumerate(triples)
         ]
 
     @property
@@ -174,7 +175,7 @@ class LocalCluster:
                 raise RuntimeError(
                     f"nats-server {', '.join(dead)} exited; see {self.root}/<node>/nats.log"
                 )
-            if all(node.ready() for node in self.nodes):
+            if all(node.ready(len(self.nodes) > 1) for node in self.nodes):
                 return
             if time.monotonic() >= deadline:
                 raise TimeoutError(
