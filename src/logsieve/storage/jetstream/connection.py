@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import nats
 from nats.aio.client import Client
-from nats.errors import NoServersError
+from nats.errors import NoRespondersError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext, api
 from nats.js.errors import (
@@ -42,7 +42,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # What a publish or API call raises while a leader is being elected: worth another try.
-_TRANSIENT = (NoStreamResponseError, ServiceUnavailableError, NatsTimeout, asyncio.TimeoutError)
+_TRANSIENT = (
+    NoStreamResponseError,
+    NoRespondersError,
+    ServiceUnavailableError,
+    NatsTimeout,
+    TimeoutError,
+)
 _RETRY_PAUSE = 0.25  # ADR-22's suggested client retry interval
 # How long calls keep retrying, in connection timeouts: killing a stream's leader on the
 # 3-node test cluster stalled writes for 5.9 s before a new leader took them.

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from .connection import Connection
 
-__all__ = ["id_key", "keys", "load", "modify", "name_key"]
+__all__ = ["id_key", "keys", "load", "modify", "name_key", "revision", "scan"]
 
 _ID_DIGITS = 20  # a u64 in decimal
 
@@ -33,7 +33,7 @@ async def load(conn: Connection, kv: KeyValue, key: str) -> tuple[dict[str, Any]
     """The JSON record at ``key`` and its revision, or None if absent (or deleted)."""
     try:
         entry = await conn.retrying(kv.get, key)
-    except KeyNotFoundError:
+    except (KeyNotFoundError, KeyDeletedError):
         return None
     if entry.value is None:
         return None
@@ -74,3 +74,32 @@ async def modify(
             return True
         except KeyWrongLastSequenceError:
             continue
+
+
+async def revision(conn: Connection, kv: KeyValue, key: str) -> int:
+    """The last revision of ``key``: 0 if never written, its tombstone's if deleted (what a
+    write expecting the key absent must name)."""
+    try:
+        entry = await conn.retrying(kv.get, key)
+    except KeyDeletedError as deleted:
+        return int(getattr(deleted.entry, "revision", 0) or 0)
+    except KeyNotFoundError:
+        return 0
+    return entry.revision or 0
+
+
+async def scan(conn: Connection, kv: KeyValue, pattern: str) -> dict[str, dict[str, Any]]:
+    """Every live record whose key matches ``pattern`` (``a.*.b``, ``a.>``), in one pass of
+    an ordered consumer (a KV watch), keyed by key in key order."""
+    watcher = await conn.retrying(kv.watch, pattern, ignore_deletes=True)
+    found: dict[str, dict[str, Any]] = {}
+    try:
+        while True:
+            entry = await watcher.updates(conn.options.timeout_seconds)
+            if entry is None:  # the initial values are all delivered
+                break
+            if entry.value:
+                found[entry.key] = orjson.loads(entry.value)
+    finally:
+        await watcher.stop()
+    return dict(sorted(found.items()))

@@ -18,6 +18,7 @@ __all__ = ["IMPLEMENTED", "open_store"]
 # (JetStreamOptions) and owning its own connection.
 _OPENERS = {
     "dead_letters": "dead_letters:JetStreamDeadLetterStore",
+    "alert_state": "alert_state:JetStreamAlertStateStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
