@@ -39,3 +39,16 @@ def test_two_nodes_deciding_on_one_input_commit_once(shared: JetStreamOptions, t
     finally:
         one.close()
         two.close()
+
+
+def test_a_pruned_input_is_new_again(shared: JetStreamOptions, tmp_path) -> None:
+    """Re-creating a deleted key must name its tombstone's revision, not 0."""
+    state = open_stores(tmp_path, "jetstream", shared).alert_state()
+    try:
+        assert state.mark_seen("r", "e1", 10)
+        state.prune(now=100, seen_before=50)
+        assert state.counts()["seen"] == 0
+        assert state.mark_seen("r", "e1", 60)
+        assert not state.mark_seen("r", "e1", 61)
+    finally:
+        state.close()

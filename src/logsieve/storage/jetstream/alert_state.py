@@ -98,7 +98,7 @@ class JetStreamAlertStateStore:
             return None if self._buffer[key].value is not None else self._buffer[key].expect
         if self._read(key) is not None:
             return None
-        return self._conn.run(revision(self._conn, self._kv, key))
+        return self._conn.run(revision(self._conn, _BUCKET, key))
 
     def _scan(self, kind: str) -> dict[str, dict[str, Any]]:
         found = self._conn.run(scan(self._conn, self._kv, f"{kind}.>"))

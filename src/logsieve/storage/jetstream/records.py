@@ -11,7 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import (
+    KeyDeletedError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NotFoundError,
+)
 from nats.js.kv import KeyValue
 
 from .connection import Connection
@@ -76,16 +81,15 @@ async def modify(
             continue
 
 
-async def revision(conn: Connection, kv: KeyValue, key: str) -> int:
-    """The last revision of ``key``: 0 if never written, its tombstone's if deleted (what a
-    write expecting the key absent must name)."""
+async def revision(conn: Connection, bucket: str, key: str) -> int:
+    """The last revision of ``key`` in ``bucket``: 0 if never written, its tombstone's if
+    deleted (what a write expecting the key absent must name). Read from the stream's leader."""
+    name = conn.name(bucket)
     try:
-        entry = await conn.retrying(kv.get, key)
-    except KeyDeletedError as deleted:
-        return int(getattr(deleted.entry, "revision", 0) or 0)
-    except KeyNotFoundError:
+        found = await conn.retrying(conn.js.get_last_msg, f"KV_{name}", f"$KV.{name}.{key}")
+    except NotFoundError:
         return 0
-    return entry.revision or 0
+    return found.seq or 0
 
 
 async def scan(conn: Connection, kv: KeyValue, pattern: str) -> dict[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ __all__ = ["IMPLEMENTED", "open_store"]
 _OPENERS = {
     "dead_letters": "dead_letters:JetStreamDeadLetterStore",
     "alert_state": "alert_state:JetStreamAlertStateStore",
+    "topics": "topics:JetStreamTopicStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
