@@ -20,6 +20,7 @@ _OPENERS = {
     "dead_letters": "dead_letters:JetStreamDeadLetterStore",
     "alert_state": "alert_state:JetStreamAlertStateStore",
     "topics": "topics:JetStreamTopicStore",
+    "streams": "streams:JetStreamStreamStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
