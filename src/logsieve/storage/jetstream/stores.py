@@ -21,6 +21,7 @@ _OPENERS = {
     "alert_state": "alert_state:JetStreamAlertStateStore",
     "topics": "topics:JetStreamTopicStore",
     "streams": "streams:JetStreamStreamStore",
+    "outbox": "outbox:JetStreamOutboxStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
