@@ -89,7 +89,7 @@ class JetStreamAlertStateStore:
         if self._buffer is not None and key in self._buffer:
             value = self._buffer[key].value
             return None if value is None else orjson.loads(value)
-        found = self._conn.run(load(self._conn, self._kv, key))
+        found = self._conn.run(load(self._conn, _BUCKET, key))
         return found[0] if found else None
 
     def _absent(self, key: str) -> int | None:
@@ -101,7 +101,7 @@ class JetStreamAlertStateStore:
         return self._conn.run(revision(self._conn, _BUCKET, key))
 
     def _scan(self, kind: str) -> dict[str, dict[str, Any]]:
-        found = self._conn.run(scan(self._conn, self._kv, f"{kind}.>"))
+        found = self._conn.run(scan(self._conn, _BUCKET, f"{kind}.>"))
         if self._buffer is not None:
             for key, write in self._buffer.items():
                 if key.startswith(kind + "."):

@@ -17,7 +17,7 @@ from nats.js.kv import KeyValue
 from ..records import DeadLetter
 from .connection import Connection
 from .options import JetStreamOptions
-from .records import id_key, keys, load, modify
+from .records import id_key, load, modify, scan
 
 __all__ = ["JetStreamDeadLetterStore"]
 
@@ -56,19 +56,12 @@ class JetStreamDeadLetterStore:
         return self._conn.run(add())
 
     def get(self, letter_id: int) -> DeadLetter | None:
-        found = self._conn.run(load(self._conn, self._kv, id_key(letter_id)))
+        found = self._conn.run(load(self._conn, _BUCKET, id_key(letter_id)))
         return _decode(found[0]) if found else None
 
     def _all(self) -> list[DeadLetter]:
-        async def every() -> list[DeadLetter]:
-            found = []
-            for key in await keys(self._conn, _BUCKET):
-                loaded = await load(self._conn, self._kv, key)
-                if loaded is not None:
-                    found.append(_decode(loaded[0]))
-            return found
-
-        return self._conn.run(every())
+        found = self._conn.run(scan(self._conn, _BUCKET, ">"))
+        return [_decode(record) for record in found.values()]  # zero-padded ids: id order
 
     def list(self, include_redriven: bool = False, limit: int = 1000) -> list[DeadLetter]:
         letters = [x for x in self._all() if include_redriven or x.redriven is None]
@@ -84,14 +77,16 @@ class JetStreamDeadLetterStore:
 
     def mark_redriven(self, letter_id: int, now: int) -> None:
         self._conn.run(
-            modify(self._conn, self._kv, id_key(letter_id), lambda r: {**r, "redriven": now})
+            modify(
+                self._conn, self._kv, _BUCKET, id_key(letter_id), lambda r: {**r, "redriven": now}
+            )
         )
 
     def record_failure(self, letter_id: int, error: str) -> None:
         def failed(record: dict[str, Any]) -> dict[str, Any]:
             return {**record, "attempts": record["attempts"] + 1, "error": error}
 
-        self._conn.run(modify(self._conn, self._kv, id_key(letter_id), failed))
+        self._conn.run(modify(self._conn, self._kv, _BUCKET, id_key(letter_id), failed))
 
     def close(self) -> None:
         self._conn.close()

@@ -81,11 +81,11 @@ class JetStreamOutboxStore:
             raise RuntimeError("the outbox is closed")
 
     def _load(self, key: str) -> tuple[Record, int] | None:
-        return self._conn.run(load(self._conn, self._kv, key))
+        return self._conn.run(load(self._conn, _BUCKET, key))
 
     def _scan(self, pattern: str) -> dict[str, Record]:
         self._check_open()
-        return self._conn.run(scan(self._conn, self._kv, pattern))
+        return self._conn.run(scan(self._conn, _BUCKET, pattern))
 
     def _items(self, kind: str | None = None) -> list[Record]:
         pattern = "i.>" if kind is None else f"i.{name_key(kind)}.>"

@@ -7,13 +7,12 @@ prefixes, and KV keys allow only ``[-/_=.A-Za-z0-9]``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 from nats.js.errors import (
-    KeyDeletedError,
-    KeyNotFoundError,
     KeyWrongLastSequenceError,
     NotFoundError,
 )
@@ -21,7 +20,7 @@ from nats.js.kv import KeyValue
 
 from .connection import Connection
 
-__all__ = ["id_key", "keys", "load", "modify", "name_key", "revision", "scan"]
+__all__ = ["id_key", "load", "modify", "name_key", "revision", "scan"]
 
 _ID_DIGITS = 20  # a u64 in decimal
 
@@ -34,40 +33,42 @@ def name_key(name: str) -> str:
     return name.encode("utf-8").hex() or "-"
 
 
-async def load(conn: Connection, kv: KeyValue, key: str) -> tuple[dict[str, Any], int] | None:
-    """The JSON record at ``key`` and its revision, or None if absent (or deleted)."""
-    try:
-        entry = await conn.retrying(kv.get, key)
-    except (KeyNotFoundError, KeyDeletedError):
-        return None
-    if entry.value is None:
-        return None
-    return orjson.loads(entry.value), entry.revision or 0
+async def _last(conn: Connection, bucket: str, key: str) -> tuple[bytes | None, int] | None:
+    """The last message of ``key`` read through the stream's leader: (value, revision), value
+    None for a delete marker; None if the key was never written.
 
-
-async def keys(conn: Connection, bucket: str) -> list[str]:
-    """Every key of ``bucket`` (deleted ones included: ``load`` gives None), sorted.
-
-    One STREAM.INFO request with a subjects filter rather than nats-py's ``kv.keys()`` (a
-    watch, which stalls for seconds while a killed node's streams elect leaders). The server
-    lists at most 100,000 subjects per answer: only for small, rarely listed buckets.
+    Not ``kv.get``: KV buckets allow direct gets, which any replica answers, so a node could
+    miss the write it just made (scaleout-console.md §3.6: no read-your-writes).
     """
-    stream = f"KV_{conn.name(bucket)}"
-    prefix = f"$KV.{conn.name(bucket)}."
-    info = await conn.retrying(conn.js.stream_info, stream, subjects_filter=prefix + ">")
-    return sorted(subject.removeprefix(prefix) for subject in info.state.subjects or {})
+    name = conn.name(bucket)
+    try:
+        msg = await conn.retrying(conn.js.get_last_msg, f"KV_{name}", f"$KV.{name}.{key}")
+    except NotFoundError:
+        return None
+    headers = msg.headers or {}
+    deleted = headers.get("KV-Operation") in ("DEL", "PURGE") or "Nats-Marker-Reason" in headers
+    return (None if deleted else msg.data or b""), msg.seq or 0
+
+
+async def load(conn: Connection, bucket: str, key: str) -> tuple[dict[str, Any], int] | None:
+    """The JSON record at ``key`` and its revision, or None if absent (or deleted)."""
+    found = await _last(conn, bucket, key)
+    if found is None or found[0] is None:
+        return None
+    return orjson.loads(found[0]), found[1]
 
 
 async def modify(
     conn: Connection,
     kv: KeyValue,
+    bucket: str,
     key: str,
     change: Callable[[dict[str, Any]], dict[str, Any] | None],
 ) -> bool:
     """Apply ``change`` to the record at ``key`` with compare-and-set, again on a lost race;
     False when the key is absent. ``change`` returning None leaves the record as it is."""
     while True:
-        found = await load(conn, kv, key)
+        found = await load(conn, bucket, key)
         if found is None:
             return False
         record, revision = found
@@ -83,27 +84,26 @@ async def modify(
 
 async def revision(conn: Connection, bucket: str, key: str) -> int:
     """The last revision of ``key`` in ``bucket``: 0 if never written, its tombstone's if
-    deleted (what a write expecting the key absent must name). Read from the stream's leader."""
+    deleted (what a write expecting the key absent must name)."""
+    found = await _last(conn, bucket, key)
+    return 0 if found is None else found[1]
+
+
+async def scan(conn: Connection, bucket: str, pattern: str) -> dict[str, dict[str, Any]]:
+    """Every live record whose key matches ``pattern`` (``a.*.b``, ``a.>``), in key order.
+
+    The keys from one STREAM.INFO, then each key's last message, all through the stream's
+    leader (a KV watch is an ordered consumer that a lagging replica may serve, missing the
+    newest writes). One request per key: for small buckets; a mirror kept by a watch, made
+    consistent by waiting for the leader's last sequence, is the way for big ones.
+    """
     name = conn.name(bucket)
-    try:
-        found = await conn.retrying(conn.js.get_last_msg, f"KV_{name}", f"$KV.{name}.{key}")
-    except NotFoundError:
-        return 0
-    return found.seq or 0
-
-
-async def scan(conn: Connection, kv: KeyValue, pattern: str) -> dict[str, dict[str, Any]]:
-    """Every live record whose key matches ``pattern`` (``a.*.b``, ``a.>``), in one pass of
-    an ordered consumer (a KV watch), keyed by key in key order."""
-    watcher = await conn.retrying(kv.watch, pattern, ignore_deletes=True)
-    found: dict[str, dict[str, Any]] = {}
-    try:
-        while True:
-            entry = await watcher.updates(conn.options.timeout_seconds)
-            if entry is None:  # the initial values are all delivered
-                break
-            if entry.value:
-                found[entry.key] = orjson.loads(entry.value)
-    finally:
-        await watcher.stop()
-    return dict(sorted(found.items()))
+    prefix = f"$KV.{name}."
+    info = await conn.retrying(conn.js.stream_info, f"KV_{name}", subjects_filter=prefix + pattern)
+    subjects = sorted(subject.removeprefix(prefix) for subject in info.state.subjects or {})
+    values = await asyncio.gather(*(_last(conn, bucket, key) for key in subjects))
+    return {
+        key: orjson.loads(found[0])
+        for key, found in zip(subjects, values, strict=True)
+        if found is not None and found[0] is not None
+    }

@@ -86,11 +86,11 @@ class JetStreamStreamStore:
 
     def _by_id(self, stream_id: int) -> tuple[str, dict[str, Any], int] | None:
         """(name key, record, revision) of the live stream with this id."""
-        found = self._conn.run(load(self._conn, self._kv, f"i.{stream_id}"))
+        found = self._conn.run(load(self._conn, _BUCKET, f"i.{stream_id}"))
         if found is None:
             return None
         key = found[0]["name"]
-        record = self._conn.run(load(self._conn, self._kv, key))
+        record = self._conn.run(load(self._conn, _BUCKET, key))
         if record is None or record[0]["row"]["id"] != stream_id:
             return None
         return key, record[0], record[1]
@@ -106,7 +106,7 @@ class JetStreamStreamStore:
         tags: Mapping[str, str],
     ) -> StreamRow | None:
         key = f"n.{name_key(name)}"
-        if self._conn.run(load(self._conn, self._kv, key)) is not None:
+        if self._conn.run(load(self._conn, _BUCKET, key)) is not None:
             return None
         expect = self._conn.run(revision(self._conn, _BUCKET, key))
         stream_id = self._conn.run(self._conn.next_id(_BUCKET))
@@ -138,11 +138,11 @@ class JetStreamStreamStore:
         return True
 
     def stream(self, name: str) -> StreamRow | None:
-        found = self._conn.run(load(self._conn, self._kv, f"n.{name_key(name)}"))
+        found = self._conn.run(load(self._conn, _BUCKET, f"n.{name_key(name)}"))
         return self._row(found[0]) if found else None
 
     def _all(self) -> list[StreamRow]:
-        found = self._conn.run(scan(self._conn, self._kv, "n.>"))
+        found = self._conn.run(scan(self._conn, _BUCKET, "n.>"))
         return [self._row(record) for record in found.values()]  # hex keys: name order
 
     def streams(self, after: str | None, limit: int) -> list[StreamRow]:
@@ -181,12 +181,12 @@ class JetStreamStreamStore:
         )
 
     def signing_key(self) -> bytes:
-        found = self._conn.run(load(self._conn, self._kv, "signing_key"))
+        found = self._conn.run(load(self._conn, _BUCKET, "signing_key"))
         if found is None:
             fresh = {"key": base64.b64encode(os.urandom(32)).decode("ascii")}
             with contextlib.suppress(KeyWrongLastSequenceError):  # another node made one
                 self._commit(Write("signing_key", orjson.dumps(fresh), 0))
-            found = self._conn.run(load(self._conn, self._kv, "signing_key"))
+            found = self._conn.run(load(self._conn, _BUCKET, "signing_key"))
         if found is None:
             raise RuntimeError("the Kinesis signing key vanished from the cluster")
         return base64.b64decode(found[0]["key"])

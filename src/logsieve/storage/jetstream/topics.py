@@ -55,7 +55,7 @@ class JetStreamTopicStore:
             raise
 
     async def _load(self, key: str) -> tuple[dict[str, Any], int] | None:
-        return await load(self._conn, self._kv, key)
+        return await load(self._conn, _BUCKET, key)
 
     async def _topic(self, arn: str) -> tuple[TopicRow, int] | None:
         found = await self._load(_key("t", arn))
@@ -93,7 +93,7 @@ class JetStreamTopicStore:
         return found[0] if found else None
 
     def _all(self, kind: str) -> list[dict[str, Any]]:
-        records = self._conn.run(scan(self._conn, self._kv, f"{kind}.>")).values()
+        records = self._conn.run(scan(self._conn, _BUCKET, f"{kind}.>")).values()
         return sorted(records, key=lambda record: record["seq"])
 
     def list_topics(self, after_seq: int, limit: int) -> Sequence[TopicRow]:
