@@ -22,6 +22,7 @@ _OPENERS = {
     "topics": "topics:JetStreamTopicStore",
     "streams": "streams:JetStreamStreamStore",
     "outbox": "outbox:JetStreamOutboxStore",
+    "ec2": "ec2:JetStreamEc2Store",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
