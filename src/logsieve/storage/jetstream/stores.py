@@ -23,6 +23,7 @@ _OPENERS = {
     "streams": "streams:JetStreamStreamStore",
     "outbox": "outbox:JetStreamOutboxStore",
     "ec2": "ec2:JetStreamEc2Store",
+    "alarms": "alarms:JetStreamAlarmStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
