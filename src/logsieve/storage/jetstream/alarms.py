@@ -24,7 +24,7 @@ from ..alarms import AlarmRow, HistoryRow, StateChange
 from .atomic import MAX_BATCH, Write, allow_atomic, commit
 from .connection import Connection
 from .options import JetStreamOptions
-from .records import id_key, load, name_key, revision, scan
+from .records import absent, id_key, load, name_key, revision, scan
 
 __all__ = ["JetStreamAlarmStore"]
 
@@ -66,9 +66,7 @@ class JetStreamAlarmStore:
 
     def _absent(self, key: str) -> int | None:
         """The revision to expect for creating ``key``; None if it exists."""
-        if self._load(key) is not None:
-            return None
-        return self._conn.run(revision(self._conn, _BUCKET, key))
+        return self._conn.run(absent(self._conn, _BUCKET, key))
 
     def _history_writes(self, history: Sequence[HistoryRow]) -> list[Write]:
         writes = []

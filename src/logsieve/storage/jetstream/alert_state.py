@@ -28,7 +28,7 @@ from ..alert_state import PendingNotification
 from .atomic import MAX_BATCH, Write, allow_atomic, commit
 from .connection import Connection
 from .options import JetStreamOptions
-from .records import id_key, load, name_key, revision, scan
+from .records import absent, id_key, load, name_key, scan
 
 __all__ = ["JetStreamAlertStateStore"]
 
@@ -96,9 +96,7 @@ class JetStreamAlertStateStore:
         """The revision to expect for creating ``key``; None if it exists."""
         if self._buffer is not None and key in self._buffer:
             return None if self._buffer[key].value is not None else self._buffer[key].expect
-        if self._read(key) is not None:
-            return None
-        return self._conn.run(revision(self._conn, _BUCKET, key))
+        return self._conn.run(absent(self._conn, _BUCKET, key))
 
     def _scan(self, kind: str) -> dict[str, dict[str, Any]]:
         found = self._conn.run(scan(self._conn, _BUCKET, f"{kind}.>"))

@@ -37,7 +37,7 @@ from ..outbox import (
 from .atomic import MAX_BATCH, Write, allow_atomic, commit
 from .connection import Connection
 from .options import JetStreamOptions
-from .records import id_key, load, name_key, revision, scan
+from .records import absent, id_key, load, name_key, revision, scan
 
 __all__ = ["JetStreamOutboxStore"]
 
@@ -82,6 +82,9 @@ class JetStreamOutboxStore:
 
     def _load(self, key: str) -> tuple[Record, int] | None:
         return self._conn.run(load(self._conn, _BUCKET, key))
+
+    def _absent(self, key: str) -> int | None:
+        return self._conn.run(absent(self._conn, _BUCKET, key))
 
     def _scan(self, pattern: str) -> dict[str, Record]:
         self._check_open()
@@ -137,10 +140,10 @@ class JetStreamOutboxStore:
                 item_id = self._conn.run(self._conn.next_id(_BUCKET))
                 if key is not None:
                     marker = f"k.{name_key(kind)}.{name_key(key)}"
-                    if marker in claimed or self._load(marker) is not None:
+                    expect = None if marker in claimed else self._absent(marker)
+                    if expect is None:
                         continue
                     claimed.add(marker)
-                    expect = self._conn.run(revision(self._conn, _BUCKET, marker))
                     writes.append(Write(marker, orjson.dumps({"id": item_id}), expect))
                 item = {
                     "id": item_id, "kind": kind, "key": key, "dest": dest, "state": PENDING,

@@ -20,7 +20,7 @@ from nats.js.kv import KeyValue
 
 from .connection import Connection
 
-__all__ = ["id_key", "load", "modify", "name_key", "revision", "scan"]
+__all__ = ["absent", "id_key", "load", "modify", "name_key", "revision", "scan"]
 
 _ID_DIGITS = 20  # a u64 in decimal
 
@@ -87,6 +87,15 @@ async def revision(conn: Connection, bucket: str, key: str) -> int:
     deleted (what a write expecting the key absent must name)."""
     found = await _last(conn, bucket, key)
     return 0 if found is None else found[1]
+
+
+async def absent(conn: Connection, bucket: str, key: str) -> int | None:
+    """The revision a write creating ``key`` must expect (0, or its tombstone's), or None when
+    the key exists: one read for "insert if absent"."""
+    found = await _last(conn, bucket, key)
+    if found is None:
+        return 0
+    return found[1] if found[0] is None else None
 
 
 async def scan(conn: Connection, bucket: str, pattern: str) -> dict[str, dict[str, Any]]:
