@@ -11,8 +11,9 @@ outbox's key) carry the revision they saw: if another node wrote the key meanwhi
 batch fails with ``KeyWrongLastSequenceError`` and nothing is stored, so two nodes never both
 decide on one input. Outside a transaction each call commits on its own.
 
-Scans (due windows, pending notifications, counts, prune) read the matching keys with one KV
-watch each: fine for the engine's timer, linear in the bucket's live keys.
+Scans (due windows, pending notifications, counts, prune) read the matching keys with
+``records.scan`` each (one read per key, through the leader): fine for the engine's timer,
+linear in the bucket's live keys.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the revisions it read, retried on a lost race: two nodes enqueueing one key add 
 counters never lose an increment. Ids come from a cluster-wide counter (increasing, never
 reused).
 
-The fair-scheduling query runs in Python over the kind's items, read with one KV watch per
+The fair-scheduling query runs in Python over the kind's items, read with ``records.scan`` per
 call: linear in the queue's length, fine for a notification queue. scaleout-console.md §3.5's
 WorkQueue stream (one pull consumer per channel, ``Nats-Msg-Id`` = key) is the shape once
 several nodes send from one queue; it needs the scheduler (``notify/``) to pull instead of

@@ -7,7 +7,7 @@ insert-if-absent, and every write touching several keys is one atomic batch (``a
 so two nodes creating the same topic or subscription agree on one. Sequence numbers (the
 listing order) come from a cluster-wide counter.
 
-Listing scans the bucket's topic or subscription keys with one KV watch: SNS accounts hold
+Listing scans the bucket's topic or subscription keys (``records.scan``): SNS accounts hold
 thousands of topics, not millions; an in-memory mirror kept by a watch is the next step if a
 listing ever shows in a profile.
 """
