@@ -87,7 +87,7 @@ def test_an_unknown_storage_engine_is_one_line_naming_the_known_ones(tmp_path: P
         load(tmp_path, '[storage]\nengine = "jetstreem"\n')
     message = str(failure.value)
     assert "\n" not in message
-    assert '[storage] engine must be one of sqlite (got "jetstreem")' in message
+    assert f'[storage] engine must be one of {", ".join(ENGINES)} (got "jetstreem")' in message
     assert all(engine in message for engine in ENGINES)
 
 

@@ -200,7 +200,8 @@ def _build_sns(
 def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     """Open and build every part; each close is registered on ``opened`` right after its open,
     so they run in reverse: the event log last, after the Lambda runtime that writes to it."""
-    stores = open_stores(config.data_dir, STORAGE.of(config).engine)  # storage/factory.py
+    storage = STORAGE.of(config)
+    stores = open_stores(config.data_dir, storage.engine, storage.jetstream)  # storage/factory.py
     store = stores.logs()
     opened.callback(store.close)
     stream_store = stores.streams()

@@ -10,6 +10,7 @@ from .alarms import alarms
 from .alerts import alerts
 from .aws_setup import aws_setup
 from .check import check
+from .cluster import cluster
 from .credentials import credentials
 from .decode import decode
 from .demo import demo
@@ -37,6 +38,7 @@ def main() -> None:
 main.add_command(alarms)
 main.add_command(alerts)
 main.add_command(check)
+main.add_command(cluster)
 main.add_command(credentials)
 main.add_command(dead_letters)
 main.add_command(decode)

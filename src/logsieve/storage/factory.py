@@ -6,13 +6,18 @@ change in every component. Each store is opened when asked for and owned by whoe
 (they close it in their own order: the event log last, after the workers that still write
 to it).
 
+On ``"jetstream"`` every store is one object with its own connection to the cluster
+(storage/jetstream/); a store not yet implemented there raises ``NotOnJetStream`` naming it.
+
 SQLite keeps each store in its own file so their writes never wait on one another (the
 Kinesis streams never wait on log ingestion, a dead letter never waits on either).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .alarms import AlarmStore
 from .alarms_sqlite import SqliteAlarmStore
@@ -21,6 +26,7 @@ from .alert_state_sqlite import SqliteAlertStateStore
 from .dead_letters_sqlite import SqliteDeadLetterStore
 from .ec2 import Ec2Store
 from .ec2_sqlite import SqliteEc2Store
+from .jetstream.options import JetStreamOptions
 from .metrics import MetricStore
 from .metrics_sqlite import SqliteMetricStore
 from .outbox import OutboxStore
@@ -37,7 +43,8 @@ from .trails_sqlite import SqliteTrailStore
 
 __all__ = ["ENGINES", "FILES", "Stores", "open_alert_state", "open_outbox", "open_stores"]
 
-ENGINES = ("sqlite",)
+ENGINES = ("sqlite", "jetstream")
+T = TypeVar("T")
 
 # The SQLite engine's files in the data directory, one per store.
 FILES = {
@@ -59,11 +66,23 @@ _MEMORY = ":memory:"
 class Stores:
     """The stores of one data directory, each opened on demand by its method."""
 
-    def __init__(self, data_dir: Path, engine: str = "sqlite") -> None:
+    def __init__(
+        self, data_dir: Path, engine: str = "sqlite", jetstream: JetStreamOptions | None = None
+    ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown storage engine {engine!r}; known: {', '.join(ENGINES)}")
         self.data_dir = Path(data_dir)
         self.engine = engine
+        self.jetstream = jetstream or JetStreamOptions()
+
+    def _open(self, store: str, sqlite: Callable[[], T]) -> T:
+        """``store`` on this engine: ``sqlite()`` on SQLite, else the JetStream one."""
+        if self.engine == "sqlite":
+            return sqlite()
+        from .jetstream.stores import open_store
+
+        opened: Any = open_store(store, self.jetstream)
+        return opened
 
     def path(self, store: str) -> Path:
         """Where the SQLite engine keeps ``store`` (a key of ``FILES``)."""
@@ -71,53 +90,60 @@ class Stores:
 
     def logs(self) -> LogsStore:
         """Log groups, streams, filters and the event log."""
-        return SqliteStore(self.path("logs"))
+        return self._open("logs", lambda: SqliteStore(self.path("logs")))
 
     def source_positions(self, logs: LogsStore) -> SourcePositions:
         """The sources' positions, in the same database as ``logs`` (the store ``logs()``
         opened): a position commits in the transaction that appends its events."""
-        if not isinstance(logs, SqliteStore):
-            raise TypeError("source positions live in the event log's own SQLite database")
-        return logs
+        return self._open("source_positions", lambda: _same_database(logs))
 
     def streams(self) -> StreamStore:
         """The Kinesis-compatible streams."""
-        return SqliteStreamStore(self.path("streams"))
+        return self._open("streams", lambda: SqliteStreamStore(self.path("streams")))
 
     def topics(self) -> TopicStore:
         """SNS-compatible topics and subscriptions."""
-        return SqliteTopicStore(self.path("topics"))
+        return self._open("topics", lambda: SqliteTopicStore(self.path("topics")))
 
     def dead_letters(self) -> DeadLetters:
-        return SqliteDeadLetterStore(self.path("dead_letters"))
+        return self._open("dead_letters", lambda: SqliteDeadLetterStore(self.path("dead_letters")))
 
     def outbox(self) -> OutboxStore:
         """The notification outbox's queue."""
-        return SqliteOutboxStore(self.path("outbox"))
+        return self._open("outbox", lambda: SqliteOutboxStore(self.path("outbox")))
 
     def alert_state(self) -> AlertStateStore:
-        return SqliteAlertStateStore(self.path("alert_state"))
+        return self._open("alert_state", lambda: SqliteAlertStateStore(self.path("alert_state")))
 
     def cloudtrail(self) -> TrailStore:
         """CloudTrail trails and the event history of recorded API calls."""
-        return SqliteTrailStore(self.path("cloudtrail"))
+        return self._open("cloudtrail", lambda: SqliteTrailStore(self.path("cloudtrail")))
 
     def ec2(self) -> Ec2Store:
         """The EC2 subset's resources: VPCs, flow logs, Client VPN endpoints..."""
-        return SqliteEc2Store(self.path("ec2"))
+        return self._open("ec2", lambda: SqliteEc2Store(self.path("ec2")))
 
     def alarms(self) -> AlarmStore:
         """CloudWatch alarms and their history."""
-        return SqliteAlarmStore(self.path("alarms"))
+        return self._open("alarms", lambda: SqliteAlarmStore(self.path("alarms")))
 
     def metrics(self) -> MetricStore:
         """CloudWatch metric observations (PutMetricData, metric filters, EMF)."""
-        return SqliteMetricStore(self.path("metrics"))
+        return self._open("metrics", lambda: SqliteMetricStore(self.path("metrics")))
 
 
-def open_stores(data_dir: Path, engine: str = "sqlite") -> Stores:
-    """The stores of ``data_dir`` on ``engine`` (``[storage] engine``; only "sqlite" today)."""
-    return Stores(data_dir, engine)
+def _same_database(logs: LogsStore) -> SourcePositions:
+    if not isinstance(logs, SqliteStore):
+        raise TypeError("source positions live in the event log's own SQLite database")
+    return logs
+
+
+def open_stores(
+    data_dir: Path, engine: str = "sqlite", jetstream: JetStreamOptions | None = None
+) -> Stores:
+    """The stores of ``data_dir`` on ``engine`` (``[storage] engine``); ``jetstream``: how to
+    reach the cluster when the engine is "jetstream" (``StorageSettings.jetstream``)."""
+    return Stores(data_dir, engine, jetstream)
 
 
 def open_outbox(path: Path) -> OutboxStore:

@@ -1,0 +1,85 @@
+"""Atomic batch publish (ADR-50, server 2.12+): several KV writes that commit together or not
+at all, each optionally conditional on its key's last revision. nats-py 2.16 has the header
+names but no helper.
+
+The first message is a request (the server answers at once if the stream refuses batches),
+the middle ones plain publishes, the last a request carrying the commit; a failed condition
+fails the whole batch with err_code 10071 and stores nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from .connection import Connection
+
+__all__ = ["MAX_BATCH", "Write", "allow_atomic", "commit"]
+
+MAX_BATCH = 1000  # the server's limit of messages per batch
+_WRONG_LAST = 10071
+
+
+@dataclass(frozen=True)
+class Write:
+    """Put ``value`` at ``key`` (None: delete it); with ``expect``, only if the key's last
+    revision is that (0: never written)."""
+
+    key: str
+    value: bytes | None
+    expect: int | None = None
+
+
+async def allow_atomic(conn: Connection, kv: KeyValue, bucket: str) -> None:
+    """Turn on atomic batches for a bucket's stream (KeyValueConfig cannot say it)."""
+    stream = f"KV_{conn.name(bucket)}"
+    info = await conn.retrying(conn.js.stream_info, stream)
+    if not info.config.allow_atomic:
+        info.config.allow_atomic = True
+        await conn.retrying(conn.js.update_stream, info.config)
+
+
+async def commit(conn: Connection, bucket: str, writes: Sequence[Write]) -> None:
+    """Publish ``writes`` as one atomic batch; ``KeyWrongLastSequenceError`` when a condition
+    failed (nothing stored)."""
+    if not writes:
+        return
+    if len(writes) > MAX_BATCH:
+        raise ValueError(f"an atomic batch holds at most {MAX_BATCH} writes")
+    batch = uuid.uuid4().hex
+    prefix = f"$KV.{conn.name(bucket)}."
+    timeout = conn.options.timeout_seconds
+    for number, write in enumerate(writes, start=1):
+        headers = {"Nats-Batch-Id": batch, "Nats-Batch-Sequence": str(number)}
+        if write.value is None:
+            headers["KV-Operation"] = "DEL"
+        if write.expect is not None:
+            headers["Nats-Expected-Last-Subject-Sequence"] = str(write.expect)
+        last = number == len(writes)
+        if last:
+            headers["Nats-Batch-Commit"] = "1"
+        subject, payload = prefix + write.key, write.value or b""
+        if last or number == 1:
+            reply = await conn.retrying(
+                conn.nc.request, subject, payload, timeout=timeout, headers=headers
+            )
+            _check(reply.data, last)
+        else:
+            await conn.nc.publish(subject, payload, headers=headers)
+
+
+def _check(data: bytes, last: bool) -> None:
+    if not data and not last:
+        return
+    answer = orjson.loads(data)
+    error = answer.get("error")
+    if error is None:
+        return
+    if error.get("err_code") == _WRONG_LAST:
+        raise KeyWrongLastSequenceError(description=error.get("description"))
+    raise RuntimeError(f"atomic batch failed: {error.get('description')} ({error})")

@@ -1,0 +1,222 @@
+"""A blocking facade over nats-py's asyncio client, for the synchronous storage protocols.
+
+Each :class:`Connection` runs its own event loop on a dedicated thread; a store method hands a
+coroutine to it with :meth:`Connection.run` and waits for the result with a deadline, so the
+stores stay plain synchronous objects (as the SQLite ones are) and callers on any thread may
+use them. nats-py reconnects on its own (to any URL of the cluster, forever); what the caller
+sees during an outage is :class:`ClusterUnavailable` naming the URLs once a call's deadline
+passes. Publishes retry the 503 "no responders" a stream answers while it elects a leader
+(the client does not, see scaleout-console.md §4 "RAFT").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import nats
+from nats.aio.client import Client
+from nats.errors import NoRespondersError, NoServersError
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext, api
+from nats.js.errors import (
+    BadRequestError,
+    BucketNotFoundError,
+    NoStreamResponseError,
+    ServiceUnavailableError,
+)
+from nats.js.kv import KeyValue
+
+from .errors import ClusterUnavailable
+from .options import JetStreamOptions
+
+__all__ = ["Connection"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# What a publish or API call raises while a leader is being elected: worth another try.
+_TRANSIENT = (
+    NoStreamResponseError,
+    NoRespondersError,
+    ServiceUnavailableError,
+    NatsTimeout,
+    TimeoutError,
+)
+_RETRY_PAUSE = 0.25  # ADR-22's suggested client retry interval
+# How long calls keep retrying, in connection timeouts: killing a stream's leader on the
+# 3-node test cluster stalled writes for 5.9 s before a new leader took them.
+_FAILOVER_TIMEOUTS = 3
+
+
+def _tls(options: JetStreamOptions) -> ssl.SSLContext | None:
+    if not (options.tls_ca_file or options.tls_cert_file):
+        return None
+    context = ssl.create_default_context(cafile=options.tls_ca_file)
+    if options.tls_cert_file:
+        context.load_cert_chain(options.tls_cert_file, options.tls_key_file)
+    return context
+
+
+class Connection:
+    """One client connection to the cluster, with its own event-loop thread."""
+
+    def __init__(self, options: JetStreamOptions, name: str = "logsieve") -> None:
+        self.options = options
+        self._last_error: str | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name=f"nats-{name}", daemon=True
+        )
+        self._thread.start()
+        self._closed = False
+        try:
+            self.nc: Client = self.run(self._connect(name), options.timeout_seconds + 1)
+        except BaseException:
+            self._stop_loop()
+            raise
+        self.js: JetStreamContext = self.nc.jetstream(timeout=options.timeout_seconds)
+
+    # --- the blocking bridge ------------------------------------------------------------
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coro`` on the connection's loop and wait for it (at most ``timeout`` s)."""
+        if self._closed:
+            coro.close()
+            raise RuntimeError("the JetStream connection is closed")
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        wait = timeout if timeout is not None else self.call_budget()
+        try:
+            return future.result(wait)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise self._unavailable(f"no answer within {wait:g} s") from None
+
+    def call_budget(self) -> float:
+        """The longest a call waits: retries through a failover, plus one attempt's timeout."""
+        return self.options.timeout_seconds * (_FAILOVER_TIMEOUTS + 1)
+
+    def _unavailable(self, what: str) -> ClusterUnavailable:
+        last = f" (last error: {self._last_error})" if self._last_error else ""
+        return ClusterUnavailable(
+            f"the NATS cluster at {self.options.describe()} is unreachable: {what}{last}; "
+            "check that it runs (`logsieve cluster up` starts a local one) and the [storage] "
+            "nats_urls and credentials"
+        )
+
+    async def _connect(self, name: str) -> Client:
+        options = self.options
+
+        async def error(exc: Exception) -> None:
+            self._last_error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            log.warning("nats error=%s urls=%s", self._last_error, options.describe())
+
+        kwargs: dict[str, Any] = {
+            "servers": list(options.urls),
+            "name": name,
+            "error_cb": error,
+            "allow_reconnect": True,
+            "max_reconnect_attempts": -1,
+            "reconnect_time_wait": 0.5,
+            "connect_timeout": max(1, int(options.timeout_seconds)),
+            "tls": _tls(options),
+            "user": options.user,
+            "password": options.password,
+            "token": options.token,
+            "user_credentials": options.creds_file,
+        }
+        try:
+            return await asyncio.wait_for(
+                nats.connect(**{k: v for k, v in kwargs.items() if v is not None}),
+                options.timeout_seconds,
+            )
+        except (TimeoutError, NoServersError, OSError) as exc:
+            raise self._unavailable(f"no connection within {options.timeout_seconds:g} s") from exc
+
+    # --- names and resources ------------------------------------------------------------
+
+    def name(self, part: str) -> str:
+        """A stream or bucket name in this deployment's namespace."""
+        return f"{self.options.namespace}_{part}"
+
+    def subject(self, *tokens: object) -> str:
+        """A subject in this deployment's namespace."""
+        return ".".join((self.options.namespace, *map(str, tokens)))
+
+    async def retrying(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """``await call(*args, **kwargs)``, again while the cluster elects a leader (for up
+        to three connection timeouts)."""
+        deadline = time.monotonic() + self.options.timeout_seconds * _FAILOVER_TIMEOUTS
+        while True:
+            try:
+                return await call(*args, **kwargs)
+            except _TRANSIENT:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(_RETRY_PAUSE)
+
+    async def ensure_stream(self, config: api.StreamConfig) -> None:
+        """Create the stream, or update it to ``config`` when it exists otherwise."""
+        config = config.evolve(num_replicas=self.options.replicas)
+        try:
+            await self.retrying(self.js.add_stream, config)
+        except BadRequestError:  # exists with another configuration
+            await self.retrying(self.js.update_stream, config)
+
+    async def ensure_kv(self, bucket: str, **config: Any) -> KeyValue:
+        """The bucket ``bucket`` of this namespace, created on first use."""
+        name = self.name(bucket)
+        try:
+            return await self.js.key_value(name)
+        except BucketNotFoundError:
+            kv_config = api.KeyValueConfig(bucket=name, replicas=self.options.replicas, **config)
+            try:
+                return await self.retrying(self.js.create_key_value, kv_config)
+            except BadRequestError:  # another node created it first
+                return await self.js.key_value(name)
+
+    async def ensure_counters(self) -> str:
+        """This namespace's counter stream (ADR-49: every subject is a counter); its name."""
+        stream = self.name("counters")
+        await self.ensure_stream(
+            api.StreamConfig(
+                name=stream, subjects=[self.subject("counter", ">")], allow_msg_counter=True
+            )
+        )
+        return stream
+
+    async def next_id(self, counter: str) -> int:
+        """The next value of ``counter`` (1, 2, 3...): unique cluster-wide, never reused.
+
+        ``ensure_counters`` must have run on this connection's namespace.
+        """
+        ack = await self.retrying(
+            self.js.publish, self.subject("counter", counter), b"", headers={"Nats-Incr": "+1"}
+        )
+        return int(ack.val)
+
+    # --- closing -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Drain and close the connection, then stop its loop. Idempotent."""
+        if self._closed:
+            return
+        try:
+            self.run(self.nc.close(), self.options.timeout_seconds)
+        except Exception as exc:  # closing a connection to a dead cluster is still closing
+            log.warning("nats close error=%s", exc)
+        finally:
+            self._closed = True
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()

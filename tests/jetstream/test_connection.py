@@ -1,0 +1,110 @@
+"""The blocking facade over nats-py: clear errors naming the cluster, retries through a
+leader election, and reconnecting to another node when one dies."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from logsieve.storage import DeadLetter
+from logsieve.storage.factory import open_stores
+from logsieve.storage.jetstream import ClusterUnavailable, JetStreamOptions, NotOnJetStream
+from logsieve.storage.jetstream.cluster import LocalCluster
+from logsieve.storage.jetstream.connection import Connection
+from tests.jetstream.cluster import drop_namespace, options
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_cluster_is_one_error_naming_its_urls() -> None:
+    url = f"nats://127.0.0.1:{_closed_port()}"
+    started = time.monotonic()
+    with pytest.raises(ClusterUnavailable) as failure:
+        Connection(JetStreamOptions(urls=(url,), timeout_seconds=1))
+    assert time.monotonic() - started < 5
+    message = str(failure.value)
+    assert url in message and "logsieve cluster up" in message
+    assert "refused" in message.lower()
+
+
+def test_a_store_not_on_jetstream_yet_says_so(tmp_path) -> None:
+    stores = open_stores(tmp_path, "jetstream", JetStreamOptions())
+    with pytest.raises(NotOnJetStream, match="the logs store is not yet on JetStream; use"):
+        stores.logs()
+
+
+@pytest.fixture
+def cluster_options(nats_cluster: LocalCluster) -> Iterator[JetStreamOptions]:
+    settings = options(nats_cluster)
+    yield settings
+    drop_namespace(settings)
+
+
+def test_ids_come_from_a_cluster_wide_counter(cluster_options: JetStreamOptions) -> None:
+    first, second = Connection(cluster_options), Connection(cluster_options)
+    try:
+        first.run(first.ensure_counters())
+        ids = [conn.run(conn.next_id("x")) for conn in (first, second, first, second)]
+        assert ids == [1, 2, 3, 4]
+        assert first.run(first.next_id("y")) == 1  # one sequence per counter
+    finally:
+        first.close()
+        second.close()
+
+
+def letter() -> DeadLetter:
+    return DeadLetter(
+        id=0, created=1, group_name="/g", filter_name="f", destination_arn="arn:x",
+        log_stream="s", event_count=1, first_timestamp=1, last_timestamp=1, attempts=1,
+        error="e", data=b"x", redriven=None,
+    )  # fmt: skip
+
+
+def test_a_store_keeps_working_when_its_buckets_leader_dies(
+    nats_cluster: LocalCluster, cluster_options: JetStreamOptions
+) -> None:
+    """SIGKILL of the node leading the store's bucket: the next write waits out the election
+    (retrying the 503s), nothing acknowledged is lost, and the node rejoins afterwards."""
+    store = open_stores(nats_cluster.root, "jetstream", cluster_options).dead_letters()
+    probe = Connection(cluster_options)
+    try:
+        before = store.add(letter())
+        bucket = f"KV_{probe.name('dead_letters')}"
+        leader_name = probe.run(probe.js.stream_info(bucket)).cluster.leader
+        leader = next(node for node in nats_cluster.nodes if node.name == leader_name)
+        nats_cluster.stop_node(leader, sig=9)
+        after = store.add(letter())
+        assert after > before
+        assert [item.id for item in store.list()] == [before, after]
+    finally:
+        probe.close()
+        store.close()
+        for node in nats_cluster.nodes:
+            if node.process is None:
+                nats_cluster.start_node(node)
+        nats_cluster.wait_ready()
+
+
+def test_user_and_password_reach_a_server_that_requires_them(tmp_path) -> None:
+    node = LocalCluster(
+        tmp_path, nodes=1, extra='authorization { user: "ls", password: "s3cret" }'
+    ).start()
+    try:
+        urls = tuple(node.urls)
+        good = Connection(JetStreamOptions(urls=urls, user="ls", password="s3cret", replicas=1))
+        good.run(good.ensure_counters())
+        assert good.run(good.next_id("x")) == 1
+        good.close()
+        with pytest.raises(ClusterUnavailable) as failure:
+            Connection(JetStreamOptions(urls=urls, user="ls", password="wrong", timeout_seconds=1))
+        assert "authorization" in str(failure.value).lower()
+        assert "wrong" not in str(failure.value)  # never echoes a password
+    finally:
+        node.stop()
