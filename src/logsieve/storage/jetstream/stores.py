@@ -22,6 +22,8 @@ _OPENERS = {
     "topics": "topics:JetStreamTopicStore",
     "streams": "streams:JetStreamStreamStore",
     "outbox": "outbox:JetStreamOutboxStore",
+    "ec2": "ec2:JetStreamEc2Store",
+    "cloudtrail": "trails:JetStreamTrailStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
