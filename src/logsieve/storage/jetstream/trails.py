@@ -3,15 +3,12 @@
 Keys: ``t.<arn>`` (hex) a trail, with its creation seq from a cluster-wide counter (the
 listing order); ``e.<seq>`` (zero-padded) one recorded event. An append reserves its seqs with
 one counter increment and writes its events as atomic batches (of at most ``MAX_BATCH``, the
-server's limit: a bigger append commits in several). Events never change once written, so
-each store keeps the ones it has read, and a lookup fetches only keys it has not seen (the key
-list comes from the stream's leader, so a lookup sees every committed append). Expiry purges
-the keys' subjects, so they leave the list.
+server's limit: a bigger append commits in several). Events are read and expired through
+``written_once.WrittenOnce`` (a cache of what this store has read; expiry purges).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +22,7 @@ from .atomic import MAX_BATCH, Write, allow_atomic, commit
 from .connection import Connection
 from .options import JetStreamOptions
 from .records import id_key, load, modify, name_key, revision, scan
+from .written_once import WrittenOnce, reserve
 
 __all__ = ["JetStreamTrailStore"]
 
@@ -67,11 +65,11 @@ class JetStreamTrailStore:
 
     def __init__(self, options: JetStreamOptions) -> None:
         self._conn = Connection(options, "cloudtrail")
-        self._seen: dict[str, tuple[EventRow, int]] = {}  # key -> (event, stream sequence)
         try:
             self._conn.run(self._conn.ensure_counters())
             self._kv: KeyValue = self._conn.run(self._conn.ensure_kv(_BUCKET))
             self._conn.run(allow_atomic(self._conn, self._kv, _BUCKET))
+            self._events = WrittenOnce(self._conn, _BUCKET, "e")
         except BaseException:
             self._conn.close()
             raise
@@ -129,13 +127,7 @@ class JetStreamTrailStore:
         async def append() -> None:
             if not events:
                 return
-            ack = await self._conn.retrying(
-                self._conn.js.publish,
-                self._conn.subject("counter", _EVENTS),
-                b"",
-                headers={"Nats-Incr": f"+{len(events)}"},
-            )
-            first = int(ack.val) - len(events) + 1
+            first = await reserve(self._conn, _EVENTS, len(events))
             writes = [
                 Write(f"e.{id_key(first + n)}", orjson.dumps(dataclasses.replace(e, seq=first + n)))
                 for n, e in enumerate(events)
@@ -145,23 +137,6 @@ class JetStreamTrailStore:
 
         self._conn.run(append())
 
-    async def _refresh(self) -> dict[str, tuple[EventRow, int]]:
-        """Every stored event by key, with its revision, reading only keys not seen before."""
-        name = self._conn.name(_BUCKET)
-        prefix = f"$KV.{name}."
-        info = await self._conn.retrying(
-            self._conn.js.stream_info, f"KV_{name}", subjects_filter=prefix + "e.*"
-        )
-        keys = {subject.removeprefix(prefix) for subject in info.state.subjects or {}}
-        for gone in self._seen.keys() - keys:
-            del self._seen[gone]
-        missing = sorted(keys - self._seen.keys())
-        found = await asyncio.gather(*(load(self._conn, _BUCKET, key) for key in missing))
-        for key, loaded in zip(missing, found, strict=True):
-            if loaded is not None:
-                self._seen[key] = (_event(loaded[0]), loaded[1])
-        return dict(self._seen)
-
     def lookup_events(
         self,
         start_ms: int,
@@ -170,10 +145,10 @@ class JetStreamTrailStore:
         before: tuple[int, int] | None,
         limit: int,
     ) -> Sequence[EventRow]:
-        stored = self._conn.run(self._refresh())
+        stored = self._conn.run(self._events.all())
         chosen = [
             event
-            for event, _ in stored.values()
+            for event in map(_event, stored.values())
             if start_ms <= event.time_ms <= end_ms
             and _matches(event, attribute)
             and (before is None or (event.time_ms, event.seq) < before)
@@ -183,17 +158,9 @@ class JetStreamTrailStore:
 
     def expire_events(self, before_ms: int) -> int:
         async def expire() -> int:
-            name = self._conn.name(_BUCKET)
-            old = [
-                key
-                for key, (event, _) in (await self._refresh()).items()
-                if event.time_ms < before_ms
-            ]
-            for key in old:  # a purge by subject leaves no marker: the key leaves the list
-                await self._conn.retrying(
-                    self._conn.js.purge_stream, f"KV_{name}", subject=f"$KV.{name}.{key}"
-                )
-                self._seen.pop(key, None)
+            stored = await self._events.all()
+            old = [key for key, record in stored.items() if record["time_ms"] < before_ms]
+            await self._events.forget(old)
             return len(old)
 
         return self._conn.run(expire())
