@@ -24,6 +24,7 @@ _OPENERS = {
     "outbox": "outbox:JetStreamOutboxStore",
     "ec2": "ec2:JetStreamEc2Store",
     "cloudtrail": "trails:JetStreamTrailStore",
+    "alarms": "alarms:JetStreamAlarmStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
