@@ -25,6 +25,7 @@ _OPENERS = {
     "ec2": "ec2:JetStreamEc2Store",
     "cloudtrail": "trails:JetStreamTrailStore",
     "alarms": "alarms:JetStreamAlarmStore",
+    "metrics": "metrics:JetStreamMetricStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
