@@ -82,9 +82,10 @@ class JetStreamAlarmStore:
     def put_alarm(self, row: AlarmRow, history: Sequence[HistoryRow] = ()) -> AlarmRow:
         async def attempt() -> AlarmRow:
             key = _alarm_key(row.name)
+            absent = await revision(self._conn, _BUCKET, key)  # before the look, not after
             found = await self._alarm(row.name)
             if found is None:
-                expect = await revision(self._conn, _BUCKET, key)
+                expect = absent
                 seq = await self._conn.next_id(_BUCKET)
                 stored = dataclasses.replace(row, seq=seq)
             else:  # tags stay: PutMetricAlarm ignores Tags on an update
@@ -163,6 +164,7 @@ class JetStreamAlarmStore:
         writes = []
         for key, payload in dict(actions).items():
             slot = f"x.{name_key(key)}"
+            expect = await revision(self._conn, _BUCKET, slot)  # before the look, not after
             if await load(self._conn, _BUCKET, slot) is not None:
                 continue
             record = {
@@ -170,7 +172,6 @@ class JetStreamAlarmStore:
                 "key": key,
                 "payload": base64.b64encode(bytes(payload)).decode("ascii"),
             }
-            expect = await revision(self._conn, _BUCKET, slot)
             writes.append(Write(slot, orjson.dumps(record), expect))
         return writes
 
@@ -207,10 +208,10 @@ class JetStreamAlarmStore:
             writes = []
             if once is not None:
                 slot = f"r.{name_key(once)}"
+                expect = await revision(self._conn, _BUCKET, slot)  # before the look
                 if await load(self._conn, _BUCKET, slot) is not None:
                     return False
                 at = max((h.timestamp_ms for h in history), default=0)
-                expect = await revision(self._conn, _BUCKET, slot)
                 writes.append(Write(slot, orjson.dumps({"timestamp_ms": at}), expect))
             await commit(self._conn, _BUCKET, [*writes, *await self._history_writes(history)])
             return True

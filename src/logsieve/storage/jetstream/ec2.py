@@ -69,9 +69,10 @@ class JetStreamEc2Store:
     def create(self, row: ResourceRow) -> ResourceRow:
         async def create() -> ResourceRow:
             pointer = _id_key(row.id)
+            # the revision before the look: a pointer written in between fails the commit
+            expect = await revision(self._conn, _BUCKET, pointer)
             if await self._where(row.id) is not None:
                 raise ValueError(f"resource {row.id} exists")
-            expect = await revision(self._conn, _BUCKET, pointer)
             seq = await self._conn.next_id(_BUCKET)
             stored = dataclasses.replace(row, data=dict(row.data), tags=dict(row.tags), seq=seq)
             key = _resource_key(row.kind, seq)

@@ -79,9 +79,9 @@ class JetStreamTrailStore:
     def create_trail(self, row: TrailRow) -> bool:
         async def create() -> bool:
             key = _trail_key(row.arn)
+            expect = await revision(self._conn, _BUCKET, key)  # before the look, not after
             if await load(self._conn, _BUCKET, key) is not None:
                 return False
-            expect = await revision(self._conn, _BUCKET, key)
             seq = await self._conn.next_id(_TRAILS)
             record = {"seq": seq, "row": dataclasses.asdict(row)}
             try:
