@@ -90,3 +90,21 @@ def test_a_store_keeps_working_when_its_buckets_leader_dies(
             if node.process is None:
                 nats_cluster.start_node(node)
         nats_cluster.wait_ready()
+
+
+def test_user_and_password_reach_a_server_that_requires_them(tmp_path) -> None:
+    node = LocalCluster(
+        tmp_path, nodes=1, extra='authorization { user: "ls", password: "s3cret" }'
+    ).start()
+    try:
+        urls = tuple(node.urls)
+        good = Connection(JetStreamOptions(urls=urls, user="ls", password="s3cret", replicas=1))
+        good.run(good.ensure_counters())
+        assert good.run(good.next_id("x")) == 1
+        good.close()
+        with pytest.raises(ClusterUnavailable) as failure:
+            Connection(JetStreamOptions(urls=urls, user="ls", password="wrong", timeout_seconds=1))
+        assert "authorization" in str(failure.value).lower()
+        assert "wrong" not in str(failure.value)  # never echoes a password
+    finally:
+        node.stop()

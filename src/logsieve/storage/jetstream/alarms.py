@@ -1,12 +1,12 @@
-"""``AlarmStore`` (CloudWatch alarms and their history) on JetStream: one KV bucket.
+"""``AlarmStore`` (CloudWatch alarms) on JetStream: one KV bucket, atomic batches.
 
-Keys: ``a.<name>`` (hex: key order is name order, as AWS lists alarms) an alarm;
-``h.<seq>`` a history item (written once, read through ``WrittenOnce``); ``r.<key>`` an
-action recorded once (``add_history(once=...)``); ``x.<key>`` an action of a committed
-transition not yet handed on, with its id. Every SQLite transaction here is one atomic batch
-conditional on the revisions it read (the alarm's, and "absent" for keys it inserts), again
-on a lost race, so two nodes evaluating one alarm never both apply a transition and a
-transition never lands without its history or actions. Seqs and ids come from counters.
+Keys (names hex-encoded): ``a.<name>`` an alarm, ``h.<seq>`` a history item (kept after its
+alarm, as on AWS), ``x.<id>`` a pending action with ``xk.<key>`` its key while it waits,
+``once.<key>`` an action recorded in the history. A state change, its history items and its
+actions are one atomic batch conditional on the alarm's revision, so an evaluation racing a
+PutMetricAlarm (here or on another node) is dropped or retried, never half-written.
+
+History and listings scan the bucket (alarms are few; history is kept two weeks).
 """
 
 from __future__ import annotations
@@ -25,20 +25,17 @@ from .atomic import MAX_BATCH, Write, allow_atomic, commit
 from .connection import Connection
 from .options import JetStreamOptions
 from .records import id_key, load, name_key, revision, scan
-from .written_once import WrittenOnce, reserve
 
 __all__ = ["JetStreamAlarmStore"]
 
 _BUCKET = "alarms"
-_HISTORY = "alarm_history"
-_ACTIONS = "alarm_actions"
 
 
 def _alarm_key(name: str) -> str:
     return f"a.{name_key(name)}"
 
 
-def _dump(row: AlarmRow) -> bytes:
+def _dump(row: AlarmRow | HistoryRow) -> bytes:
     return orjson.dumps(dataclasses.asdict(row))
 
 
@@ -51,140 +48,138 @@ class JetStreamAlarmStore:
             self._conn.run(self._conn.ensure_counters())
             self._kv: KeyValue = self._conn.run(self._conn.ensure_kv(_BUCKET))
             self._conn.run(allow_atomic(self._conn, self._kv, _BUCKET))
-            self._history = WrittenOnce(self._conn, _BUCKET, "h")
         except BaseException:
             self._conn.close()
             raise
 
-    async def _alarm(self, name: str) -> tuple[AlarmRow, int] | None:
-        found = await load(self._conn, _BUCKET, _alarm_key(name))
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _load(self, key: str) -> tuple[dict[str, Any], int] | None:
+        return self._conn.run(load(self._conn, _BUCKET, key))
+
+    def _alarm(self, name: str) -> tuple[AlarmRow, int] | None:
+        found = self._load(_alarm_key(name))
         return (AlarmRow(**found[0]), found[1]) if found else None
 
-    async def _history_writes(self, history: Sequence[HistoryRow]) -> list[Write]:
-        if not history:
-            return []
-        first = await reserve(self._conn, _HISTORY, len(history))
-        return [
-            Write(f"h.{id_key(first + n)}", orjson.dumps(dataclasses.replace(h, seq=first + n)))
-            for n, h in enumerate(history)
-        ]
+    def _next(self, counter: str) -> int:
+        return self._conn.run(self._conn.next_id(counter))
 
-    async def _transaction(self, attempt: Callable[[], Any]) -> Any:
-        """Run ``attempt`` (which reads, then commits) again until no condition fails."""
+    def _absent(self, key: str) -> int | None:
+        """The revision to expect for creating ``key``; None if it exists."""
+        if self._load(key) is not None:
+            return None
+        return self._conn.run(revision(self._conn, _BUCKET, key))
+
+    def _history_writes(self, history: Sequence[HistoryRow]) -> list[Write]:
+        writes = []
+        for item in history:
+            seq = self._next("alarm_history")
+            stored = dataclasses.replace(item, seq=seq)
+            writes.append(Write(f"h.{id_key(seq)}", _dump(stored), 0))
+        return writes
+
+    def _retry(self, attempt: Callable[[], tuple[list[Write], Any]]) -> Any:
         while True:
+            writes, result = attempt()
             try:
-                return await attempt()
+                for start in range(0, len(writes), MAX_BATCH):
+                    chunk = writes[start : start + MAX_BATCH]
+                    self._conn.run(commit(self._conn, _BUCKET, chunk))
             except KeyWrongLastSequenceError:
                 continue
+            return result
 
-    # -- alarms -------------------------------------------------------------------------------
+    def _change(self, name: str, change: Callable[[AlarmRow], AlarmRow]) -> AlarmRow | None:
+        def attempt() -> tuple[list[Write], AlarmRow | None]:
+            found = self._alarm(name)
+            if found is None:
+                return [], None
+            row = change(found[0])
+            return [Write(_alarm_key(name), _dump(row), found[1])], row
+
+        return self._retry(attempt)
+
+    # -- alarms ------------------------------------------------------------------------------
 
     def put_alarm(self, row: AlarmRow, history: Sequence[HistoryRow] = ()) -> AlarmRow:
-        async def attempt() -> AlarmRow:
+        def attempt() -> tuple[list[Write], AlarmRow]:
             key = _alarm_key(row.name)
-            absent = await revision(self._conn, _BUCKET, key)  # before the look, not after
-            found = await self._alarm(row.name)
+            found = self._alarm(row.name)
             if found is None:
-                expect = absent
-                seq = await self._conn.next_id(_BUCKET)
-                stored = dataclasses.replace(row, seq=seq)
-            else:  # tags stay: PutMetricAlarm ignores Tags on an update
+                stored = dataclasses.replace(row, seq=self._next(_BUCKET))
+                expect = self._conn.run(revision(self._conn, _BUCKET, key))
+            else:
                 stored = dataclasses.replace(
                     found[0], config=row.config, config_updated_ms=row.config_updated_ms
                 )
                 expect = found[1]
-            writes = [Write(key, _dump(stored), expect), *await self._history_writes(history)]
-            await commit(self._conn, _BUCKET, writes)
-            return stored
+            return [Write(key, _dump(stored), expect), *self._history_writes(history)], stored
 
-        return self._conn.run(self._transaction(attempt))
+        return self._retry(attempt)
 
     def get_alarm(self, name: str) -> AlarmRow | None:
-        found = self._conn.run(self._alarm(name))
+        found = self._alarm(name)
         return found[0] if found else None
 
     def list_alarms(
         self, after_name: str | None = None, limit: int | None = None, prefix: str | None = None
     ) -> Sequence[AlarmRow]:
-        records = self._conn.run(scan(self._conn, _BUCKET, "a.*")).values()  # name order
+        rows = [AlarmRow(**r) for r in self._conn.run(scan(self._conn, _BUCKET, "a.>")).values()]
         rows = [
             row
-            for row in map(lambda r: AlarmRow(**r), records)
-            if row.name > (after_name or "") and row.name.startswith(prefix or "")
+            for row in sorted(rows, key=lambda row: row.name)
+            if (after_name is None or row.name > after_name)
+            and (prefix is None or row.name.startswith(prefix))
         ]
         return rows if limit is None else rows[:limit]
 
     def delete_alarms(self, names: Sequence[str], history: Sequence[HistoryRow] = ()) -> list[str]:
-        async def attempt() -> list[str]:
+        def attempt() -> tuple[list[Write], list[str]]:
             writes, deleted = [], []
             for name in dict.fromkeys(names):
-                found = await self._alarm(name)
+                found = self._alarm(name)
                 if found is not None:
-                    deleted.append(name)
                     writes.append(Write(_alarm_key(name), None, found[1]))
-            kept = [h for h in history if h.alarm_name in deleted]
-            await commit(self._conn, _BUCKET, [*writes, *await self._history_writes(kept)])
-            return deleted
+                    deleted.append(name)
+            kept = [item for item in history if item.alarm_name in deleted]
+            return writes + self._history_writes(kept), deleted
 
-        return self._conn.run(self._transaction(attempt))
+        return self._retry(attempt)
 
     def set_state(
         self, name: str, change: StateChange, history: Sequence[HistoryRow] = ()
     ) -> AlarmRow | None:
-        async def attempt() -> AlarmRow | None:
-            found = await self._alarm(name)
+        def attempt() -> tuple[list[Write], AlarmRow | None]:
+            found = self._alarm(name)
             if found is None:
-                return None
-            old, rev = found
-            if change.config_updated_ms is not None and (
-                old.config_updated_ms != change.config_updated_ms
+                return [], None
+            row, rev = found
+            if change.config_updated_ms is not None and change.config_updated_ms != (
+                row.config_updated_ms
             ):
-                return None
-            moved = old.state_value != change.state_value
+                return [], None
+            moved = change.state_value != row.state_value
             new = dataclasses.replace(
-                old,
+                row,
                 state_value=change.state_value,
                 state_reason=change.state_reason,
                 state_reason_data=change.state_reason_data,
                 state_updated_ms=change.at_ms,
-                state_transitioned_ms=change.at_ms if moved else old.state_transitioned_ms,
+                state_transitioned_ms=change.at_ms if moved else row.state_transitioned_ms,
             )
-            writes = [
-                Write(_alarm_key(name), _dump(new), rev),
-                *await self._history_writes(history),
-                *await self._action_writes(change.actions),
-            ]
-            await commit(self._conn, _BUCKET, writes)
-            return new
+            writes = [Write(_alarm_key(name), _dump(new), rev), *self._history_writes(history)]
+            for key, payload in change.actions:
+                marker = f"xk.{name_key(key)}"
+                expect = self._absent(marker)
+                if expect is None:
+                    continue  # already waiting to be handed on
+                action_id = self._next("alarm_actions")
+                record = {"key": key, "payload": base64.b64encode(payload).decode("ascii")}
+                writes.append(Write(marker, orjson.dumps({"id": action_id}), expect))
+                writes.append(Write(f"x.{id_key(action_id)}", orjson.dumps(record), 0))
+            return writes, new
 
-        return self._conn.run(self._transaction(attempt))
-
-    async def _action_writes(self, actions: Sequence[tuple[str, bytes]]) -> list[Write]:
-        """Insert-if-absent writes of the actions whose keys are not pending already."""
-        writes = []
-        for key, payload in dict(actions).items():
-            slot = f"x.{name_key(key)}"
-            expect = await revision(self._conn, _BUCKET, slot)  # before the look, not after
-            if await load(self._conn, _BUCKET, slot) is not None:
-                continue
-            record = {
-                "id": await self._conn.next_id(_ACTIONS),
-                "key": key,
-                "payload": base64.b64encode(bytes(payload)).decode("ascii"),
-            }
-            writes.append(Write(slot, orjson.dumps(record), expect))
-        return writes
-
-    def _change(self, name: str, change: Callable[[AlarmRow], AlarmRow]) -> AlarmRow | None:
-        async def attempt() -> AlarmRow | None:
-            found = await self._alarm(name)
-            if found is None:
-                return None
-            new = change(found[0])
-            await commit(self._conn, _BUCKET, [Write(_alarm_key(name), _dump(new), found[1])])
-            return new
-
-        return self._conn.run(self._transaction(attempt))
+        return self._retry(attempt)
 
     def set_config(self, name: str, config: Mapping[str, Any]) -> AlarmRow | None:
         return self._change(name, lambda row: dataclasses.replace(row, config=dict(config)))
@@ -193,57 +188,53 @@ class JetStreamAlarmStore:
         return self._change(name, lambda row: dataclasses.replace(row, tags={**row.tags, **tags}))
 
     def untag(self, name: str, keys: Sequence[str]) -> AlarmRow | None:
-        gone = set(keys)
         return self._change(
             name,
             lambda row: dataclasses.replace(
-                row, tags={k: v for k, v in row.tags.items() if k not in gone}
+                row, tags={k: v for k, v in row.tags.items() if k not in keys}
             ),
         )
 
-    # -- history and actions -------------------------------------------------------------------
+    # -- history and actions -----------------------------------------------------------------
 
     def add_history(self, history: Sequence[HistoryRow], once: str | None = None) -> bool:
-        async def attempt() -> bool:
+        def attempt() -> tuple[list[Write], bool]:
             writes = []
             if once is not None:
-                slot = f"r.{name_key(once)}"
-                expect = await revision(self._conn, _BUCKET, slot)  # before the look
-                if await load(self._conn, _BUCKET, slot) is not None:
-                    return False
-                at = max((h.timestamp_ms for h in history), default=0)
-                writes.append(Write(slot, orjson.dumps({"timestamp_ms": at}), expect))
-            await commit(self._conn, _BUCKET, [*writes, *await self._history_writes(history)])
-            return True
+                marker = f"once.{name_key(once)}"
+                expect = self._absent(marker)
+                if expect is None:
+                    return [], False
+                writes.append(Write(marker, b"{}", expect))
+            return writes + self._history_writes(history), True
 
-        return self._conn.run(self._transaction(attempt))
+        return self._retry(attempt)
+
+    def _all_history(self) -> list[HistoryRow]:
+        found = self._conn.run(scan(self._conn, _BUCKET, "h.>"))
+        return [HistoryRow(**record) for record in found.values()]  # seq order
 
     def prune_history(self, before_ms: int) -> int:
-        async def prune() -> int:
-            items = await self._history.all()
-            old = [key for key, item in items.items() if item["timestamp_ms"] < before_ms]
-            recorded = await scan(self._conn, _BUCKET, "r.*")
-            done = [key for key, item in recorded.items() if item["timestamp_ms"] < before_ms]
-            await self._history.forget(old + done)
-            return len(old)
-
-        return self._conn.run(prune())
+        old = [item for item in self._all_history() if item.timestamp_ms < before_ms]
+        writes = [Write(f"h.{id_key(item.seq)}", None) for item in old]
+        self._retry(lambda: (writes, None))
+        return len(old)
 
     def pending_actions(self, limit: int = 100) -> Sequence[tuple[int, str, bytes]]:
-        records = self._conn.run(scan(self._conn, _BUCKET, "x.*")).values()
-        pending = sorted((r["id"], r["key"], base64.b64decode(r["payload"])) for r in records)
-        return pending[:limit]
+        found = self._conn.run(scan(self._conn, _BUCKET, "x.>"))
+        return [
+            (int(key[2:]), r["key"], base64.b64decode(r["payload"]))
+            for key, r in list(found.items())[:limit]
+        ]
 
     def actions_done(self, ids: Sequence[int]) -> None:
-        done = set(ids)
-
-        async def forget() -> None:
-            records = await scan(self._conn, _BUCKET, "x.*")
-            writes = [Write(key, None) for key, record in records.items() if record["id"] in done]
-            for start in range(0, len(writes), MAX_BATCH):
-                await commit(self._conn, _BUCKET, writes[start : start + MAX_BATCH])
-
-        self._conn.run(forget())
+        writes = []
+        for action_id in ids:
+            found = self._load(f"x.{id_key(action_id)}")
+            if found is not None:
+                writes.append(Write(f"x.{id_key(action_id)}", None))
+                writes.append(Write(f"xk.{name_key(found[0]['key'])}", None))
+        self._retry(lambda: (writes, None))
 
     def history(
         self,
@@ -255,21 +246,23 @@ class JetStreamAlarmStore:
         after_seq: int | None = None,
         limit: int = 100,
     ) -> Sequence[HistoryRow]:
-        items = [HistoryRow(**r) for r in self._conn.run(self._history.all()).values()]
-
-        def wanted(h: HistoryRow) -> bool:
-            return (
-                (alarm_name is None or h.alarm_name == alarm_name)
-                and (item_type is None or h.item_type == item_type)
-                and (start_ms is None or h.timestamp_ms >= start_ms)
-                and (end_ms is None or h.timestamp_ms < end_ms)
-                and (
-                    after_seq is None or (h.seq < after_seq if newest_first else h.seq > after_seq)
-                )
-            )
-
-        chosen = sorted(filter(wanted, items), key=lambda h: h.seq, reverse=newest_first)
-        return chosen[:limit]
+        items = [
+            item
+            for item in self._all_history()
+            if (alarm_name is None or item.alarm_name == alarm_name)
+            and (item_type is None or item.item_type == item_type)
+            and (start_ms is None or item.timestamp_ms >= start_ms)
+            and (end_ms is None or item.timestamp_ms < end_ms)
+        ]
+        if newest_first:
+            items.reverse()
+        if after_seq is not None:
+            items = [
+                item
+                for item in items
+                if (item.seq < after_seq if newest_first else item.seq > after_seq)
+            ]
+        return items[:limit]
 
     def close(self) -> None:
         self._conn.close()

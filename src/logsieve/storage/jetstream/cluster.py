@@ -98,14 +98,22 @@ class Node:
 class LocalCluster:
     """``nodes`` nats-server processes on 127.0.0.1 forming one JetStream cluster."""
 
-    def __init__(self, root: Path, nodes: int = 3, name: str = "logsieve", port: int = 0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        nodes: int = 3,
+        name: str = "logsieve",
+        port: int = 0,
+        extra: str = "",
+    ) -> None:
         """``port``: the first client port (then monitoring on port+4000 and routes on
         port+2000, as nats-server's own 4222/8222/6222), each node one more; 0 lets the OS
-        choose every port."""
+        choose every port. ``extra``: more config lines for every node (authorization...)."""
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
         self.root = Path(root)
         self.name = name
+        self.extra = extra
         self.binary = find_server()
         if port:
             triples = [(port + i, port + 4000 + i, port + 2000 + i) for i in range(nodes)]
@@ -142,6 +150,8 @@ class LocalCluster:
                 f"  routes: [{routes}]",
                 "}",
             ]
+        if self.extra:
+            lines.append(self.extra)
         node.config_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def start_node(self, node: Node) -> None:

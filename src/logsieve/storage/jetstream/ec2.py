@@ -1,11 +1,8 @@
-"""``Ec2Store`` (the EC2 subset's resources) on JetStream: one KV bucket.
+"""``Ec2Store`` (the EC2 subset's resources) on JetStream: one KV record per resource.
 
-Keys (names hex-encoded, seqs zero-padded): ``r.<kind>.<seq>`` holds the resource, so a kind's
-keys sort in creation order and listing one kind scans only its own keys; ``i.<id>`` points
-from the id to that key. Creation writes both as one atomic batch, insert-if-absent on the
-id, so two nodes creating one id agree on one; updates are compare-and-set on the resource.
-Seqs come from a cluster-wide counter. Configuration is tiny and rarely written, so the
-per-key reads of ``records.scan`` are plenty.
+Keys ``r.<hex id>``; ``seq`` from the cluster-wide counter. Creation is insert-if-absent
+(``ValueError`` for a taken id, on whichever node loses), updates compare-and-set. A listing
+scans the bucket (resources are few: VPCs, subnets, flow logs, endpoints).
 """
 
 from __future__ import annotations
@@ -22,23 +19,15 @@ from ..ec2 import ResourceRow
 from .atomic import Write, allow_atomic, commit
 from .connection import Connection
 from .options import JetStreamOptions
-from .records import id_key, load, modify, name_key, revision, scan
+from .records import load, name_key, revision, scan
 
 __all__ = ["JetStreamEc2Store"]
 
 _BUCKET = "ec2"
 
 
-def _resource_key(kind: str, seq: int) -> str:
-    return f"r.{name_key(kind)}.{id_key(seq)}"
-
-
-def _id_key(resource_id: str) -> str:
-    return f"i.{name_key(resource_id)}"
-
-
-def _dump(row: ResourceRow) -> bytes:
-    return orjson.dumps(dataclasses.asdict(row))
+def _key(resource_id: str) -> str:
+    return f"r.{name_key(resource_id)}"
 
 
 class JetStreamEc2Store:
@@ -54,44 +43,37 @@ class JetStreamEc2Store:
             self._conn.close()
             raise
 
-    async def _where(self, resource_id: str) -> tuple[str, int] | None:
-        """The key holding ``resource_id`` and the pointer's revision, or None."""
-        found = await load(self._conn, _BUCKET, _id_key(resource_id))
-        return (found[0]["key"], found[1]) if found else None
+    def _write(self, key: str, row: ResourceRow | None, expect: int) -> None:
+        value = None if row is None else orjson.dumps(dataclasses.asdict(row))
+        self._conn.run(commit(self._conn, _BUCKET, [Write(key, value, expect)]))
 
-    async def _get(self, resource_id: str) -> ResourceRow | None:
-        where = await self._where(resource_id)
-        if where is None:
-            return None
-        found = await load(self._conn, _BUCKET, where[0])
-        return ResourceRow(**found[0]) if found else None
+    def _found(self, resource_id: str) -> tuple[ResourceRow, int] | None:
+        found = self._conn.run(load(self._conn, _BUCKET, _key(resource_id)))
+        return (ResourceRow(**found[0]), found[1]) if found else None
 
     def create(self, row: ResourceRow) -> ResourceRow:
-        async def create() -> ResourceRow:
-            pointer = _id_key(row.id)
-            # the revision before the look: a pointer written in between fails the commit
-            expect = await revision(self._conn, _BUCKET, pointer)
-            if await self._where(row.id) is not None:
-                raise ValueError(f"resource {row.id} exists")
-            seq = await self._conn.next_id(_BUCKET)
-            stored = dataclasses.replace(row, data=dict(row.data), tags=dict(row.tags), seq=seq)
-            key = _resource_key(row.kind, seq)
-            writes = [Write(pointer, orjson.dumps({"key": key}), expect), Write(key, _dump(stored))]
-            try:
-                await commit(self._conn, _BUCKET, writes)
-            except KeyWrongLastSequenceError:
-                raise ValueError(f"resource {row.id} exists") from None
-            return stored
-
-        return self._conn.run(create())
+        key = _key(row.id)
+        expect = self._conn.run(revision(self._conn, _BUCKET, key))
+        if self._found(row.id) is not None:
+            raise ValueError(f"the resource {row.id} exists")
+        stored = dataclasses.replace(row, seq=self._conn.run(self._conn.next_id(_BUCKET)))
+        try:
+            self._write(key, stored, expect)
+        except KeyWrongLastSequenceError:
+            raise ValueError(f"the resource {row.id} exists") from None
+        return stored
 
     def get(self, resource_id: str) -> ResourceRow | None:
-        return self._conn.run(self._get(resource_id))
+        found = self._found(resource_id)
+        return found[0] if found else None
 
     def list(self, kind: str, after_seq: int = 0, limit: int = 1000) -> Sequence[ResourceRow]:
-        found = self._conn.run(scan(self._conn, _BUCKET, f"r.{name_key(kind)}.*"))
-        rows = (ResourceRow(**record) for record in found.values())  # keys sort by seq
-        return [row for row in rows if row.seq > after_seq][:limit]
+        records = self._conn.run(scan(self._conn, _BUCKET, "r.>")).values()
+        rows = sorted(
+            (ResourceRow(**r) for r in records if r["kind"] == kind and r["seq"] > after_seq),
+            key=lambda row: row.seq,
+        )
+        return rows[:limit]
 
     def update(
         self,
@@ -99,38 +81,31 @@ class JetStreamEc2Store:
         data: Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> ResourceRow | None:
-        def change(record: dict[str, Any]) -> dict[str, Any]:
+        while True:
+            found = self._found(resource_id)
+            if found is None:
+                return None
+            row, rev = found
             if data is not None:
-                record["data"] = dict(data)
+                row = dataclasses.replace(row, data=dict(data))
             if tags is not None:
-                record["tags"] = dict(tags)
-            return record
-
-        async def update() -> ResourceRow | None:
-            where = await self._where(resource_id)
-            if where is None:
-                return None
-            if not await modify(self._conn, self._kv, _BUCKET, where[0], change):
-                return None
-            return await self._get(resource_id)
-
-        return self._conn.run(update())
+                row = dataclasses.replace(row, tags=dict(tags))
+            try:
+                self._write(_key(resource_id), row, rev)
+            except KeyWrongLastSequenceError:
+                continue
+            return row
 
     def delete(self, resource_id: str) -> bool:
-        async def delete() -> bool:
-            while True:
-                where = await self._where(resource_id)
-                if where is None:
-                    return False
-                key, pointer_revision = where
-                writes = [Write(_id_key(resource_id), None, pointer_revision), Write(key, None)]
-                try:
-                    await commit(self._conn, _BUCKET, writes)
-                except KeyWrongLastSequenceError:
-                    continue  # deleted or recreated meanwhile: look again
-                return True
-
-        return self._conn.run(delete())
+        while True:
+            found = self._found(resource_id)
+            if found is None:
+                return False  # of concurrent deletes exactly one finds it
+            try:
+                self._write(_key(resource_id), None, found[1])
+            except KeyWrongLastSequenceError:
+                continue  # changed or deleted meanwhile: look again
+            return True
 
     def close(self) -> None:
         self._conn.close()

@@ -23,8 +23,8 @@ _OPENERS = {
     "streams": "streams:JetStreamStreamStore",
     "outbox": "outbox:JetStreamOutboxStore",
     "ec2": "ec2:JetStreamEc2Store",
-    "cloudtrail": "trails:JetStreamTrailStore",
     "alarms": "alarms:JetStreamAlarmStore",
+    "cloudtrail": "trails:JetStreamTrailStore",
     "metrics": "metrics:JetStreamMetricStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)

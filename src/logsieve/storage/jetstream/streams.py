@@ -127,15 +127,16 @@ class JetStreamStreamStore:
         self._conn.run(commit(self._conn, _BUCKET, writes))
 
     def delete_stream(self, stream_id: int) -> bool:
-        found = self._by_id(stream_id)
-        if found is None:
-            return False
-        key, _, rev = found
-        try:
-            self._commit(Write(key, None, rev), Write(f"i.{stream_id}", None))
-        except KeyWrongLastSequenceError:
-            return False  # deleted (or changed) by another call meanwhile
-        return True
+        while True:
+            found = self._by_id(stream_id)
+            if found is None:
+                return False  # of concurrent deletes exactly one finds it
+            key, _, rev = found
+            try:
+                self._commit(Write(key, None, rev), Write(f"i.{stream_id}", None))
+            except KeyWrongLastSequenceError:
+                continue  # changed or deleted meanwhile: look again
+            return True
 
     def stream(self, name: str) -> StreamRow | None:
         found = self._conn.run(load(self._conn, _BUCKET, f"n.{name_key(name)}"))
