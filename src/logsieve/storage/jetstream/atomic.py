@@ -23,6 +23,9 @@ __all__ = ["MAX_BATCH", "Write", "allow_atomic", "commit"]
 
 MAX_BATCH = 1000  # the server's limit of messages per batch
 _WRONG_LAST = 10071
+# "wrong last sequence" without a sequence: the condition's key has a write of a concurrent
+# batch not yet applied (seen racing two nodes' inserts): the same lost race
+_WRONG_LAST_IN_FLIGHT = 10164
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,6 @@ def _check(data: bytes, last: bool) -> None:
     error = answer.get("error")
     if error is None:
         return
-    if error.get("err_code") == _WRONG_LAST:
+    if error.get("err_code") in (_WRONG_LAST, _WRONG_LAST_IN_FLIGHT):
         raise KeyWrongLastSequenceError(description=error.get("description"))
     raise RuntimeError(f"atomic batch failed: {error.get('description')} ({error})")

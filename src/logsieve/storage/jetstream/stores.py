@@ -24,6 +24,8 @@ _OPENERS = {
     "outbox": "outbox:JetStreamOutboxStore",
     "ec2": "ec2:JetStreamEc2Store",
     "alarms": "alarms:JetStreamAlarmStore",
+    "cloudtrail": "trails:JetStreamTrailStore",
+    "metrics": "metrics:JetStreamMetricStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
