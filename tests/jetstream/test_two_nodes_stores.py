@@ -146,3 +146,31 @@ def test_a_put_on_one_node_is_read_on_the_other_and_replayed_by_a_new_one(shared
     finally:
         one.close()
         two.close()
+
+
+def test_two_nodes_creating_one_topic_agree_on_one(shared, tmp_path) -> None:
+    """Two nodes creating the same SNS topic at once: one creates it, the other gets the
+    winner's row (never a second "created" that overwrites the first)."""
+    from logsieve.storage.topics import TopicRow
+
+    one, two = _node(shared, tmp_path).topics(), _node(shared, tmp_path).topics()
+    try:
+        for n in range(20):
+            arn = f"arn:aws:sns:us-east-1:123456789012:race-{n}"
+            start = threading.Barrier(2)
+            results: list[tuple[TopicRow, bool]] = []
+
+            def create(store, results=results, arn=arn, start=start) -> None:
+                start.wait()
+                results.append(store.create_topic(TopicRow(arn, arn.rsplit(":", 1)[-1], {}, {})))
+
+            threads = [threading.Thread(target=create, args=(s,)) for s in (one, two)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(created for _, created in results) == [False, True], n
+            assert results[0][0].seq == results[1][0].seq
+    finally:
+        one.close()
+        two.close()

@@ -26,7 +26,7 @@ from ..topics import SubscriptionRow, TopicRow
 from .atomic import Write, allow_atomic, commit
 from .connection import Connection
 from .options import JetStreamOptions
-from .records import load, name_key, revision, scan
+from .records import absent, load, name_key, revision, scan
 
 __all__ = ["JetStreamTopicStore"]
 
@@ -74,10 +74,14 @@ class JetStreamTopicStore:
         async def create() -> tuple[TopicRow, bool]:
             key = _key("t", row.arn)
             while True:
-                existing = await self._topic(row.arn)
-                if existing is not None:
+                # The revision first, then the look: a topic another node creates in
+                # between makes the write below fail instead of overwriting it.
+                expect = await absent(self._conn, _BUCKET, key)
+                if expect is None:
+                    existing = await self._topic(row.arn)
+                    if existing is None:
+                        continue  # deleted meanwhile: look again
                     return existing[0], False
-                expect = await revision(self._conn, _BUCKET, key)
                 seq = await self._conn.next_id(_BUCKET)
                 stored = dataclasses.replace(row, seq=seq, subscriptions_deleted=0)
                 try:
