@@ -27,6 +27,7 @@ from pathlib import Path
 import orjson
 
 from . import metrics_chunks as chunks
+from .checkpoint import Checkpointer
 from .database import Connections
 from .metrics import Bucket, MetricKey, Observation
 
@@ -50,6 +51,9 @@ CREATE TABLE IF NOT EXISTS progress (key TEXT PRIMARY KEY, position INTEGER NOT 
     WITHOUT ROWID;
 """
 
+_WRITER_CACHE_MB = 32  # the minute roll-up and the chunk index of recent hours stay in memory
+_WAL_KEEP_BYTES = 64 * 1024 * 1024  # journal_size_limit: the WAL file shrinks back to this
+
 
 def _dims_text(metric: MetricKey) -> str:
     return orjson.dumps(metric[2]).decode()
@@ -71,13 +75,19 @@ class SqliteMetricStore:
     """Thread-safe: one writer behind a lock, one reader connection per thread."""
 
     def __init__(self, path: Path) -> None:
-        self._db = Connections(Path(path), schema=_SCHEMA)
+        self._db = Connections(Path(path), schema=_SCHEMA, writer_cache_mb=_WRITER_CACHE_MB)
         self._ids: dict[MetricKey, int] = {}
         self._ids_lock = threading.Lock()
         self._pending: list[_Put] = []
         self._pending_lock = threading.Lock()
         self._commit_lock = threading.Lock()
         self._move_points()
+        # Checkpoints done inside a commit would stall PutMetricData: a background thread
+        # does them (PASSIVE: never blocks a writer), as for the log store.
+        self._db.writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._db.writer.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
+        self._checkpointer = Checkpointer(Path(path), self._db.write_lock, self._db.space)
+        self._checkpointer.start()
 
     def _move_points(self) -> None:
         """Move an older version's one-row-per-observation ``points`` into chunks (one
@@ -98,6 +108,7 @@ class SqliteMetricStore:
                 conn.execute("DROP TABLE points")
 
     def close(self) -> None:
+        self._checkpointer.stop()
         self._db.close()
 
     # -- writing -------------------------------------------------------------------------
