@@ -86,3 +86,27 @@ def test_common_datums_share_their_metric_key() -> None:
     first, *rest = service.store.observations
     assert first.metric == ("NS", "m", (("a", "1"), ("b", "2")))
     assert all(obs.metric is first.metric for obs in rest)
+
+
+valid = st.fixed_dictionaries(
+    {"MetricName": st.sampled_from(["m", "n"]),
+     "Value": st.one_of(st.integers(-(2**70), 2**70), st.floats(-1e100, 1e100))},
+    optional={
+        "Timestamp": st.one_of(st.floats(NOW - 14 * 86400, NOW + 7200),
+                               st.integers(int(NOW) - 86400, int(NOW) + 7200)),
+        "Dimensions": st.lists(dimension, max_size=3, unique_by=lambda d: d["Name"]),
+        "Unit": st.sampled_from(["Count", "Bytes"]), "StorageResolution": st.sampled_from([1, 60]),
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(valid, min_size=1, max_size=8), st.one_of(st.none(), datum))
+def test_whole_requests_of_common_datums_agree_too(data: list[dict], odd: Any) -> None:
+    """Requests whose datums are all common and valid take the columnar path; one odd datum
+    anywhere sends the request datum by datum: the same answer either way."""
+    service = MetricsService(Capture(), now=lambda: NOW)
+    assert bulk(service, data) == oracle(service, data)
+    if odd is not None:
+        mixed = [*data[:1], odd, *data[1:]]
+        assert bulk(service, mixed) == oracle(service, mixed)
