@@ -242,3 +242,33 @@ def test_calls_whose_lists_take_the_fast_decoder_are_recorded(ct_server, trail_c
         lambda: recorded("CreateLogGroup", "logGroupName", "/batched/with-the-alarm"),
         what="the record of the call batched with it",
     )
+
+
+def test_cloudwatch_metric_data_calls_are_data_events(ct_server, trail_client) -> None:
+    """PutMetricData, GetMetricData, GetMetricStatistics and ListMetrics are data events on
+    AWS: not in the event history; the alarm call made after them is (so they had their turn)."""
+    cloudwatch = make_client(ct_server, "cloudwatch", ALICE_KEY, ALICE_SECRET)
+    metric = {"Namespace": "DataEvents", "MetricName": "Hits"}
+    cloudwatch.put_metric_data(
+        Namespace="DataEvents", MetricData=[{"MetricName": "Hits", "Value": 1}]
+    )
+    cloudwatch.list_metrics(Namespace="DataEvents")
+    now = time.time()
+    window = {"StartTime": now - 600, "EndTime": now + 60}
+    cloudwatch.get_metric_statistics(**metric, Period=60, Statistics=["Sum"], **window)
+    stat = {"Metric": metric, "Period": 60, "Stat": "Sum"}
+    cloudwatch.get_metric_data(MetricDataQueries=[{"Id": "h", "MetricStat": stat}], **window)
+    cloudwatch.put_metric_alarm(
+        AlarmName="after-the-data-events", **metric, Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+    )  # fmt: skip
+    wait_for(
+        lambda: [
+            e for e in _lookup(trail_client, "EventName", "PutMetricAlarm")
+            if json.loads(e["CloudTrailEvent"])["requestParameters"]["alarmName"]
+            == "after-the-data-events"
+        ],
+        what="the alarm call's record",
+    )  # fmt: skip
+    for name in ("PutMetricData", "ListMetrics", "GetMetricStatistics", "GetMetricData"):
+        assert _lookup(trail_client, "EventName", name) == [], name

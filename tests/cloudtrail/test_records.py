@@ -24,6 +24,17 @@ def test_data_events_are_not_recorded() -> None:
     assert records.is_recorded("cloudtrail", "StopLogging")
 
 
+def test_cloudwatch_metric_reads_and_writes_are_data_events() -> None:
+    """AWS records PutMetricData, GetMetricData, GetMetricStatistics and ListMetrics as data
+    events of resource type AWS::CloudWatch::Metric (CloudWatch User Guide, "Logging Amazon
+    CloudWatch API and console operations with AWS CloudTrail"): only an advanced event
+    selector on that type logs them, so no trail of basic selectors records them."""
+    for operation in ("PutMetricData", "GetMetricData", "GetMetricStatistics", "ListMetrics"):
+        assert not records.is_recorded("monitoring", operation), operation
+    for operation in ("PutMetricAlarm", "DescribeAlarms", "DeleteAlarms", "SetAlarmState"):
+        assert records.is_recorded("monitoring", operation), operation
+
+
 def test_lambda_environment_and_code_are_hidden() -> None:
     params = {
         "FunctionName": "f",

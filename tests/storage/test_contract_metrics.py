@@ -75,3 +75,30 @@ def test_minute_reads_agree_with_raw_reads(store: MetricStore) -> None:
             (b.start, b.unit, b.count, b.total, b.minimum, b.maximum) for b in raw
         ]
         assert rolled
+
+
+def test_an_unaligned_end_reads_its_last_minute_raw(store: MetricStore) -> None:
+    """Whole minutes come from the roll-up, the minute the end falls in from the raw data:
+    together they answer exactly what the raw data alone answers."""
+    store.put(
+        [value(CPU, t, float(t % 11), "Count" if t % 3 else "None") for t in range(0, 7300, 7)]
+    )
+    for end in (7205, 7199, 3601, 130):
+        for per_unit in (True, False):
+            fast = store.buckets(CPU, 0, end, 120, per_unit=per_unit)
+            raw = store.buckets(CPU, 0, end, 120, per_unit=per_unit, raw_values=True)
+            assert fast and [
+                (b.start, b.unit, b.count, b.total, b.minimum, b.maximum) for b in fast
+            ] == [(b.start, b.unit, b.count, b.total, b.minimum, b.maximum) for b in raw]
+    assert [b.count for b in store.buckets(CPU, 7140, 7145, 60)] == [1]  # 7140 only
+
+
+def test_expire_inside_a_minute_keeps_its_newer_observations(store: MetricStore) -> None:
+    store.put([value(CPU, t, 1.0) for t in range(3590, 3700, 5)])
+    store.put([value(OTHER, 3600, 2.0)])
+    assert store.expire(3620) == 7  # CPU 3590 ... 3615 and OTHER 3600
+    for raw in (False, True):
+        found = store.buckets(CPU, 3540, 3720, 60, raw_values=raw)
+        assert [(b.start, b.count) for b in found] == [(3600, 8), (3660, 8)]
+    assert [(b.start, b.count) for b in store.buckets(OTHER, 3600, 3660, 60)] == []
+    assert store.expire(3620) == 0

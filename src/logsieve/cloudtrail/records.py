@@ -4,7 +4,10 @@ What is recorded follows AWS: management events only. Data events, which CloudTr
 record unless a trail selects them (logsieve never generates them), are left out:
 CloudWatch Logs PutLogEvents (and the log-event reads GetLogEvents / FilterLogEvents /
 StartLiveTail), Lambda Invoke, Kinesis PutRecord(s) / GetRecords / GetShardIterator /
-SubscribeToShard, SNS Publish / PublishBatch.
+SubscribeToShard, SNS Publish / PublishBatch, and CloudWatch's metric reads and writes
+(PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics: data events of resource type
+``AWS::CloudWatch::Metric``, which only an advanced event selector logs; logsieve's trails take
+basic selectors, which cannot select them, exactly as on AWS).
 
 Secrets are redacted the way AWS does: Lambda environment variables and code (``ZipFile``) and
 every binary member never appear; a Lambda environment shows as
@@ -37,6 +40,9 @@ DATA_EVENTS: dict[str, frozenset[str]] = {
         {"PutRecord", "PutRecords", "GetRecords", "GetShardIterator", "SubscribeToShard"}
     ),
     "sns": frozenset({"Publish", "PublishBatch"}),
+    "monitoring": frozenset(
+        {"PutMetricData", "GetMetricData", "GetMetricStatistics", "ListMetrics"}
+    ),
 }
 _NONE: frozenset[str] = frozenset()
 

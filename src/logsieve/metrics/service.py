@@ -22,6 +22,7 @@ from logsieve import tokens
 from logsieve.errors import Operation, ServiceError
 from logsieve.storage.metrics import MetricKey, MetricStore, Observation, dimension_key
 
+from . import datums
 from .metric_data import get_metric_data
 from .periods import align_start, check_period, to_seconds
 from .statistics import basic, parse_percentile, percentile
@@ -43,7 +44,7 @@ MAX_DATAPOINTS = 1440
 LIST_PAGE = 500
 _TWO_WEEKS = 14 * 86400
 _TWO_HOURS = 2 * 3600
-_LIMIT = 2.0**360
+_LIMIT = datums.LIMIT
 
 
 def _invalid(message: str) -> ServiceError:
@@ -96,11 +97,10 @@ class MetricsService:
                 f"it contains {len(data)}."
             )
         now = self.now()
-        observations = [
-            obs
-            for index, datum in enumerate(data, 1)
-            for obs in self.observations(namespace, datum, f"MetricData.member.{index}", now)
-        ]
+        observations = datums.observe(
+            namespace, data, now - _TWO_WEEKS, now + _TWO_HOURS, now,
+            lambda datum, where: self.observations(namespace, datum, where, now),
+        )  # fmt: skip
         self.store.put(observations)
 
     def observations(

@@ -1,25 +1,33 @@
 """``MetricStore`` on its own SQLite file (``metrics.db`` in the data directory).
 
-One row per observation set (see ``metrics.py``), indexed by metric and time with every
-column in the index, so a read of one metric over a range is one index range scan that SQLite
-aggregates without touching the table. Beside them, a per-minute roll-up (SampleCount, Sum,
-Minimum, Maximum per metric, minute and unit) kept in the same transaction answers reads
-whose periods are whole minutes on minute boundaries without raw values (dashboards, alarms
-at 60 s and above) from 60 times fewer rows. Metric ids are cached in memory once committed.
+Raw observations are kept in chunks (``metrics_chunks``): one row per metric, hour and unit of
+each write, indexed by metric and hour, so a PutMetricData of 1,000 datums writes a few hundred
+small index entries rather than 1,000 rows in two indexes, and a read of one metric over a range
+is one index range scan whose chunks are decoded and aggregated in Python. Beside them, a
+per-minute roll-up (SampleCount, Sum, Minimum, Maximum per metric, minute and unit) kept in the
+same transaction answers reads whose periods are whole minutes from a minute boundary without
+raw values (dashboards, alarms at 60 s and above) from 60 times fewer rows; only the minute an
+unaligned end falls in is read from the chunks. Metric ids are cached in memory once committed.
 
 Writes are group-committed: puts that arrive while a transaction is being written wait for it,
 and the next writer commits all of them in one transaction (one fsync for many concurrent
 PutMetricData requests), each put returning only once its rows are durable.
+
+A ``points`` table left by an older version (one row per observation) is moved into chunks
+when the file is opened.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import orjson
 
+from . import metrics_chunks as chunks
+from .checkpoint import Checkpointer
 from .database import Connections
 from .metrics import Bucket, MetricKey, Observation
 
@@ -30,12 +38,10 @@ CREATE TABLE IF NOT EXISTS metrics (
     id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL, dims TEXT NOT NULL,
     UNIQUE (namespace, name, dims)
 );
-CREATE TABLE IF NOT EXISTS points (
-    metric INTEGER NOT NULL, ts INTEGER NOT NULL, unit TEXT NOT NULL,
-    n REAL NOT NULL, total REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL
+CREATE TABLE IF NOT EXISTS chunks (
+    metric INTEGER NOT NULL, hour INTEGER NOT NULL, unit TEXT NOT NULL, data BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS points_by_metric ON points (metric, ts, unit, n, total, lo, hi);
-CREATE INDEX IF NOT EXISTS points_by_time ON points (ts);
+CREATE INDEX IF NOT EXISTS chunks_by_metric ON chunks (metric, hour);
 CREATE TABLE IF NOT EXISTS minutes (
     metric INTEGER NOT NULL, minute INTEGER NOT NULL, unit TEXT NOT NULL,
     n REAL NOT NULL, total REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
@@ -44,6 +50,9 @@ CREATE TABLE IF NOT EXISTS minutes (
 CREATE TABLE IF NOT EXISTS progress (key TEXT PRIMARY KEY, position INTEGER NOT NULL)
     WITHOUT ROWID;
 """
+
+_WRITER_CACHE_MB = 32  # the minute roll-up and the chunk index of recent hours stay in memory
+_WAL_KEEP_BYTES = 64 * 1024 * 1024  # journal_size_limit: the WAL file shrinks back to this
 
 
 def _dims_text(metric: MetricKey) -> str:
@@ -66,14 +75,40 @@ class SqliteMetricStore:
     """Thread-safe: one writer behind a lock, one reader connection per thread."""
 
     def __init__(self, path: Path) -> None:
-        self._db = Connections(Path(path), schema=_SCHEMA)
+        self._db = Connections(Path(path), schema=_SCHEMA, writer_cache_mb=_WRITER_CACHE_MB)
         self._ids: dict[MetricKey, int] = {}
         self._ids_lock = threading.Lock()
         self._pending: list[_Put] = []
         self._pending_lock = threading.Lock()
         self._commit_lock = threading.Lock()
+        self._move_points()
+        # Checkpoints done inside a commit would stall PutMetricData: a background thread
+        # does them (PASSIVE: never blocks a writer), as for the log store.
+        self._db.writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._db.writer.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
+        self._checkpointer = Checkpointer(Path(path), self._db.write_lock, self._db.space)
+        self._checkpointer.start()
+
+    def _move_points(self) -> None:
+        """Move an older version's one-row-per-observation ``points`` into chunks (one
+        transaction: a crash leaves the old table for the next start)."""
+        with self._db.write() as conn:
+            if conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'points'"
+            ).fetchone():
+                conn.executemany(
+                    "INSERT INTO chunks (metric, hour, unit, data) VALUES (?, ?, ?, ?)",
+                    chunks.chunked(
+                        conn.execute(
+                            "SELECT metric, ts, unit, n, total, lo, hi FROM points "
+                            "ORDER BY metric, ts"
+                        )
+                    ),
+                )
+                conn.execute("DROP TABLE points")
 
     def close(self) -> None:
+        self._checkpointer.stop()
         self._db.close()
 
     # -- writing -------------------------------------------------------------------------
@@ -104,7 +139,7 @@ class SqliteMetricStore:
             raise job.error
 
     def _write(self, rows: list[Observation], progress: Mapping[str, int]) -> None:
-        """One transaction: the rows, their minute roll-up and the progress positions."""
+        """One transaction: the rows as chunks, their minute roll-up and the progress."""
         created: dict[MetricKey, int] = {}
         with self._db.write() as conn:
             ids = {}
@@ -113,25 +148,24 @@ class SqliteMetricStore:
                 if known is None:
                     known = created[metric] = self._metric_id(conn, metric)
                 ids[metric] = known
+            keyed = [(ids[r.metric], *r[1:]) for r in rows]
             conn.executemany(
-                "INSERT INTO points (metric, ts, unit, n, total, lo, hi) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (ids[r.metric], r.timestamp, r.unit, r.count, r.total, r.minimum, r.maximum)
-                    for r in rows
-                ],
+                "INSERT INTO chunks (metric, hour, unit, data) VALUES (?, ?, ?, ?)",
+                chunks.chunked(keyed),
             )
             minutes: dict[tuple[int, int, str], list[float]] = {}
-            for r in rows:
-                key = (ids[r.metric], r.timestamp // 60 * 60, r.unit)
+            for metric_id, ts, unit, n, total, lo, hi in keyed:
+                key = (metric_id, ts - ts % 60, unit)
                 held = minutes.get(key)
                 if held is None:
-                    minutes[key] = [r.count, r.total, r.minimum, r.maximum]
+                    minutes[key] = [n, total, lo, hi]
                 else:
-                    held[0] += r.count
-                    held[1] += r.total
-                    held[2] = min(held[2], r.minimum)
-                    held[3] = max(held[3], r.maximum)
+                    held[0] += n
+                    held[1] += total
+                    if lo < held[2]:
+                        held[2] = lo
+                    if hi > held[3]:
+                        held[3] = hi
             conn.executemany(
                 "INSERT INTO minutes (metric, minute, unit, n, total, lo, hi) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (metric, minute, unit) DO UPDATE SET "
@@ -170,9 +204,15 @@ class SqliteMetricStore:
         return None if row is None else int(row[0])
 
     def expire(self, before: int) -> int:
+        """Whole hours before ``before`` go by the index, metric by metric; the chunks of the
+        hour ``before`` falls in are rewritten without their older observations, and the
+        roll-up of the minute it falls in is recomputed from what is left."""
+        gone = 0
         with self._db.write() as conn:
-            conn.execute("DELETE FROM minutes WHERE minute < ?", (before // 60 * 60,))
-            return conn.execute("DELETE FROM points WHERE ts < ?", (before,)).rowcount
+            conn.execute("DELETE FROM minutes WHERE minute < ?", (before - before % 60,))
+            for (metric_id,) in conn.execute("SELECT id FROM metrics").fetchall():
+                gone += _expire_metric(conn, metric_id, before)
+        return gone
 
     # -- reading -------------------------------------------------------------------------
 
@@ -220,39 +260,65 @@ class SqliteMetricStore:
         metric_id = self._lookup(metric)
         if metric_id is None or end <= start:
             return []
-        rolled = not raw_values and not (start % 60 or end % 60 or period % 60)
-        table, ts = ("minutes", "minute") if rolled else ("points", "ts")
-        where = f"metric = ? AND {ts} >= ? AND {ts} < ?"
-        args: list[object] = [metric_id, start, end]
-        if unit is not None:
-            where += " AND unit = ?"
-            args.append(unit)
-        slot = f"({ts} - {int(start)}) / {int(period)}"
-        unit_column = "unit" if per_unit else "NULL"
-        group = f"{slot}, unit" if per_unit else slot
+        accumulator = chunks.Accumulator(start, end, period, raw_values)
         conn = self._db.read()
-        rows = conn.execute(
-            f"SELECT {slot}, {unit_column}, SUM(n), SUM(total), MIN(lo), MAX(hi) FROM {table} "
-            f"WHERE {where} GROUP BY {group} ORDER BY {group}",
-            args,
-        ).fetchall()
-        if not raw_values:
-            return [Bucket(start + k * period, u, n, t, lo, hi) for k, u, n, t, lo, hi in rows]
-        values: dict[tuple[int, str | None], list[tuple[float, float]] | None] = {}
-        for k, u, n, lo, hi in conn.execute(
-            f"SELECT {slot}, {unit_column}, n, lo, hi FROM points WHERE {where} "
-            f"ORDER BY {group}, lo",
-            args,
-        ):
-            key = (k, u)
-            held = values.setdefault(key, [])
-            if held is None:
-                continue
-            if lo != hi or lo < 0:
-                values[key] = None  # a statistic set or a negative value: no percentiles
-            else:
-                held.append((lo, n))
+        unit_filter = "" if unit is None else " AND unit = ?"
+        unit_args: list[object] = [] if unit is None else [unit]
+        raw_from = start
+        if not raw_values and not (start % 60 or period % 60):
+            raw_from = end - end % 60  # whole minutes from the roll-up, the rest from chunks
+            unit_column = "unit" if per_unit else "NULL"
+            group = f"(minute - {int(start)}) / {int(period)}"
+            accumulator.add_stats(
+                conn.execute(
+                    f"SELECT {group}, {unit_column}, SUM(n), SUM(total), MIN(lo), MAX(hi) "
+                    f"FROM minutes WHERE metric = ? AND minute >= ? AND minute < ?{unit_filter} "
+                    f"GROUP BY {group}, {unit_column}",
+                    [metric_id, start, raw_from, *unit_args],
+                )
+            )
+        if raw_from < end:
+            accumulator.start_at(raw_from)
+            for chunk_unit, blob in conn.execute(
+                f"SELECT unit, data FROM chunks WHERE metric = ? AND hour >= ? AND hour < ?"
+                f"{unit_filter}",
+                [metric_id, raw_from - raw_from % chunks.HOUR, end, *unit_args],
+            ):
+                accumulator.add_chunk(chunk_unit if per_unit else None, blob)
         return [
-            Bucket(start + k * period, u, n, t, lo, hi, values.get((k, u)))
-            for k, u, n, t, lo, hi in rows
+            Bucket(start + k * period, u, n, t, lo, hi, values)
+            for k, u, (n, t, lo, hi), values in accumulator.results()
         ]
+
+
+def _expire_metric(conn: sqlite3.Connection, metric_id: int, before: int) -> int:
+    """Drop one metric's observations older than ``before``; how many went."""
+    hour = before - before % chunks.HOUR
+    where = "metric = ? AND hour < ?"
+    (size,) = conn.execute(
+        f"SELECT TOTAL(length(data)) FROM chunks WHERE {where}", (metric_id, hour)
+    ).fetchone()
+    gone = int(size) // chunks.WIDTH
+    conn.execute(f"DELETE FROM chunks WHERE {where}", (metric_id, hour))
+    if before == hour:
+        return gone
+    minute = before - before % 60
+    left = chunks.Accumulator(minute, minute + 60, 60, raw=False)
+    for rowid, unit, blob in conn.execute(
+        "SELECT rowid, unit, data FROM chunks WHERE metric = ? AND hour = ?", (metric_id, hour)
+    ).fetchall():
+        kept = [c for c in zip(*chunks.unpack(blob), strict=True) if c[0] >= before]
+        gone += chunks.size(blob) - len(kept)
+        if not kept:
+            conn.execute("DELETE FROM chunks WHERE rowid = ?", (rowid,))
+            continue
+        packed = chunks.pack(*(list(column) for column in zip(*kept, strict=True)))
+        if len(kept) < chunks.size(blob):
+            conn.execute("UPDATE chunks SET data = ? WHERE rowid = ?", (packed, rowid))
+        left.add_chunk(unit, packed)
+    conn.execute("DELETE FROM minutes WHERE metric = ? AND minute = ?", (metric_id, minute))
+    conn.executemany(
+        "INSERT INTO minutes (metric, minute, unit, n, total, lo, hi) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(metric_id, minute, unit, *stats) for _, unit, stats, _ in left.results()],
+    )
+    return gone
