@@ -37,7 +37,7 @@ class Server:
     def url(self) -> str:
         return f"{self.scheme}://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> Server:
+    def start(self, timeout: float = 60.0) -> Server:
         env = {
             **os.environ,
             "LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY,
@@ -66,7 +66,8 @@ class Server:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.05)
-        raise RuntimeError("logsieve serve did not become ready")
+        self.kill()  # not left running behind the failed test
+        raise RuntimeError(f"logsieve serve did not become ready in {timeout:.0f} s")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs (the crash tests rely on that)."""

@@ -119,3 +119,37 @@ def test_circular_expressions_are_refused(cw: Any) -> None:
         )  # fmt: skip
     assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
     assert "Circular" in raised.value.response["Error"]["Message"]
+
+
+
+@pytest.mark.parametrize(
+    "datum",
+    [
+        {"Value": 10**400},
+        {"Values": [1.0, -(10**400)], "Counts": [1.0, 1.0]},
+        {"Values": [1.0], "Counts": [10**400]},
+    ],
+)
+def test_numbers_too_large_for_a_double_are_invalid_values(server: Any, datum: dict) -> None:
+    """A CBOR bignum beyond a double's range (boto3 cannot send one; other SDKs can) reads as
+    infinity, as a Java service parses it, and is refused with AWS's invalid-value message:
+    never a 500."""
+    import cbor2
+    import httpx
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from tests.server import ACCESS_KEY, SECRET_KEY
+
+    body = cbor2.dumps({"Namespace": namespace(), "MetricData": [{"MetricName": "m", **datum}]})
+    url = f"{server.url}/service/GraniteServiceVersion20100801/operation/PutMetricData"
+    headers = {"Content-Type": "application/cbor", "Accept": "application/cbor",
+               "smithy-protocol": "rpc-v2-cbor"}  # fmt: skip
+    request = AWSRequest("POST", url, data=body, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "monitoring", "us-east-1").add_auth(request)
+    answer = httpx.post(url, content=body, headers=dict(request.headers))
+    error = cbor2.loads(answer.content)
+    assert answer.status_code == 400, error
+    assert error["__type"].endswith("InvalidParameterValueException"), error
+    assert "is invalid" in error["message"]

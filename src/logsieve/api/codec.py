@@ -12,8 +12,10 @@ import base64
 import binascii
 import contextvars
 import datetime as _dt
+import math
 import operator
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -47,6 +49,9 @@ _JAVA_TYPE = {
     "blob": "a Blob",
     "timestamp": "a Timestamp",
 }
+
+
+_DOUBLE_MAX = int(sys.float_info.max)  # beyond it an integer has no double value
 
 
 def _column_check(node: Node) -> Callable[[list[Any]], bool] | None:
@@ -284,6 +289,10 @@ def decode_json(value: Any, node: Node) -> Any:
     if kind in ("integer", "long"):
         return _decode_integer(value, node)
     if kind in ("double", "float"):
+        if type(value) is int and not -_DOUBLE_MAX <= value <= _DOUBLE_MAX:
+            # A CBOR bignum: a Java service reads it as an infinite double, which the
+            # operation's own checks then refuse (never an OverflowError further on).
+            return math.inf if value > 0 else -math.inf
         if type(value) not in (int, float):
             raise type_error(value, node)
         return value
