@@ -56,6 +56,17 @@ def test_world_writes_what_the_api_configures(server: Server) -> None:
         ClientCidrBlock="10.104.0.0/22", ServerCertificateArn=CERT, AuthenticationOptions=AUTH,
         ConnectionLogOptions={"Enabled": False},
     )["ClientVpnEndpointId"]  # fmt: skip
+    unassociated = ec2.create_client_vpn_endpoint(
+        ClientCidrBlock="10.108.0.0/22", ServerCertificateArn=CERT, AuthenticationOptions=AUTH,
+        ConnectionLogOptions={"Enabled": False},
+    )["ClientVpnEndpointId"]  # fmt: skip
+    default_subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])[
+        "Subnets"
+    ][0]["SubnetId"]
+    for endpoint_id in (logged_endpoint, silent_endpoint):  # clients connect once associated
+        ec2.associate_client_vpn_target_network(
+            ClientVpnEndpointId=endpoint_id, SubnetId=default_subnet
+        )
     assert [s.flow_log_id for s in discover_flow_logs(ec2)] == [flow_id]
 
     target = Target(server.url, "us-east-1", ACCESS_KEY, SECRET_KEY)
@@ -83,7 +94,10 @@ def test_world_writes_what_the_api_configures(server: Server) -> None:
         assert record.get("interface-id") == stream.removesuffix("-all")
 
         def connection_logs() -> list[dict]:
-            found = logs.get_log_events(logGroupName=vpn_logs, logStreamName="connections")
+            try:
+                found = logs.get_log_events(logGroupName=vpn_logs, logStreamName="connections")
+            except logs.exceptions.ResourceNotFoundException:  # no attempt logged yet
+                return []
             return [records.parse(e["message"]).fields for e in found["events"]]
 
         logged = wait_for(lambda: connection_logs() or None, what="connection-log records")
@@ -95,6 +109,10 @@ def test_world_writes_what_the_api_configures(server: Server) -> None:
             what="connections on the endpoint without logging",
         )
         assert silent[0]["Status"]["Code"] == "active"
+        # An endpoint without a target network is pending-associate: nobody connects to it.
+        assert not ec2.describe_client_vpn_connections(ClientVpnEndpointId=unassociated)[
+            "Connections"
+        ]
 
         # Deleting the flow log stops its records within a refresh.
         ec2.delete_flow_logs(FlowLogIds=[flow_id])

@@ -246,9 +246,12 @@ class World:
     # -- Client VPN ----------------------------------------------------------------------
 
     def attempt(self) -> None:
-        """One connection attempt on each endpoint, by a random user."""
+        """One connection attempt on each available endpoint (one with a target network
+        associated: clients cannot reach a ``pending-associate`` one), by a random user."""
         endpoints = self.ec2.describe_client_vpn_endpoints()["ClientVpnEndpoints"]
         for endpoint in endpoints:
+            if endpoint["Status"]["Code"] != "available":
+                continue
             platform, version = self.rng.choice(_PLATFORMS)
             outcome = self._connect(
                 endpoint["ClientVpnEndpointId"],
