@@ -202,3 +202,52 @@ def test_world_writes_user_activity_to_logging_trails(server: Server) -> None:
         trails.delete_trail(Name=arn)
         trails.delete_trail(Name=silent)
     assert world.summary.trail_events[arn] > 0
+
+
+def test_world_users_connect_stay_a_while_and_leave(server: Server) -> None:
+    ec2, logs = client(server, "ec2", retries=0), client(server, "logs", retries=0)
+    group = f"vpn-{uuid.uuid4().hex[:6]}"
+    logs.create_log_group(logGroupName=group)
+    endpoint_id = ec2.create_client_vpn_endpoint(
+        ClientCidrBlock="10.112.0.0/22", ServerCertificateArn=CERT, AuthenticationOptions=AUTH,
+        ConnectionLogOptions={"Enabled": True, "CloudwatchLogGroup": group,
+                              "CloudwatchLogStream": "c"},
+    )["ClientVpnEndpointId"]  # fmt: skip
+    subnet = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
+        "Subnets"
+    ][0]["SubnetId"]
+    ec2.associate_client_vpn_target_network(ClientVpnEndpointId=endpoint_id, SubnetId=subnet)
+
+    def logged() -> list[dict]:
+        try:
+            found = logs.get_log_events(logGroupName=group, logStreamName="c")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+        return [records.parse(e["message"]).fields for e in found]
+
+    target = Target(server.url, "us-east-1", ACCESS_KEY, SECRET_KEY)
+    world = World(target, rate=1, trail_rate=1, connect_every=0.2, refresh=60, seed=5,
+                  session_seconds=0.5)  # fmt: skip
+    stop = threading.Event()
+    runner = threading.Thread(target=world.run, kwargs={"stop": stop})
+    runner.start()
+    try:
+        wait_for(
+            lambda: any(r["connection-log-type"] == "connection-reset" for r in logged()),
+            what="a user to leave",
+        )
+    finally:
+        stop.set()
+        runner.join()
+    connections = ec2.describe_client_vpn_connections(ClientVpnEndpointId=endpoint_id)[
+        "Connections"
+    ]
+    assert connections and {c["Status"]["Code"] for c in connections} == {"terminated"}
+    written = logged()
+    opened = {r["connection-id"] for r in written if r["connection-log-type"] != "connection-reset"}
+    resets = [r for r in written if r["connection-log-type"] == "connection-reset"]
+    assert {r["connection-id"] for r in resets} == opened  # everyone left, once
+    assert len(resets) == len(opened) <= world.summary.disconnects  # (other endpoints too)
+    for reset in resets:
+        assert reset["connection-end-time"] != "NA"
+        assert reset["connection-duration-seconds"].isdigit()
