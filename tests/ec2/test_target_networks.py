@@ -178,3 +178,37 @@ def test_aws_cli_associates_and_lists_target_networks(aws, ec2, vpc) -> None:
         "ClientVpnTargetNetworks"
     ]
     assert [t["TargetNetworkId"] for t in listed] == [subnet_id]
+
+
+def test_associations_and_connections_survive_a_restart(tmp_path) -> None:
+    from tests.server import Server, client
+
+    from .test_connect_handler import connect
+
+    server = Server(tmp_path / "data").start(timeout=60)  # a loaded machine starts slowly
+    try:
+        ec2 = client(server, "ec2", retries=0)
+        endpoint_id = make(ec2)
+        subnet_id = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+        association = ec2.associate_client_vpn_target_network(
+            ClientVpnEndpointId=endpoint_id, SubnetId=subnet_id
+        )["AssociationId"]
+        wait_for(lambda: status(ec2, endpoint_id) == "available", what="the association")
+        opened = connect(server, endpoint_id, username="alice")["connectionId"]
+        [before] = ec2.describe_client_vpn_connections(ClientVpnEndpointId=endpoint_id)[
+            "Connections"
+        ]
+        server.kill()
+        server.start(timeout=60)
+        assert status(ec2, endpoint_id) == "available"
+        assert [t["AssociationId"] for t in targets(ec2, endpoint_id)] == [association]
+        [after] = ec2.describe_client_vpn_connections(ClientVpnEndpointId=endpoint_id)[
+            "Connections"
+        ]
+        assert after["ConnectionId"] == opened and after["Status"] == {"Code": "active"}
+        assert int(after["IngressBytes"]) > int(before["IngressBytes"])  # still counting
+        with pytest.raises(ClientError) as caught:  # associations take no tags, as on AWS
+            ec2.create_tags(Resources=[association], Tags=[{"Key": "k", "Value": "v"}])
+        assert error(caught)[0] == "InvalidID"
+    finally:
+        server.stop()
