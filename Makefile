@@ -20,8 +20,9 @@ $(JS_STAMP): $(JS)/package-lock.json
 	npm ci --prefix $(JS) --no-audit --no-fund --loglevel=error
 	touch $(JS_STAMP)
 
-# The whole chain on this machine: simulated AWS logs in, emails and Datadog-style events out
-# (into ./logsieve-demo/, emptied on each run).
+# The whole chain on this machine: an account set up through the API, simulated AWS logs in,
+# emails, Datadog-style events and an alarm's notifications out (into ./logsieve-demo/,
+# emptied on each run). 30 s of traffic, stretched until the alarm has gone ALARM and back.
 demo: $(STAMP)
 	$(BIN)/logsieve demo --duration 30
 

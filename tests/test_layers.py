@@ -49,7 +49,9 @@ LAYERS: dict[str, int] = {
     "patterns": 1,
     "formats": 2,
     "storage": 3,
-    **dict.fromkeys(("logs", "kinesis", "lambdas", "sns", "metrics", "ec2", "cloudtrail"), 4),
+    **dict.fromkeys(
+        ("logs", "kinesis", "lambdas", "sns", "metrics", "ec2", "cloudtrail", "sts"), 4
+    ),
     **dict.fromkeys(("subscriptions", "destinations"), 5),
     **dict.fromkeys(("alerts", "notify"), 6),
     "sources": 7,

@@ -56,6 +56,7 @@ from .storage import datadir
 from .storage.disk import DiskFull
 from .storage.factory import Stores, open_stores
 from .storage.settings import STORAGE
+from .sts import StsService
 from .subscriptions import Dispatcher, MetricCounting, PumpContext
 from .subscriptions.settings import DELIVERY
 
@@ -279,6 +280,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             ),
             Service(PROTOCOLS["query"]("sns"), sns.operations, anonymous=sns.anonymous),
             Service(PROTOCOLS["json"]("cloudtrail"), trails.operations),
+            Service(PROTOCOLS["query"]("sts"), {}, of_caller=StsService(identities).of_caller),
             Service(PROTOCOLS["ec2"]("ec2"), ec2.operations),
             Service(PROTOCOLS["json"]("cloudwatch"), cloudwatch),
             Service(PROTOCOLS["query"]("cloudwatch"), cloudwatch),

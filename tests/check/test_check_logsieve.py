@@ -25,13 +25,13 @@ def test_trail_checks_and_fixes_on_this_server(server) -> None:
     try:
         before = run_check(server.url, "--json", *checks, env=KEYS)
         assert before.exit_code == 1, before.output
-        results = {r["id"]: r for r in json.loads(before.output)}
+        results = {r["id"]: r for r in json.loads(before.output)["results"]}
         assert [f["resource"] for f in results["LS-TRAIL-2"]["failing"]] == [trail_arn]
         assert "check-trail" in [f["resource"] for f in results["LS-LOGS-1"]["failing"]]
         fixed = run_check(server.url, "--fix", "--yes", *checks, env=KEYS)
         assert "applied" in fixed.output
         after = run_check(server.url, "--json", *checks, env=KEYS)
-        statuses = {r["id"]: r["status"] for r in json.loads(after.output)}
+        statuses = {r["id"]: r["status"] for r in json.loads(after.output)["results"]}
         assert statuses == {"LS-TRAIL-1": "pass", "LS-TRAIL-2": "pass", "LS-LOGS-1": "pass"}
         assert after.exit_code == 0
         assert trails.get_trail_status(Name="check-trail")["IsLogging"] is True
@@ -82,7 +82,7 @@ def test_client_vpn_and_flow_log_checks_on_this_server(tmp_path) -> None:
         result = run_check(server.url, "--json", "--check=LS-VPN-1", "--check=LS-VPC-1",
                            env=KEYS)  # fmt: skip
         assert result.exit_code == 1, result.output
-        results = {r["id"]: r for r in json.loads(result.output)}
+        results = {r["id"]: r for r in json.loads(result.output)["results"]}
         failing = {f["resource"]: f["detail"] for f in results["LS-VPN-1"]["failing"]}
         assert set(failing) == {silent, gone}, failing
         assert failing[silent] == "connection logging is disabled"

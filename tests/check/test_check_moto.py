@@ -55,7 +55,7 @@ def _account(url: str, *, logging: bool = True, retention: bool = True) -> dict[
 
 
 def _by_id(output: str) -> dict[str, dict]:
-    return {r["id"]: r for r in json.loads(output)}
+    return {r["id"]: r for r in json.loads(output)["results"]}
 
 
 def test_a_well_set_up_account_passes(moto_url) -> None:
@@ -65,6 +65,8 @@ def test_a_well_set_up_account_passes(moto_url) -> None:
     assert result.exit_code == 0, result.output
     results = _by_id(result.output)
     assert {i: r["status"] for i, r in results.items()} == dict.fromkeys(ids, "pass")
+    account = json.loads(result.output)["account"]
+    assert (account["account"], account["unknown"]) == ("123456789012", "")
 
 
 def test_gaps_fail_naming_the_resources(moto_url) -> None:
@@ -108,6 +110,8 @@ def test_sarif_output(moto_url) -> None:
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["LS-TRAIL-1"]
     assert run["results"][0]["ruleId"] == "LS-TRAIL-1"
     assert run["results"][0]["level"] == "error"
+    assert run["properties"]["account"] == "123456789012"  # moto's account
+    assert run["properties"]["callerArn"].endswith(":123456789012:user/moto")
 
 
 def test_cis_needs_an_alarm_and_a_confirmed_topic(moto_url) -> None:
@@ -144,7 +148,7 @@ def test_all_regions_reports_a_trail_once_in_its_home_region(moto_url) -> None:
     setup = _account(moto_url, logging=False)
     result = run_check(moto_url, "--json", "--all-regions", "--check=LS-TRAIL-2")
     assert result.exit_code == 1, result.output
-    results = json.loads(result.output)
+    results = json.loads(result.output)["results"]
     assert len({r["region"] for r in results}) > 1
     failing = [(r["region"], f["resource"]) for r in results for f in r["failing"]]
     assert failing == [("us-east-1", setup["trail"])]

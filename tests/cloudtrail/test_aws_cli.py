@@ -47,3 +47,19 @@ def test_the_cli_sets_up_a_trail_and_looks_up_its_calls(aws: AwsCli, ops_logs) -
     assert found[0]["Username"] == "ops"
     assert "TrailNotFoundException" in aws.error("get-trail", "--name", "nope-trail")
     aws("delete-trail", "--name", "cli-trail")
+
+
+def test_the_cli_tags_a_trail(aws: AwsCli) -> None:
+    arn = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/cli-tags"
+    aws("create-trail", "--name", "cli-tags", "--s3-bucket-name", "b",
+        "--tags-list", "Key=team,Value=sec")  # fmt: skip
+    aws("add-tags", "--resource-id", arn, "--tags-list", "Key=env,Value=prod", "Key=bare")
+    aws("remove-tags", "--resource-id", arn, "--tags-list", "Key=team")
+    listed = aws("list-tags", "--resource-id-list", arn)["ResourceTagList"]
+    assert listed == [
+        {"ResourceId": arn, "TagsList": [{"Key": "bare"}, {"Key": "env", "Value": "prod"}]}
+    ]
+    assert "CloudTrailARNInvalidException" in aws.error(
+        "add-tags", "--resource-id", "cli-tags", "--tags-list", "Key=a"
+    )
+    aws("delete-trail", "--name", "cli-tags")

@@ -67,6 +67,7 @@ def test_function_keys_are_assumed_role_sessions() -> None:
     assert identity["arn"] == "arn:aws:sts::123456789012:assumed-role/shipper-role/shipper"
     unnamed = records.Identities("123456789012", lambda key: None)("AKIAY")
     assert unnamed["userName"] == records.DEFAULT_USER
+    assert unnamed["arn"] == "arn:aws:iam::123456789012:user/logsieve"
 
 
 def test_a_call_in_the_millisecond_logging_stopped_is_delivered() -> None:

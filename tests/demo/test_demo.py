@@ -1,15 +1,19 @@
-"""``logsieve demo`` as a new user runs it: one command, alerts of all three kinds delivered.
+"""``logsieve demo`` as a new user runs it: one command, an account set up through the API,
+alerts of all three kinds and an alarm's ALARM and OK emails delivered.
 
 The whole demo runs as a subprocess (stdout a pipe, so the plain display) from a clean data
 directory; the assertions read what it leaves behind the way a user would -- the Maildir with
-``mailbox``, the Datadog events file as JSON Lines -- and check that its session has no process
-left. A run without a VPN email, an IAM email or a rejected-traffic event fails.
+``mailbox``, the Datadog events file as JSON Lines, and the server started again on the demo's
+data with ``logsieve serve`` and asked through boto3 -- and check that its session has no
+process left. A run without a VPN email, an IAM email, a rejected-traffic event, or the alarm's
+ALARM email followed by its OK email fails.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import json
 import mailbox
 import os
@@ -25,7 +29,9 @@ import httpx
 import pytest
 
 from logsieve.demo.datadog_receiver import DatadogReceiver
-from logsieve.demo.plan import EMAIL_TO, WATCHED_USERS
+from logsieve.demo.plan import EMAIL_TO, GROUPS, WATCHED_USERS
+from logsieve.formats.vpc_flow import FlowLogFormat
+from tests.server import Server, client
 
 
 def _env() -> dict[str, str]:
@@ -61,7 +67,7 @@ def test_demo_delivers_all_three_kinds_of_alert(tmp_path: Path) -> None:
     data = tmp_path / "logsieve-demo"
     started = time.monotonic()
     demo = subprocess.Popen(
-        [sys.executable, "-m", "logsieve", "demo", "--duration", "20", "--data-dir", str(data)],
+        [sys.executable, "-m", "logsieve", "demo", "--duration", "15", "--data-dir", str(data)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -70,14 +76,15 @@ def test_demo_delivers_all_three_kinds_of_alert(tmp_path: Path) -> None:
         start_new_session=True,  # its own session: every process it starts is found by sid
     )
     try:
-        out, err = demo.communicate(timeout=90)
+        out, err = demo.communicate(timeout=180)
     finally:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
             demo.wait()
     elapsed = time.monotonic() - started
     assert demo.returncode == 0, f"exit {demo.returncode}\n{err}\n{out[-3000:]}"
-    assert elapsed < 60, f"the demo took {elapsed:.0f} s"
+    # 15 s of traffic, stretched until the alarm has gone to ALARM and back (at most ~45 s)
+    assert elapsed < 120, f"the demo took {elapsed:.0f} s"
     time.sleep(0.2)  # the kernel reaps the server a moment after the demo's wait()
     assert _session_members(demo.pid) == [], "processes left behind"
 
@@ -90,6 +97,7 @@ def test_demo_delivers_all_three_kinds_of_alert(tmp_path: Path) -> None:
     assert iam, f"no IAM activity email; emails by rule: {dict(by_rule)}"
     for message in messages:
         assert message["To"] == EMAIL_TO and message["Delivered-To"] == EMAIL_TO
+    _assert_alarm_emails(messages)
     for message in vpn:
         assert re.fullmatch(r"VPN: \S+ connected from .+", str(message["Subject"]))
         body = message.get_body(("plain",)).get_content()
@@ -119,6 +127,72 @@ def test_demo_delivers_all_three_kinds_of_alert(tmp_path: Path) -> None:
     assert "aws configure set aws_access_key_id AKIA" in out
     assert 'boto3.client("logs", endpoint_url="http://127.0.0.1:' in out
     assert "Traceback" not in err
+    assert "OK -> ALARM" in out and "ALARM -> OK" in out  # the transitions, shown live
+    assert "flood accepted -> ALARM email:" in out
+
+    _assert_account(data)
+
+
+def _assert_alarm_emails(messages: list[email.message.EmailMessage]) -> None:
+    """The subscription was confirmed by its link, then the alarm notified ALARM, then OK."""
+    subjects = [str(m["Subject"]) for m in sorted(messages, key=_received)]
+    assert "AWS Notification - Subscription Confirmation" in subjects
+    alarm = [s for s in subjects if s.endswith('"rejected-traffic-rate" in US East (N. Virginia)')]
+    assert 'ALARM: "rejected-traffic-rate" in US East (N. Virginia)' in alarm, subjects
+    after = alarm[alarm.index('ALARM: "rejected-traffic-rate" in US East (N. Virginia)') :]
+    assert 'OK: "rejected-traffic-rate" in US East (N. Virginia)' in after, alarm
+    body = next(
+        m.get_body(("plain",)).get_content()
+        for m in messages
+        if str(m["Subject"]).startswith("ALARM: ")
+    )
+    assert 'Amazon CloudWatch Alarm "rejected-traffic-rate"' in body
+    assert "has entered the ALARM state" in body
+    assert "- State Change:               OK -> ALARM" in body
+
+
+def _received(message: email.message.EmailMessage) -> float:
+    return email.utils.parsedate_to_datetime(str(message["Date"])).timestamp()
+
+
+def _assert_account(data: Path) -> None:
+    """Started again on the demo's data, the server holds what the demo configured through the
+    API, and the flow log's records are in its configured format for the account's ENIs."""
+    server = Server(data)
+    try:
+        server.start(timeout=90)  # a loaded machine: the demo's run just ended
+        ec2, logs = client(server, "ec2", retries=0), client(server, "logs", retries=0)
+        (flow,) = ec2.describe_flow_logs()["FlowLogs"]
+        assert flow["LogGroupName"] == GROUPS["vpc-flow"]
+        interfaces = {
+            i["NetworkInterfaceId"]
+            for i in ec2.describe_network_interfaces(
+                Filters=[{"Name": "vpc-id", "Values": [flow["ResourceId"]]}]
+            )["NetworkInterfaces"]
+        }
+        fmt = FlowLogFormat.from_string(flow["LogFormat"])
+        events = logs.filter_log_events(logGroupName=GROUPS["vpc-flow"], limit=500)["events"]
+        assert len(events) == 500
+        records = [fmt.parse(event["message"]) for event in events]
+        assert {str(r["interface-id"]) for r in records} <= interfaces
+        assert {str(r["action"]) for r in records if r["action"]} <= {"ACCEPT", "REJECT"}
+        for event, record in zip(events, records, strict=True):
+            assert event["logStreamName"] == f"{record['interface-id']}-all"
+        (endpoint,) = ec2.describe_client_vpn_endpoints()["ClientVpnEndpoints"]
+        options = endpoint["ConnectionLogOptions"]
+        assert options["Enabled"] and options["CloudwatchLogGroup"] == GROUPS["client-vpn"]
+        (trail,) = client(server, "cloudtrail", retries=0).describe_trails()["trailList"]
+        assert trail["CloudWatchLogsLogGroupArn"].split(":")[6] == GROUPS["cloudtrail"]
+        history = client(server, "cloudwatch", retries=0).describe_alarm_history(
+            AlarmName="rejected-traffic-rate", HistoryItemType="StateUpdate"
+        )["AlarmHistoryItems"]
+        changes = [item["HistorySummary"] for item in reversed(history)]
+        assert "Alarm updated from OK to ALARM" in changes, changes
+        assert changes.index("Alarm updated from OK to ALARM") < changes.index(
+            "Alarm updated from ALARM to OK"
+        )
+    finally:
+        server.stop()
 
 
 def test_refuses_a_directory_it_did_not_make(tmp_path: Path) -> None:

@@ -47,3 +47,30 @@ def test_demo_lines_do_not_touch_the_users_logsieve_profile(tmp_path: Path) -> N
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert demo.stdout.strip() == "http://127.0.0.1:4599"
+
+
+def test_the_summary_shows_the_alarms_path_and_the_flood_to_email_time(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from logsieve.demo.alarm import Transition
+
+    states = ["INSUFFICIENT_DATA", "OK", "ALARM", "OK"]
+    transitions = [
+        Transition("rejected-traffic-rate", old, new, "", 0)
+        for old, new in zip(["(created)", *states], states, strict=False)
+    ]
+    facts = replace(
+        _facts(tmp_path), alarm="rejected-traffic-rate", transitions=transitions,
+        alarm_emails=[f'{s}: "rejected-traffic-rate" in US East (N. Virginia)' for s in states[1:]],
+        alarm_latency_ms=8_640,
+    )  # fmt: skip
+    text = "\n".join(summary_lines(facts))
+    assert (
+        "alarm            rejected-traffic-rate: INSUFFICIENT_DATA -> OK -> ALARM -> OK; "
+        "3 SNS emails in the Maildir:" in text
+    )
+    assert (
+        '\n                     ALARM: "rejected-traffic-rate" in US East (N. Virginia)\n' in text
+    )
+    assert "flood accepted -> ALARM email: 8.6 s" in text
+    assert "alarm  " not in "\n".join(summary_lines(_facts(tmp_path)))  # no alarm, no line

@@ -27,10 +27,13 @@ def _event(n: int, time_ms: int, **changes: object) -> EventRow:
 
 
 def test_trails_round_trip_and_survive_reopening(stores: Stores, trails: TrailStore) -> None:
-    row = TrailRow("arn:t/a", "a", "us-east-1", {"S3BucketName": "b"}, {"k": "v"}, created_ms=5)
+    row = TrailRow("arn:t/a", "a", "us-east-1", {"S3BucketName": "b"}, {"k": "v", "n": None},
+                   created_ms=5)  # fmt: skip
     assert trails.create_trail(row)
     assert not trails.create_trail(dataclasses.replace(row, name="other"))
-    changed = dataclasses.replace(row, logging=True, started_ms=7, event_selectors=[{"x": 1}])
+    changed = dataclasses.replace(
+        row, logging=True, started_ms=7, event_selectors=[{"x": 1}], tags={"n": None, "k2": "w"}
+    )
     assert trails.put_trail(changed)
     assert not trails.put_trail(dataclasses.replace(row, arn="arn:t/none"))
     trails.create_trail(TrailRow("arn:t/b", "b", "us-east-1"))

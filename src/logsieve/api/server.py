@@ -49,6 +49,10 @@ _UNEXPECTED = ServiceError(
 )
 
 
+#: An operation that is also given the id of the access key that signed the call.
+CallerOperation = Callable[[dict[str, Any], str], dict[str, Any] | None]
+
+
 @dataclass
 class Service:
     """An AWS service as served: its wire protocol and its operations by name.
@@ -58,7 +62,8 @@ class Service:
     other services. ``anonymous`` operations serve requests that carry no signature, as AWS
     serves the ConfirmSubscription and Unsubscribe links it puts in emails and notifications
     (their own handlers, so the service knows the caller is unauthenticated); a signature that
-    is present is always checked, and the request then goes to ``operations``.
+    is present is always checked, and the request then goes to ``operations``. ``of_caller``
+    operations are also given the signing key's id (STS GetCallerIdentity answers who signed).
     """
 
     protocol: WireProtocol
@@ -66,6 +71,7 @@ class Service:
     max_body_bytes: int = MAX_BODY_BYTES
     executor: Executor | None = None
     anonymous: Mapping[str, Operation] = field(default_factory=dict)
+    of_caller: Mapping[str, CallerOperation] = field(default_factory=dict)
 
 
 class CallRecorder(Protocol):
@@ -196,6 +202,8 @@ class AwsApi:
                 caller = verify_request(
                     request, wire.body, self.secret_for, protocol.signing_name, self.region
                 )
+                if service.of_caller:
+                    operations = _given_caller(service, caller.access_key_id)
             name, params = protocol.parse(wire, operations)
             result = operations[name](params)
             return protocol.serialize(name, result, request_id)
@@ -254,6 +262,15 @@ class AwsApi:
         except ClientDisconnect:
             return Response(status_code=400)
         return _response(protocol.error(protocol.not_found(wire), request_id), request_id)
+
+
+def _given_caller(service: Service, access_key_id: str) -> dict[str, Operation]:
+    """The service's operations, its ``of_caller`` ones bound to the signing key."""
+    bound = {
+        name: (lambda params, op=op: op(params, access_key_id))
+        for name, op in service.of_caller.items()
+    }
+    return {**service.operations, **bound}
 
 
 def _named(protocol: WireProtocol, wire: WireRequest) -> str:

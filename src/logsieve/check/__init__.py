@@ -2,10 +2,10 @@
 
 from .account import Account
 from .checks import CHECKS, run_checks
-from .model import Call, CannotRun, Failing, Result, Unavailable
+from .model import Call, Caller, CannotRun, Failing, Result, Unavailable
 from .output import as_json, sarif, table
 
 __all__ = [
-    "CHECKS", "Account", "Call", "CannotRun", "Failing", "Result", "Unavailable", "as_json",
-    "run_checks", "sarif", "table",
+    "CHECKS", "Account", "Call", "Caller", "CannotRun", "Failing", "Result", "Unavailable",
+    "as_json", "run_checks", "sarif", "table",
 ]  # fmt: skip

@@ -9,7 +9,7 @@ import botocore.exceptions
 import botocore.parsers
 from botocore.config import Config
 
-from .model import CannotRun, Unavailable
+from .model import Caller, CannotRun, Unavailable
 
 _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
            "UnauthorizedAccess", "AuthorizationError", "AuthFailure",
@@ -32,7 +32,27 @@ class Account:
         self.region = region
         self.endpoint_url = endpoint_url
         self._clients: dict[str, Any] = {}
-        self.account_id = ""
+        self.account_id = ""  # from :meth:`caller`, once read
+
+    @property
+    def shown_id(self) -> str:
+        """The account id for fix commands: the real one, or a placeholder to fill in."""
+        return self.account_id or "<account>"
+
+    def caller(self) -> Caller:
+        """Whose account this is (sts:GetCallerIdentity, which AWS lets every principal call);
+        a refusal or an endpoint without STS leaves it unknown, saying why, and the checks
+        run all the same."""
+        try:
+            found = self.read("sts", "get_caller_identity")
+        except CannotRun as refused:
+            return Caller(unknown=f"missing permission {refused.permission} ({refused.message})")
+        except Unavailable as missing:
+            return Caller(unknown=str(missing))
+        except botocore.exceptions.ClientError as error:
+            return Caller(unknown=str(error))
+        self.account_id = found.get("Account", "")
+        return Caller(self.account_id, found.get("Arn", ""), found.get("UserId", ""))
 
     def client(self, service: str) -> Any:
         if service not in self._clients:

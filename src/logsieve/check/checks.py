@@ -103,9 +103,9 @@ def _multi_region_trail(check: Check, facts: Facts) -> Result:
             "aws logs create-log-group --log-group-name cloudtrail\n"
             "aws cloudtrail create-trail --name management --s3-bucket-name <bucket> "
             "--is-multi-region-trail --cloud-watch-logs-log-group-arn "
-            f"arn:aws:logs:{region}:<account>:log-group:cloudtrail:* "
+            f"arn:aws:logs:{region}:{facts.account.shown_id}:log-group:cloudtrail:* "
             "--cloud-watch-logs-role-arn "
-            "arn:aws:iam::<account>:role/CloudTrail_CloudWatchLogs_Role\n"
+            f"arn:aws:iam::{facts.account.shown_id}:role/CloudTrail_CloudWatchLogs_Role\n"
             "aws cloudtrail start-logging --name management"
         ),
         terraform=(
@@ -182,7 +182,8 @@ def _vpc_flow_logs(check: Check, facts: Facts) -> Result:
                 f"aws logs create-log-group --log-group-name {group}\n"
                 f"aws ec2 create-flow-logs --resource-type VPC --resource-ids {vpc_id} "
                 f"--traffic-type ALL --log-destination-type cloud-watch-logs --log-group-name "
-                f"{group} --deliver-logs-permission-arn arn:aws:iam::<account>:role/flow-logs"
+                f"{group} --deliver-logs-permission-arn "
+                f"arn:aws:iam::{facts.account.shown_id}:role/flow-logs"
             ),
             terraform=(
                 f'resource "aws_flow_log" "{vpc_id}" {{\n  vpc_id = "{vpc_id}"\n'
@@ -313,7 +314,7 @@ def _cis(control: Control) -> Callable[[Check, Facts], Result]:
             if not problem:
                 return _result(check, facts, [])
         group = groups[0] if groups else "<trail-log-group>"
-        topic = "arn:aws:sns:<region>:<account>:security-alerts"
+        topic = f"arn:aws:sns:{facts.account.region}:{facts.account.shown_id}:security-alerts"
         filter_cli = (
             f"aws logs put-metric-filter --log-group-name {group} --filter-name "
             f"CIS-{control.id}-{control.metric} --metric-transformations "

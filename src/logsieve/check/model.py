@@ -43,6 +43,23 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Whose account was checked: sts:GetCallerIdentity's answer, or why it is unknown (the
+    checks still run without it)."""
+
+    account: str = ""
+    arn: str = ""
+    user_id: str = ""
+    unknown: str = ""  # e.g. "missing permission sts:GetCallerIdentity (...)"
+
+    def shown(self) -> str:
+        """One line naming the account, for the table's header."""
+        if self.unknown:
+            return f"account: unknown ({self.unknown})"
+        return f"account: {self.account} as {self.arn}"
+
+
 class CannotRun(Exception):
     """The account refused a read the checks need: exit 2, naming the permission."""
 

@@ -6,14 +6,14 @@ import dataclasses
 import json
 from collections.abc import Sequence
 
-from .model import Result
+from .model import Caller, Result
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "skipped": "SKIP"}
 _SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 
 
-def table(results: Sequence[Result]) -> str:
-    lines = []
+def table(results: Sequence[Result], caller: Caller) -> str:
+    lines = [caller.shown(), ""]
     width = max((len(r.id) for r in results), default=8)
     for r in results:
         lines.append(
@@ -33,11 +33,23 @@ def table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def as_json(results: Sequence[Result]) -> str:
-    return json.dumps([dataclasses.asdict(r) for r in results], indent=2)
+def as_json(results: Sequence[Result], caller: Caller) -> str:
+    """``{"account": {account, arn, user_id, unknown}, "results": [...]}``."""
+    document = {
+        "account": dataclasses.asdict(caller),
+        "results": [dataclasses.asdict(r) for r in results],
+    }
+    return json.dumps(document, indent=2)
 
 
-def sarif(results: Sequence[Result], version: str) -> str:
+def _run_properties(caller: Caller) -> dict[str, str]:
+    """SARIF run properties naming the account checked (or why it is unknown)."""
+    if caller.unknown:
+        return {"accountUnknown": caller.unknown}
+    return {"account": caller.account, "callerArn": caller.arn, "callerUserId": caller.user_id}
+
+
+def sarif(results: Sequence[Result], version: str, caller: Caller) -> str:
     rules = {}
     found = []
     for r in results:
@@ -71,6 +83,7 @@ def sarif(results: Sequence[Result], version: str) -> str:
                 "rules": list(rules.values()),
             }},
             "results": found,
+            "properties": _run_properties(caller),
         }],
     }  # fmt: skip
     return json.dumps(document, indent=2)

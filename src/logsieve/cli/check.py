@@ -32,20 +32,23 @@ def check(
     """Check the logging posture of an account: CloudTrail to CloudWatch Logs, VPC flow logs,
     Client VPN connection logging, the CIS monitoring controls, retention, subscriptions.
 
-    Read-only unless --fix --yes. Exit 0 when every check passes, 1 when one fails, 2 when
-    the checks could not run (the permission they lacked is named).
+    Read-only unless --fix --yes. The account is named first (sts:GetCallerIdentity; when
+    that is refused the checks still run and the missing permission is named). Exit 0 when
+    every check passes, 1 when one fails, 2 when the checks could not run (the permission they
+    lacked is named).
     """
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
         regions = [session.region_name or "us-east-1"]
+        first = Account(session, regions[0], endpoint_url)
+        caller = first.caller()  # read once: an account is the same in every region
         if all_regions:
-            regions = Account(session, regions[0], endpoint_url).read(
-                "ec2", "describe_regions", "Regions"
-            )
-            regions = [r["RegionName"] for r in regions]
+            regions = [r["RegionName"] for r in first.read("ec2", "describe_regions", "Regions")]
         results: list[Result] = []
         for name in regions:
-            results += run_checks(Account(session, name, endpoint_url), only or None)
+            account = Account(session, name, endpoint_url)
+            account.account_id = caller.account
+            results += run_checks(account, only or None)
     except CannotRun as refused:
         click.echo(f"logsieve check: could not run: missing permission {refused.permission} "
                    f"({refused.message})", err=True)  # fmt: skip
@@ -55,11 +58,11 @@ def check(
         sys.exit(2)
     fmt = "json" if as_json_flag else fmt
     if fmt == "json":
-        click.echo(as_json(results))
+        click.echo(as_json(results, caller))
     elif fmt == "sarif":
-        click.echo(sarif(results, __version__))
+        click.echo(sarif(results, __version__, caller))
     else:
-        click.echo(table(results))
+        click.echo(table(results, caller))
     if fix:
         _fix(results, session, endpoint_url, yes)
     sys.exit(1 if any(r.status == "fail" for r in results) else 0)

@@ -15,7 +15,8 @@ import click
     type=click.FloatRange(min=0, min_open=True),
     default=60.0,
     show_default=True,
-    help="Seconds of simulated traffic before the summary.",
+    help="Seconds of simulated traffic before the summary (stretched, by at most 60 s, "
+    "until the alarm has gone to ALARM and back to OK).",
 )
 @click.option(
     "--keep-running",
@@ -44,7 +45,7 @@ import click
     help="Traffic multiplier: 1 is 100 flow-log records, 1 VPN record and 2 CloudTrail "
     "events per second.",
 )
-@click.option("--seed", type=int, help="Random seed for the simulators (default: random).")
+@click.option("--seed", type=int, help="Random seed for the world (default: random).")
 def demo(
     duration: float,
     keep_running: bool,
@@ -57,11 +58,15 @@ def demo(
 
     Starts the server with a demo config (the vpn-connections and iam-user-activity
     recipes by email, rejected-traffic as Datadog events), an SMTP catcher that files every
-    email into a Maildir and a local Datadog events receiver, then runs the VPC Flow Logs,
-    Client VPN and CloudTrail simulators against it. The terminal shows events per second,
-    matches per rule, each alert as it arrives and its delivery latency; the summary says
-    where the emails are and how to point the aws CLI or boto3 at the server. Everything
-    stays on 127.0.0.1: no AWS account, no network.
+    email into a Maildir and a local Datadog events receiver, then sets the account up
+    through the API as the README shows for AWS (a VPC flow log, a Client VPN endpoint with
+    connection logging, a CloudTrail trail, and the rejected-traffic-rate recipe: a metric
+    filter, a 10-second alarm, an SNS topic with a confirmed email subscription) and runs
+    `logsieve simulate world` on it. The terminal shows events per second, matches per rule,
+    each alert as it arrives and its delivery latency, and the alarm going OK -> ALARM -> OK
+    when the world floods port 22 (the run is stretched, at most a minute, until it has);
+    the summary says where the emails are and how to point the aws CLI or boto3 at the
+    server. Everything stays on 127.0.0.1: no AWS account, no network.
 
     \b
     Examples:

@@ -1,4 +1,10 @@
-"""``logsieve recipes list|add``: ready alert rules, written into logsieve.toml in one command."""
+"""``logsieve recipes list|add|apply``: ready alert rules, written into logsieve.toml in one
+command, and monitoring recipes (metric filters, alarms, a topic) made through the API.
+
+``recipes add`` takes both kinds of name: an alert-rule recipe is written into the config; a
+monitoring recipe (``rejected-traffic-rate``, ``cis-monitoring``) is handed to ``recipes
+apply`` with the same arguments, since what it creates lives on the server, not in a file.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ def recipes() -> None:
       logsieve recipes add vpn-connections --log-group /aws/clientvpn --channel slack
       logsieve recipes add iam-user-activity --log-group trail --channel email --user alice
       logsieve recipes add rejected-traffic --log-group vpc-flow --channel datadog
+      logsieve recipes add rejected-traffic-rate --log-group vpc-flow --email oncall@example.com
     """
 
 
@@ -68,6 +75,18 @@ def list_recipes() -> None:
                 default = _default_text(option.default)
             click.echo(f"           {flag}: {option.help}{default}")
         click.echo(f"  example: {recipe.example}")
+        click.echo()
+    for monitoring in MONITORING.values():
+        click.echo(click.style(monitoring.name, bold=True) + "  (made through the API)")
+        click.echo(f"  {monitoring.summary}")
+        click.echo("  options: --log-group G (required), --email ADDRESS (repeatable), --topic,")
+        click.echo("           --namespace, --dry-run (print the aws CLI commands instead)")
+        if monitoring.name == "rejected-traffic-rate":
+            click.echo("           --threshold N (default 100), --period SECONDS (default 60)")
+        click.echo(
+            f"  example: logsieve recipes add {monitoring.name} --log-group G "
+            "--email security@example.com"
+        )
         click.echo()
 
 
@@ -135,8 +154,25 @@ def _check_whole_file(path: Path, text: str) -> None:
         temp.unlink(missing_ok=True)
 
 
-@recipes.command("add")
-@click.argument("recipe_name", metavar="NAME", type=click.Choice(sorted(RECIPES)))
+class _AddCommand(click.Command):
+    """``recipes add``: a monitoring recipe's name hands the arguments to ``recipes apply``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] in MONITORING:
+            ctx.meta["recipes.apply"] = True
+            return apply_recipe.parse_args(ctx, args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if ctx.meta.get("recipes.apply"):
+            return apply_recipe.invoke(ctx)
+        return super().invoke(ctx)
+
+
+@recipes.command("add", cls=_AddCommand)
+@click.argument(
+    "recipe_name", metavar="NAME", type=click.Choice(sorted(RECIPES) + sorted(MONITORING))
+)
 @click.option(
     "--log-group",
     "log_groups",
@@ -210,6 +246,11 @@ def add_recipe(
     so you can read and edit what the messages say. A rule of the same name is not
     overwritten unless you pass --replace.
 
+    The monitoring recipes rejected-traffic-rate and cis-monitoring are made on the server
+    instead, through its API (the same as `logsieve recipes apply NAME`, with its options:
+    --log-group, --email, --topic, --namespace, --threshold, --period, --dry-run and the
+    server options); `logsieve export cloudformation|terraform` then writes them for AWS.
+
     \b
     Examples:
       logsieve recipes add vpn-connections --log-group /aws/clientvpn --channel slack \\
@@ -218,6 +259,8 @@ def add_recipe(
         --channel email --user alice --user ops-admin --write-only
       logsieve recipes add rejected-traffic --log-group vpc-flow-logs --channel datadog \\
         --flow-format @flow-format.txt --port 22 --port 23
+      logsieve recipes add rejected-traffic-rate --log-group vpc-flow-logs \\
+        --email oncall@example.com --threshold 100
     """
     recipe = RECIPES[recipe_name]
     kwargs = _options(recipe, options)

@@ -58,7 +58,7 @@ _RESOURCES = {
     "FunctionName": "AWS::Lambda::Function",
     "TopicArn": "AWS::SNS::Topic",
 }
-_TRAIL_PARAMS = ("Name", "TrailName")
+_TRAIL_PARAMS = ("Name", "TrailName", "ResourceId")  # ResourceId: AddTags, RemoveTags
 
 #: Members never shown, whatever the service (their values are secrets or code).
 _SECRET_MEMBERS = {"Environment": {"Variables": HIDDEN}}
@@ -133,8 +133,10 @@ def _resources(call: ApiCall, region: str, account_id: str) -> tuple[tuple[str, 
 
 
 class Identities:
-    """``userIdentity`` of a calling key: an IAM user named in the config (``user_name``), or
-    the function a key was issued to (its execution role, as an assumed-role session)."""
+    """``userIdentity`` of a calling key: an IAM user named in the config (``user_name``), the
+    function a key was issued to (its execution role, as an assumed-role session), or else the
+    IAM user ``logsieve``. Not the root user: the README's "root used" rules and CIS 4.3 would
+    then fire on every call a user makes with the generated key."""
 
     def __init__(
         self,
@@ -179,7 +181,7 @@ class Identities:
         }
 
 
-#: The user name of a configured key without ``user_name``.
+#: The IAM user of a configured key without ``user_name``.
 DEFAULT_USER = "logsieve"
 
 

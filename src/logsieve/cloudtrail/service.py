@@ -22,7 +22,7 @@ from typing import Any
 from logsieve.errors import Operation, ServiceError
 from logsieve.storage.trails import TrailRow, TrailStore
 
-from . import names, selectors
+from . import names, selectors, tags
 from .lookup import lookup_events
 
 #: Trail members set by CreateTrail/UpdateTrail, stored under their Trail (output) names.
@@ -98,6 +98,9 @@ class CloudTrailService:
             "PutEventSelectors": self.put_event_selectors,
             "GetEventSelectors": self.get_event_selectors,
             "LookupEvents": lambda params: lookup_events(self.store, params, self._now_ms()),
+            "AddTags": self.add_tags,
+            "RemoveTags": self.remove_tags,
+            "ListTags": self.list_tags,
         }
 
     def _now_ms(self) -> int:
@@ -172,10 +175,10 @@ class CloudTrailService:
         name = params["Name"]
         names.check_name(name)
         settings = self._settings(params, {})
-        tags = {tag["Key"]: tag.get("Value", "") for tag in params.get("TagsList", [])}
+        given = tags.checked_count(tags.tags_of(params.get("TagsList", [])))
         row = TrailRow(
             names.trail_arn(self.region, self.account_id, name), name, self.region,
-            settings, tags, created_ms=self._now_ms(),
+            settings, given, created_ms=self._now_ms(),
         )  # fmt: skip
         with self._lock:
             if len(self.store.list_trails()) >= MAX_TRAILS:
@@ -275,6 +278,39 @@ class CloudTrailService:
     def get_event_selectors(self, params: dict[str, Any]) -> dict[str, Any]:
         row = self._trail(params["TrailName"])
         return {"TrailARN": row.arn, "EventSelectors": row.event_selectors or selectors.DEFAULT}
+
+    def _tagged(self, resource_id: str) -> TrailRow:
+        row = self.store.get_trail(tags.trail_arn_of(resource_id, self.region, self.account_id))
+        if row is None:
+            raise tags.not_accessible()
+        return row
+
+    def add_tags(self, params: dict[str, Any]) -> None:
+        """Add or overwrite tags, all or none (a trail keeps at most 50)."""
+        given = tags.tags_of(params["TagsList"])
+        with self._lock:
+            row = self._tagged(params["ResourceId"])
+            merged = tags.checked_count({**row.tags, **given})
+            self.store.put_trail(dataclasses.replace(row, tags=merged))
+
+    def remove_tags(self, params: dict[str, Any]) -> None:
+        """Remove tags by key (their values are not compared); absent keys are ignored."""
+        keys = {tag["Key"] for tag in params["TagsList"]}
+        with self._lock:
+            row = self._tagged(params["ResourceId"])
+            kept = {k: v for k, v in row.tags.items() if k not in keys}
+            self.store.put_trail(dataclasses.replace(row, tags=kept))
+
+    def list_tags(self, params: dict[str, Any]) -> dict[str, Any]:
+        resources = params["ResourceIdList"]
+        if len(resources) > tags.MAX_LISTED_RESOURCES:
+            raise ServiceError(
+                "InvalidParameterException",
+                f"ResourceIdList has a limit of {tags.MAX_LISTED_RESOURCES} ARNs; "
+                f"{len(resources)} were given.",
+            )
+        found = [self._tagged(resource).tags for resource in resources]
+        return tags.listed_page(resources, found, params.get("NextToken"))
 
     # -- for the recorder ----------------------------------------------------------------
 

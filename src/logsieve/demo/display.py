@@ -35,7 +35,7 @@ class Snapshot:
 
     elapsed: float
     duration: float | None  # None once the timed part is over (--keep-running)
-    phase: str  # "running" | "finishing" | "serving"
+    phase: str  # "running" | "waiting" (for the alarm) | "finishing" | "serving"
     counts: list[SourceCount]
     rates: dict[str, float]  # source -> events/s over the last seconds
     rules: list[RuleStatus]
@@ -44,6 +44,7 @@ class Snapshot:
     channel_of: dict[str, str]
     latencies: dict[str, list[int]]  # channel -> ms
     problems: list[str] = field(default_factory=list)
+    alarm: str = ""  # the alarm's name and state
 
 
 def _number(value: float) -> str:
@@ -125,7 +126,8 @@ class Display:
         latency = (
             f" | latency p50 {percentile(all_latencies, 0.5):,.0f} ms" if all_latencies else ""
         )
-        status = f"sent: {sent} | matched: {matched} | alerts: {alerts}{latency}"
+        alarm = f" | alarm {snap.alarm}" if snap.alarm else ""
+        status = f"sent: {sent} | matched: {matched} | alerts: {alerts}{latency}{alarm}"
         if status == self._last_status and not snap.problems:
             return  # nothing new since the last line (the final forced one, say)
         self._last_status = status
@@ -185,6 +187,8 @@ class TerminalDisplay(Display):
         width = max(40, shutil.get_terminal_size((100, 24)).columns - 1)
         if snap.phase == "running" and snap.duration is not None:
             clock = f"{snap.elapsed:.0f} s of {snap.duration:g} s · Ctrl-C to stop"
+        elif snap.phase == "waiting":
+            clock = f"{snap.elapsed:.0f} s · waiting for the alarm's ALARM and OK · Ctrl-C to stop"
         elif snap.phase == "finishing":
             clock = f"{snap.elapsed:.0f} s · traffic stopped, delivering the last alerts"
         else:
@@ -208,6 +212,8 @@ class TerminalDisplay(Display):
             for name, ch in sorted(snap.channels.items())
         )
         lines.append(f" outbox        {outbox or '-'}")
+        if snap.alarm:
+            lines.append(f" alarm         {snap.alarm}")
         for channel, values in sorted(snap.latencies.items()):
             lines.append(f" latency       {channel:<8} {latency_text(values)}")
         if not snap.latencies:

@@ -7,7 +7,8 @@
   (``Outbox.status()`` on ``outbox.db``, which is made to be read by more than one process).
 * The alerts themselves: the Maildir and the Datadog JSON Lines file, read back from disk --
   so what the screen shows is what the files hold -- with the rule taken from the
-  ``X-Logsieve-Source`` header or the Datadog ``rule:`` tag.
+  ``X-Logsieve-Source`` header or the Datadog ``rule:`` tag; an SNS email (an alarm's
+  notification, a subscription confirmation) goes under the alarm's name or ``sns``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import email
 import email.policy
 import json
 import mailbox
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,17 @@ __all__ = ["Alert", "ChannelStatus", "Observer", "RuleStatus"]
 _FOOTER = "\n-- \n"  # the email channel's signature separator before severity/source/time
 _MARKDOWN_OPEN, _MARKDOWN_CLOSE = "%%% \n", "\n %%%"
 RULE_PREFIX = "alert:"
+_ALARM_SUBJECT_RE = re.compile(r'^(?:ALARM|OK|INSUFFICIENT_DATA): "(.+)" in ')
+
+
+def _sns_rule(message: Any) -> str:
+    """An SNS email's label: the alarm it notifies about, else ``sns``; "" if not SNS's."""
+    if message.get("x-amz-sns-message-id") is None and not str(
+        message.get("Subject", "")
+    ).startswith("AWS Notification"):
+        return ""
+    found = _ALARM_SUBJECT_RE.match(" ".join(str(message.get("Subject", "")).split()))
+    return found.group(1) if found else "sns"
 
 
 @dataclass(frozen=True)
@@ -159,7 +172,7 @@ class Observer:
             body = message.get_body(("plain",))
             text = body.get_content() if body is not None else ""
             text = text.split(_FOOTER, 1)[0].strip()
-            rule = str(message.get("X-Logsieve-Source", "") or "")
+            rule = str(message.get("X-Logsieve-Source", "") or "") or _sns_rule(message)
             tags = [t.strip() for t in str(message.get("X-Logsieve-Tags", "") or "").split(",")]
             title = " ".join(str(message.get("Subject", "")).split())
             latency = self.probe.measure(rule, text, tags, arrived_ms)

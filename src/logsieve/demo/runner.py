@@ -1,6 +1,10 @@
-"""``run_demo``: start everything, drive the traffic, watch it work, stop everything.
+"""``run_demo``: start everything, set up the account, run the world, watch it work, stop.
 
-Order matters for a clean end: the simulators stop first (and flush what they batched), then
+The account is configured through the API as the README tells a user on AWS (``account``),
+then the world follows it (``traffic``). Once the alarm is OK, the world's flood episode is
+sent at a moment its alarm can see it (``alarm.flood_window``); the timed part is stretched,
+up to a minute, until the alarm has gone to ALARM and back to OK, so every run shows the whole
+cycle. Order matters for a clean end: the world stops first (and flushes what it batched), then
 the demo waits -- briefly -- until every rule has caught up and every outbox item is out, so the
 summary counts every alert the traffic caused; only then do the server, the SMTP catcher and the
 Datadog receiver stop, in that order, whatever happened before (an ``ExitStack``). A first
@@ -15,6 +19,7 @@ import time
 from collections import Counter, deque
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -24,13 +29,15 @@ from logsieve.shipping import Target
 from logsieve.shipping.signals import graceful_stop
 
 from . import datadir
+from .account import Account, clients, set_up
+from .alarm import AlarmWatch, Transition, flood_window
 from .datadog_receiver import DatadogReceiver
 from .democonfig import write_config
 from .display import Display, Snapshot, make_display
 from .latency import LatencyProbe
 from .mailcatcher import MailCatcher
 from .observe import Alert, Observer, RuleStatus
-from .plan import EMAIL_TO, WATCHED_USERS, sources
+from .plan import EMAIL_TO, GROUPS, WATCHED_USERS, WorldPlan
 from .server import ServerProcess, check_port, free_port
 from .summary import SummaryFacts, shown, summary_lines
 
@@ -39,6 +46,7 @@ __all__ = ["DemoOptions", "run_demo"]
 _TICK = 1.0  # seconds between screen refreshes
 _DRAIN_TIMEOUT = 15.0  # at most this long waiting for the last alerts after the traffic stops
 _RATE_WINDOW = 3.0  # events/s are averaged over this many seconds
+_ALARM_WAIT = 60.0  # at most this long past --duration for the alarm to go ALARM and back
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,9 @@ class _Demo:
         self.latencies: dict[str, list[int]] = {}
         self.rates = _Rates()
         self.started = time.monotonic()
+        self.flooded_ms: int | None = None  # when the server had accepted the flood
+        self.flood_index = 0  # the alarm's transitions seen before the flood
+        self.alarm_latency_ms: int | None = None  # flood accepted -> ALARM email received
 
     # --- the parts --------------------------------------------------------------------------
 
@@ -100,8 +111,8 @@ class _Demo:
         receiver = DatadogReceiver(self.datadog_file, api_key).start()
         stack.callback(receiver.stop)
         self.receiver = receiver
-        self.plans = sources(options.rate)
-        self.groups = {plan.source: plan.group for plan in self.plans}
+        self.plan = WorldPlan.at(options.rate)
+        self.groups = dict(GROUPS)
         if options.port:
             check_port(options.port)
         port = options.port or free_port()
@@ -124,6 +135,15 @@ class _Demo:
             endpoint, self.config.region,
             self.credential.access_key_id, self.credential.secret_access_key,
         )  # fmt: skip
+        client = clients(target)
+        self.display.write(
+            ["Setting up the account through the API, as the README shows it for AWS:"]
+        )
+        self.account: Account = set_up(
+            client, self.plan, self.maildir, lambda line: self.display.write([f"  {line}"])
+        )
+        self.display.write([""])
+        self.alarm = AlarmWatch(client("cloudwatch"), self.account.alarm)
         probe = LatencyProbe(target.client(), self.groups)
         self.observer = Observer(
             endpoint, self.credential, self.config.region, data_dir, self.maildir,
@@ -131,9 +151,9 @@ class _Demo:
         )  # fmt: skip
         stack.callback(self.observer.close)
 
-        from .traffic import Traffic  # imports the simulators (and botocore) only when needed
+        from .traffic import Traffic  # imports the world (and botocore) only when needed
 
-        self.traffic = Traffic(target, self.plans, self.seed, self.stop)
+        self.traffic = Traffic(target, self.plan, self.seed, self.stop)
 
         def on_signal(name: str) -> None:
             # Only note it: the handler runs between any two bytecodes of the main thread,
@@ -169,8 +189,11 @@ class _Demo:
         rules_by_channel: dict[str, list[str]] = {}
         for rule, channel in self.channel_of.items():
             rules_by_channel.setdefault(channel, []).append(rule)
-        traffic = " · ".join(
-            f"{plan.source} {plan.rate:g}/s -> {plan.group}" for plan in self.plans
+        plan = self.plan
+        traffic = (
+            f"simulate world: {plan.flow_rate:g} flow records/s, a VPN connection every "
+            f"{plan.connect_every:g} s, {plan.trail_rate:g} CloudTrail events/s, then a "
+            f"flood of {plan.flood:,} rejected flows"
         )
         duration = f"{self.options.duration:g} s"
         then = ", then keeps the server up" if self.options.keep_running else ""
@@ -186,6 +209,7 @@ class _Demo:
                 f"  to email    {', '.join(rules_by_channel.get('email', []))} "
                 f"(to {EMAIL_TO}; IAM users {', '.join(WATCHED_USERS)})",
                 f"  to Datadog  {', '.join(rules_by_channel.get('datadog', []))}",
+                f"  alarm       rejected-traffic-rate via SNS email (to {EMAIL_TO})",
                 f"  traffic     {traffic} (seed {self.seed})",
                 f"  runs        {duration}{then}; Ctrl-C stops it early",
             ]
@@ -197,10 +221,12 @@ class _Demo:
         new = self.observer.new_alerts()
         for alert in new:
             self.alerts.append(alert)
-            self.alerts_by_rule[alert.rule] += 1
+            if alert.rule in self.channel_of:  # SNS emails (the alarm's) are shown apart
+                self.alerts_by_rule[alert.rule] += 1
             if alert.latency_ms is not None:
                 self.latencies.setdefault(alert.channel, []).append(alert.latency_ms)
         self.display.alerts(new)
+        self._watch_alarm(new)
         counts = self.traffic.counts()
         rates = self.rates.add(time.monotonic(), {c.source: c.sent for c in counts})
         problems = list(self.traffic.errors)
@@ -208,6 +234,8 @@ class _Demo:
             problems.append(f"the server exited; see {shown(self.server_log)}")
         if self.observer.status_error:
             problems.append(self.observer.status_error)
+        if self.alarm.error:
+            problems.append(self.alarm.error)
         if self.receiver.refused:
             problems.append(
                 f"the Datadog receiver refused {len(self.receiver.refused)} events: "
@@ -225,9 +253,51 @@ class _Demo:
             channel_of=self.channel_of,
             latencies=self.latencies,
             problems=problems,
+            alarm=f"{self.account.alarm} {self.alarm.state or '-'}"
+            + (", flood sent" if self.flooded_ms is not None else ", flood not sent yet"),
         )
         self.display.update(snap, force)
         return snap
+
+    def _watch_alarm(self, new: list[Alert]) -> None:
+        """Show the alarm's transitions, send the flood when it can move the alarm, and time
+        the ALARM email from the flood's acceptance."""
+        for alert in new:
+            if (
+                alert.rule == self.account.alarm
+                and alert.title.startswith("ALARM")
+                and self.flooded_ms is not None
+                and self.alarm_latency_ms is None
+            ):
+                self.alarm_latency_ms = max(0, alert.arrived_ms - self.flooded_ms)
+        for change in self.alarm.poll():
+            self.display.write([self._transition_line(change)])
+        if (
+            self.flooded_ms is None
+            and self.alarm.state == "OK"
+            and not self.stop.is_set()
+            and flood_window(time.time())
+        ):
+            self.flood_index = len(self.alarm.transitions)
+            sent = self.traffic.flood(self.plan.flood)
+            self.flooded_ms = int(time.time() * 1000)
+            at = datetime.now().strftime("%H:%M:%S")
+            self.display.write(
+                [
+                    f"{self.display.dim(at)}  {'world':<7}  {'flood':<22}  "
+                    + self.display.bold(
+                        f"one address hammers port 22: {sent:,} rejected flows in one go"
+                    )
+                ]
+            )
+
+    def _transition_line(self, change: Transition) -> str:
+        at = datetime.fromtimestamp(change.at_ms / 1000).strftime("%H:%M:%S")
+        return (
+            f"{self.display.dim(at)}  {'alarm':<7}  {change.alarm:<22}  "
+            + self.display.bold(f"{change.old} -> {change.new}")
+            + self.display.dim(f"  {change.reason}")
+        )
 
     def _rules(self) -> list[RuleStatus]:
         """Every rule of the config in its order, with zeros until its log group exists."""
@@ -238,15 +308,30 @@ class _Demo:
         ]
 
     def _watch_until(self, deadline: float, phase: str) -> None:
+        """Until ``deadline``, and past it (at most ``_ALARM_WAIT``) until the alarm has
+        gone to ALARM and back to OK."""
         duration = self.options.duration
         next_tick = time.monotonic()
-        while not self.stop.is_set() and time.monotonic() < deadline:
+        latest = deadline + _ALARM_WAIT
+        while not self.stop.is_set():
+            now = time.monotonic()
+            cycled = self.flooded_ms is not None and self.alarm.cycled(self.flood_index)
+            if now >= latest or (now >= deadline and cycled):
+                break
+            if now >= deadline and phase == "running":
+                phase = "waiting"
+                self.display.write(
+                    [
+                        f"{duration:g} s done; running on until the alarm has gone to ALARM and "
+                        f"back to OK since the flood (at most {_ALARM_WAIT:g} s more)"
+                    ]
+                )
             self._tick(phase, duration)
             if not self.server.running():
                 self.stop.set()
                 break
             next_tick += _TICK
-            self.stop.wait(max(0.0, min(next_tick, deadline) - time.monotonic()))
+            self.stop.wait(max(0.0, next_tick - time.monotonic()))
 
     def _drain(self) -> None:
         """Until every rule has read all events and every channel has sent everything."""
@@ -307,6 +392,18 @@ class _Demo:
             config=self.config,
             credential=self.credential,
             still_running=still_running,
+            setup=[
+                f"flow log {self.account.flow_log_id} ({self.account.vpc_id}) -> "
+                f"{self.groups['vpc-flow']}",
+                f"Client VPN endpoint {self.account.endpoint_id}, connection logging -> "
+                f"{self.groups['client-vpn']}",
+                f"trail {self.account.trail_arn} -> {self.groups['cloudtrail']}",
+                f"topic {self.account.topic_arn} (email {EMAIL_TO}, confirmed)",
+            ],
+            alarm=self.account.alarm,
+            transitions=list(self.alarm.transitions),
+            alarm_emails=[a.title for a in self.alerts if a.rule == self.account.alarm],
+            alarm_latency_ms=self.alarm_latency_ms,
         )
 
 

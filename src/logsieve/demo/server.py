@@ -2,7 +2,7 @@
 
 A subprocess rather than uvicorn in a thread: it is exactly what a user runs (its own process,
 config file, signal handling and shutdown), its CPU work does not compete with the demo's
-display and simulators for one interpreter lock, and stopping it stops everything it started.
+display and the world for one interpreter lock, and stopping it stops everything it started.
 
 The child gets its own process group, so the Ctrl-C a terminal sends to the demo's group does
 not reach it: the demo decides when the server stops -- after it has read the final numbers --

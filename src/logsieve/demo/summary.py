@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from logsieve.config import Config, Credential, credential_help, endpoint_url
 
+from .alarm import Transition
 from .display import latency_text
 from .observe import RuleStatus
 from .traffic import SourceCount
@@ -56,6 +57,11 @@ class SummaryFacts:
     config: Config
     credential: Credential
     still_running: bool
+    setup: list[str] = field(default_factory=list)  # what the account was given, one a line
+    alarm: str = ""
+    transitions: list[Transition] = field(default_factory=list)
+    alarm_emails: list[str] = field(default_factory=list)  # their subjects, as received
+    alarm_latency_ms: int | None = None  # flood accepted -> ALARM email received
 
 
 def _plural(count: int, word: str) -> str:
@@ -91,6 +97,18 @@ def summary_lines(facts: SummaryFacts) -> list[str]:
         "                   (from the server accepting the event that caused the alert to the "
         "alert arriving)"
     )
+    if facts.alarm:
+        path = " -> ".join(t.new for t in facts.transitions) or "-"
+        lines.append(
+            f"  alarm            {facts.alarm}: {path}; "
+            f"{_plural(len(facts.alarm_emails), 'SNS email')} in the Maildir:"
+        )
+        lines += [f"                     {subject}" for subject in facts.alarm_emails]
+        if facts.alarm_latency_ms is not None:
+            lines.append(
+                f"                   flood accepted -> ALARM email: "
+                f"{facts.alarm_latency_ms / 1000:.1f} s (the alarm is evaluated every 10 s)"
+            )
     python_read = (
         "python3 -c \"import mailbox,sys; [print(m['Date'], m['Subject'], sep='  ') "
         'for m in sorted(mailbox.Maildir(sys.argv[1]), key=lambda m: m.get_date())]" '
@@ -106,6 +124,7 @@ def summary_lines(facts: SummaryFacts) -> list[str]:
         f"                     read them:  python3 -m json.tool --json-lines {events}",
         f"  config           {shown(facts.config_path)} (the three recipes, as `logsieve "
         "recipes add` writes them)",
+        *[f"  {'set up' if n == 0 else '':<17}{line}" for n, line in enumerate(facts.setup)],
         f"  server log       {shown(facts.server_log)}",
         "",
     ]

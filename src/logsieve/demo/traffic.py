@@ -1,21 +1,21 @@
-"""The three simulators, each on its own thread, sending through the real API.
+"""The living account: ``simulate world`` on its own thread, following what the API set up.
 
-Each source runs ``logsieve.simulate.run`` -- the same code as ``logsieve simulate`` -- paced
-to its rate, until the shared stop event is set; its progress callbacks feed the display. A
-simulator that cannot go on (the server refuses it, or is gone) records one line and sets the
-stop event, so the demo ends and says why instead of showing a frozen screen.
+The world discovers the flow log, the Client VPN endpoint and the trail through the API and
+writes their logs (the same code as ``logsieve simulate world``); its progress callbacks feed
+the display. ``flood`` runs the world's scripted episode. A world that cannot go on records one
+line and sets the stop event, so the demo ends and says why instead of showing a frozen screen.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 from logsieve.shipping import ShippingError, Target
-from logsieve.simulate import Progress, RunSummary, run
+from logsieve.simulate import Progress
+from logsieve.simulate.world import World
 
-from .plan import ACCOUNT_ID, REGION, SourcePlan
+from .plan import ACCOUNT_ID, WorldPlan
 
 __all__ = ["SourceCount", "Traffic"]
 
@@ -23,81 +23,80 @@ __all__ = ["SourceCount", "Traffic"]
 @dataclass(frozen=True)
 class SourceCount:
     source: str
-    sent: int  # accepted by the server (PutLogEvents answered)
+    sent: int  # accepted by the server (PutLogEvents answered; attempts for client-vpn)
     rejected: int  # refused by the server (rejectedLogEventsInfo)
 
 
 class Traffic:
-    def __init__(
-        self, target: Target, plans: list[SourcePlan], seed: int, stop: threading.Event
-    ) -> None:
-        self.target = target
-        self.plans = plans
-        self.seed = seed
+    def __init__(self, target: Target, plan: WorldPlan, seed: int, stop: threading.Event) -> None:
         self.stop_event = stop
         self.errors: list[str] = []
-        self.summaries: dict[str, RunSummary] = {}
         self._progress: dict[str, Progress] = {}
+        self._flooded = 0
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self.start_ms = int(time.time() * 1000)
+        self.world = World(
+            target, rate=plan.flow_rate, trail_rate=plan.trail_rate,
+            connect_every=plan.connect_every, refresh=1.0, seed=seed, account_id=ACCOUNT_ID,
+            progress=self._report,
+        )  # fmt: skip
+        self._thread = threading.Thread(target=self._run, name="demo-world", daemon=True)
+        self._done = False
+
+    def _report(self, ident: str, progress: Progress) -> None:
+        with self._lock:
+            self._progress[ident] = progress
 
     def start(self) -> None:
-        for number, plan in enumerate(self.plans):
-            thread = threading.Thread(
-                target=self._run,
-                args=(plan, self.seed + number),
-                name=f"demo-{plan.source}",
-                daemon=True,  # a sender still retrying against a stopped server never holds
-            )  # the exit: join() waits for the normal end, a second Ctrl-C does not
-            thread.start()
-            self._threads.append(thread)
+        self._thread.start()
 
-    def _run(self, plan: SourcePlan, seed: int) -> None:
-        def progress(p: Progress) -> None:
-            with self._lock:
-                self._progress[plan.source] = p
-
+    def _run(self) -> None:
         try:
-            summary = run(
-                plan.source, self.target, group=plan.group, seed=seed, rate=plan.rate,
-                start_ms=self.start_ms, account_id=ACCOUNT_ID, region=REGION,
-                stop=self.stop_event, progress=progress, progress_interval=0.25, senders=1,
-            )  # fmt: skip
+            self.world.run(stop=self.stop_event)
         except (ShippingError, ValueError) as exc:
-            with self._lock:
-                self.errors.append(f"{plan.source} simulator: {exc}")
-            self.stop_event.set()
-            return
+            self._fail(f"the world: {exc}")
         except Exception as exc:  # a bug: still end the demo with the reason, not a hang
-            with self._lock:
-                self.errors.append(f"{plan.source} simulator failed: {type(exc).__name__}: {exc}")
-            self.stop_event.set()
-            return
+            self._fail(f"the world failed: {type(exc).__name__}: {exc}")
+        self._done = True
+
+    def _fail(self, why: str) -> None:
         with self._lock:
-            self.summaries[plan.source] = summary
+            self.errors.append(why)
+        self.stop_event.set()
+
+    def flood(self, records: int, port: int = 22) -> int:
+        """The world's flood episode; returns the records the server accepted."""
+        try:
+            sent = self.world.flood(records, port)
+        except (ShippingError, ValueError) as exc:
+            self._fail(f"the flood: {exc}")
+            return 0
+        with self._lock:
+            self._flooded += sent
+        return sent
 
     def counts(self) -> list[SourceCount]:
         """Events sent so far per source (final numbers once :meth:`join` returned)."""
-        found = []
+        summary = self.world.summary
         with self._lock:
-            for plan in self.plans:
-                summary = self.summaries.get(plan.source)
-                if summary is not None:
-                    found.append(SourceCount(plan.source, summary.sent, summary.rejected.total))
-                    continue
-                p = self._progress.get(plan.source)
-                found.append(
-                    SourceCount(plan.source, p.sent if p else 0, p.rejected.total if p else 0)
+            if self._done:
+                flows, trail = summary.events, sum(summary.trail_events.values())
+                refused = 0
+            else:
+                flows = self._flooded + sum(
+                    p.sent for k, p in self._progress.items() if not k.startswith("arn:")
                 )
-        return found
+                trail = sum(p.sent for k, p in self._progress.items() if k.startswith("arn:"))
+                refused = sum(p.rejected.total for p in self._progress.values())
+        return [
+            SourceCount("vpc-flow", flows, refused),
+            SourceCount("client-vpn", summary.attempts, 0),
+            SourceCount("cloudtrail", trail, 0),
+        ]
 
     def join(self, timeout: float = 30.0) -> None:
-        """Wait for the simulators to flush what they batched and stop."""
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        """Wait for the world to flush what it batched and stop."""
+        self._thread.join(timeout)
 
     @property
     def running(self) -> bool:
-        return any(thread.is_alive() for thread in self._threads)
+        return self._thread.is_alive()

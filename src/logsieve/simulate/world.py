@@ -18,6 +18,9 @@ connection logging on or off takes effect within seconds.
   GetTrailStatus) gets the ``cloudtrail`` simulator's activity of simulated users
   (``cloudtrail.py``) in AWS's stream ``<account>_CloudTrail_<region>``, next to the records
   the server writes there for the real calls made to it. Stopping the trail stops them.
+* ``flood`` is a scripted episode on top: one address hammers a port of one interface of each
+  flow log, every attempt a REJECTed flow record stamped now -- the burst a rejected-traffic
+  rate alarm is there to catch (``logsieve demo`` runs it to move its alarm).
 """
 
 from __future__ import annotations
@@ -26,17 +29,17 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from logsieve.cloudtrail.names import log_group_name
-from logsieve.formats.vpc_flow import log_stream_name
+from logsieve.formats.vpc_flow import DEFAULT, FlowLogFormat, log_stream_name
 from logsieve.shipping.client import Target
 
 from .cloudtrail import cloudtrail
-from .fake import SimEvent
-from .runner import RunSummary, run
+from .fake import SimEvent, doc_ip
+from .runner import Progress, RunSummary, run
 from .vpc_flow import vpc_flow
 from .vpn_clients import VpnClients
 
@@ -179,9 +182,11 @@ class World:
         refresh: float = 5.0,
         seed: int | None = None,
         account_id: str = "123456789012",
+        progress: Callable[[str, Progress], None] | None = None,
         session_seconds: float = 60.0,
     ) -> None:
         self.target = target
+        self.progress = progress  # (flow log id or trail ARN, its run's progress so far)
         self.rate = rate
         self.trail_rate = trail_rate
         self.connect_every = connect_every
@@ -220,13 +225,17 @@ class World:
         own = threading.Event()
         name, rate, events = self._events(source)
 
+        ident = source.flow_log_id if isinstance(source, FlowSource) else source.trail_arn
+        report = self.progress
+
         def follow() -> None:
             summary: RunSummary = run(
-                name, self.target, group=source.group, rate=rate, stop=own, events=events
-            )
+                name, self.target, group=source.group, rate=rate, stop=own, events=events,
+                progress=None if report is None else lambda p: report(ident, p),
+                progress_interval=0.25,
+            )  # fmt: skip
             self._counted(source, summary.sent)
 
-        ident = source.flow_log_id if isinstance(source, FlowSource) else source.trail_arn
         thread = threading.Thread(target=follow, name=f"world-{ident}", daemon=True)
         self._runs[source] = (own, thread)
         thread.start()
@@ -243,6 +252,44 @@ class World:
                 thread.join()
         for source in wanted - set(self._runs):
             self._start(source)
+
+    # -- the flood episode ---------------------------------------------------------------
+
+    def flood(self, records: int, port: int = 22) -> int:
+        """Send ``records`` REJECTed connection attempts from one internet address to
+        ``port`` of the first interface of every flow log that logs rejects, each attempt
+        its own flow record (a new source port) stamped now, in the flow log's format.
+        Returns how many records the server accepted."""
+        now = int(time.time())
+        attacker = doc_ip(self.rng)
+        sent = 0
+        for source in discover_flow_logs(self.ec2):
+            if source.traffic_type == "ACCEPT":
+                continue
+            eni = self.ec2.describe_network_interfaces(NetworkInterfaceIds=[source.interfaces[0]])[
+                "NetworkInterfaces"
+            ][0]
+            fmt = FlowLogFormat.from_string(source.log_format)
+            record = {
+                "version": 2 if fmt == DEFAULT else fmt.version, "account-id": self.account_id,
+                "interface-id": eni["NetworkInterfaceId"], "vpc-id": eni.get("VpcId"),
+                "subnet-id": eni.get("SubnetId"), "srcaddr": attacker,
+                "dstaddr": eni.get("PrivateIpAddress"), "dstport": port, "protocol": 6,
+                "packets": 1, "bytes": 44, "start": now, "end": now, "action": "REJECT",
+                "log-status": "OK", "tcp-flags": 2, "type": "IPv4", "pkt-srcaddr": attacker,
+                "pkt-dstaddr": eni.get("PrivateIpAddress"), "flow-direction": "ingress",
+                "region": self.target.region,
+            }  # fmt: skip
+            stream = log_stream_name(eni["NetworkInterfaceId"], source.traffic_type)
+            events = [
+                SimEvent(stream, now * 1000, fmt.format({**record, "srcport": 1024 + n % 64000}))
+                for n in range(records)
+            ]
+            summary = run("vpc-flow", self.target, group=source.group, events=events,
+                          paced=False)  # fmt: skip
+            self._counted(source, summary.sent)
+            sent += summary.sent
+        return sent
 
     # -- Client VPN ----------------------------------------------------------------------
 

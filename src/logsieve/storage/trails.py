@@ -25,7 +25,8 @@ class TrailRow:
     name: str
     region: str
     settings: dict[str, Any] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
+    #: Tag values may be None: CloudTrail keeps a tag added without a value as null.
+    tags: dict[str, str | None] = field(default_factory=dict)
     logging: bool = False
     started_ms: int | None = None
     stopped_ms: int | None = None
