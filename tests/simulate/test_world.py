@@ -56,6 +56,17 @@ def test_world_writes_what_the_api_configures(server: Server) -> None:
         ClientCidrBlock="10.104.0.0/22", ServerCertificateArn=CERT, AuthenticationOptions=AUTH,
         ConnectionLogOptions={"Enabled": False},
     )["ClientVpnEndpointId"]  # fmt: skip
+    unassociated = ec2.create_client_vpn_endpoint(
+        ClientCidrBlock="10.108.0.0/22", ServerCertificateArn=CERT, AuthenticationOptions=AUTH,
+        ConnectionLogOptions={"Enabled": False},
+    )["ClientVpnEndpointId"]  # fmt: skip
+    default_subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])[
+        "Subnets"
+    ][0]["SubnetId"]
+    for endpoint_id in (logged_endpoint, silent_endpoint):  # clients connect once associated
+        ec2.associate_client_vpn_target_network(
+            ClientVpnEndpointId=endpoint_id, SubnetId=default_subnet
+        )
     assert [s.flow_log_id for s in discover_flow_logs(ec2)] == [flow_id]
 
     target = Target(server.url, "us-east-1", ACCESS_KEY, SECRET_KEY)
@@ -83,7 +94,10 @@ def test_world_writes_what_the_api_configures(server: Server) -> None:
         assert record.get("interface-id") == stream.removesuffix("-all")
 
         def connection_logs() -> list[dict]:
-            found = logs.get_log_events(logGroupName=vpn_logs, logStreamName="connections")
+            try:
+                found = logs.get_log_events(logGroupName=vpn_logs, logStreamName="connections")
+            except logs.exceptions.ResourceNotFoundException:  # no attempt logged yet
+                return []
             return [records.parse(e["message"]).fields for e in found["events"]]
 
         logged = wait_for(lambda: connection_logs() or None, what="connection-log records")
@@ -95,6 +109,10 @@ def test_world_writes_what_the_api_configures(server: Server) -> None:
             what="connections on the endpoint without logging",
         )
         assert silent[0]["Status"]["Code"] == "active"
+        # An endpoint without a target network is pending-associate: nobody connects to it.
+        assert not ec2.describe_client_vpn_connections(ClientVpnEndpointId=unassociated)[
+            "Connections"
+        ]
 
         # Deleting the flow log stops its records within a refresh.
         ec2.delete_flow_logs(FlowLogIds=[flow_id])
@@ -184,3 +202,52 @@ def test_world_writes_user_activity_to_logging_trails(server: Server) -> None:
         trails.delete_trail(Name=arn)
         trails.delete_trail(Name=silent)
     assert world.summary.trail_events[arn] > 0
+
+
+def test_world_users_connect_stay_a_while_and_leave(server: Server) -> None:
+    ec2, logs = client(server, "ec2", retries=0), client(server, "logs", retries=0)
+    group = f"vpn-{uuid.uuid4().hex[:6]}"
+    logs.create_log_group(logGroupName=group)
+    endpoint_id = ec2.create_client_vpn_endpoint(
+        ClientCidrBlock="10.112.0.0/22", ServerCertificateArn=CERT, AuthenticationOptions=AUTH,
+        ConnectionLogOptions={"Enabled": True, "CloudwatchLogGroup": group,
+                              "CloudwatchLogStream": "c"},
+    )["ClientVpnEndpointId"]  # fmt: skip
+    subnet = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
+        "Subnets"
+    ][0]["SubnetId"]
+    ec2.associate_client_vpn_target_network(ClientVpnEndpointId=endpoint_id, SubnetId=subnet)
+
+    def logged() -> list[dict]:
+        try:
+            found = logs.get_log_events(logGroupName=group, logStreamName="c")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+        return [records.parse(e["message"]).fields for e in found]
+
+    target = Target(server.url, "us-east-1", ACCESS_KEY, SECRET_KEY)
+    world = World(target, rate=1, trail_rate=1, connect_every=0.2, refresh=60, seed=5,
+                  session_seconds=0.5)  # fmt: skip
+    stop = threading.Event()
+    runner = threading.Thread(target=world.run, kwargs={"stop": stop})
+    runner.start()
+    try:
+        wait_for(
+            lambda: any(r["connection-log-type"] == "connection-reset" for r in logged()),
+            what="a user to leave",
+        )
+    finally:
+        stop.set()
+        runner.join()
+    connections = ec2.describe_client_vpn_connections(ClientVpnEndpointId=endpoint_id)[
+        "Connections"
+    ]
+    assert connections and {c["Status"]["Code"] for c in connections} == {"terminated"}
+    written = logged()
+    opened = {r["connection-id"] for r in written if r["connection-log-type"] != "connection-reset"}
+    resets = [r for r in written if r["connection-log-type"] == "connection-reset"]
+    assert {r["connection-id"] for r in resets} == opened  # everyone left, once
+    assert len(resets) == len(opened) <= world.summary.disconnects  # (other endpoints too)
+    for reset in resets:
+        assert reset["connection-end-time"] != "NA"
+        assert reset["connection-duration-seconds"].isdigit()

@@ -16,6 +16,7 @@ from .decode import decode
 from .demo import demo
 from .export import export
 from .metrics import metrics
+from .recipe_package import package
 from .recipes import recipes
 from .serve import serve
 from .ship import put, ship
@@ -46,6 +47,7 @@ main.add_command(demo)
 main.add_command(export)
 main.add_command(metrics)
 main.add_command(recipes)
+recipes.add_command(package)
 main.add_command(put)
 main.add_command(serve)
 main.add_command(ship)

@@ -309,20 +309,24 @@ def cloudtrail(**options: Any) -> None:
 @click.option("--connect-every", type=click.FloatRange(min=0, min_open=True), default=5.0,
               show_default=True,
               help="Seconds between connection attempts on each endpoint.")  # fmt: skip
+@click.option("--session-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True,
+              help="Average time a VPN user stays connected.")  # fmt: skip
 @click.option("--refresh", type=click.FloatRange(min=0, min_open=True), default=5.0,
               show_default=True,
               help="Seconds between looks at the account's configuration.")  # fmt: skip
 @click.option("--seed", type=int, help="Random seed.")
 def world(endpoint_url: str | None, config_path: Any, data_dir: Any, rate: float,
-          trail_rate: float, duration: float | None, connect_every: float, refresh: float,
-          seed: int | None) -> None:  # fmt: skip
+          trail_rate: float, duration: float | None, connect_every: float,
+          session_seconds: float, refresh: float, seed: int | None) -> None:  # fmt: skip
     """A living account: logs for what is configured through the API, as AWS would write them.
 
     Every flow log (CreateFlowLogs to CloudWatch Logs) gets flow records in its LogFormat, one
-    stream per network interface of its resource; every Client VPN endpoint gets connection
-    attempts (its client connect handler decides), logged only where connection logging is
-    enabled; every trail that is logging to a CloudWatch Logs group gets simulated users'
-    activity in <account>_CloudTrail_<region>, next to the server's records of real calls.
+    stream per network interface of its resource; every available Client VPN endpoint (one
+    with a target network) gets users who connect (its client connect handler decides), stay
+    about --session-seconds and leave, logged only where connection logging is enabled;
+    every trail that is logging to a CloudWatch Logs group gets simulated users' activity in
+    <account>_CloudTrail_<region>, next to the server's records of real calls.
     Changes made through the API take effect within --refresh seconds.
 
     \b
@@ -341,7 +345,8 @@ def world(endpoint_url: str | None, config_path: Any, data_dir: Any, rate: float
         raise click.ClickException(str(exc)) from exc
     stop = threading.Event()
     running = World(target, rate=rate, trail_rate=trail_rate, connect_every=connect_every,
-                    refresh=refresh, seed=seed, account_id=config.account_id)  # fmt: skip
+                    refresh=refresh, seed=seed, account_id=config.account_id,
+                    session_seconds=session_seconds)  # fmt: skip
     try:
         with graceful_stop(stop):
             summary = running.run(duration, stop)
@@ -352,6 +357,7 @@ def world(endpoint_url: str | None, config_path: Any, data_dir: Any, rate: float
         f"{_plural(len(summary.flow_events), 'flow log')}, "
         f"{sum(summary.trail_events.values()):,} CloudTrail events for "
         f"{_plural(len(summary.trail_events), 'trail')} and made "
-        f"{_plural(summary.attempts, 'connection attempt')} ({summary.allowed:,} allowed) "
+        f"{_plural(summary.attempts, 'connection attempt')} ({summary.allowed:,} allowed, "
+        f"{summary.disconnects:,} ended) "
         f"in {summary.elapsed:.1f} s."
     )

@@ -126,6 +126,16 @@ def _set_up(
         f"ec2         CreateClientVpnEndpoint {endpoint_id}, then ModifyClientVpnEndpoint "
         f"--connection-log-options Enabled=true,CloudwatchLogGroup={GROUPS['client-vpn']}"
     )
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])[
+        "Subnets"
+    ][0]["SubnetId"]
+    association = ec2.associate_client_vpn_target_network(
+        ClientVpnEndpointId=endpoint_id, SubnetId=subnet
+    )["AssociationId"]
+    say(
+        f"ec2         AssociateClientVpnTargetNetwork {subnet} ({association}): clients "
+        "connect once the endpoint is available"
+    )
 
     group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{GROUPS['cloudtrail']}:*"
     trail_arn = trails.create_trail(

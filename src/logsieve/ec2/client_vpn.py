@@ -1,21 +1,18 @@
-"""Client VPN endpoints and their connections, with AWS's ids, states and checks.
+"""Client VPN endpoints, with AWS's ids, states and checks.
 
 An endpoint is configuration (authentication, connection logging, the client connect
-handler...); its connections are made by ``connect.ConnectHandler`` from simulated attempts
-(``simulate world`` or the operator route), so DescribeClientVpnConnections and
-TerminateClientVpnConnections see the same connections the connection log reports.
+handler...). Its target networks are in ``target_networks``, its connections (made by
+``connect.ConnectHandler`` from simulated attempts) in ``connections``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from logsieve.errors import ServiceError
-from logsieve.storage.ec2 import ResourceRow
 
 from .resources import Filters, Resources, invalid, new_id, tags_from_specifications
 
@@ -25,7 +22,6 @@ HANDLER_PREFIX = "AWSClientVPN-"
 _PORTS = (443, 1194)
 _TIMEOUTS = (8, 10, 12, 24)
 _PROTOCOLS = ("udp", "tcp")
-_RECENT_SECONDS = 3600  # terminated connections stay listed for 60 minutes
 _AUTH_TYPES = (
     "certificate-authentication",
     "directory-service-authentication",
@@ -35,10 +31,6 @@ _AUTH_TYPES = (
 ENDPOINT_FILTERS: Filters = {
     "endpoint-id": lambda d: [d["ClientVpnEndpointId"]],
     "transport-protocol": lambda d: [d["TransportProtocol"]],
-}
-CONNECTION_FILTERS: Filters = {
-    "connection-id": lambda d: [d["ConnectionId"]],
-    "username": lambda d: [d.get("Username", "")],
 }
 
 
@@ -242,86 +234,8 @@ class ClientVpn:
 
     def delete_client_vpn_endpoint(self, params: Mapping[str, Any]) -> dict[str, Any]:
         row = self.resources.require("client-vpn-endpoint", params["ClientVpnEndpointId"])
-        for connection in self.resources.all("client-vpn-connection"):
-            if connection.data["ClientVpnEndpointId"] == row.id:
-                self.resources.store.delete(connection.id)
         self.resources.store.delete(row.id)
         return {"Status": {"Code": "deleting"}}
-
-    # -- connections ---------------------------------------------------------------------
-
-    def describe_client_vpn_connections(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        endpoint = self.resources.require("client-vpn-endpoint", params["ClientVpnEndpointId"])
-        cutoff = self.resources.clock() - _RECENT_SECONDS
-
-        def listed(row: ResourceRow) -> bool:
-            data = row.data
-            return data["ClientVpnEndpointId"] == endpoint.id and (
-                data["Status"]["Code"] == "active" or data.get("_ended", 0) >= cutoff
-            )
-
-        shown, token = self.resources.describe(
-            "client-vpn-connection", params, CONNECTION_FILTERS, keep=listed
-        )
-        return {"Connections": shown, "NextToken": token}
-
-    def terminate_client_vpn_connections(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        endpoint = self.resources.require("client-vpn-endpoint", params["ClientVpnEndpointId"])
-        connection_id, username = params.get("ConnectionId"), params.get("Username")
-        if not connection_id and not username:
-            raise invalid("Either ConnectionId or Username must be specified.")
-        statuses = []
-        now = self.resources.clock()
-        for row in self.resources.all("client-vpn-connection"):
-            data = row.data
-            if data["ClientVpnEndpointId"] != endpoint.id or data["Status"]["Code"] != "active":
-                continue
-            if connection_id and data["ConnectionId"] != connection_id:
-                continue
-            if username and data.get("Username") != username:
-                continue
-            ended = {
-                **data,
-                "Status": {"Code": "terminated"},
-                "_ended": now,
-                "ConnectionEndTime": _connection_time(now),
-                "Timestamp": _connection_time(now),
-            }
-            self.resources.store.update(row.id, data=ended)
-            statuses.append(
-                {
-                    "ConnectionId": data["ConnectionId"],
-                    "PreviousStatus": {"Code": "active"},
-                    "CurrentStatus": {"Code": "terminating"},
-                }
-            )
-        if connection_id and not statuses:
-            raise ServiceError(
-                "InvalidClientVpnConnection.IdNotFound",
-                f"Connection {connection_id} does not exist or is not active.",
-            )
-        out: dict[str, Any] = {"ClientVpnEndpointId": endpoint.id, "ConnectionStatuses": statuses}
-        if username:
-            out["Username"] = username
-        return out
-
-    def add_connection(self, endpoint_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Record a connection that was allowed (``connect`` calls this)."""
-        now = self.resources.clock()
-        connection = {
-            "ClientVpnEndpointId": endpoint_id,
-            "Timestamp": _connection_time(now),
-            "ConnectionEstablishedTime": _connection_time(now),
-            "IngressBytes": "0",
-            "EgressBytes": "0",
-            "IngressPackets": "0",
-            "EgressPackets": "0",
-            "Status": {"Code": "active"},
-            "ConnectionEndTime": "-",
-            **fields,
-        }
-        self.resources.create("client-vpn-connection", connection, {})
-        return connection
 
 
 def _created(endpoint: Mapping[str, Any]) -> dict[str, Any]:
@@ -330,12 +244,3 @@ def _created(endpoint: Mapping[str, Any]) -> dict[str, Any]:
         "Status": endpoint["Status"],
         "DnsName": endpoint["DnsName"],
     }
-
-
-def _connection_time(seconds: float) -> str:
-    """DescribeClientVpnConnections' times: ``2020-11-13 11:37:27`` (UTC)."""
-    return _dt.datetime.fromtimestamp(seconds, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def new_connection_id() -> str:
-    return "cvpn-connection-" + secrets.token_hex(9)[:17]

@@ -14,7 +14,6 @@ a denied one as ``failed`` with the handler's reason, in AWS's record layout
 
 from __future__ import annotations
 
-import datetime as _dt
 import ipaddress
 import json
 import logging
@@ -27,7 +26,13 @@ from typing import Any
 from logsieve.errors import ServiceError
 from logsieve.formats import client_vpn as records
 
-from .client_vpn import ClientVpn, new_connection_id
+from .connections import (
+    ConnectionLog,
+    Connections,
+    LogWriter,
+    connection_time,
+    new_connection_id,
+)
 
 __all__ = ["HANDLER_TIMEOUT_SECONDS", "Attempt", "ConnectHandler", "Invoke", "LogWriter", "Outcome"]
 
@@ -38,8 +43,6 @@ SCHEMA_VERSION = "v3"
 #: Runs a Lambda function on an event: its answer's bytes, or None when the function does not
 #: exist or failed (raised, crashed, timed out on its own).
 Invoke = Callable[[str, bytes], bytes | None]
-#: Appends (timestamp ms, message) events to a log group's stream, creating the stream.
-LogWriter = Callable[[str, str, list[tuple[int, str]]], None]
 
 
 @dataclass(frozen=True)
@@ -91,23 +94,19 @@ class Outcome:
         }
 
 
-def _time(seconds: float) -> str:
-    return _dt.datetime.fromtimestamp(seconds, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 class ConnectHandler:
     """Makes simulated connection attempts on Client VPN endpoints."""
 
     def __init__(
         self,
-        client_vpn: ClientVpn,
+        connections: Connections,
+        log: ConnectionLog,
         invoke: Invoke | None = None,
-        write_log: LogWriter | None = None,
         timeout: float = HANDLER_TIMEOUT_SECONDS,
     ) -> None:
-        self.client_vpn = client_vpn
+        self.connections = connections
+        self.log = log
         self.invoke = invoke
-        self.write_log = write_log
         self.timeout = timeout
         self._calls = ThreadPoolExecutor(16, thread_name_prefix="client-connect")
 
@@ -158,7 +157,7 @@ class ConnectHandler:
     def attempt(self, endpoint_id: str, attempt: Attempt) -> Outcome:
         """One connection attempt: the handler decides (when enabled), the connection is
         recorded when allowed, and the attempt is logged when logging is enabled."""
-        resources = self.client_vpn.resources
+        resources = self.connections.resources
         endpoint = resources.require("client-vpn-endpoint", endpoint_id).data
         connection_id = new_connection_id()
         allowed, reason = True, records.NA
@@ -168,16 +167,6 @@ class ConnectHandler:
             allowed, reason = self._decide(handler["LambdaFunctionArn"], event)
         now = resources.clock()
         client_ip = self._client_ip(endpoint) if allowed else records.NA
-        if allowed:
-            self.client_vpn.add_connection(
-                endpoint_id,
-                {
-                    "ConnectionId": connection_id,
-                    "Username": attempt.username or None,
-                    "ClientIp": client_ip,
-                    "CommonName": attempt.common_name,
-                },
-            )
         record = {
             "connection-log-type": "connection-attempt",
             "connection-attempt-status": "successful" if allowed else "failed",
@@ -186,8 +175,8 @@ class ConnectHandler:
             "connection-id": connection_id,
             "client-vpn-endpoint-id": endpoint_id,
             "transport-protocol": endpoint.get("TransportProtocol", "udp"),
-            "connection-start-time": _time(now),
-            "connection-last-update-time": _time(now),
+            "connection-start-time": connection_time(now),
+            "connection-last-update-time": connection_time(now),
             "client-ip": client_ip,
             "common-name": attempt.common_name,
             "device-type": attempt.platform,
@@ -201,34 +190,19 @@ class ConnectHandler:
         }
         if attempt.username:
             record["username"] = attempt.username
+        if allowed:
+            fields = {"ConnectionId": connection_id, "Username": attempt.username or None,
+                      "ClientIp": client_ip, "CommonName": attempt.common_name}  # fmt: skip
+            self.connections.add(endpoint_id, fields, record)
         outcome = Outcome(allowed, connection_id, reason, record)
-        logging_options = endpoint.get("ConnectionLogOptions") or {}
-        if logging_options.get("Enabled") and self.write_log is not None:
-            group = logging_options["CloudwatchLogGroup"]
-            stream = logging_options.get("CloudwatchLogStream") or self._default_stream(
-                endpoint_id, now
-            )
-            self.write_log(group, stream, [(int(now * 1000), records.to_message(record))])
-            outcome.log_group, outcome.log_stream = group, stream
+        outcome.log_group, outcome.log_stream = self.log(endpoint_id, record, now)
         return outcome
 
     def _client_ip(self, endpoint: Mapping[str, Any]) -> str:
         network = ipaddress.IPv4Network(endpoint["ClientCidrBlock"])
         active = sum(
             1
-            for row in self.client_vpn.resources.all("client-vpn-connection")
+            for row in self.connections.resources.all("client-vpn-connection")
             if row.data["ClientVpnEndpointId"] == endpoint["ClientVpnEndpointId"]
         )
         return str(network.network_address + 2 + active % (network.num_addresses - 3))
-
-    def _default_stream(self, endpoint_id: str, now: float) -> str:
-        """AWS's stream when the options name none, made once per endpoint and kept."""
-        store = self.client_vpn.resources.store
-        row = store.get(endpoint_id)
-        assert row is not None
-        stream = row.data.get("_LogStream")
-        if not stream:
-            day = _dt.datetime.fromtimestamp(now, _dt.UTC)
-            stream = records.log_stream_name(endpoint_id, self.client_vpn.region, day)
-            store.update(endpoint_id, data={**row.data, "_LogStream": stream})
-        return str(stream)

@@ -57,6 +57,7 @@ class Kind:
     not_found: str
     noun: str
     tag_member: str = "Tags"
+    taggable: bool = True
 
     def missing(self, resource_id: str) -> ServiceError:
         return ServiceError(self.not_found, f"The {self.noun} ID '{resource_id}' does not exist")
@@ -79,6 +80,11 @@ KINDS = {
         Kind(
             "client-vpn-connection", "cvpn-connection", "ConnectionId",
             "InvalidClientVpnConnectionId.NotFound", "Client VPN connection",
+        ),
+        Kind(
+            "client-vpn-target-network", "cvpn-assoc", "AssociationId",
+            "InvalidClientVpnAssociationIdNotFound", "target network association",
+            taggable=False,
         ),
     )
 }  # fmt: skip
@@ -198,10 +204,11 @@ class Resources:
         filter_member: str = "Filters",
         limits: tuple[int, int] = (5, 1000),
         keep: Callable[[ResourceRow], bool] | None = None,
+        show: Callable[[ResourceRow], dict[str, Any]] | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of ``kind`` (described), in creation order: those ``ids`` name (each must
         exist unless ``ids_must_exist`` is false) that ``keep`` keeps and that pass every filter,
-        and the next token."""
+        each as ``show`` (default ``view``) shows it, and the next token."""
         conditions = self._conditions(params.get(filter_member) or (), filters)
         max_results = params.get("MaxResults")
         if max_results is not None and not limits[0] <= max_results <= limits[1]:
@@ -232,7 +239,7 @@ class Resources:
         limit = max_results or len(chosen) or 1
         page = chosen[:limit]
         next_token = tokens.encode({"seq": page[-1].seq}) if len(chosen) > limit else None
-        return [self.view(row) for row in page], next_token
+        return [(show or self.view)(row) for row in page], next_token
 
     @staticmethod
     def _conditions(
@@ -266,7 +273,7 @@ class Resources:
     def tagged(self, resource_id: str) -> ResourceRow:
         """A taggable resource by id, or the not-found error its id's kind answers."""
         kind = kind_of(resource_id)
-        if kind is None:
+        if kind is None or not kind.taggable:
             raise invalid(f'Invalid id: "{resource_id}"', "InvalidID")
         return self.require(kind.name, resource_id)
 

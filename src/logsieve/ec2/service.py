@@ -16,10 +16,12 @@ from logsieve.errors import Operation, ServiceError
 from logsieve.storage.ec2 import Ec2Store
 
 from .client_vpn import ClientVpn
-from .connect import Attempt, ConnectHandler, Invoke, LogWriter, Outcome
+from .connect import Attempt, ConnectHandler, Invoke, Outcome
+from .connections import ConnectionLog, Connections, LogWriter
 from .flow_logs import FlowLogs
 from .network import Network
 from .resources import KINDS, Resources, kind_of
+from .target_networks import TargetNetworks
 
 __all__ = ["Ec2Service"]
 
@@ -64,7 +66,11 @@ class Ec2Service:
         self.network = Network(self.resources, region, account_id)
         self.flow_logs = FlowLogs(self.resources, region, account_id)
         self.client_vpn = ClientVpn(self.resources, region, account_id)
-        self.connect_handler = ConnectHandler(self.client_vpn, invoke, write_log)
+        self.connections = Connections(
+            self.resources, ConnectionLog(self.resources, region, write_log)
+        )
+        self.connect_handler = ConnectHandler(self.connections, self.connections.log, invoke)
+        self.target_networks = TargetNetworks(self.resources, self.connections.end_all)
         self.network.ensure_defaults()
         table: dict[str, Operation] = {
             "CreateVpc": self.network.create_vpc,
@@ -80,11 +86,20 @@ class Ec2Service:
             "DescribeFlowLogs": self.flow_logs.describe_flow_logs,
             "DeleteFlowLogs": self.flow_logs.delete_flow_logs,
             "CreateClientVpnEndpoint": self.client_vpn.create_client_vpn_endpoint,
-            "DescribeClientVpnEndpoints": self.client_vpn.describe_client_vpn_endpoints,
+            "DescribeClientVpnEndpoints": self.describe_client_vpn_endpoints,
             "ModifyClientVpnEndpoint": self.client_vpn.modify_client_vpn_endpoint,
-            "DeleteClientVpnEndpoint": self.client_vpn.delete_client_vpn_endpoint,
-            "DescribeClientVpnConnections": self.client_vpn.describe_client_vpn_connections,
-            "TerminateClientVpnConnections": self.client_vpn.terminate_client_vpn_connections,
+            "DeleteClientVpnEndpoint": self.delete_client_vpn_endpoint,
+            "AssociateClientVpnTargetNetwork": (
+                self.target_networks.associate_client_vpn_target_network
+            ),
+            "DisassociateClientVpnTargetNetwork": (
+                self.target_networks.disassociate_client_vpn_target_network
+            ),
+            "DescribeClientVpnTargetNetworks": (
+                self.target_networks.describe_client_vpn_target_networks
+            ),
+            "DescribeClientVpnConnections": self.connections.describe_client_vpn_connections,
+            "TerminateClientVpnConnections": self.connections.terminate_client_vpn_connections,
             "CreateTags": self.create_tags,
             "DeleteTags": self.delete_tags,
             "DescribeTags": self.describe_tags,
@@ -98,8 +113,25 @@ class Ec2Service:
         operator route call this): the client connect handler, the connection, the log."""
         return self.connect_handler.attempt(endpoint_id, attempt)
 
+    def disconnect(self, endpoint_id: str, connection_id: str) -> dict[str, Any]:
+        """A simulated client leaves (or its link resets): the connection ends and its
+        ``connection-reset`` record (returned) is logged."""
+        return self.connections.disconnect(endpoint_id, connection_id)
+
     def close(self) -> None:
         self.connect_handler.close()
+
+    # -- Client VPN endpoints and their target networks ----------------------------------
+
+    def describe_client_vpn_endpoints(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        self.target_networks.settle()  # associations due by now make their endpoints available
+        return self.client_vpn.describe_client_vpn_endpoints(params)
+
+    def delete_client_vpn_endpoint(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        answer = self.client_vpn.delete_client_vpn_endpoint(params)
+        self.target_networks.forget(params["ClientVpnEndpointId"])
+        self.connections.forget(params["ClientVpnEndpointId"])
+        return answer
 
     # -- tags ----------------------------------------------------------------------------
 

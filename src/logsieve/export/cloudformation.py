@@ -14,7 +14,7 @@ from typing import Any
 
 from .inventory import ACTION_KEYS, Inventory, Names, lambda_actions
 
-__all__ = ["cloudformation", "template"]
+__all__ = ["cloudformation", "template", "template_text"]
 
 _ALARM_KEYS = (
     "AlarmName", "AlarmDescription", "ActionsEnabled", "Namespace", "MetricName", "Statistic",
@@ -153,7 +153,11 @@ def template(inventory: Inventory) -> dict[str, Any]:
 
 def cloudformation(inventory: Inventory, yaml_format: bool = False) -> str:
     """The template as JSON (default) or YAML text."""
-    document = template(inventory)
+    return template_text(template(inventory), yaml_format)
+
+
+def template_text(document: dict[str, Any], yaml_format: bool = False) -> str:
+    """A template document as JSON (default) or YAML text (intrinsics in their long form)."""
     if yaml_format:
         import yaml
 

@@ -9,10 +9,11 @@ connection logging on or off takes effect within seconds.
   and traffic type, one log stream per interface of its resource (``<eni>-<traffic>``), the
   interface ids being the account's real ones; the traffic itself comes from the ``vpc-flow``
   simulator (``vpc_flow.py``).
-* Each Client VPN endpoint gets connection attempts through the operator route
-  (``POST /_logsieve/client-vpn/<id>/connect``): the server runs the endpoint's client connect
-  handler, records the connection (DescribeClientVpnConnections) and writes the connection log
-  only where logging is enabled, into the configured group and stream.
+* Each available Client VPN endpoint (one with a target network) gets users who connect
+  through the operator route (``POST /_logsieve/client-vpn/<id>/connect``), stay a while and
+  leave (``vpn_clients.py``): the server runs the endpoint's client connect handler, records
+  the connection (DescribeClientVpnConnections, counters growing) and writes the connection
+  log only where logging is enabled, into the configured group and stream.
 * Each trail that is logging with a ``CloudWatchLogsLogGroupArn`` (DescribeTrails +
   GetTrailStatus) gets the ``cloudtrail`` simulator's activity of simulated users
   (``cloudtrail.py``) in AWS's stream ``<account>_CloudTrail_<region>``, next to the records
@@ -25,7 +26,6 @@ connection logging on or off takes effect within seconds.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import threading
 import time
@@ -41,6 +41,7 @@ from .cloudtrail import cloudtrail
 from .fake import SimEvent, doc_ip
 from .runner import Progress, RunSummary, run
 from .vpc_flow import vpc_flow
+from .vpn_clients import VpnClients
 
 __all__ = [
     "FlowSource",
@@ -51,9 +52,6 @@ __all__ = [
     "discover_trails",
     "flow_events",
 ]
-
-_USERS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
-_PLATFORMS = (("mac", "14.4.1"), ("windows", "10.0.22631"), ("linux", "6.8.0"), ("ios", "17.4"))
 
 
 @dataclass(frozen=True)
@@ -162,6 +160,7 @@ class WorldSummary:
     trail_events: dict[str, int] = field(default_factory=dict)
     attempts: int = 0
     allowed: int = 0
+    disconnects: int = 0
     elapsed: float = 0.0
 
     @property
@@ -184,6 +183,7 @@ class World:
         seed: int | None = None,
         account_id: str = "123456789012",
         progress: Callable[[str, Progress], None] | None = None,
+        session_seconds: float = 60.0,
     ) -> None:
         self.target = target
         self.progress = progress  # (flow log id or trail ARN, its run's progress so far)
@@ -196,6 +196,7 @@ class World:
         self.ec2 = _client(target, "ec2")
         self.cloudtrail = _client(target, "cloudtrail")
         self.summary = WorldSummary()
+        self.vpn = VpnClients(target, self.ec2, self.rng, session_seconds)
         self._runs: dict[FlowSource | TrailSource, tuple[threading.Event, threading.Thread]] = {}
         self._lock = threading.Lock()
 
@@ -293,34 +294,12 @@ class World:
     # -- Client VPN ----------------------------------------------------------------------
 
     def attempt(self) -> None:
-        """One connection attempt on each endpoint, by a random user."""
-        endpoints = self.ec2.describe_client_vpn_endpoints()["ClientVpnEndpoints"]
-        for endpoint in endpoints:
-            platform, version = self.rng.choice(_PLATFORMS)
-            outcome = self._connect(
-                endpoint["ClientVpnEndpointId"],
-                {"username": self.rng.choice(_USERS), "common-name": "client1",
-                 "platform": platform, "platform-version": version,
-                 "public-ip": doc_ip(self.rng), "port": self.rng.randint(1024, 65535)},
-            )  # fmt: skip
-            with self._lock:
-                self.summary.attempts += 1
-                self.summary.allowed += bool(outcome.get("allowed"))
-
-    def _connect(self, endpoint_id: str, attempt: dict[str, Any]) -> dict[str, Any]:
-        import httpx
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
-
-        url = f"{self.target.endpoint_url}/_logsieve/client-vpn/{endpoint_id}/connect"
-        body = json.dumps(attempt).encode()
-        request = AWSRequest(method="POST", url=url, data=body,
-                             headers={"Content-Type": "application/json"})  # fmt: skip
-        credentials = Credentials(self.target.access_key_id, self.target.secret_access_key)
-        SigV4Auth(credentials, "logs", self.target.region).add_auth(request)
-        response = httpx.post(url, content=body, headers=dict(request.headers.items()), timeout=60)
-        return response.json() if response.status_code == 200 else {}
+        """A round of Client VPN users (``vpn_clients``): due ones leave, new ones try."""
+        self.vpn.round()
+        with self._lock:
+            self.summary.attempts = self.vpn.attempts
+            self.summary.allowed = self.vpn.allowed
+            self.summary.disconnects = self.vpn.ended
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -344,6 +323,8 @@ class World:
                     next_attempt = now + self.connect_every
                 stop.wait(max(0.0, min(next_refresh, next_attempt, end) - time.monotonic()))
         finally:
+            self.vpn.leave(float("inf"))  # the users still connected leave with the world
+            self.summary.disconnects = self.vpn.ended
             for own, _ in self._runs.values():
                 own.set()
             for _, thread in self._runs.values():
