@@ -34,10 +34,12 @@ How to add a page
    the server lacks is None: hide or explain. New parts: a field on ``ConsoleServices`` (or
    ``extra``) filled in ``app.py``.
 6. **Tests.** ``tests/console/conftest.py``: ``console_client`` is a Starlette TestClient on
-   a real app, already signed in (``.csrf`` holds the token); ``console_server`` runs
-   ``logsieve serve`` on an ephemeral port and ``signed_in_page`` is a Playwright page on
-   Debian's Chromium that has opened the printed sign-in URL (skipped, saying why, when no
-   Chromium is installed). Save a screenshot with ``screenshot(page, "<name>")``.
+   the whole app (``create_app``), signed in through the form, with ``.csrf`` holding the
+   session's token. ``console_server`` runs ``logsieve serve`` on an ephemeral port (its
+   printed one-time URL in ``.login_url``); ``signed_in_page`` is a Playwright page on
+   Debian's Chromium (launched by path; skipped, saying why, when none is installed) signed
+   in through the form. ``screenshot(page, "<name>")`` saves ``test-output/console/
+   <name>.png`` for reviewers; check a phone width with ``page.set_viewport_size``.
 """
 
 from .build import Console
