@@ -42,8 +42,19 @@ How to add a page
    <name>.png`` for reviewers; check a phone width with ``page.set_viewport_size``.
 """
 
-from .build import Console
-from .page import Page
-from .services import ConsoleServices, IngestMeter
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["Console", "ConsoleServices", "IngestMeter", "Page"]
+#: Imported when first asked for: the config loader imports ``console.settings``, and reading
+#: a config file must not import the server (Starlette, the services, the templates).
+_WHERE = {"Console": "build", "ConsoleServices": "services", "IngestMeter": "services",
+          "Page": "page"}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
