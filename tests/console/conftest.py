@@ -136,7 +136,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
 def _printed_url(process: subprocess.Popen[str]) -> str:
     """The sign-in URL from the server's announcement (it prints it once it answers)."""
     assert process.stdout is not None
-    timer = threading.Timer(30, process.kill)  # a server that never announces fails the test
+    timer = threading.Timer(60, process.kill)  # a server that never announces fails the test
     timer.start()
     try:
         for line in process.stdout:

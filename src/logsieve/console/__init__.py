@@ -13,7 +13,7 @@ How to add a page
    Import the module in ``pages/__init__.py`` and add ``PAGE`` to ``PAGES``. The console
    wraps each route: the gate has already checked the session; the body is capped at 64 KiB.
 2. **Template.** ``templates/<name>.html.j2`` extending ``base.html.j2`` (blocks ``title``,
-   ``head``, ``main``); answer with ``render(request, "<name>.html.j2", active="<name>",
+   ``head``, ``main``); answer with ``await render(request, "<name>.html.j2", active="<name>",
    **values)`` from ``render.py``. Templates get ``url("/path", **query)``, ``fmt_time(ms)``,
    ``fmt_bytes(n)``, ``header``, ``nav``. Times: ``<time data-ms="{{ ms }}">{{ fmt_time(ms)
    }}</time>`` follows the UTC/local toggle. An htmx fragment is a template of its own (or

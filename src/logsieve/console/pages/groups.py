@@ -54,7 +54,7 @@ async def groups(request: Request, error: str = "", status: int = 200) -> Respon
         rows = await asyncio.gather(*(_describe(request, g) for g in found["logGroups"]))
     except ServiceError as failure:
         found, rows, error, status = {}, [], f"{failure.code}: {failure.message}", 400
-    return render(
+    return await render(
         request, "groups.html.j2", status, active="groups", rows=rows, prefix=prefix,
         next_token=found.get("nextToken"), error=error, notice=query(request, "notice"),
     )  # fmt: skip
@@ -77,7 +77,7 @@ async def group(request: Request, error: str = "", status: int = 200) -> Respons
         found = await logs_call(request, "DescribeLogGroups", logGroupNamePrefix=name, limit=1)
         described = found["logGroups"]
         if not described or described[0]["logGroupName"] != name:
-            return render(request, "missing.html.j2", 404, what=f"log group {name}")
+            return await render(request, "missing.html.j2", 404, what=f"log group {name}")
         info = await _describe(request, described[0])
         streams = await logs_call(
             request, "DescribeLogStreams", logGroupName=name,
@@ -86,8 +86,10 @@ async def group(request: Request, error: str = "", status: int = 200) -> Respons
             nextToken=token or None, limit=PAGE_SIZE,
         )  # fmt: skip
     except ServiceError as failure:
-        return render(request, "missing.html.j2", 404, what=f"{failure.code}: {failure.message}")
-    return render(
+        return await render(
+            request, "missing.html.j2", 404, what=f"{failure.code}: {failure.message}"
+        )
+    return await render(
         request, "group.html.j2", status, active="groups", group=info,
         streams=streams.get("logStreams", []), next_token=streams.get("nextToken"),
         prefix=prefix, retention_days=RETENTION_DAYS, error=error,
@@ -138,7 +140,7 @@ async def create_stream(request: Request) -> Response:
 
 async def confirm_delete(request: Request) -> Response:
     """The confirmation page: what will be deleted, and the one button that deletes it."""
-    return render(
+    return await render(
         request, "confirm_delete.html.j2", active="groups", group=query(request, "name"),
         stream=query(request, "stream"),
     )  # fmt: skip
