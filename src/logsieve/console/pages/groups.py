@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -69,8 +68,12 @@ async def create_group(request: Request) -> Response:
     return _back("/group", name=name, notice=f"Created log group {name}.")
 
 
-async def group(request: Request, error: str = "", status: int = 200) -> Response:
-    name = query(request, "name")
+async def group(request: Request) -> Response:
+    return await _group_page(request, query(request, "name"))
+
+
+async def _group_page(request: Request, name: str, error: str = "", status: int = 200) -> Response:
+    """A group's page: its details, its settings' forms, its streams (by last event)."""
     prefix = query(request, "prefix")
     token = query(request, "next")
     try:
@@ -103,8 +106,7 @@ async def _change(request: Request, operation: str, notice: str, **params: Any) 
     try:
         await logs_call(request, operation, logGroupName=name, **params)
     except ServiceError as failure:
-        request.scope["query_string"] = urlencode({"name": name}).encode()
-        return await group(request, f"{failure.code}: {failure.message}", 400)
+        return await _group_page(request, name, f"{failure.code}: {failure.message}", 400)
     return _back("/group", name=name, notice=notice)
 
 
