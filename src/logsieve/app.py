@@ -22,6 +22,8 @@ from .api.server import AwsApi, Service, build_app
 from .api.sns_certificate import certificate_routes
 from .cloudtrail import Identities, build_cloudtrail
 from .config import Config, client_credential, endpoint_url
+from .console import Console, ConsoleServices
+from .console.settings import CONSOLE
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import FIREHOSE, publish_when_due
 from .ec2 import build_ec2, connection_log_writer
@@ -318,7 +320,15 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region, sources)
     routes = admin.routes() + certificate_routes(sns_deliveries.signer) + sources.routes()
     routes += ec2_routes(ec2, config.secret_for, config.region)
-    return build_app(api, lifespan, routes)
+    # The web console (console/): its own sessions; `logsieve serve` prints its sign-in URL.
+    console = Console(
+        ConsoleServices(logs, dispatcher, dead_letters, outbox, alerts),
+        config.secret_for,
+        allowed_hosts=[config.host, *CONSOLE.of(config).allowed_hosts],
+    )
+    app = build_app(api, lifespan, routes + console.routes())
+    app.state.console = console
+    return app
 
 
 def _start(running: contextlib.AsyncExitStack, work: Coroutine[Any, Any, None]) -> None:

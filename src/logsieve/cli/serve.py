@@ -20,7 +20,13 @@ from pathlib import Path
 import click
 import uvicorn
 
-from logsieve.config import Config, ConfigError, credential_help, ensure_credentials
+from logsieve.config import (
+    Config,
+    ConfigError,
+    credential_help,
+    endpoint_url,
+    ensure_credentials,
+)
 
 from .server_config import config_options, resolve_config
 
@@ -134,6 +140,9 @@ def serve(
             f"logsieve listening on {scheme}://{config.host}:{config.port} "
             f"(data in {config.data_dir}, region {config.region}, account {config.account_id})"
         )
+        console_url = app.state.console.login_url(endpoint_url(config))
+        if console_url:  # one-time: the link signs in one browser; then use a key pair
+            click.echo(f"web console (one-time sign-in link): {console_url}")
 
     # The botocore models and compiled shapes are long-lived: keep the collector off them, and
     # collect less often (reads allocate millions of short-lived tuples).
