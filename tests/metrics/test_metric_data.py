@@ -121,7 +121,6 @@ def test_circular_expressions_are_refused(cw: Any) -> None:
     assert "Circular" in raised.value.response["Error"]["Message"]
 
 
-
 @pytest.mark.parametrize(
     "datum",
     [
