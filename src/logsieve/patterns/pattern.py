@@ -131,13 +131,13 @@ class FilterPattern:
 
             return from_json
         if isinstance(self._matcher, SpaceMatcher) and selector.startswith("$"):
-            matcher = self._matcher
             key = selector[1:]
-            if not (key.isdigit() or key in matcher.names):
+            if not (key.isdigit() or key in self._matcher.names):
                 raise PatternError(f"{selector} is not a field of this pattern", 0)
+            field = self._matcher.getter(key)  # None as well when the event does not match
 
             def from_fields(event: Event) -> float | str | None:
-                text = matcher.field(event, key)  # None as well when the event does not match
+                text = field(event)
                 if text is None:
                     return None
                 number = to_number(text)
