@@ -201,6 +201,10 @@ class JsonMatcher:
             found = event.views[self] = self._verdict(event)
         return found
 
+    def view(self, event: Event) -> dict | None:
+        """The matching event's JSON document, or None when it does not match."""
+        return event.doc if self.match_event(event) else None
+
     def _verdict(self, event: Event) -> bool:
         if self._precheck is not None and not self._precheck(event.message):
             return False

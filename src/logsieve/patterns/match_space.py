@@ -224,6 +224,8 @@ class SpaceMatcher:
     def match_event(self, event: Event) -> bool:
         return self.aligned(event) is not None
 
+    view = aligned
+
     # --- extraction ----------------------------------------------------------------------
 
     def extract(self, event: Event) -> dict[str, str] | None:
@@ -237,17 +239,13 @@ class SpaceMatcher:
             for i, (slot, value) in enumerate(zip(slots, values, strict=True))
         }
 
-    def getter(self, key: str) -> Callable[[Event], str | None]:
-        """One field of a matching event by name or 1-based number (a metric value or
-        dimension); the getter answers None when the event does not match."""
-        aligned = self.aligned
+    def reader(self, key: str) -> Callable[[Alignment], str | None]:
+        """One field by name or 1-based number, read from a matching event's alignment
+        (``aligned``): a metric value or dimension."""
         index = self._static_index(key)
         if index is None:
 
-            def scan(event: Event) -> str | None:
-                taken = aligned(event)
-                if taken is None:
-                    return None
+            def scan(taken: Alignment) -> str | None:
                 values, slots = taken
                 for i, slot in enumerate(slots):
                     if (slot is not None and slot.name == key) or str(i + 1) == key:
@@ -256,14 +254,11 @@ class SpaceMatcher:
 
             return scan
 
-        def get(event: Event) -> str | None:
-            taken = aligned(event)
-            if taken is None:
-                return None
+        def read(taken: Alignment) -> str | None:
             values = taken[0]
             return values[index] if index < len(values) else None
 
-        return get
+        return read
 
     def _static_index(self, key: str) -> int | None:
         """Where ``key`` sits in every alignment, when that does not depend on the event."""
