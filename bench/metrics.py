@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,7 +40,7 @@ from botocore.auth import SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 from tests.metrics.clients import cloudwatch  # noqa: E402
-from tests.server import ACCESS_KEY, SECRET_KEY, Server, client  # noqa: E402
+from tests.server import ACCESS_KEY, SECRET_KEY, Server, client, free_port  # noqa: E402
 
 from common import cpu_model, git_commit, progress  # noqa: E402
 from logsieve.metrics.filters import CompiledFilter, evaluate  # noqa: E402
@@ -114,32 +115,34 @@ def get_metric_data(server: Server, start: int, end: int, calls: int = 20) -> li
     return timings
 
 
-def evaluation(events: int, runs: int) -> tuple[list[float], float]:
-    """events/s of ``runs`` timed evaluations after one warm-up, in this process, and the
+def evaluation(events: int, runs: int) -> tuple[list[float], list[float], float]:
+    """events/s of ``runs`` timed evaluations after one warm-up, in this process, by the
+    clock and by the process's CPU time (what the code costs on a shared machine), and the
     count each gave."""
     lines = SAMPLE.read_text().splitlines()
     stored = [(1_700_000_000_000 + i, i, 1, 1, 0, lines[i % len(lines)]) for i in range(events)]
     transformation = {"metricName": "Rejects", "metricNamespace": "NS", "metricValue": "1"}
     compiled = [CompiledFilter(MetricFilter("g", "f", REJECT, [transformation], 0))]
     evaluate(compiled, stored)  # warm-up: the pattern's caches, the allocator's arenas
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(runs):
         gc.collect()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         tally = evaluate(compiled, stored)
+        cpu_rates.append(events / (time.process_time() - cpu))
         rates.append(events / (time.perf_counter() - began))
-    return rates, sum(tally.values())
+    return rates, cpu_rates, sum(tally.values())
 
 
-def evaluation_fresh(events: int, runs: int) -> tuple[list[float], float]:
+def evaluation_fresh(events: int, runs: int) -> tuple[list[float], list[float], float]:
     """``evaluation`` in a fresh interpreter: nothing else this bench did (a server's
     clients, a million datapoints, another part's heap) weighs on the figure."""
     child = subprocess.run(
         [sys.executable, __file__, "--evaluation-child", str(events), str(runs)],
         capture_output=True, check=True,
     )  # fmt: skip
-    rates, counted = orjson.loads(child.stdout)
-    return rates, counted
+    rates, cpu_rates, counted = orjson.loads(child.stdout)
+    return rates, cpu_rates, counted
 
 
 TEN = [
@@ -159,10 +162,16 @@ TEN = [
 ]  # fmt: skip
 
 
-def server_cpu(server: Server) -> float:
-    """CPU seconds the server process has used (all its threads), from /proc."""
-    assert server.process is not None
-    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+class Endpoint(NamedTuple):
+    """A server to measure: logsieve's or a peer's (what the test clients need: a URL)."""
+
+    url: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds a process has used (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -171,13 +180,17 @@ class Ingest(NamedTuple):
     caught_up: float  # seconds from the first put until the REJECT filter had counted all
     cpu_put: float  # server CPU µs per event while putting
     cpu_all: float  # server CPU µs per event until counted (putting and counting)
+    rejects: int  # REJECT lines put (what AWS counts)
+    counted: float  # what the server's "rejects" metric summed to (0 without filters)
 
 
-def put_log_events(server: Server, filters: int, batches: int, run: int = 0) -> Ingest:
-    """PutLogEvents of ``batches`` x 5,000 flow-log lines into a new group with the first
+def put_log_events(
+    target: Endpoint, filters: int, batches: int, run: int = 0, size: int = 5_000
+) -> Ingest:
+    """PutLogEvents of ``batches`` x ``size`` flow-log lines into a new group with the first
     ``filters`` of ``TEN``; the rate, the catch-up time and the server's CPU per event."""
-    logs = client(server)
-    group = f"/bench/filters-{filters}-{run}"
+    logs = client(target)  # type: ignore[arg-type]
+    group = f"/bench/filters-{filters}-{run}-{time.time_ns()}"
     logs.create_log_group(logGroupName=group)
     logs.create_log_stream(logGroupName=group, logStreamName="s")
     for name, pattern, extra in TEN[:filters]:
@@ -188,22 +201,26 @@ def put_log_events(server: Server, filters: int, batches: int, run: int = 0) -> 
     lines = SAMPLE.read_text().splitlines()
     base = (int(time.time()) // 60 - 30) * 60_000
     bodies = [[{"timestamp": base + b * 100 + i // 100, "message": lines[i % len(lines)]}
-               for i in range(5_000)] for b in range(batches)]  # fmt: skip
+               for i in range(size)] for b in range(batches)]  # fmt: skip
     rejects = sum(" REJECT " in e["message"] for body in bodies for e in body)
-    total = batches * 5_000
-    cpu = server_cpu(server)
+    total = batches * size
+    cpu = cpu_seconds(target.pid)
     began = time.perf_counter()
     for events in bodies:
         logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=events)
     put_seconds = time.perf_counter() - began
-    cpu_put = server_cpu(server) - cpu
+    cpu_put = cpu_seconds(target.pid) - cpu
+    found = 0.0
     if filters:
-        cw = cloudwatch(server)
-        while counted(cw, group, "rejects", base) < rejects:
+        cw = cloudwatch(target)  # type: ignore[arg-type]
+        deadline = time.monotonic() + 120
+        while (found := counted(cw, group, "rejects", base)) < rejects:
+            if time.monotonic() > deadline:
+                break
             time.sleep(0.05)
     caught_up = time.perf_counter() - began
     return Ingest(total / put_seconds, caught_up, cpu_put / total * 1e6,
-                  (server_cpu(server) - cpu) / total * 1e6)  # fmt: skip
+                  (cpu_seconds(target.pid) - cpu) / total * 1e6, rejects, found)  # fmt: skip
 
 
 def counted(cw: Any, namespace: str, name: str, base: int) -> float:
@@ -221,9 +238,81 @@ def ingest_rounds(server: Server, batches: int, rounds: int) -> list[tuple[Inges
     results = []
     for run in range(rounds):
         progress(f"PutLogEvents without filters, then with 10 (round {run + 1}/{rounds})")
-        results.append((put_log_events(server, 0, batches, run),
-                        put_log_events(server, 10, batches, run)))  # fmt: skip
+        target = Endpoint(server.url, server.process.pid)  # type: ignore[union-attr]
+        results.append((put_log_events(target, 0, batches, run),
+                        put_log_events(target, 10, batches, run)))  # fmt: skip
     return results
+
+
+#: The peer's scripts (shared/peers/localstack beside the project's checkout).
+PEER_SCRIPTS = (
+    Path(os.environ.get("LOGSIEVE_PEERS", ROOT.parent / "shared" / "peers")) / "localstack"
+)
+LOCALSTACK_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / "peer-localstack"
+
+
+def start_localstack(directory: Path) -> Endpoint | None:
+    """LocalStack Community from ``directory`` (setup.sh's), started in host mode on a free
+    port; None when it is not installed there."""
+    if not (directory / "venv" / "bin" / "python").exists():
+        return None
+    port = free_port()
+    started = subprocess.run(["bash", str(PEER_SCRIPTS / "start.sh"), str(directory), str(port)],
+                             capture_output=True, text=True, check=True)  # fmt: skip
+    peer = Endpoint(f"http://127.0.0.1:{port}", int(started.stdout.split()[-1]))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(peer.url + "/_localstack/health", timeout=2).status_code == 200:
+                return peer
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_process(peer.pid)
+    raise RuntimeError(f"LocalStack did not answer on {peer.url} within 120 s")
+
+
+def stop_process(pid: int, timeout: float = 20.0) -> None:
+    """SIGTERM the peer we started (start.sh detached it), then wait until it has gone."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if Path(f"/proc/{pid}").exists():
+        os.kill(pid, signal.SIGKILL)
+
+
+def side_by_side(
+    server: Server, directory: Path, batches: int, size: int
+) -> list[tuple[str, Ingest, Ingest]] | None:
+    """PutLogEvents without and with one metric filter (the REJECT count) into logsieve and
+    LocalStack Community, the same batches; None when LocalStack is not installed."""
+    progress(f"starting LocalStack from {directory}")
+    peer = start_localstack(directory)
+    if peer is None:
+        progress(f"LocalStack is not installed in {directory}: skipped (install it with "
+                 f"{PEER_SCRIPTS / 'setup.sh'} {directory})")  # fmt: skip
+        return None
+    ours = Endpoint(server.url, server.process.pid)  # type: ignore[union-attr]
+    try:
+        results = []
+        for name, target in (("logsieve", ours), ("LocalStack", peer)):
+            progress(f"{name}: PutLogEvents without, then with one metric filter")
+            results.append((name, put_log_events(target, 0, batches, 0, size),
+                            put_log_events(target, 1, batches, 0, size)))  # fmt: skip
+        return results
+    finally:
+        stop_process(peer.pid)
+
+
+def report_side_by_side(results: list[tuple[str, Ingest, Ingest]], events: int) -> None:
+    for name, bare, one in results:
+        row(f"{name}: PutLogEvents events/s, no filter / one REJECT metric filter ({events:,} "
+            "flow-log events)", f"{bare.rate:,.0f} / {one.rate:,.0f}")  # fmt: skip
+        row(f"{name}: REJECT filter counted (AWS counts {one.rejects:,}, the REJECT lines)",
+            f"{one.counted:,.0f}", f"{one.rejects:,}", one.counted == one.rejects)  # fmt: skip
+    (_, _, ours), (_, _, theirs) = results
+    row("one metric filter: logsieve / LocalStack events/s", f"{ours.rate / theirs.rate:,.1f}x")
 
 
 PARTS = ("put-metric-data", "get-metric-data", "ingest", "evaluation")
@@ -236,13 +325,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="PutLogEvents none/10 rounds")
     parser.add_argument("--runs", type=int, default=7, help="timed evaluation runs")
     parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts")
+    parser.add_argument("--localstack", nargs="?", const=LOCALSTACK_DIR, type=Path,
+                        metavar="DIR", help="side by side with LocalStack installed in DIR "
+                        f"(default {LOCALSTACK_DIR})")  # fmt: skip
+    parser.add_argument("--localstack-events", type=int, default=2_000)
     parser.add_argument("--evaluation-child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.evaluation_child:
         sys.stdout.buffer.write(orjson.dumps(evaluation(*args.evaluation_child)))
         return
     parts = set(args.only or PARTS)
-    pmd, gmd, rounds = None, None, []
+    pmd, gmd, rounds, peers = None, None, [], None
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         data.mkdir(mode=0o700)
@@ -260,6 +353,9 @@ def main() -> None:
                 gmd = get_metric_data(server, start, end)
             if "ingest" in parts:
                 rounds = ingest_rounds(server, args.batches, args.rounds)
+            if args.localstack is not None:
+                size = args.localstack_events // 4
+                peers = side_by_side(server, args.localstack, 4, size)
         finally:
             server.stop()
     evaluated = None
@@ -277,13 +373,17 @@ def main() -> None:
         row("GetMetricData over 1M datapoints, p50 / p99 ms", f"{p50:.1f} / {p99:.1f}",
             "< 100", p99 < 100)  # fmt: skip
     if evaluated is not None:
-        rates, counted = evaluated
-        median = statistics.median(rates)
-        row(f"REJECT filter evaluation events/s, median of {len(rates)} in a fresh process "
-            f"(min-max {min(rates):,.0f}-{max(rates):,.0f}; {counted:,.0f} counted)",
-            f"{median:,.0f}", ">= 1,000,000", median >= 1e6)  # fmt: skip
+        rates, cpu_rates, counted = evaluated
+        for clock, values in (("wall clock", rates), ("CPU time", cpu_rates)):
+            median = statistics.median(values)
+            row(f"REJECT filter evaluation events/s by {clock}, median of {len(values)} in a "
+                f"fresh process (min-max {min(values):,.0f}-{max(values):,.0f}; "
+                f"{counted:,.0f} counted)", f"{median:,.0f}", ">= 1,000,000",
+                median >= 1e6)  # fmt: skip
     if rounds:
         report_ingest(rounds, args.batches * 5_000)
+    if peers:
+        report_side_by_side(peers, args.localstack_events // 4 * 4)
 
 
 def report_ingest(rounds: list[tuple[Ingest, Ingest]], events: int) -> None:
