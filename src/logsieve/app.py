@@ -59,7 +59,7 @@ from .storage.disk import DiskFull
 from .storage.factory import Stores, open_stores
 from .storage.settings import STORAGE
 from .sts import StsService
-from .subscriptions import Dispatcher, MetricCounting, PumpContext
+from .subscriptions import Dispatcher, EventCache, MetricCounting, PumpContext
 from .subscriptions.settings import DELIVERY
 
 log = logging.getLogger("logsieve")
@@ -222,6 +222,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     reads, deliveries = Dispatcher.executors()
     metric_store = stores.metrics()  # CloudWatch metrics (metrics/)
     opened.callback(metric_store.close)
+    parsed = EventCache()  # events parsed once for subscriptions and metric filters alike
     dispatcher = Dispatcher(
         PumpContext(
             store,
@@ -233,10 +234,11 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             config.account_id,
             reads,
             deliveries,
+            parsed,
         ),
         config.region,
         alerts.standing(),
-        MetricCounting(store, metric_store, reads),
+        MetricCounting(store, metric_store, reads, cache=parsed),
     )
     logs = LogsService(
         LogsContext(

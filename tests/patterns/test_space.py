@@ -158,3 +158,34 @@ REJECTED = [
 @pytest.mark.parametrize(("pattern", "message"), REJECTED)
 def test_rejected(pattern: str, message: str) -> None:
     assert_rejected(pattern, message)
+
+
+@pytest.mark.parametrize(
+    "pattern", [VPC, "[..., action = REJECT, status]", "[v, ..., x, ..., status]"]
+)
+def test_one_alignment_per_event_and_pattern_shared_by_every_view(
+    pattern: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A metric filter's match, value and dimensions, a subscription's extractedFields and
+    a second filter with the same pattern all read one alignment of the shared Event."""
+    from logsieve.patterns.match_space import SpaceMatcher
+
+    aligned = []
+    original = SpaceMatcher._align
+    monkeypatch.setattr(
+        SpaceMatcher, "_align", lambda self, fields: aligned.append(1) or original(self, fields)
+    )
+    compiled = compile(pattern)
+    value, dimension = compiled.selector("$1"), compiled.selector("$status")
+    event = Event(FLOW)
+    for _ in range(2):
+        assert compiled.match_event(event)
+        assert value(event) == 2.0
+        assert dimension(event) == "OK"
+        assert compiled.extracted_fields(event)["status"] == "OK"
+        assert compiled.extract(event)["$status"] == "OK"
+    assert len(aligned) == 1
+    miss = Event(NODATA.replace("NODATA", "SKIPDATA"))
+    assert compiled.match_event(miss) is ("REJECT" not in pattern)
+    assert value(miss) == (None if "REJECT" in pattern else 2.0)
+    assert len(aligned) <= 2

@@ -75,3 +75,60 @@ def test_a_crash_on_either_side_of_the_commit_counts_each_event_once(
         reads.shutdown()
         metrics.close()
         logs.close()
+
+
+FLOW = (
+    "2 123456789012 eni-0a1b2c3d 10.0.0.5 203.0.113.9 443 {port} 6 10 840 1700000000 "
+    "1700000060 {action} OK"
+)
+REJECTS = (
+    "[version, account, eni, src, dst, sport, dport, proto, packets, bytes, start, end, "
+    "action = REJECT, status]"
+)
+
+
+def test_counting_reads_the_events_a_subscription_parsed_and_keeps_none_itself(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A metric filter and a subscription filter with one pattern align each event once;
+    counting reuses the subscription's parsed events but adds none to the shared cache."""
+    from logsieve.patterns import compile
+    from logsieve.patterns.match_space import SpaceMatcher
+    from logsieve.subscriptions.batching import match_events
+    from logsieve.subscriptions.event_cache import EventCache
+
+    logs, metrics = stores.logs(), stores.metrics()
+    group = logs.create_group("g", 0, None, "STANDARD")
+    assert group is not None
+    stream = logs.create_stream(group.id, "s", 0)
+    assert stream is not None
+    transformation = {"metricName": "Rejects", "metricNamespace": "NS", "metricValue": "1",
+                      "dimensions": {"Port": "$dport"}}  # fmt: skip
+    logs.put_metric_filter(group.id, MetricFilter("g", "f", REJECTS, [transformation], 0))
+    messages = [FLOW.format(port=22 + i % 2, action=("REJECT", "ACCEPT")[i % 3 == 0])
+                for i in range(12)]  # fmt: skip
+    logs.append(group.id, stream.id, [60_000 + i for i in range(12)], messages, 30, 5)
+    cache = EventCache()
+    subscribed = logs.read_after(0, 6, group.id)  # a subscription has read half of them
+    assert sum(map(len, match_events(compile(REJECTS), subscribed, cache).values())) == 4
+    aligned = []
+    original = SpaceMatcher._align
+    monkeypatch.setattr(
+        SpaceMatcher, "_align", lambda self, fields: aligned.append(1) or original(self, fields)
+    )
+    reads = ThreadPoolExecutor(1)
+    try:
+        counting = MetricCounting(logs, metrics, reads, cache=cache)
+        GroupCounter(group.id, "g", counting).count_window()
+        # aligned only the REJECT lines among the six no subscription had parsed (the
+        # others fail the pattern's literal before any alignment)
+        assert len(aligned) == 4
+        assert len(cache._events) == 6
+        port22 = ("NS", "Rejects", (("Port", "22"),))
+        port23 = ("NS", "Rejects", (("Port", "23"),))
+        assert [b.total for b in metrics.buckets(port22, 60, 120, 60)] == [4.0]
+        assert [b.total for b in metrics.buckets(port23, 60, 120, 60)] == [4.0]
+    finally:
+        reads.shutdown()
+        metrics.close()
+        logs.close()

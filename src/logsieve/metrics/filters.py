@@ -19,7 +19,7 @@ exact while a million REJECTs a minute are one row.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import compress, repeat
 from operator import contains, floordiv, itemgetter
 from typing import Any
@@ -102,13 +102,13 @@ class CompiledFilter:
         default = transformation.get("defaultValue")
         self.default: float | None = None if default is None else float(default)
         self.literal = _literal(transformation["metricValue"])
-        self.value = self.pattern.selector(transformation["metricValue"])
-        self.dimensions = [
-            (name, self.pattern.selector(selector))
+        self.read_value = self.pattern.reader(transformation["metricValue"])
+        self.read_dimensions = [
+            (name, self.pattern.reader(selector))
             for name, selector in sorted((transformation.get("dimensions") or {}).items())
         ]
         #: Counting on the bare message suffices: a literal value and no dimensions.
-        self.simple = self.literal is not None and not self.dimensions
+        self.simple = self.literal is not None and not self.read_dimensions
         #: A text every matching message contains: tested with ``in`` from C before ``matches``.
         self.needle = _needle(self.pattern.syntax)
 
@@ -132,25 +132,22 @@ class CompiledFilter:
                     key = (metric, minute * 60, unit, self.default)
                     tally[key] = tally.get(key, 0.0) + count
 
-    def count_event(self, timestamp: int, event: Event, tally: Tally) -> None:
-        """The general path: values and dimensions selected from the event's fields."""
-        minute = timestamp // 60000 * 60
-        needle = self.needle
-        if (needle is not None and needle not in event.message) or not self.pattern.match_event(
-            event
-        ):
+    def count_view(self, minute: int, seen: Any, tally: Tally) -> None:
+        """The general path, for one event: ``seen`` is the pattern's view of it (None when
+        it does not match), shared by every filter with this pattern."""
+        if seen is None:
             if self.default is not None:
                 key = (self.metric, minute, self.unit, self.default)
                 tally[key] = tally.get(key, 0.0) + 1.0
             return
-        value = self.value(event)
-        if not isinstance(value, float):
+        value = self.read_value(seen)
+        if type(value) is not float:
             return  # the selected field is missing or not a number: nothing published
         metric = self.metric
-        if self.dimensions:
+        if self.read_dimensions:
             found = {}
-            for name, select in self.dimensions:
-                selected = select(event)
+            for name, read in self.read_dimensions:
+                selected = read(seen)
                 if selected is not None:
                     found[name] = _dimension_text(selected)
             metric = (metric[0], metric[1], dimension_key(found))
@@ -158,11 +155,33 @@ class CompiledFilter:
         tally[key] = tally.get(key, 0.0) + 1.0
 
 
+_Group = tuple[Any, str | None, list[CompiledFilter]]
+
+
+def _by_pattern(filters: list[CompiledFilter]) -> list[_Group]:
+    """The filters grouped by pattern (compiled patterns are shared, so equal text is one
+    object): (the pattern's ``view``, its needle, its filters)."""
+    groups: dict[int, _Group] = {}
+    for compiled in filters:
+        pattern = compiled.pattern
+        groups.setdefault(id(pattern), (pattern.view, compiled.needle, []))[2].append(compiled)
+    return list(groups.values())
+
+
 def evaluate(
-    filters: Iterable[CompiledFilter], events: Sequence[StoredEvent], embedded: bool = False
+    filters: Iterable[CompiledFilter],
+    events: Sequence[StoredEvent],
+    embedded: bool = False,
+    parse: Callable[[int, str], Event] | None = None,
 ) -> Tally:
     """What ``events`` (one log group's, in order) add to the metrics of ``filters``, and
-    with ``embedded`` the metrics their Embedded Metric Format publishes."""
+    with ``embedded`` the metrics their Embedded Metric Format publishes.
+
+    Filters that read fields share one :class:`Event` per event (its field split or JSON
+    parse), and the filters of one pattern share its match and alignment. ``parse(seq,
+    message)`` may supply that Event (another consumer's, already parsed). Events are
+    taken one at a time and dropped after use: holding a window's worth of parsed events
+    costs more in garbage collection than it saves."""
     tally: Tally = {}
     if embedded:
         count_embedded(events, tally)
@@ -174,12 +193,20 @@ def evaluate(
             compiled.count_simple(window, tally)
         else:
             general.append(compiled)
-    if general:
-        for timestamp, _, _, _, ingested, message in events:
-            event = Event(message)  # parsed once, shared by the filters
-            for compiled in general:
+    if not general:
+        return tally
+    since = min(compiled.created for compiled in general)
+    groups = _by_pattern(general)
+    for timestamp, seq, _, _, ingested, message in events:
+        if ingested < since:
+            continue
+        minute = timestamp // 60000 * 60
+        event = Event(message) if parse is None else parse(seq, message)
+        for view, needle, members in groups:
+            seen = None if needle is not None and needle not in message else view(event)
+            for compiled in members:
                 if ingested >= compiled.created:
-                    compiled.count_event(timestamp, event, tally)
+                    compiled.count_view(minute, seen, tally)
     return tally
 
 

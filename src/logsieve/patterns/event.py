@@ -88,14 +88,21 @@ _UNPARSED: Any = object()
 
 
 class Event:
-    """A log message with its JSON form and field split computed lazily and cached."""
+    """A log message with its JSON form and field split computed lazily and cached.
 
-    __slots__ = ("_doc", "_fields", "message")
+    ``views`` holds what each compiled pattern derived from this event (a space-delimited
+    pattern's alignment of the fields, a JSON pattern's verdict), keyed by the pattern's
+    matcher: a pattern's match, metric value, dimensions and extracted fields, and every
+    other filter or consumer with the same (cached) pattern, share one computation.
+    """
+
+    __slots__ = ("_doc", "_fields", "message", "views")
 
     def __init__(self, message: str) -> None:
         self.message = message
         self._doc: Any = _UNPARSED
         self._fields: Fields | None = None
+        self.views: dict[object, Any] = {}
 
     @property
     def doc(self) -> dict | None:

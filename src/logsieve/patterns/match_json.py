@@ -194,6 +194,18 @@ class JsonMatcher:
         self.matches: Callable[[str], bool] = _flat_matcher(evaluate, chosen, precheck)
 
     def match_event(self, event: Event) -> bool:
+        """The verdict on ``event``, kept in its ``views``: a metric filter's value and
+        dimensions and other filters with this pattern ask again without evaluating again."""
+        found = event.views.get(self)
+        if found is None:
+            found = event.views[self] = self._verdict(event)
+        return found
+
+    def view(self, event: Event) -> dict | None:
+        """The matching event's JSON document, or None when it does not match."""
+        return event.doc if self.match_event(event) else None
+
+    def _verdict(self, event: Event) -> bool:
         if self._precheck is not None and not self._precheck(event.message):
             return False
         doc = event.doc

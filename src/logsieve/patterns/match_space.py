@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .ast import And, Comparison, Expr, Or, Position, SpacePattern
 from .event import Event, Fields
@@ -19,6 +20,10 @@ from .regex import compile_search
 from .values import ORDERINGS, has_wildcard, string_matcher, to_number
 
 FieldTest = Callable[[str], bool]
+#: The values of the fields a pattern covers, and the slot of each (None if absorbed by
+#: ``...``): without ``...`` one field per position, the last holding the rest of the line.
+Alignment = tuple[list[str], "list[_Slot] | list[_Slot | None]"]
+_UNSEEN: Any = object()
 
 
 def _comparison_test(expr: Comparison) -> FieldTest:
@@ -95,6 +100,7 @@ class SpaceMatcher:
         self._segments = segments
         self._slots = [slot for segment in segments for slot in segment]
         self.names = [slot.name for slot in self._slots if slot.name is not None]
+        self._tests = [(slot.index, slot.test) for slot in self._slots if slot.test is not None]
         chosen = space_requirements(syntax.positions)
         self._precheck = space_precheck(chosen)
         self._literal = single_literal(chosen)
@@ -104,8 +110,8 @@ class SpaceMatcher:
 
     # --- alignment ---------------------------------------------------------------------
 
-    def _align(self, fields: Fields) -> list[tuple[int, _Slot | None, str]] | None:
-        """Every field the pattern covers as (field index, slot or None if absorbed, value)."""
+    def _align(self, fields: Fields) -> Alignment | None:
+        """The values of the fields the pattern covers and the slot each one fills."""
         values = fields.values
         count = len(values)
         segments = self._segments
@@ -114,13 +120,13 @@ class SpaceMatcher:
             n = len(slots)
             if count < n:
                 return None
-            taken = [(i, slot, values[i]) for i, slot in enumerate(slots)]
             if count > n:
-                taken[-1] = (n - 1, slots[-1], fields.rest(n - 1))
-            for _, slot, value in taken:
-                if slot is not None and slot.test is not None and not slot.test(value):
+                values = values[:n]
+                values[-1] = fields.rest(n - 1)
+            for i, test in self._tests:
+                if not test(values[i]):
                     return None
-            return taken
+            return values, slots
         head, middles, tail = segments[0], segments[1:-1], segments[-1]
         if count < len(self._slots):
             return None
@@ -141,7 +147,7 @@ class SpaceMatcher:
             for j, slot in enumerate(segment):
                 placed[start + j] = slot
             cursor = start + len(segment)
-        return [(i, placed.get(i), value) for i, value in enumerate(values)]
+        return values, [placed.get(i) for i in range(count)]
 
     @staticmethod
     def _leftmost(segment: list[_Slot], values: list[str], lo: int, hi: int) -> int | None:
@@ -198,42 +204,81 @@ class SpaceMatcher:
 
         return matches
 
+    # --- one alignment per event, shared -------------------------------------------------
+
+    def aligned(self, event: Event) -> Alignment | None:
+        """The event's fields as this pattern aligns them, or None when it does not match.
+
+        Computed once per event and kept in ``event.views``: the match, the metric value,
+        each dimension and the extracted fields of every filter with this pattern read it.
+        """
+        views = event.views
+        found = views.get(self, _UNSEEN)
+        if found is _UNSEEN:
+            found = None
+            if self._precheck is None or self._precheck(event.message):
+                found = self._align(event.fields)
+            views[self] = found
+        return found
+
     def match_event(self, event: Event) -> bool:
-        if self._precheck is not None and not self._precheck(event.message):
-            return False
-        return self._align(event.fields) is not None
+        return self.aligned(event) is not None
+
+    view = aligned
 
     # --- extraction ----------------------------------------------------------------------
 
     def extract(self, event: Event) -> dict[str, str] | None:
         """TestMetricFilter's view: ``$name`` for named positions, ``$N`` for the others."""
-        if self._precheck is not None and not self._precheck(event.message):
-            return None
-        taken = self._align(event.fields)
+        taken = self.aligned(event)
         if taken is None:
             return None
+        values, slots = taken
         return {
             f"${slot.name}" if slot is not None and slot.name else f"${i + 1}": value
-            for i, slot, value in taken
+            for i, (slot, value) in enumerate(zip(slots, values, strict=True))
         }
 
-    def field(self, event: Event, key: str) -> str | None:
-        """One field of a matching event by name or 1-based number (a metric value)."""
-        if self._precheck is not None and not self._precheck(event.message):
-            return None
-        taken = self._align(event.fields)
-        if taken is None:
-            return None
-        for i, slot, value in taken:
-            if (slot is not None and slot.name == key) or str(i + 1) == key:
-                return value
+    def reader(self, key: str) -> Callable[[Alignment], str | None]:
+        """One field by name or 1-based number, read from a matching event's alignment
+        (``aligned``): a metric value or dimension."""
+        index = self._static_index(key)
+        if index is None:
+
+            def scan(taken: Alignment) -> str | None:
+                values, slots = taken
+                for i, slot in enumerate(slots):
+                    if (slot is not None and slot.name == key) or str(i + 1) == key:
+                        return values[i]
+                return None
+
+            return scan
+
+        def read(taken: Alignment) -> str | None:
+            values = taken[0]
+            return values[index] if index < len(values) else None
+
+        return read
+
+    def _static_index(self, key: str) -> int | None:
+        """Where ``key`` sits in every alignment, when that does not depend on the event."""
+        if key.isdigit():
+            plain = key.isascii() and str(int(key)) == key and key != "0"
+            return int(key) - 1 if plain and key not in self.names else None
+        if len(self._segments) == 1:
+            for slot in self._segments[0]:
+                if slot.name == key:
+                    return slot.index
         return None
 
     def extracted_fields(self, event: Event) -> dict[str, str] | None:
         """Subscription deliveries' view: named positions only, keyed by the bare name."""
-        if self._precheck is not None and not self._precheck(event.message):
-            return None
-        taken = self._align(event.fields)
+        taken = self.aligned(event)
         if taken is None:
             return None
-        return {slot.name: value for _, slot, value in taken if slot is not None and slot.name}
+        values, slots = taken
+        return {
+            slot.name: value
+            for slot, value in zip(slots, values, strict=True)
+            if slot is not None and slot.name
+        }

@@ -52,5 +52,8 @@ class TextMatcher:
     def match_event(self, event: Event) -> bool:
         return self.matches(event.message)
 
+    def view(self, event: Event) -> str | None:
+        return event.message if self.matches(event.message) else None
+
     def extract(self, event: Event) -> dict[str, str] | None:
         return {} if self.matches(event.message) else None

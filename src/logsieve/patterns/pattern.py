@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from .ast import Comparison, JsonPattern, Pattern, RegexPattern, SpacePattern, iter_exprs
 from .errors import PatternError
@@ -68,16 +68,17 @@ class FilterPattern:
         else:
             self._matcher = TextMatcher(syntax)
         self.matches = self._matcher.matches
+        #: ``matches`` on an :class:`Event`, reusing its parsed forms and cached alignment.
+        self.match_event: Callable[[Event], bool] = self._matcher.match_event
+        #: None when the event does not match, else what ``reader`` functions read: the
+        #: aligned fields (space-delimited), the JSON document, or the message (text).
+        self.view: Callable[[Event], Any] = self._matcher.view
 
     def __str__(self) -> str:
         return self.text
 
     def __repr__(self) -> str:
         return f"FilterPattern({self.text!r}, kind={self.kind!r})"
-
-    def match_event(self, event: Event) -> bool:
-        """``matches`` on an :class:`Event`, reusing its parsed forms."""
-        return self._matcher.match_event(event)
 
     def extract(self, message: str | Event) -> dict[str, str] | None:
         """TestMetricFilter's ``extractedValues``; None when the event does not match.
@@ -112,17 +113,30 @@ class FilterPattern:
         Raises :class:`PatternError` when the selector does not fit the pattern, which is how
         PutMetricFilter validates ``metricValue`` and dimensions.
         """
+        read, view = self.reader(selector), self.view
+
+        def select(event: Event) -> float | str | None:
+            seen = view(event)
+            return None if seen is None else read(seen)
+
+        return select
+
+    def reader(self, selector: str) -> Callable[[Any], float | str | None]:
+        """A selector (see ``value``) as a function of a matching event's ``view``: for
+        several filters with one pattern, the event is matched once and read many times.
+
+        Raises :class:`PatternError` when the selector does not fit the pattern.
+        """
         selector = selector.strip()
         literal = to_number(selector)
         if literal is not None:
-            return lambda event: float(literal) if self.match_event(event) else None
+            number = float(literal)
+            return lambda seen: number
         if self.kind == "json" and selector.startswith("$"):
             many = multi_getter(parse_selector(selector))
 
-            def from_json(event: Event) -> float | str | None:
-                if not self.match_event(event):
-                    return None
-                for v in many(event.doc):
+            def from_json(doc: Any) -> float | str | None:
+                for v in many(doc):
                     if type(v) is int or type(v) is float:
                         return float(v)
                     if type(v) is str:
@@ -131,13 +145,13 @@ class FilterPattern:
 
             return from_json
         if isinstance(self._matcher, SpaceMatcher) and selector.startswith("$"):
-            matcher = self._matcher
             key = selector[1:]
-            if not (key.isdigit() or key in matcher.names):
+            if not (key.isdigit() or key in self._matcher.names):
                 raise PatternError(f"{selector} is not a field of this pattern", 0)
+            field = self._matcher.reader(key)
 
-            def from_fields(event: Event) -> float | str | None:
-                text = matcher.field(event, key)  # None as well when the event does not match
+            def from_fields(taken: Any) -> float | str | None:
+                text = field(taken)
                 if text is None:
                     return None
                 number = to_number(text)

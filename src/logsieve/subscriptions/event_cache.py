@@ -29,6 +29,13 @@ class EventCache:
                 self._evict()
         return found
 
+    def known(self, seq: int, message: str) -> Event:
+        """The shared :class:`Event` if a consumer has parsed ``seq`` already, else a fresh
+        one that is not kept: for a reader of whole windows (metric counting), holding every
+        event it parsed would cost more in garbage collection than parsing again saves."""
+        found = self._events.get(seq)
+        return Event(message) if found is None else found
+
     def _evict(self) -> None:
         # Drop the oldest half (dicts keep insertion order); copying keys avoids mutating
         # while another thread iterates.

@@ -24,6 +24,8 @@ from logsieve.metrics.filters import CompiledFilter, evaluate, observations
 from logsieve.storage import LogsStore
 from logsieve.storage.metrics import MetricStore
 
+from .event_cache import EventCache
+
 log = logging.getLogger("logsieve.metrics")
 
 __all__ = ["MetricCounting", "progress_key"]
@@ -75,7 +77,9 @@ class GroupCounter:
         events = self.owner.logs.read_after(position, self.owner.window, self.group_id)
         if not events:
             return False
-        tally = evaluate(self.filters(), events, self.embedded)
+        cache = self.owner.cache
+        parse = None if cache is None else cache.known
+        tally = evaluate(self.filters(), events, self.embedded, parse)
         self.owner.metrics.put(observations(tally), {key: events[-1][1]})
         return len(events) >= self.owner.window
 
@@ -93,8 +97,12 @@ class MetricCounting:
         metrics: MetricStore,
         reads: Executor,
         window: int = WINDOW_EVENTS,
+        cache: EventCache | None = None,
     ) -> None:
         self.logs = logs
+        #: the subscriptions' parsed events: a window's events they already parsed (field
+        #: split, JSON document, alignments) are read from there
+        self.cache = cache
         self.metrics = metrics
         self.reads = reads
         self.window = window

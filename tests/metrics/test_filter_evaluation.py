@@ -1,0 +1,151 @@
+"""``metrics.filters.evaluate`` against a plain reference: each filter, each event, alone.
+
+``evaluate`` shares work between filters (columns per window, one parsed event and one
+alignment per pattern shared by every filter); whatever it shares, its tally must equal what
+each filter gives when it looks at each message on its own through the public pattern API.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logsieve.metrics.filters import CompiledFilter, evaluate
+from logsieve.patterns import compile
+from logsieve.storage.metrics import dimension_key
+from logsieve.storage.records import MetricFilter
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+FIELDS = "version, account, eni, source, destination, srcport, destport, protocol, packets, bytes, windowstart, windowend"  # noqa: E501
+REJECT = f"[{FIELDS}, action = REJECT, flowlogstatus]"
+FLOW = f"[{FIELDS}, action, flowlogstatus]"
+
+# (pattern, transformation): literal and field values, dimensions, default values, ellipses,
+# JSON paths, text terms; several share a pattern, as real filter sets do.
+FILTERS: list[tuple[str, dict[str, Any]]] = [
+    (REJECT, {"metricValue": "1", "unit": "Count"}),
+    (REJECT, {"metricValue": "$bytes", "unit": "Bytes"}),
+    (REJECT, {"metricValue": "1", "dimensions": {"Port": "$destport", "Src": "$source"}}),
+    (FLOW, {"metricValue": "$bytes", "defaultValue": 0}),
+    (FLOW, {"metricValue": "$packets", "dimensions": {"Action": "$action"}}),
+    (FLOW, {"metricValue": "$14"}),
+    (f"[{FIELDS.replace('destport', 'destport = 22')}, action, flowlogstatus]",
+     {"metricValue": "1"}),
+    (f"[{FIELDS.replace('bytes', 'bytes > 10000')}, action, flowlogstatus]",
+     {"metricValue": "$packets", "defaultValue": 1}),
+    ("[version, ..., action = ACCEPT, status]", {"metricValue": "$version"}),
+    ("[first, ..., last]", {"metricValue": "2", "dimensions": {"Last": "$last"}}),
+    ("[a, b, c]", {"metricValue": "$b", "dimensions": {"C": "$c"}}),
+    ("[a, ..., x = \"*b*\", ..., z]", {"metricValue": "$1", "dimensions": {"Z": "$z"}}),
+    ("ACCEPT", {"metricValue": "1", "defaultValue": 0}),
+    ("NODATA", {"metricValue": "3"}),
+    ("", {"metricValue": "1"}),
+    ('{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied*" }',
+     {"metricValue": "1", "defaultValue": 0}),
+    ("{ $.eventName = * }",
+     {"metricValue": "$.eventVersion",
+      "dimensions": {"Event": "$.eventName", "User": "$.userIdentity.type"}}),
+    ("{ $.n > 1 }", {"metricValue": "$.n", "dimensions": {"K": "$.k"}}),
+]  # fmt: skip
+
+EDGES = [
+    "2 1 eni-1 10.0.0.1 10.0.0.2 22 22 6 1 20000 1 2 REJECT OK",
+    '2 1 eni-1 "10.0.0.1 x" 10.0.0.2 1 3389 6 1 5 1 2 REJECT OK',
+    "2 1 eni-1 [10.0.0.1] 10.0.0.2 1 22 6 7 50000 1 2 ACCEPT OK  trailing  words ",
+    "2\t1  eni-1 10.0.0.1 10.0.0.2 1 22 6 7 1.5e3 1 2 REJECT OK",
+    "2 1 eni-é 10.0.0.1 10.0.0.2 1 22 6 - - 1 2 REJECT OK",
+    "2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 7 8 1 2 REJECT",
+    "a b c d",
+    "a b",
+    "one",
+    "",
+    "   ",
+    '{"n": 5, "k": "x"}',
+    '{"n": 5.5, "k": 7}',
+    '{"n": "9", "k": "y"}',
+    '{"n": 2}',
+    '{"n": [3, 4], "k": {"z": 1}}',
+    "{not json",
+]
+
+
+def _text(value: float | str) -> str:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return value
+
+
+def reference(items: list[MetricFilter], events: list[tuple]) -> Counter:
+    """Each filter applied to each message alone (no sharing, no fast path)."""
+    tally: Counter = Counter()
+    for item in items:
+        t = item.transformations[0]
+        pattern = compile(item.pattern)
+        unit = t.get("unit") or "None"
+        for timestamp, _, _, _, ingested, message in events:
+            if ingested < item.creation_time:
+                continue
+            minute = timestamp // 60000 * 60
+            if not pattern.matches(message):
+                if t.get("defaultValue") is not None:
+                    metric = (t["metricNamespace"], t["metricName"], ())
+                    tally[(metric, minute, unit, float(t["defaultValue"]))] += 1
+                continue
+            value = pattern.value(message, t["metricValue"])
+            if not isinstance(value, float):
+                continue
+            found = {}
+            for name, selector in (t.get("dimensions") or {}).items():
+                selected = pattern.value(message, selector)
+                if selected is not None:
+                    found[name] = _text(selected)
+            metric = (t["metricNamespace"], t["metricName"], dimension_key(found))
+            tally[(metric, minute, unit, value)] += 1
+    return tally
+
+
+def messages() -> list[str]:
+    flow = (SAMPLES / "vpc-flow-default.log").read_text().splitlines()
+    trail = (SAMPLES / "cloudtrail-events.jsonl").read_text().splitlines()
+    return flow + trail + EDGES
+
+
+def filters(created: list[int]) -> list[MetricFilter]:
+    return [
+        MetricFilter("g", f"f{i}", pattern,
+                     [{"metricName": f"m{i}", "metricNamespace": "NS", **transformation}],
+                     created[i])
+        for i, (pattern, transformation) in enumerate(FILTERS)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_evaluate_equals_each_filter_alone(seed: int) -> None:
+    rng = random.Random(seed)
+    pool = messages()
+    events = [
+        (1_700_000_000_000 + i * rng.randint(0, 3_000), i, 1, 1, 1_000 + i, rng.choice(pool))
+        for i in range(3_000)
+    ]
+    # Some filters exist from the start, others were created in the middle of the window.
+    items = filters([rng.choice([0, 0, 1_000 + rng.randrange(3_000)]) for _ in FILTERS])
+    compiled = [CompiledFilter(item) for item in items]
+    got = Counter(evaluate(compiled, events))
+    want = reference(items, events)
+    assert got == want
+    assert sum(want.values()) > len(events)  # the filters did count
+
+
+def test_filters_sharing_a_pattern_count_what_each_counts_alone() -> None:
+    pool = messages()
+    events = [(1_700_000_000_000 + i * 997, i, 1, 1, 0, m) for i, m in enumerate(pool * 3)]
+    items = filters([0] * len(FILTERS))
+    together = Counter(evaluate([CompiledFilter(item) for item in items], events))
+    alone: Counter = Counter()
+    for item in items:
+        alone.update(evaluate([CompiledFilter(item)], events))
+    assert together == alone == reference(items, events)
