@@ -27,15 +27,25 @@ def anonymous(app: Any) -> TestClient:
     return TestClient(app, base_url=BASE, follow_redirects=False)
 
 
-@pytest.mark.parametrize(
-    "path",
-    ["/console/", "/console/header", "/console/static/vendor/htmx-4.0.1.min.js",
-     "/console/static/console.js", "/console/no-such-page"],
-)  # fmt: skip
-def test_nothing_is_served_without_a_session(console_app: Any, path: str) -> None:
+@pytest.mark.parametrize("path", ["/console/", "/console/header", "/console/no-such-page"])
+def test_pages_redirect_to_the_sign_in_form_without_a_session(console_app: Any, path: str) -> None:
     answer = anonymous(console_app).get(path)
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/console/login?next=")
+
+
+@pytest.mark.parametrize(
+    "path", ["/console/static/vendor/htmx-4.0.1.min.js", "/console/static/console.js"]
+)
+def test_static_files_are_refused_without_a_session(console_app: Any, path: str) -> None:
+    assert anonymous(console_app).get(path).status_code == 401
+
+
+def test_htmx_requests_without_a_session_are_refused(console_app: Any) -> None:
+    assert (
+        anonymous(console_app).get("/console/header", headers={"hx-request": "true"}).status_code
+        == 401
+    )
 
 
 def test_state_changing_requests_without_a_session_are_refused(console_app: Any) -> None:
@@ -206,7 +216,7 @@ def test_every_answer_carries_a_strict_csp(console_client: ConsoleClient, path: 
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"
     assert headers["x-content-type-options"] == "nosniff"
 
 

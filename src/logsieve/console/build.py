@@ -113,7 +113,8 @@ class Console:
         return _signed_in(request, session, _local(values.get("next", "")))
 
     def _form(self, request: Request, error: str = "", status: int = 200) -> Response:
-        token = secrets.token_urlsafe(24)
+        # One token per browser, kept across renders: several tabs (or a reload) still match.
+        token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
         next_url = _local(request.query_params.get("next", ""))
         response = render(request, "login.html.j2", status, error=error, login_token=token,
                           next_url=next_url)  # fmt: skip

@@ -8,8 +8,9 @@
 - **Session**: nothing but the sign-in page and its stylesheet answers without a session
   cookie; a page asked for without one redirects to the sign-in form.
 - **Headers**: a strict Content-Security-Policy (every asset is served from here; no inline
-  script or style, no eval), no framing, no referrer (the sign-in URL carries a token), no
-  caching of pages.
+  script or style, no eval), no framing, no
+  caching of pages. The referrer goes to this origin only (the sign-in URL carries a token;
+  with ``no-referrer`` browsers would send ``Origin: null`` on our own forms).
 
 The CSRF token is checked per route (it may sit in the form body): see ``routes.protect``.
 """
@@ -48,7 +49,7 @@ SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
@@ -123,7 +124,8 @@ class ConsoleGuard:
         scope.setdefault("state", {})["console_session"] = session
         if session is not None or path in PUBLIC:
             return None
-        if method in ("GET", "HEAD") and "hx-request" not in headers:
+        page = not path.startswith(f"{PREFIX}/static/") and "hx-request" not in headers
+        if method in ("GET", "HEAD") and page:
             target = path + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
             return RedirectResponse(f"{PREFIX}/login?next={quote(target, safe='')}", 303)
         return PlainTextResponse("Sign in to the console first.", status_code=401)

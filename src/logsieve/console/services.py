@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,29 +19,52 @@ from logsieve.logs import LogsService
 
 
 class IngestMeter:
-    """Events per second into the event log, from its sequence number sampled over time:
-    no counter on the hot path. Read on each page load; the rate covers the last minute."""
+    """Events per second appended to the event log over about the last minute, counted by
+    reading what was appended since the previous sample: nothing on the ingest path, and
+    sequence numbers are positions, not counts. Sampled when a page asks (each second at
+    most), with bounded work per sample: far behind, the count catches up over samples."""
 
     WINDOW = 60.0
+    READ_LIMIT = 10_000
+    MAX_READS = 5
 
-    def __init__(self, last_seq: Callable[[], int], clock: Callable[[], float] = time.monotonic):
-        self.last_seq = last_seq
+    def __init__(
+        self,
+        read_after: Callable[[int, int], Sequence[Sequence[Any]]],
+        last_seq: Callable[[], int],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.read_after = read_after
         self.clock = clock
+        self._position = last_seq()  # counts start now, not with the stored history
+        self._total = 0
         self._samples: deque[tuple[float, int]] = deque()
         self._lock = threading.Lock()
 
+    def _advance(self) -> int:
+        for _ in range(self.MAX_READS):
+            batch = self.read_after(self._position, self.READ_LIMIT)
+            if not batch:
+                break
+            self._total += len(batch)
+            self._position = batch[-1][1]  # a StoredEvent's seq
+            if len(batch) < self.READ_LIMIT:
+                break
+        return self._total
+
     def rate(self) -> float | None:
-        """Events/s since the oldest sample of the window (None until two samples exist)."""
-        now, seq = self.clock(), self.last_seq()
+        """Events/s since the window's baseline sample (None until two samples exist)."""
         with self._lock:
-            while self._samples and now - self._samples[0][0] > self.WINDOW:
-                self._samples.popleft()
+            now = self.clock()
             if not self._samples or now - self._samples[-1][0] >= 1.0:
-                self._samples.append((now, seq))
-            first_time, first_seq = self._samples[0]
-            if now - first_time < 1.0:
-                return None if len(self._samples) < 2 else 0.0
-            return max(0, seq - first_seq) / (now - first_time)
+                self._samples.append((now, self._advance()))
+            # Keep one sample from before the window as the baseline: an idle minute is 0/s.
+            while len(self._samples) > 1 and now - self._samples[1][0] > self.WINDOW:
+                self._samples.popleft()
+            if len(self._samples) < 2:
+                return None
+            (first_time, first), (_, last) = self._samples[0], self._samples[-1]
+            return (last - first) / (now - first_time)
 
 
 @dataclass
@@ -60,4 +83,5 @@ class ConsoleServices:
 
     def __post_init__(self) -> None:
         if self.meter is None:
-            self.meter = IngestMeter(self.logs.ctx.store.last_seq)
+            store = self.logs.ctx.store
+            self.meter = IngestMeter(store.read_after, store.last_seq)

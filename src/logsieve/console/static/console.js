@@ -47,6 +47,17 @@
       applyZone(document);
       return;
     }
+    const expand = target.closest("[data-expand-all]");
+    if (expand) {
+      const list = document.getElementById(expand.dataset.expandAll);
+      if (list) {
+        const rows = list.querySelectorAll("details");
+        const open = expand.textContent === "Expand all";
+        rows.forEach((d) => { d.open = open; });
+        expand.textContent = open ? "Collapse all" : "Expand all";
+      }
+      return;
+    }
     const view = target.closest("[data-view-toggle]");
     if (view) {
       const list = document.getElementById(view.dataset.viewToggle);
