@@ -15,6 +15,7 @@ after ``MAX_SECONDS`` (as AWS's Live Tail sessions do), or when the server stops
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from starlette.concurrency import run_in_threadpool
 
 from logsieve.logs import LogsService
-from logsieve.storage import LogGroup
+from logsieve.storage import LogGroup, LogsStore
 
 TICK = 0.25  # seconds between reads: events appear well within a second
 MAX_RATE = 500  # matching events/s a page draws (AWS's Live Tail samples at 500/s too)
@@ -54,7 +55,7 @@ class TailHub:
         logs.ctx.followers.append(self.appended)
 
     @property
-    def store(self):  # noqa: ANN201 - the LogsStore protocol
+    def store(self) -> LogsStore:
         return self.logs.ctx.store
 
     def appended(self, group_id: int) -> None:
@@ -153,10 +154,8 @@ async def _wait(event: asyncio.Event, seconds: float) -> None:
     """Sleep ``seconds`` or until ``event`` is set, whichever comes first."""
     if seconds <= 0:
         return
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
-    except TimeoutError:
-        pass
 
 
 def parse_highlights(text: str) -> list[str]:

@@ -15,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from logsieve.errors import ServiceError
+from logsieve.logs.context import GROUP_NOT_FOUND
 from logsieve.logs.reads import compile_filter
 from logsieve.storage import LogGroup
 
@@ -68,7 +69,7 @@ def _choice(request: Request) -> TailChoice:
     for name in names:
         group = store.group(name)
         if group is None:
-            choice.error = f"ResourceNotFoundException: The specified log group does not exist: {name}"
+            choice.error = f"ResourceNotFoundException: {GROUP_NOT_FOUND} ({name})"
             return choice
         choice.groups.append(group)
     return choice
