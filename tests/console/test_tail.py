@@ -145,3 +145,23 @@ def test_ctrl_c_ends_an_open_tail_and_the_server_exits_promptly(live: Server) ->
     assert took < 2.5, took
     assert reader.ended.wait(5)
     assert [f.event for f in reader.frames][-1] == "end"
+
+
+# --- sampling ----------------------------------------------------------------------------
+
+
+def test_more_than_the_cap_is_sampled_uniformly_with_the_real_rate_stated() -> None:
+    import json as json_
+
+    from logsieve.console.tail import MAX_RATE, _frame
+
+    events = [{"id": i, "message": str(i)} for i in range(4000)]
+    text = _frame(99, events, 0, 1.0)
+    assert text.startswith("id: 99\nevent: logs\n")
+    body = json_.loads(text.split("data: ", 1)[1])
+    assert body["sampled"] is True and body["rate"] == 4000.0 and body["cap"] == MAX_RATE
+    kept = [e["id"] for e in body["events"]]
+    assert len(kept) == MAX_RATE and kept == sorted(kept)  # in order, a subset
+    assert kept[-1] - kept[0] > 2000  # spread over the second, not its first events
+    calm = json_.loads(_frame(5, events[:10], 0, 1.0).split("data: ", 1)[1])
+    assert calm["sampled"] is False and len(calm["events"]) == 10
