@@ -7,6 +7,6 @@ import it here and add it to ``PAGES``.
 from __future__ import annotations
 
 from ..page import Page
-from . import events, groups, playground, tail
+from . import events, groups, playground, subscriptions, tail
 
-PAGES: tuple[Page, ...] = (groups.PAGE, events.PAGE, tail.PAGE, playground.PAGE)
+PAGES: tuple[Page, ...] = (groups.PAGE, events.PAGE, tail.PAGE, playground.PAGE, subscriptions.PAGE)
