@@ -7,6 +7,13 @@ import it here and add it to ``PAGES``.
 from __future__ import annotations
 
 from ..page import Page
-from . import events, groups, playground, subscriptions, tail
+from . import alerts, events, groups, playground, subscriptions, tail
 
-PAGES: tuple[Page, ...] = (groups.PAGE, events.PAGE, tail.PAGE, playground.PAGE, subscriptions.PAGE)
+PAGES: tuple[Page, ...] = (
+    groups.PAGE,
+    events.PAGE,
+    tail.PAGE,
+    playground.PAGE,
+    subscriptions.PAGE,
+    alerts.PAGE,
+)
