@@ -7,7 +7,7 @@ import it here and add it to ``PAGES``.
 from __future__ import annotations
 
 from ..page import Page
-from . import alerts, events, groups, playground, subscriptions, tail
+from . import alerts, events, groups, metrics, playground, subscriptions, tail
 
 PAGES: tuple[Page, ...] = (
     groups.PAGE,
@@ -16,4 +16,5 @@ PAGES: tuple[Page, ...] = (
     playground.PAGE,
     subscriptions.PAGE,
     alerts.PAGE,
+    metrics.PAGE,
 )
