@@ -51,6 +51,7 @@ def _read(request: Request, chosen: dict[str, Any]) -> dict[str, Any]:
     for alarm in found["alarms"]:  # the chart link's dimensions box
         dims = alarm.get("Dimensions", [])
         alarm["dimsText"] = ",".join(f"{d['Name']}={d['Value']}" for d in dims)
+        alarm["updatedMs"] = _ms(alarm.get("StateUpdatedTimestamp"))
     if chosen["namespace"] and chosen["name"]:
         end = time.time()
         seconds = RANGES[chosen["range"]]
@@ -72,11 +73,17 @@ def _read(request: Request, chosen: dict[str, Any]) -> dict[str, Any]:
     if chosen["alarm"]:
         history = _call(request, "DescribeAlarmHistory", {"AlarmName": chosen["alarm"]})
         found["history"] = history.get("AlarmHistoryItems", [])
+        for item in found["history"]:
+            item["ms"] = _ms(item.get("Timestamp"))
     return found
 
 
 def _seconds(value: Any) -> float:
     return value.timestamp() if hasattr(value, "timestamp") else float(value)
+
+
+def _ms(value: Any) -> int | None:
+    return None if value is None else int(_seconds(value) * 1000)
 
 
 async def metrics(request: Request) -> Response:
