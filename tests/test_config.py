@@ -244,8 +244,8 @@ def test_non_utf8_file(tmp_path: Path) -> None:
             [
                 "unknown section [sever]",
                 "did you mean 'server'?",
-                "[aws], [credentials], [delivery], [logs], [server], [smtp], [sns], "
-                "[storage], plus",
+                "[aws], [console], [credentials], [delivery], [logs], [server], [smtp], "
+                "[sns], [storage], plus",
             ],
         ),
         (

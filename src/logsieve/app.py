@@ -23,6 +23,7 @@ from .api.sns_certificate import certificate_routes
 from .cloudtrail import Identities, build_cloudtrail
 from .config import Config, client_credential, endpoint_url
 from .console import Console, ConsoleServices
+from .console.settings import CONSOLE
 from .destinations import Destinations, FirehoseSink
 from .destinations.firehose import FIREHOSE, publish_when_due
 from .ec2 import build_ec2, connection_log_writer
@@ -327,7 +328,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             extra={"lambdas": lambdas, "cloudwatch": cloudwatch},  # playground, metrics pages
         ),
         config.secret_for,
-        allowed_hosts=[config.host],
+        allowed_hosts=[config.host, *CONSOLE.of(config).allowed_hosts],
     )
     app = build_app(api, lifespan, routes + console.routes())
     app.state.console = console

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import config
 from .alerts.config import ALERTS
+from .console.settings import CONSOLE
 from .destinations.firehose import FIREHOSE
 from .lambdas.declared import FUNCTIONS
 from .notify.config import CHANNELS
@@ -35,6 +36,7 @@ SECTIONS: tuple[config.Section[Any], ...] = (
     CHANNELS,
     ALERTS,
     SOURCES,
+    CONSOLE,
 )
 
 

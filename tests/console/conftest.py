@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -94,8 +95,8 @@ class ConsoleServer:
     process: subprocess.Popen[str]
 
 
-@pytest.fixture(scope="session")
-def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+@contextlib.contextmanager
+def serving(data_dir: Path) -> Iterator[ConsoleServer]:
     """``logsieve serve`` with the one-time sign-in URL it printed."""
     port = free_port()
     env = {
@@ -107,26 +108,35 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "logsieve", "serve", "--port", str(port),
-         "--data-dir", str(tmp_path_factory.mktemp("console-server")), "--log-level", "warning"],
+         "--data-dir", str(data_dir), "--log-level", "warning"],
         env=env, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
-    login_url = _printed_url(process)
-    # Keep reading its stdout so the server never blocks on a full pipe.
-    threading.Thread(target=process.stdout.read, daemon=True).start()
-    yield ConsoleServer(f"http://127.0.0.1:{port}", login_url, process)
-    process.terminate()
     try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        login_url = _printed_url(process)
+        # Keep reading its stdout so the server never blocks on a full pipe.
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+        yield ConsoleServer(f"http://127.0.0.1:{port}", login_url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    """One server for the browser tests (its sign-in link is spent by the smoke test)."""
+    with serving(tmp_path_factory.mktemp("console-server")) as running:
+        yield running
 
 
 def _printed_url(process: subprocess.Popen[str]) -> str:
     """The sign-in URL from the server's announcement (it prints it once it answers)."""
     assert process.stdout is not None
-    timer = threading.Timer(30, process.kill)  # a server that never announces fails the test
+    timer = threading.Timer(60, process.kill)  # a server that never announces fails the test
     timer.start()
     try:
         for line in process.stdout:

@@ -261,3 +261,13 @@ def test_a_console_session_does_not_authorize_the_aws_api(console_client: Consol
     )
     assert answer.status_code in (400, 403)
     assert "MissingAuthenticationToken" in answer.text
+
+
+def test_a_huge_sign_in_body_is_refused(console_app: Any) -> None:
+    """The public form is capped like every other route of logsieve's own (64 KiB)."""
+    answer = anonymous(console_app).post(
+        "/console/login",
+        content=b"access_key_id=" + b"A" * 200_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 413

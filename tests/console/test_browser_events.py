@@ -56,6 +56,12 @@ def test_search_events_with_a_pattern(signed_in_page: Any, console_server: Conso
     assert utc.endswith("Z")
     page.click("[data-zone-toggle]")
     assert page.inner_text("[data-zone-toggle]").startswith("Local time")
+    assert page.inner_text("tr.linked time") != utc or page.evaluate(
+        "new Date().getTimezoneOffset() === 0"
+    )
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    screenshot(page, "events-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
 
 
 def test_the_header_shows_the_ingest_rate(

@@ -16,6 +16,7 @@ def test_manage_a_group_in_the_browser(signed_in_page: Any, console_server: Cons
     page.select_option("[data-testid=retention]", "30")
     page.click("text=Save retention")
     page.wait_for_selector("text=Events expire after 30 days.")
+    screenshot(page, "group")
     page.click("nav >> text=Log groups")
     page.fill("[data-testid=prefix]", "/browser/")
     page.press("[data-testid=prefix]", "Enter")

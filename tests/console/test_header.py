@@ -7,21 +7,23 @@ from typing import Any
 import pytest
 
 from logsieve.console import IngestMeter
+from logsieve.console.services import events_between
 from tests.console.conftest import ConsoleClient
+from tests.console.test_events import put
 
 
 class Log:
-    """An event log as the meter reads it: (timestamp, seq) events, seq far apart."""
+    """An event log as the meter sees it: an end position and counts between positions."""
 
     def __init__(self) -> None:
         self.seqs: list[int] = []
 
     def append(self, count: int) -> None:
         last = self.seqs[-1] if self.seqs else 0
-        self.seqs += [last + 16_384 * (i + 1) for i in range(count)]
+        self.seqs += [last + 16_384 * (i + 1) for i in range(count)]  # positions, not counts
 
-    def read_after(self, seq: int, limit: int) -> list[tuple[int, int]]:
-        return [(0, s) for s in self.seqs if s > seq][:limit]
+    def count_between(self, after: int, upto: int) -> int:
+        return sum(after < s <= upto for s in self.seqs)
 
     def last_seq(self) -> int:
         return self.seqs[-1] if self.seqs else 0
@@ -30,7 +32,7 @@ class Log:
 def test_the_ingest_rate_is_events_per_second_over_the_last_minute() -> None:
     log, now = Log(), [0.0]
     log.append(5000)  # history before the server started: not counted
-    meter = IngestMeter(log.read_after, log.last_seq, clock=lambda: now[0])
+    meter = IngestMeter(log.count_between, log.last_seq, clock=lambda: now[0])
     assert meter.rate() is None  # one sample: no rate yet
     now[0] = 2.0
     log.append(200)
@@ -42,15 +44,20 @@ def test_the_ingest_rate_is_events_per_second_over_the_last_minute() -> None:
     assert meter.rate() == 0.0
 
 
-def test_a_burst_larger_than_one_read_is_counted_over_samples() -> None:
-    log, now = Log(), [0.0]
-    meter = IngestMeter(log.read_after, log.last_seq, clock=lambda: now[0])
-    meter.rate()
-    log.append(IngestMeter.READ_LIMIT * IngestMeter.MAX_READS + 500)
-    now[0] = 1.0
-    assert meter.rate() == IngestMeter.READ_LIMIT * IngestMeter.MAX_READS
-    now[0] = 2.0
-    assert meter.rate() == (IngestMeter.READ_LIMIT * IngestMeter.MAX_READS + 500) / 2
+def test_events_between_counts_every_group_from_the_real_store(
+    console_client: ConsoleClient,
+) -> None:
+    services = console_client.app.state.console.app.state.services
+    store = services.logs.ctx.store
+    before = store.last_seq()
+    put(console_client.app, "/meter/a", "s", ["x"] * 30)
+    put(console_client.app, "/meter/b", "s", ["y"] * 12)
+    middle = store.last_seq()
+    put(console_client.app, "/meter/b", "t", ["z"] * 5)
+    count = events_between(store)
+    assert count(before, middle) == 42
+    assert count(middle, store.last_seq()) == 5
+    assert count(before, store.last_seq()) == 47
 
 
 class FailingDelivery:

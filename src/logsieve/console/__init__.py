@@ -13,7 +13,7 @@ How to add a page
    Import the module in ``pages/__init__.py`` and add ``PAGE`` to ``PAGES``. The console
    wraps each route: the gate has already checked the session; the body is capped at 64 KiB.
 2. **Template.** ``templates/<name>.html.j2`` extending ``base.html.j2`` (blocks ``title``,
-   ``head``, ``main``); answer with ``render(request, "<name>.html.j2", active="<name>",
+   ``head``, ``main``); answer with ``await render(request, "<name>.html.j2", active="<name>",
    **values)`` from ``render.py``. Templates get ``url("/path", **query)``, ``fmt_time(ms)``,
    ``fmt_bytes(n)``, ``header``, ``nav``. Times: ``<time data-ms="{{ ms }}">{{ fmt_time(ms)
    }}</time>`` follows the UTC/local toggle. An htmx fragment is a template of its own (or
@@ -34,14 +34,27 @@ How to add a page
    the server lacks is None: hide or explain. New parts: a field on ``ConsoleServices`` (or
    ``extra``) filled in ``app.py``.
 6. **Tests.** ``tests/console/conftest.py``: ``console_client`` is a Starlette TestClient on
-   a real app, already signed in (``.csrf`` holds the token); ``console_server`` runs
-   ``logsieve serve`` on an ephemeral port and ``signed_in_page`` is a Playwright page on
-   Debian's Chromium that has opened the printed sign-in URL (skipped, saying why, when no
-   Chromium is installed). Save a screenshot with ``screenshot(page, "<name>")``.
+   the whole app (``create_app``), signed in through the form, with ``.csrf`` holding the
+   session's token. ``console_server`` runs ``logsieve serve`` on an ephemeral port (its
+   printed one-time URL in ``.login_url``); ``signed_in_page`` is a Playwright page on
+   Debian's Chromium (launched by path; skipped, saying why, when none is installed) signed
+   in through the form. ``screenshot(page, "<name>")`` saves ``test-output/console/
+   <name>.png`` for reviewers; check a phone width with ``page.set_viewport_size``.
 """
 
-from .build import Console
-from .page import Page
-from .services import ConsoleServices, IngestMeter
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["Console", "ConsoleServices", "IngestMeter", "Page"]
+#: Imported when first asked for: the config loader imports ``console.settings``, and reading
+#: a config file must not import the server (Starlette, the services, the templates).
+_WHERE = {"Console": "build", "ConsoleServices": "services", "IngestMeter": "services",
+          "Page": "page"}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)

@@ -87,7 +87,7 @@ class Console:
     async def home(self, request: Request) -> Response:
         first = next((p.nav for p in self.pages if p.nav is not None), None)
         if first is None:
-            return render(request, "home.html.j2")
+            return await render(request, "home.html.j2")
         return RedirectResponse(f"{PREFIX}{first}", 303)
 
     async def login(self, request: Request) -> Response:
@@ -99,24 +99,24 @@ class Console:
                 session = self.sessions.exchange(token)
                 if session is not None:
                     return _signed_in(request, session, target)
-                return self._form(request, SPENT, 403)
-            return self._form(request)
+                return await self._form(request, SPENT, 403)
+            return await self._form(request)
         values = await form(request)
         cookie = request.cookies.get(LOGIN_COOKIE, "")
         if not cookie or values.get("login_token") != cookie:
-            return self._form(request, "The sign-in form expired: try again.", 403)
+            return await self._form(request, "The sign-in form expired: try again.", 403)
         session = self.sessions.sign_in(
             values.get("access_key_id", "").strip(), values.get("secret_access_key", "")
         )
         if session is None:
-            return self._form(request, "Wrong access key id or secret access key.", 401)
+            return await self._form(request, "Wrong access key id or secret access key.", 401)
         return _signed_in(request, session, _local(values.get("next", "")))
 
-    def _form(self, request: Request, error: str = "", status: int = 200) -> Response:
+    async def _form(self, request: Request, error: str = "", status: int = 200) -> Response:
         # One token per browser, kept across renders: several tabs (or a reload) still match.
         token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
         next_url = _local(request.query_params.get("next", ""))
-        response = render(request, "login.html.j2", status, error=error, login_token=token,
+        response = await render(request, "login.html.j2", status, error=error, login_token=token,
                           next_url=next_url)  # fmt: skip
         response.set_cookie(LOGIN_COOKIE, token, max_age=3600, path=f"{PREFIX}/login",
                             httponly=True, samesite="strict", secure=_secure(request))  # fmt: skip
@@ -153,7 +153,7 @@ def _local(target: str) -> str:
 
 async def _header(request: Request) -> Response:
     """The header's figures alone: the page refreshes them every few seconds."""
-    return render(request, "_header.html.j2")
+    return await render(request, "_header.html.j2")
 
 
 async def _to_console(request: Request) -> Response:

@@ -12,7 +12,7 @@
   caching of pages. The referrer goes to this origin only (the sign-in URL carries a token;
   with ``no-referrer`` browsers would send ``Origin: null`` on our own forms).
 
-The CSRF token is checked per route (it may sit in the form body): see ``routes.protect``.
+The CSRF token is checked per route (it may sit in the form body): see ``page.protect``.
 """
 
 from __future__ import annotations

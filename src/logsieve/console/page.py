@@ -82,10 +82,6 @@ def query(request: Request, name: str, default: str = "") -> str:
     return request.query_params.get(name, default).strip()
 
 
-def flag(values: dict[str, Any], name: str) -> bool:
-    return str(values.get(name, "")).lower() in ("1", "on", "true", "yes")
-
-
 async def logs_call(request: Request, operation: str, **params: Any) -> dict[str, Any]:
     """A CloudWatch Logs operation by its AWS name, in a worker thread (SQLite blocks), with
     AWS's rules: a mistake raises ``ServiceError`` with AWS's code and message."""

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import jinja2
 from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -76,15 +77,18 @@ def header(request: Request) -> dict[str, Any]:
     }
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """``template`` rendered for ``request`` with the globals above."""
+async def render(
+    request: Request, template: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """``template`` rendered for ``request`` with the globals above. The header's figures
+    read the stores, so they are gathered on a worker thread, off the event loop."""
     session = request.scope.get("state", {}).get("console_session")
     token = session.csrf if session else ""
     pages: Sequence[Page] = request.app.state.pages
     values = {
         "request": request,
         "nav": [(p.title, url(p.nav), p.name) for p in pages if p.nav is not None],
-        "header": header(request) if session else None,
+        "header": await run_in_threadpool(header, request) if session else None,
         "csrf_token": token,
         "csrf_field": lambda: Markup(
             f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">'

@@ -10,31 +10,32 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from logsieve import __version__
 from logsieve.logs import LogsService
+from logsieve.storage import LogsStore
 
 
 class IngestMeter:
-    """Events per second appended to the event log over about the last minute, counted by
-    reading what was appended since the previous sample: nothing on the ingest path, and
-    sequence numbers are positions, not counts. Sampled when a page asks (each second at
-    most), with bounded work per sample: far behind, the count catches up over samples."""
+    """Events per second appended to the event log over about the last minute.
+
+    Nothing on the ingest path: each sample takes the log's end position and asks how many
+    events lie between it and the previous sample's (``count_between``; sequence numbers are
+    positions, not counts). Sampled when a page asks, each second at most."""
 
     WINDOW = 60.0
-    READ_LIMIT = 10_000
-    MAX_READS = 5
 
     def __init__(
         self,
-        read_after: Callable[[int, int], Sequence[Sequence[Any]]],
+        count_between: Callable[[int, int], int],
         last_seq: Callable[[], int],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.read_after = read_after
+        self.count_between = count_between
+        self.last_seq = last_seq
         self.clock = clock
         self._position = last_seq()  # counts start now, not with the stored history
         self._total = 0
@@ -42,14 +43,9 @@ class IngestMeter:
         self._lock = threading.Lock()
 
     def _advance(self) -> int:
-        for _ in range(self.MAX_READS):
-            batch = self.read_after(self._position, self.READ_LIMIT)
-            if not batch:
-                break
-            self._total += len(batch)
-            self._position = batch[-1][1]  # a StoredEvent's seq
-            if len(batch) < self.READ_LIMIT:
-                break
+        end = self.last_seq()
+        self._total += self.count_between(self._position, end)
+        self._position = end
         return self._total
 
     def rate(self) -> float | None:
@@ -65,6 +61,23 @@ class IngestMeter:
                 return None
             (first_time, first), (_, last) = self._samples[0], self._samples[-1]
             return (last - first) / (now - first_time)
+
+
+def events_between(store: LogsStore) -> Callable[[int, int], int]:
+    """How many events lie in (after, upto] of the event log, from each group's backlog:
+    chunk counts summed in SQL, no event read."""
+
+    def count(after: int, upto: int) -> int:
+        total, last = 0, None
+        while True:
+            groups = store.groups(None, None, None, last, 1000)
+            for group in groups:
+                total += store.backlog(group.id, after)[0] - store.backlog(group.id, upto)[0]
+            if len(groups) < 1000:
+                return total
+            last = groups[-1].name
+
+    return count
 
 
 @dataclass
@@ -84,4 +97,4 @@ class ConsoleServices:
     def __post_init__(self) -> None:
         if self.meter is None:
             store = self.logs.ctx.store
-            self.meter = IngestMeter(store.read_after, store.last_seq)
+            self.meter = IngestMeter(events_between(store), store.last_seq)

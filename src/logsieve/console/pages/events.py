@@ -106,7 +106,7 @@ async def events(request: Request) -> Response:
     }  # fmt: skip
     if not group:
         listed = await logs_call(request, "DescribeLogGroups", limit=50)
-        return render(request, "events.html.j2", groups=listed["logGroups"], **values)
+        return await render(request, "events.html.j2", groups=listed["logGroups"], **values)
     pattern, _ = compile_or_error(pattern_text)
     status = 200
     try:
@@ -132,7 +132,7 @@ async def events(request: Request) -> Response:
     except ValueError as bad:
         found, values["error"], status = [], str(bad), 400
     values["events"] = [{**e, "shown": show(e["message"], pattern)} for e in found]
-    return render(request, "events.html.j2", status, groups=[], **values)
+    return await render(request, "events.html.j2", status, groups=[], **values)
 
 
 PAGE = Page(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -54,7 +53,7 @@ async def groups(request: Request, error: str = "", status: int = 200) -> Respon
         rows = await asyncio.gather(*(_describe(request, g) for g in found["logGroups"]))
     except ServiceError as failure:
         found, rows, error, status = {}, [], f"{failure.code}: {failure.message}", 400
-    return render(
+    return await render(
         request, "groups.html.j2", status, active="groups", rows=rows, prefix=prefix,
         next_token=found.get("nextToken"), error=error, notice=query(request, "notice"),
     )  # fmt: skip
@@ -69,15 +68,19 @@ async def create_group(request: Request) -> Response:
     return _back("/group", name=name, notice=f"Created log group {name}.")
 
 
-async def group(request: Request, error: str = "", status: int = 200) -> Response:
-    name = query(request, "name")
+async def group(request: Request) -> Response:
+    return await _group_page(request, query(request, "name"))
+
+
+async def _group_page(request: Request, name: str, error: str = "", status: int = 200) -> Response:
+    """A group's page: its details, its settings' forms, its streams (by last event)."""
     prefix = query(request, "prefix")
     token = query(request, "next")
     try:
         found = await logs_call(request, "DescribeLogGroups", logGroupNamePrefix=name, limit=1)
         described = found["logGroups"]
         if not described or described[0]["logGroupName"] != name:
-            return render(request, "missing.html.j2", 404, what=f"log group {name}")
+            return await render(request, "missing.html.j2", 404, what=f"log group {name}")
         info = await _describe(request, described[0])
         streams = await logs_call(
             request, "DescribeLogStreams", logGroupName=name,
@@ -86,8 +89,10 @@ async def group(request: Request, error: str = "", status: int = 200) -> Respons
             nextToken=token or None, limit=PAGE_SIZE,
         )  # fmt: skip
     except ServiceError as failure:
-        return render(request, "missing.html.j2", 404, what=f"{failure.code}: {failure.message}")
-    return render(
+        return await render(
+            request, "missing.html.j2", 404, what=f"{failure.code}: {failure.message}"
+        )
+    return await render(
         request, "group.html.j2", status, active="groups", group=info,
         streams=streams.get("logStreams", []), next_token=streams.get("nextToken"),
         prefix=prefix, retention_days=RETENTION_DAYS, error=error,
@@ -101,8 +106,7 @@ async def _change(request: Request, operation: str, notice: str, **params: Any) 
     try:
         await logs_call(request, operation, logGroupName=name, **params)
     except ServiceError as failure:
-        request.scope["query_string"] = urlencode({"name": name}).encode()
-        return await group(request, f"{failure.code}: {failure.message}", 400)
+        return await _group_page(request, name, f"{failure.code}: {failure.message}", 400)
     return _back("/group", name=name, notice=notice)
 
 
@@ -138,7 +142,7 @@ async def create_stream(request: Request) -> Response:
 
 async def confirm_delete(request: Request) -> Response:
     """The confirmation page: what will be deleted, and the one button that deletes it."""
-    return render(
+    return await render(
         request, "confirm_delete.html.j2", active="groups", group=query(request, "name"),
         stream=query(request, "stream"),
     )  # fmt: skip

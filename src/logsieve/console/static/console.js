@@ -58,14 +58,6 @@
       }
       return;
     }
-    const view = target.closest("[data-view-toggle]");
-    if (view) {
-      const list = document.getElementById(view.dataset.viewToggle);
-      if (list) {
-        const json = list.classList.toggle("json-view");
-        view.textContent = json ? "Plain text view" : "JSON view";
-      }
-    }
   });
 
   // Page scripts (tail.js) apply the zone to the rows they draw.
