@@ -49,7 +49,7 @@ async def alerts(request: Request) -> Response:
     rules = await run_in_threadpool(_rules, request)
     channels = await run_in_threadpool(outbox.status) if outbox else []
     failures = await run_in_threadpool(_failures, request) if outbox else []
-    return render(
+    return await render(
         request, "alerts.html.j2", active="alerts", rules=rules, channels=channels,
         failures=failures, error=query(request, "error"), notice=query(request, "notice"),
     )  # fmt: skip

@@ -95,7 +95,8 @@ async def metrics(request: Request) -> Response:
     chosen["range"] = chosen["range"] if chosen["range"] in RANGES else "3h"
     chosen["stat"] = chosen["stat"] if chosen["stat"] in STATISTICS else "Sum"
     if "cloudwatch" not in services(request).extra:
-        return render(request, "missing.html.j2", 404, what="CloudWatch metrics on this server")
+        what = "CloudWatch metrics on this server"
+        return await render(request, "missing.html.j2", 404, what=what)
     error, found = "", {"metrics": [], "alarms": [], "points": [], "history": [],
                         "thresholds": []}  # fmt: skip
     try:
@@ -104,7 +105,7 @@ async def metrics(request: Request) -> Response:
         error = f"{failure.code}: {failure.message}"
     chart = {"points": found["points"], "thresholds": found["thresholds"],
              "label": f"{chosen['name']} ({chosen['stat']})"}  # fmt: skip
-    return render(
+    return await render(
         request, "metrics.html.j2", 400 if error else 200, active="metrics", c=chosen,
         ranges=list(RANGES), statistics=STATISTICS, chart=json.dumps(chart), error=error,
         notice="", **found,

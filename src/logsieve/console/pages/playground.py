@@ -76,7 +76,7 @@ async def _results(request: Request, values: dict[str, str]) -> dict[str, Any]:
 
 async def _page(request: Request, values: dict[str, str], error: str = "", status: int = 200,
                 notice: str = "") -> Response:  # fmt: skip
-    return render(
+    return await render(
         request, "playground.html.j2", status, active="playground", samples=samples(),
         error=error, notice=notice, **await _results(request, values),
     )  # fmt: skip
@@ -103,7 +103,7 @@ async def playground(request: Request) -> Response:
 async def results(request: Request) -> Response:
     """The results alone, for htmx."""
     values = _values(await form(request))
-    return render(request, "_playground_results.html.j2", **await _results(request, values))
+    return await render(request, "_playground_results.html.j2", **await _results(request, values))
 
 
 async def create(request: Request) -> Response:

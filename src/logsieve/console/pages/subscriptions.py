@@ -16,7 +16,7 @@ from starlette.routing import Route
 from logsieve.api.admin import describe_letter
 from logsieve.destinations import DeliveryError
 
-from ..page import Page, flag, form, query, services
+from ..page import Page, form, query, services
 from ..render import render, url
 
 
@@ -40,10 +40,10 @@ def _letters(request: Request, everything: bool) -> list[dict[str, Any]]:
 
 
 async def subscriptions(request: Request) -> Response:
-    everything = flag(dict(request.query_params), "all")
+    everything = query(request, "all") == "1"
     status = await run_in_threadpool(_status, request)
     letters = await run_in_threadpool(_letters, request, everything)
-    return render(
+    return await render(
         request, "subscriptions.html.j2", active="subscriptions", status=status,
         letters=letters, everything=everything, error=query(request, "error"),
         notice=query(request, "notice"), present=services(request).dispatcher is not None,
@@ -53,7 +53,7 @@ async def subscriptions(request: Request) -> Response:
 async def status_fragment(request: Request) -> Response:
     """The status table alone: the page refreshes it every few seconds (htmx)."""
     status = await run_in_threadpool(_status, request)
-    return render(request, "_subscription_status.html.j2", status=status)
+    return await render(request, "_subscription_status.html.j2", status=status)
 
 
 def _redrive(request: Request, letter_id: int) -> str:

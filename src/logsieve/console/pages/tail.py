@@ -82,7 +82,7 @@ async def tail_page(request: Request) -> Response:
     stream_url = ""
     if choice.groups and not choice.error:
         stream_url = url("/tail/stream") + "?" + request.url.query
-    return render(
+    return await render(
         request, "tail.html.j2", 400 if choice.error else 200, active="tail", choice=choice,
         known=[g.name for g in known], stream_url=stream_url, error=choice.error,
         notice="", max_rate=MAX_RATE, max_highlights=MAX_HIGHLIGHTS,
