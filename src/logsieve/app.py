@@ -324,7 +324,14 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     routes += ec2_routes(ec2, config.secret_for, config.region)
     # The web console (console/): its own sessions; `logsieve serve` prints its sign-in URL.
     console = Console(
-        ConsoleServices(logs, dispatcher, dead_letters, outbox, alerts),
+        ConsoleServices(
+            logs,
+            dispatcher,
+            dead_letters,
+            outbox,
+            alerts,
+            extra={"lambdas": lambdas, "cloudwatch": cloudwatch},  # playground, metrics pages
+        ),
         config.secret_for,
         allowed_hosts=[config.host, *CONSOLE.of(config).allowed_hosts],
     )

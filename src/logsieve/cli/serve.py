@@ -74,17 +74,29 @@ def _tls_options(config: Config) -> dict[str, str]:
     return {"ssl_certfile": str(config.tls_certfile), "ssl_keyfile": str(config.tls_keyfile)}
 
 
-class _AnnouncingServer(uvicorn.Server):
-    """uvicorn's server, calling ``announce`` once its app has started and it accepts."""
+#: Seconds uvicorn lets open responses finish on Ctrl-C before it cancels them.
+GRACEFUL_SHUTDOWN_SECONDS = 3
 
-    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, calling ``announce`` once its app has started and it accepts, and
+    ``stopping`` when it begins to shut down (before it waits for open responses)."""
+
+    def __init__(
+        self, config: uvicorn.Config, announce: Callable[[], None], stopping: Callable[[], None]
+    ) -> None:
         super().__init__(config)
         self.announce = announce
+        self.stopping = stopping
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)  # exits the process when the app's start-up fails
         if not self.should_exit:
             self.announce()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.stopping()  # live tails end now instead of holding Ctrl-C until the timeout
+        await super().shutdown(sockets)
 
 
 @click.command("serve")
@@ -148,5 +160,8 @@ def serve(
     # collect less often (reads allocate millions of short-lived tuples).
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    settings = uvicorn.Config(app, log_level=log_level.lower(), access_log=False, **tls)
-    _AnnouncingServer(settings, announce).run(sockets=[listener])
+    settings = uvicorn.Config(
+        app, log_level=log_level.lower(), access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **tls,
+    )  # fmt: skip
+    _AnnouncingServer(settings, announce, app.state.console.stop).run(sockets=[listener])

@@ -11,19 +11,13 @@ import click
 import orjson
 
 from logsieve.patterns import PatternError, compile
+from logsieve.patterns.errors import with_caret as format_pattern_error
 
 EXIT_MATCHED, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
 
 
 class InputError(click.ClickException):
     exit_code = EXIT_ERROR
-
-
-def format_pattern_error(text: str, error: PatternError) -> str:
-    """The error message with the pattern and a caret under the offending character."""
-    line = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
-    caret = " " * min(error.position, len(line)) + "^"
-    return f"Invalid filter pattern: {error.message}\n  {line}\n  {caret}"
 
 
 def _open(source: str) -> contextlib.AbstractContextManager[IO[str]]:

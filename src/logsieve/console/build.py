@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
@@ -64,6 +65,11 @@ class Console:
         )
         self.app.state.services = found
         self.app.state.pages = self.pages
+        self.app.state.stopping = asyncio.Event()  # open streams (live tails) end on it
+
+    def stop(self) -> None:
+        """The server is stopping: end the open streams now (uvicorn waits for them)."""
+        self.app.state.stopping.set()
 
     @property
     def mount(self) -> Mount:

@@ -16,3 +16,11 @@ class PatternError(ValueError):
 
     def __str__(self) -> str:
         return self.message
+
+
+def with_caret(text: str, error: PatternError) -> str:
+    """AWS's message, then the pattern and a caret under the offending character (what
+    ``logsieve test-pattern`` prints and the console's playground shows)."""
+    line = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    caret = " " * min(error.position, len(line)) + "^"
+    return f"Invalid filter pattern: {error.message}\n  {line}\n  {caret}"

@@ -7,6 +7,14 @@ import it here and add it to ``PAGES``.
 from __future__ import annotations
 
 from ..page import Page
-from . import events, groups
+from . import alerts, events, groups, metrics, playground, subscriptions, tail
 
-PAGES: tuple[Page, ...] = (groups.PAGE, events.PAGE)
+PAGES: tuple[Page, ...] = (
+    groups.PAGE,
+    events.PAGE,
+    tail.PAGE,
+    playground.PAGE,
+    subscriptions.PAGE,
+    alerts.PAGE,
+    metrics.PAGE,
+)

@@ -60,6 +60,8 @@
     }
   });
 
+  // Page scripts (tail.js) apply the zone to the rows they draw.
+  window.logsieveConsole = { applyZone };
   document.addEventListener("DOMContentLoaded", () => applyZone(document));
   // htmx 4 swaps fire htmx:after:swap; re-apply the zone to the new content.
   document.addEventListener("htmx:after:swap", () => applyZone(document));

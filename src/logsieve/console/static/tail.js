@@ -1,0 +1,232 @@
+// logsieve console, live tail: follows /console/tail/stream (server-sent events) and draws
+// the rows, newest at the bottom. Pauses when the reader scrolls up, opens a row, or presses
+// space; an "N new" pill counts what arrived meanwhile. The browser's EventSource reconnects
+// by itself and sends Last-Event-ID, so the server resumes where the page left off.
+(() => {
+  "use strict";
+  const MAX_ROWS = 5000;
+  const NEAR_BOTTOM = 40; // px: "at the bottom" for the scroll-to-pause rule
+
+  function iso(ms) { return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1Z"); }
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function severity(message) {
+    if (/\b(ERROR|FATAL|CRITICAL|Exception)\b/i.test(message)) return "sev-error";
+    if (/\bWARN(ING)?\b/i.test(message)) return "sev-warn";
+    return "";
+  }
+  function escapeRe(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+
+  // The message with every highlight term wrapped in <mark class="hl-N"> (no innerHTML).
+  function highlighted(message, terms) {
+    const span = el("span", "msg");
+    if (!terms.length) { span.textContent = message; return span; }
+    const re = new RegExp(terms.map(escapeRe).join("|"), "gi");
+    let at = 0;
+    for (const m of message.matchAll(re)) {
+      span.append(message.slice(at, m.index));
+      const index = terms.findIndex((t) => t.toLowerCase() === m[0].toLowerCase());
+      span.append(el("mark", `hl-${Math.max(0, index)}`, m[0]));
+      at = m.index + m[0].length;
+    }
+    span.append(message.slice(at));
+    return span;
+  }
+
+  // A JSON value drawn as indented text whose leaves are clickable fields.
+  function jsonTree(value, path, indent, out) {
+    const pad = "  ".repeat(indent);
+    if (value !== null && typeof value === "object") {
+      const isArray = Array.isArray(value);
+      const entries = isArray ? value.map((v, i) => [i, v]) : Object.entries(value);
+      out.append(isArray ? "[\n" : "{\n");
+      entries.forEach(([key, item], i) => {
+        out.append(pad + "  " + (isArray ? "" : JSON.stringify(String(key)) + ": "));
+        const sub = isArray ? `${path}[${key}]` : (/^[A-Za-z_][\w-]*$/.test(key) ? `${path}.${key}` : `${path}.${JSON.stringify(key)}`);
+        jsonTree(item, sub, indent + 1, out);
+        out.append(i < entries.length - 1 ? ",\n" : "\n");
+      });
+      out.append(pad + (isArray ? "]" : "}"));
+      return;
+    }
+    const leaf = el("span", "jf", JSON.stringify(value));
+    leaf.dataset.path = path;
+    leaf.dataset.value = JSON.stringify(value);
+    leaf.title = `Filter on ${path}`;
+    out.append(leaf);
+  }
+
+  // `{ $.f = "v" }`, joined with && to a JSON pattern already in the box.
+  function withClause(pattern, path, value) {
+    let clause;
+    if (value === null) clause = `${path} IS NULL`;
+    else if (value === true || value === false) clause = `${path} IS ${value ? "TRUE" : "FALSE"}`;
+    else if (typeof value === "number") clause = `${path} = ${value}`;
+    else clause = `${path} = ${JSON.stringify(String(value))}`;
+    const current = pattern.trim();
+    if (current.startsWith("{") && current.endsWith("}")) {
+      return `${current.slice(0, -1).trimEnd()} && ${clause} }`;
+    }
+    return `{ ${clause} }`;
+  }
+
+  function start(box) {
+    const rows = document.getElementById("tail-rows");
+    const pill = document.getElementById("tail-pill");
+    const state = document.getElementById("tail-state");
+    const count = document.getElementById("tail-count");
+    const sampledNote = document.getElementById("tail-sampled");
+    const pauseButton = document.getElementById("tail-pause");
+    const form = document.getElementById("tail-form");
+    const patternBox = form.querySelector("input[name=pattern]");
+    const terms = (box.dataset.highlight || "").split("\n").filter(Boolean);
+    let paused = "", pending = [], received = 0, programmatic = false, connected = false;
+
+    function setState() {
+      state.textContent = paused ? `paused (${paused})` : (connected ? "live" : "reconnecting…");
+      pauseButton.textContent = paused ? "Resume (space)" : "Pause (space)";
+      pauseButton.setAttribute("aria-pressed", paused ? "true" : "false");
+      box.dataset.state = paused ? "paused" : (connected ? "live" : "connecting");
+      pill.hidden = !paused || pending.length === 0;
+      pill.textContent = `${pending.length} new`;
+    }
+    function toBottom() {
+      programmatic = true;
+      box.scrollTop = box.scrollHeight;
+      requestAnimationFrame(() => { programmatic = false; });
+    }
+    function row(event) {
+      const tr = el("tr", `row ${severity(event.message)}`);
+      tr.dataset.id = event.id;
+      const when = el("td", "when");
+      const time = el("time", "", iso(event.timestamp));
+      time.dataset.ms = event.timestamp;
+      when.append(time);
+      const where = el("td", "where", `${event.group} ${event.stream}`);
+      where.title = `${event.group} / ${event.stream}`;
+      const message = el("td", "message");
+      message.append(highlighted(event.message, terms));
+      tr.append(when, where, message);
+      tr.logEvent = event;
+      return tr;
+    }
+    function draw(events) {
+      const fragment = document.createDocumentFragment();
+      for (const event of events) fragment.append(row(event));
+      if (window.logsieveConsole) window.logsieveConsole.applyZone(fragment);
+      rows.append(fragment);
+      let extra = rows.childElementCount - MAX_ROWS;
+      while (extra-- > 0) rows.firstElementChild.remove();
+      toBottom();
+    }
+    function pause(reason) {
+      if (!paused) { paused = reason; setState(); }
+    }
+    function resume() {
+      paused = "";
+      rows.querySelectorAll("tr.detail").forEach((d) => d.remove());
+      rows.querySelectorAll("tr.open").forEach((r) => r.classList.remove("open"));
+      const waiting = pending;
+      pending = [];
+      draw(waiting);
+      setState();
+    }
+
+    const source = new EventSource(box.dataset.src);
+    source.addEventListener("open", () => { connected = true; setState(); });
+    source.addEventListener("error", () => { connected = false; setState(); });
+    source.addEventListener("logs", (msg) => {
+      const frame = JSON.parse(msg.data);
+      received += frame.events.length;
+      count.textContent = `${received} events`;
+      sampledNote.hidden = !frame.sampled;
+      if (frame.sampled) {
+        sampledNote.textContent = `sampled: ${frame.rate} events/s match, more than the ${frame.cap}/s this page draws`;
+      }
+      if (paused) {
+        pending.push(...frame.events);
+        if (pending.length > MAX_ROWS) pending.splice(0, pending.length - MAX_ROWS);
+        setState();
+      } else {
+        draw(frame.events);
+      }
+    });
+    source.addEventListener("end", () => {
+      source.close();
+      connected = false;
+      state.textContent = "ended (the server stopped or the 3-hour limit passed): reload to tail again";
+      box.dataset.state = "ended";
+    });
+
+    box.addEventListener("scroll", () => {
+      if (programmatic) return;
+      const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM;
+      if (!atBottom) pause("scrolled up");
+      else if (paused === "scrolled up") resume();
+    });
+    box.addEventListener("click", (ev) => {
+      const target = ev.target instanceof Element ? ev.target : null;
+      if (!target) return;
+      const field = target.closest(".jf");
+      if (field) {
+        patternBox.value = withClause(patternBox.value, field.dataset.path, JSON.parse(field.dataset.value));
+        form.requestSubmit();
+        return;
+      }
+      const tr = target.closest("tr.row");
+      if (!tr || window.getSelection().toString()) return;
+      const open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("detail");
+      if (open) {
+        tr.nextElementSibling.remove();
+        tr.classList.remove("open");
+        if (!rows.querySelector("tr.open") && paused === "event opened") resume();
+        return;
+      }
+      const detail = el("tr", "detail");
+      const cell = el("td");
+      cell.colSpan = 3;
+      const pre = el("pre", "msg");
+      let parsed;
+      try { parsed = JSON.parse(tr.logEvent.message); } catch (e) { parsed = undefined; }
+      if (parsed !== undefined && parsed !== null && typeof parsed === "object") jsonTree(parsed, "$", 0, pre);
+      else pre.textContent = tr.logEvent.message;
+      cell.append(pre);
+      detail.append(cell);
+      tr.after(detail);
+      tr.classList.add("open");
+      pause("event opened");
+    });
+    pill.addEventListener("click", resume);
+    pauseButton.addEventListener("click", () => (paused ? resume() : pause("by you")));
+    document.addEventListener("keydown", (ev) => {
+      const t = ev.target;
+      const typing = t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+      if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      if (ev.key === "/") { ev.preventDefault(); patternBox.focus(); patternBox.select(); }
+      else if (ev.key === " " && !(t instanceof HTMLButtonElement)) {
+        ev.preventDefault();
+        if (paused) resume(); else pause("by you");
+      }
+    });
+    setState();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const box = document.getElementById("tail");
+    if (box) start(box);
+    else {
+      const form = document.getElementById("tail-form");
+      const patternBox = form && form.querySelector("input[name=pattern]");
+      document.addEventListener("keydown", (ev) => {
+        if (ev.key === "/" && patternBox && document.activeElement === document.body) {
+          ev.preventDefault();
+          patternBox.focus();
+        }
+      });
+    }
+  });
+})();
