@@ -18,11 +18,9 @@ from typing import Any
 
 import orjson
 from nats.js.errors import KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
 
 from ..alarms import AlarmRow, HistoryRow, StateChange
-from .atomic import MAX_BATCH, Write, allow_atomic, commit
-from .connection import Connection
+from .atomic import MAX_BATCH, Write, commit, open_bucket
 from .options import JetStreamOptions
 from .records import absent, id_key, load, name_key, revision, scan
 
@@ -43,14 +41,7 @@ class JetStreamAlarmStore:
     """``AlarmStore`` in the bucket ``<namespace>_alarms``."""
 
     def __init__(self, options: JetStreamOptions) -> None:
-        self._conn = Connection(options, "alarms")
-        try:
-            self._conn.run(self._conn.ensure_counters())
-            self._kv: KeyValue = self._conn.run(self._conn.ensure_kv(_BUCKET))
-            self._conn.run(allow_atomic(self._conn, self._kv, _BUCKET))
-        except BaseException:
-            self._conn.close()
-            raise
+        self._conn, self._kv = open_bucket(options, "alarms", _BUCKET)
 
     # -- plumbing ----------------------------------------------------------------------------
 

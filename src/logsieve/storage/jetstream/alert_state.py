@@ -23,11 +23,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from nats.js.kv import KeyValue
 
 from ..alert_state import PendingNotification
-from .atomic import MAX_BATCH, Write, allow_atomic, commit
-from .connection import Connection
+from .atomic import MAX_BATCH, Write, commit, open_bucket
 from .options import JetStreamOptions
 from .records import absent, id_key, load, name_key, scan
 
@@ -52,15 +50,8 @@ class JetStreamAlertStateStore:
     """``AlertStateStore`` in the bucket ``<namespace>_alert_state``."""
 
     def __init__(self, options: JetStreamOptions) -> None:
-        self._conn = Connection(options, "alert-state")
+        self._conn, self._kv = open_bucket(options, "alert-state", _BUCKET)
         self._buffer: dict[str, Write] | None = None
-        try:
-            self._conn.run(self._conn.ensure_counters())
-            self._kv: KeyValue = self._conn.run(self._conn.ensure_kv(_BUCKET))
-            self._conn.run(allow_atomic(self._conn, self._kv, _BUCKET))
-        except BaseException:
-            self._conn.close()
-            raise
 
     # -- writes: buffered in a transaction, else committed at once ----------------------------
 

@@ -18,6 +18,7 @@ from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from .connection import Connection
+from .options import JetStreamOptions
 
 __all__ = ["MAX_BATCH", "Write", "allow_atomic", "commit"]
 
@@ -45,6 +46,23 @@ async def allow_atomic(conn: Connection, kv: KeyValue, bucket: str) -> None:
     if not info.config.allow_atomic:
         info.config.allow_atomic = True
         await conn.retrying(conn.js.update_stream, info.config)
+
+
+def open_bucket(
+    options: JetStreamOptions, client: str, bucket: str, atomic: bool = True
+) -> tuple[Connection, KeyValue]:
+    """A store's connection (named ``client``) and its KV bucket, with the id counters and,
+    when ``atomic``, atomic batches allowed; the connection is closed if any step fails."""
+    conn = Connection(options, client)
+    try:
+        conn.run(conn.ensure_counters())
+        kv: KeyValue = conn.run(conn.ensure_kv(bucket))
+        if atomic:
+            conn.run(allow_atomic(conn, kv, bucket))
+    except BaseException:
+        conn.close()
+        raise
+    return conn, kv
 
 
 async def commit(conn: Connection, bucket: str, writes: Sequence[Write]) -> None:

@@ -12,10 +12,9 @@ import dataclasses
 from typing import Any
 
 import orjson
-from nats.js.kv import KeyValue
 
 from ..records import DeadLetter
-from .connection import Connection
+from .atomic import open_bucket
 from .options import JetStreamOptions
 from .records import id_key, load, modify, scan
 
@@ -38,13 +37,7 @@ class JetStreamDeadLetterStore:
     """``DeadLetters`` in the bucket ``<namespace>_dead_letters``."""
 
     def __init__(self, options: JetStreamOptions) -> None:
-        self._conn = Connection(options, "dead-letters")
-        try:
-            self._conn.run(self._conn.ensure_counters())
-            self._kv: KeyValue = self._conn.run(self._conn.ensure_kv(_BUCKET))
-        except BaseException:
-            self._conn.close()
-            raise
+        self._conn, self._kv = open_bucket(options, "dead-letters", _BUCKET, atomic=False)
 
     def add(self, letter: DeadLetter) -> int:
         async def add() -> int:

@@ -13,11 +13,9 @@ from typing import Any
 
 import orjson
 from nats.js.errors import KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
 
 from ..ec2 import ResourceRow
-from .atomic import Write, allow_atomic, commit
-from .connection import Connection
+from .atomic import Write, commit, open_bucket
 from .options import JetStreamOptions
 from .records import load, name_key, revision, scan
 
@@ -34,14 +32,7 @@ class JetStreamEc2Store:
     """``Ec2Store`` in the bucket ``<namespace>_ec2``."""
 
     def __init__(self, options: JetStreamOptions) -> None:
-        self._conn = Connection(options, "ec2")
-        try:
-            self._conn.run(self._conn.ensure_counters())
-            self._kv: KeyValue = self._conn.run(self._conn.ensure_kv(_BUCKET))
-            self._conn.run(allow_atomic(self._conn, self._kv, _BUCKET))
-        except BaseException:
-            self._conn.close()
-            raise
+        self._conn, self._kv = open_bucket(options, "ec2", _BUCKET)
 
     def _write(self, key: str, row: ResourceRow | None, expect: int) -> None:
         value = None if row is None else orjson.dumps(dataclasses.asdict(row))

@@ -22,7 +22,6 @@ from typing import Any
 
 import orjson
 from nats.js.errors import KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
 
 from ..outbox import (
     GIVEN_UP,
@@ -34,8 +33,7 @@ from ..outbox import (
     OutboxCounts,
     QueuedItem,
 )
-from .atomic import MAX_BATCH, Write, allow_atomic, commit
-from .connection import Connection
+from .atomic import MAX_BATCH, Write, commit, open_bucket
 from .options import JetStreamOptions
 from .records import absent, id_key, load, name_key, revision, scan
 
@@ -64,15 +62,8 @@ class JetStreamOutboxStore:
     """``OutboxStore`` in the bucket ``<namespace>_outbox``."""
 
     def __init__(self, options: JetStreamOptions) -> None:
-        self._conn = Connection(options, "outbox")
+        self._conn, self._kv = open_bucket(options, "outbox", _BUCKET)
         self._closed = False
-        try:
-            self._conn.run(self._conn.ensure_counters())
-            self._kv: KeyValue = self._conn.run(self._conn.ensure_kv(_BUCKET))
-            self._conn.run(allow_atomic(self._conn, self._kv, _BUCKET))
-        except BaseException:
-            self._conn.close()
-            raise
 
     # -- plumbing ----------------------------------------------------------------------------
 

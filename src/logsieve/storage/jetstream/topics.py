@@ -20,11 +20,9 @@ from typing import Any
 
 import orjson
 from nats.js.errors import KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
 
 from ..topics import SubscriptionRow, TopicRow
-from .atomic import Write, allow_atomic, commit
-from .connection import Connection
+from .atomic import Write, commit, open_bucket
 from .options import JetStreamOptions
 from .records import absent, load, name_key, revision, scan
 
@@ -45,14 +43,7 @@ class JetStreamTopicStore:
     """``TopicStore`` in the bucket ``<namespace>_topics``."""
 
     def __init__(self, options: JetStreamOptions) -> None:
-        self._conn = Connection(options, "topics")
-        try:
-            self._conn.run(self._conn.ensure_counters())
-            self._kv: KeyValue = self._conn.run(self._conn.ensure_kv(_BUCKET))
-            self._conn.run(allow_atomic(self._conn, self._kv, _BUCKET))
-        except BaseException:
-            self._conn.close()
-            raise
+        self._conn, self._kv = open_bucket(options, "topics", _BUCKET)
 
     async def _load(self, key: str) -> tuple[dict[str, Any], int] | None:
         return await load(self._conn, _BUCKET, key)

@@ -15,11 +15,9 @@ from typing import Any
 
 import orjson
 from nats.js.errors import KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
 
 from ..trails import EventRow, TrailRow
-from .atomic import MAX_BATCH, Write, allow_atomic, commit
-from .connection import Connection
+from .atomic import MAX_BATCH, Write, commit, open_bucket
 from .options import JetStreamOptions
 from .records import id_key, load, modify, name_key, revision, scan
 from .written_once import WrittenOnce, reserve
@@ -64,15 +62,8 @@ class JetStreamTrailStore:
     """``TrailStore`` in the bucket ``<namespace>_cloudtrail``."""
 
     def __init__(self, options: JetStreamOptions) -> None:
-        self._conn = Connection(options, "cloudtrail")
-        try:
-            self._conn.run(self._conn.ensure_counters())
-            self._kv: KeyValue = self._conn.run(self._conn.ensure_kv(_BUCKET))
-            self._conn.run(allow_atomic(self._conn, self._kv, _BUCKET))
-            self._events = WrittenOnce(self._conn, _BUCKET, "e")
-        except BaseException:
-            self._conn.close()
-            raise
+        self._conn, self._kv = open_bucket(options, "cloudtrail", _BUCKET)
+        self._events = WrittenOnce(self._conn, _BUCKET, "e")
 
     # -- trails -------------------------------------------------------------------------------
 
