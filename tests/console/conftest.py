@@ -54,18 +54,24 @@ class ConsoleClient(TestClient):
     csrf: str = ""
 
 
-def sign_in(client: TestClient) -> str:
-    """Sign in through the form (as a browser would); the session's CSRF token."""
+def post_login(client: Any, origin: str, follow: bool = False) -> Any:
+    """Sign ``client`` (a TestClient or an httpx client) in through the form, as a browser
+    would: the form's answer."""
     form = client.get("/console/login")
     token = LOGIN_TOKEN.search(form.text)
     assert token, form.text
-    answer = client.post(
+    return client.post(
         "/console/login",
         data={"login_token": token[1], "access_key_id": ACCESS_KEY,
               "secret_access_key": SECRET_KEY},
-        headers={"origin": BASE},
-        follow_redirects=True,
+        headers={"origin": origin},
+        follow_redirects=follow,
     )  # fmt: skip
+
+
+def sign_in(client: TestClient) -> str:
+    """Sign in through the form (as a browser would); the session's CSRF token."""
+    answer = post_login(client, BASE, follow=True)
     assert answer.status_code == 200, answer.text  # followed to the first page
     found = CSRF.search(answer.text)
     assert found, answer.text

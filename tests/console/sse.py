@@ -10,22 +10,13 @@ from typing import Any
 
 import httpx
 
-from tests.console.conftest import LOGIN_TOKEN
-from tests.server import ACCESS_KEY, SECRET_KEY
+from tests.console.conftest import post_login
 
 
 def signed_in(base: str) -> httpx.Client:
     """An httpx client holding a console session of the server at ``base``."""
     client = httpx.Client(base_url=base, timeout=10)
-    form = client.get("/console/login")
-    token = LOGIN_TOKEN.search(form.text)
-    assert token, form.text
-    answer = client.post(
-        "/console/login",
-        data={"login_token": token[1], "access_key_id": ACCESS_KEY,
-              "secret_access_key": SECRET_KEY},
-        headers={"origin": base},
-    )  # fmt: skip
+    answer = post_login(client, base)
     assert answer.status_code == 303, answer.text
     return client
 
