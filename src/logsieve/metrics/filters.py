@@ -27,7 +27,8 @@ from typing import Any
 from logsieve.formats import emf
 from logsieve.patterns import compile as compile_pattern
 from logsieve.patterns.ast import SpacePattern
-from logsieve.patterns.event import Event
+from logsieve.patterns.event import Event, split_plain
+from logsieve.patterns.pattern import FilterPattern
 from logsieve.patterns.prefilter import single_literal, space_requirements
 from logsieve.storage.metrics import MetricKey, Observation, dimension_key
 from logsieve.storage.records import MetricFilter, StoredEvent
@@ -68,15 +69,47 @@ class _Window:
         self.minutes = list(map(floordiv, map(itemgetter(0), events), repeat(60000)))
         self._all: Counter[int] | None = None
 
-    def since(self, created: int) -> tuple[list[str], list[int]]:
-        """Messages and minutes of the events ingested at or after ``created``."""
+    def _kept(self, created: int) -> list[bool] | None:
+        """Which events were ingested at or after ``created``; None when all were."""
         events = self.events
         # Ingestion times grow with the log's order: when the first event of the window was
         # ingested after the filter's creation, so were all the others.
         if not events or events[0][4] >= created:
+            return None
+        return [e[4] >= created for e in events]
+
+    def since(self, created: int) -> tuple[list[str], list[int]]:
+        """Messages and minutes of the events ingested at or after ``created``."""
+        keep = self._kept(created)
+        if keep is None:
             return self.messages, self.minutes
-        keep = [e[4] >= created for e in events]
         return list(compress(self.messages, keep)), list(compress(self.minutes, keep))
+
+    def split_verdicts(self, patterns: list[FilterPattern]) -> list[list[bool]]:
+        """``matches`` of each of ``patterns`` (all with a ``split_plan``) on every message
+        of the window, splitting each message once for all of them (and dropping the split
+        at once: holding a window's splits costs more in allocation than splitting)."""
+        plans = [pattern.split_plan for pattern in patterns]
+        verdicts: list[list[bool]] = [[] for _ in patterns]
+        checks = [(verdict.append, *plan) for verdict, plan in zip(verdicts, plans, strict=True)]
+        for message in self.messages:
+            parts = split_plain(message)
+            if parts is None:  # quotes, brackets, non-ASCII: the full rules
+                for verdict, pattern in zip(verdicts, patterns, strict=True):
+                    verdict.append(pattern.matches(message))
+                continue
+            count = len(parts)
+            for append, need, tests in checks:  # type: ignore[misc]
+                if count < need:
+                    append(False)
+                    continue
+                for index, test in tests:
+                    if not test(parts[index]):
+                        append(False)
+                        break
+                else:
+                    append(True)
+        return verdicts
 
     def per_minute(self) -> Counter[int]:
         """Events per minute index for the whole window (shared by default values)."""
@@ -112,14 +145,18 @@ class CompiledFilter:
         #: A text every matching message contains: tested with ``in`` from C before ``matches``.
         self.needle = _needle(self.pattern.syntax)
 
-    def count_simple(self, window: _Window, tally: Tally) -> None:
-        """The fast path: ``matches`` on the message, counted per minute in C-level loops."""
+    def count_simple(
+        self, window: _Window, tally: Tally, verdicts: list[bool] | None = None
+    ) -> None:
+        """The fast path: ``matches`` on the message, counted per minute in C-level loops;
+        ``verdicts`` when given are those ``matches`` of every event of the window."""
         messages, minutes = window.since(self.created)
         candidates, stamps = messages, minutes
         if self.needle is not None:
             found = list(map(contains, messages, repeat(self.needle)))
             candidates, stamps = list(compress(messages, found)), list(compress(minutes, found))
-        hits = Counter(compress(stamps, map(self.pattern.matches, candidates)))
+        matched = map(self.pattern.matches, candidates) if verdicts is None else verdicts
+        hits = Counter(compress(stamps, matched))
         metric, unit = self.metric, self.unit
         for minute, count in hits.items():
             key = (metric, minute * 60, unit, self.literal)
@@ -155,6 +192,20 @@ class CompiledFilter:
         tally[key] = tally.get(key, 0.0) + 1.0
 
 
+def _split_sharing(filters: list[CompiledFilter], events: Sequence[StoredEvent]) -> list:
+    """The simple filters that test fields with no literal to check first and count every
+    event of the window: two or more share one split of each message (else none)."""
+    if not events:
+        return []
+    first = events[0][4]
+    shared = [
+        c
+        for c in filters
+        if c.simple and c.needle is None and c.pattern.split_plan and first >= c.created
+    ]
+    return shared if len(shared) > 1 else []
+
+
 _Group = tuple[Any, str | None, list[CompiledFilter]]
 
 
@@ -185,12 +236,17 @@ def evaluate(
     tally: Tally = {}
     if embedded:
         count_embedded(events, tally)
+    filters = list(filters)
+    window = _Window(events) if any(c.simple for c in filters) else None
+    shared = _split_sharing(filters, events)
+    verdicts = {}
+    if shared and window is not None:
+        found = window.split_verdicts([c.pattern for c in shared])
+        verdicts = dict(zip(shared, found, strict=True))
     general = []
-    window: _Window | None = None
     for compiled in filters:
         if compiled.simple:
-            window = window or _Window(events)
-            compiled.count_simple(window, tally)
+            compiled.count_simple(window, tally, verdicts.get(compiled))  # type: ignore[arg-type]
         else:
             general.append(compiled)
     if not general:
