@@ -37,6 +37,8 @@ __all__ = ["CompiledFilter", "Tally", "evaluate"]
 
 #: (metric, second (truncated to the resolution), unit, value) -> how many times
 Tally = dict[tuple[MetricKey, int, str, float], float]
+#: one filter's counts while evaluating: (second, value, dimensions) -> how many times
+_Counts = dict[tuple[int, float, tuple[tuple[str, str], ...]], float]
 
 
 def _dimension_text(value: float | str) -> str:
@@ -169,27 +171,36 @@ class CompiledFilter:
                     key = (metric, minute * 60, unit, self.default)
                     tally[key] = tally.get(key, 0.0) + count
 
-    def count_view(self, minute: int, seen: Any, tally: Tally) -> None:
+    def count_view(self, minute: int, seen: Any, counts: _Counts) -> None:
         """The general path, for one event: ``seen`` is the pattern's view of it (None when
-        it does not match), shared by every filter with this pattern."""
+        it does not match), shared by every filter with this pattern. Counted in this
+        filter's own ``counts`` under a short key (hashing the whole metric key per event
+        cost more than the rest of the count); :meth:`fold` moves them to the tally."""
         if seen is None:
             if self.default is not None:
-                key = (self.metric, minute, self.unit, self.default)
-                tally[key] = tally.get(key, 0.0) + 1.0
+                key = (minute, self.default, ())
+                counts[key] = counts.get(key, 0.0) + 1.0
             return
         value = self.read_value(seen)
         if type(value) is not float:
             return  # the selected field is missing or not a number: nothing published
-        metric = self.metric
+        dimensions: tuple[tuple[str, str], ...] = ()
         if self.read_dimensions:
             found = {}
             for name, read in self.read_dimensions:
                 selected = read(seen)
                 if selected is not None:
                     found[name] = _dimension_text(selected)
-            metric = (metric[0], metric[1], dimension_key(found))
-        key = (metric, minute, self.unit, value)
-        tally[key] = tally.get(key, 0.0) + 1.0
+            dimensions = dimension_key(found)
+        key = (minute, value, dimensions)
+        counts[key] = counts.get(key, 0.0) + 1.0
+
+    def fold(self, counts: _Counts, tally: Tally) -> None:
+        """Add what :meth:`count_view` counted to the tally, under the full metric keys."""
+        namespace, name, _ = self.metric
+        for (minute, value, dimensions), count in counts.items():
+            key = ((namespace, name, dimensions), minute, self.unit, value)
+            tally[key] = tally.get(key, 0.0) + count
 
 
 def _split_sharing(filters: list[CompiledFilter], events: Sequence[StoredEvent]) -> list:
@@ -206,7 +217,7 @@ def _split_sharing(filters: list[CompiledFilter], events: Sequence[StoredEvent])
     return shared if len(shared) > 1 else []
 
 
-_Group = tuple[Any, str | None, list[CompiledFilter]]
+_Group = tuple[Any, str | None, list[tuple[CompiledFilter, _Counts]]]
 
 
 def _by_pattern(filters: list[CompiledFilter]) -> list[_Group]:
@@ -215,7 +226,8 @@ def _by_pattern(filters: list[CompiledFilter]) -> list[_Group]:
     groups: dict[int, _Group] = {}
     for compiled in filters:
         pattern = compiled.pattern
-        groups.setdefault(id(pattern), (pattern.view, compiled.needle, []))[2].append(compiled)
+        members = groups.setdefault(id(pattern), (pattern.view, compiled.needle, []))[2]
+        members.append((compiled, {}))
     return list(groups.values())
 
 
@@ -260,9 +272,12 @@ def evaluate(
         event = Event(message) if parse is None else parse(seq, message)
         for view, needle, members in groups:
             seen = None if needle is not None and needle not in message else view(event)
-            for compiled in members:
+            for compiled, counts in members:
                 if ingested >= compiled.created:
-                    compiled.count_view(minute, seen, tally)
+                    compiled.count_view(minute, seen, counts)
+    for _, _, members in groups:
+        for compiled, counts in members:
+            compiled.fold(counts, tally)
     return tally
 
 
