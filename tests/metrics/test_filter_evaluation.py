@@ -41,6 +41,13 @@ FILTERS: list[tuple[str, dict[str, Any]]] = [
     ("[first, ..., last]", {"metricValue": "2", "dimensions": {"Last": "$last"}}),
     ("[a, b, c]", {"metricValue": "$b", "dimensions": {"C": "$c"}}),
     ("[a, ..., x = \"*b*\", ..., z]", {"metricValue": "$1", "dimensions": {"Z": "$z"}}),
+    # No literal to test first: these share one split of each message (mf2).
+    (f"[{FIELDS.replace('bytes', 'bytes > 10000')}, action, flowlogstatus]",
+     {"metricValue": "1", "defaultValue": 0}),
+    ("[a, ..., port = 3389, status]", {"metricValue": "1"}),
+    ("[a, b != 1, ...]", {"metricValue": "2", "defaultValue": 5}),
+    ("[x, y, z]", {"metricValue": "1"}),
+    ("[a, b >= 5]", {"metricValue": "1"}),
     ("ACCEPT", {"metricValue": "1", "defaultValue": 0}),
     ("NODATA", {"metricValue": "3"}),
     ("", {"metricValue": "1"}),

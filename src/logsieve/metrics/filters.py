@@ -27,7 +27,8 @@ from typing import Any
 from logsieve.formats import emf
 from logsieve.patterns import compile as compile_pattern
 from logsieve.patterns.ast import SpacePattern
-from logsieve.patterns.event import Event
+from logsieve.patterns.event import Event, split_plain
+from logsieve.patterns.pattern import FilterPattern
 from logsieve.patterns.prefilter import single_literal, space_requirements
 from logsieve.storage.metrics import MetricKey, Observation, dimension_key
 from logsieve.storage.records import MetricFilter, StoredEvent
@@ -36,6 +37,8 @@ __all__ = ["CompiledFilter", "Tally", "evaluate"]
 
 #: (metric, second (truncated to the resolution), unit, value) -> how many times
 Tally = dict[tuple[MetricKey, int, str, float], float]
+#: one filter's counts while evaluating: (second, value, dimensions) -> how many times
+_Counts = dict[tuple[int, float, tuple[tuple[str, str], ...]], float]
 
 
 def _dimension_text(value: float | str) -> str:
@@ -68,15 +71,47 @@ class _Window:
         self.minutes = list(map(floordiv, map(itemgetter(0), events), repeat(60000)))
         self._all: Counter[int] | None = None
 
-    def since(self, created: int) -> tuple[list[str], list[int]]:
-        """Messages and minutes of the events ingested at or after ``created``."""
+    def _kept(self, created: int) -> list[bool] | None:
+        """Which events were ingested at or after ``created``; None when all were."""
         events = self.events
         # Ingestion times grow with the log's order: when the first event of the window was
         # ingested after the filter's creation, so were all the others.
         if not events or events[0][4] >= created:
+            return None
+        return [e[4] >= created for e in events]
+
+    def since(self, created: int) -> tuple[list[str], list[int]]:
+        """Messages and minutes of the events ingested at or after ``created``."""
+        keep = self._kept(created)
+        if keep is None:
             return self.messages, self.minutes
-        keep = [e[4] >= created for e in events]
         return list(compress(self.messages, keep)), list(compress(self.minutes, keep))
+
+    def split_verdicts(self, patterns: list[FilterPattern]) -> list[list[bool]]:
+        """``matches`` of each of ``patterns`` (all with a ``split_plan``) on every message
+        of the window, splitting each message once for all of them (and dropping the split
+        at once: holding a window's splits costs more in allocation than splitting)."""
+        plans = [pattern.split_plan for pattern in patterns]
+        verdicts: list[list[bool]] = [[] for _ in patterns]
+        checks = [(verdict.append, *plan) for verdict, plan in zip(verdicts, plans, strict=True)]
+        for message in self.messages:
+            parts = split_plain(message)
+            if parts is None:  # quotes, brackets, non-ASCII: the full rules
+                for verdict, pattern in zip(verdicts, patterns, strict=True):
+                    verdict.append(pattern.matches(message))
+                continue
+            count = len(parts)
+            for append, need, tests in checks:  # type: ignore[misc]
+                if count < need:
+                    append(False)
+                    continue
+                for index, test in tests:
+                    if not test(parts[index]):
+                        append(False)
+                        break
+                else:
+                    append(True)
+        return verdicts
 
     def per_minute(self) -> Counter[int]:
         """Events per minute index for the whole window (shared by default values)."""
@@ -112,14 +147,18 @@ class CompiledFilter:
         #: A text every matching message contains: tested with ``in`` from C before ``matches``.
         self.needle = _needle(self.pattern.syntax)
 
-    def count_simple(self, window: _Window, tally: Tally) -> None:
-        """The fast path: ``matches`` on the message, counted per minute in C-level loops."""
+    def count_simple(
+        self, window: _Window, tally: Tally, verdicts: list[bool] | None = None
+    ) -> None:
+        """The fast path: ``matches`` on the message, counted per minute in C-level loops;
+        ``verdicts`` when given are those ``matches`` of every event of the window."""
         messages, minutes = window.since(self.created)
         candidates, stamps = messages, minutes
         if self.needle is not None:
             found = list(map(contains, messages, repeat(self.needle)))
             candidates, stamps = list(compress(messages, found)), list(compress(minutes, found))
-        hits = Counter(compress(stamps, map(self.pattern.matches, candidates)))
+        matched = map(self.pattern.matches, candidates) if verdicts is None else verdicts
+        hits = Counter(compress(stamps, matched))
         metric, unit = self.metric, self.unit
         for minute, count in hits.items():
             key = (metric, minute * 60, unit, self.literal)
@@ -132,30 +171,53 @@ class CompiledFilter:
                     key = (metric, minute * 60, unit, self.default)
                     tally[key] = tally.get(key, 0.0) + count
 
-    def count_view(self, minute: int, seen: Any, tally: Tally) -> None:
+    def count_view(self, minute: int, seen: Any, counts: _Counts) -> None:
         """The general path, for one event: ``seen`` is the pattern's view of it (None when
-        it does not match), shared by every filter with this pattern."""
+        it does not match), shared by every filter with this pattern. Counted in this
+        filter's own ``counts`` under a short key (hashing the whole metric key per event
+        cost more than the rest of the count); :meth:`fold` moves them to the tally."""
         if seen is None:
             if self.default is not None:
-                key = (self.metric, minute, self.unit, self.default)
-                tally[key] = tally.get(key, 0.0) + 1.0
+                key = (minute, self.default, ())
+                counts[key] = counts.get(key, 0.0) + 1.0
             return
         value = self.read_value(seen)
         if type(value) is not float:
             return  # the selected field is missing or not a number: nothing published
-        metric = self.metric
+        dimensions: tuple[tuple[str, str], ...] = ()
         if self.read_dimensions:
             found = {}
             for name, read in self.read_dimensions:
                 selected = read(seen)
                 if selected is not None:
                     found[name] = _dimension_text(selected)
-            metric = (metric[0], metric[1], dimension_key(found))
-        key = (metric, minute, self.unit, value)
-        tally[key] = tally.get(key, 0.0) + 1.0
+            dimensions = dimension_key(found)
+        key = (minute, value, dimensions)
+        counts[key] = counts.get(key, 0.0) + 1.0
+
+    def fold(self, counts: _Counts, tally: Tally) -> None:
+        """Add what :meth:`count_view` counted to the tally, under the full metric keys."""
+        namespace, name, _ = self.metric
+        for (minute, value, dimensions), count in counts.items():
+            key = ((namespace, name, dimensions), minute, self.unit, value)
+            tally[key] = tally.get(key, 0.0) + count
 
 
-_Group = tuple[Any, str | None, list[CompiledFilter]]
+def _split_sharing(filters: list[CompiledFilter], events: Sequence[StoredEvent]) -> list:
+    """The simple filters that test fields with no literal to check first and count every
+    event of the window: two or more share one split of each message (else none)."""
+    if not events:
+        return []
+    first = events[0][4]
+    shared = [
+        c
+        for c in filters
+        if c.simple and c.needle is None and c.pattern.split_plan and first >= c.created
+    ]
+    return shared if len(shared) > 1 else []
+
+
+_Group = tuple[Any, str | None, list[tuple[CompiledFilter, _Counts]]]
 
 
 def _by_pattern(filters: list[CompiledFilter]) -> list[_Group]:
@@ -164,7 +226,8 @@ def _by_pattern(filters: list[CompiledFilter]) -> list[_Group]:
     groups: dict[int, _Group] = {}
     for compiled in filters:
         pattern = compiled.pattern
-        groups.setdefault(id(pattern), (pattern.view, compiled.needle, []))[2].append(compiled)
+        members = groups.setdefault(id(pattern), (pattern.view, compiled.needle, []))[2]
+        members.append((compiled, {}))
     return list(groups.values())
 
 
@@ -185,12 +248,17 @@ def evaluate(
     tally: Tally = {}
     if embedded:
         count_embedded(events, tally)
+    filters = list(filters)
+    window = _Window(events) if any(c.simple for c in filters) else None
+    shared = _split_sharing(filters, events)
+    verdicts = {}
+    if shared and window is not None:
+        found = window.split_verdicts([c.pattern for c in shared])
+        verdicts = dict(zip(shared, found, strict=True))
     general = []
-    window: _Window | None = None
     for compiled in filters:
         if compiled.simple:
-            window = window or _Window(events)
-            compiled.count_simple(window, tally)
+            compiled.count_simple(window, tally, verdicts.get(compiled))  # type: ignore[arg-type]
         else:
             general.append(compiled)
     if not general:
@@ -204,9 +272,12 @@ def evaluate(
         event = Event(message) if parse is None else parse(seq, message)
         for view, needle, members in groups:
             seen = None if needle is not None and needle not in message else view(event)
-            for compiled in members:
+            for compiled, counts in members:
                 if ingested >= compiled.created:
-                    compiled.count_view(minute, seen, tally)
+                    compiled.count_view(minute, seen, counts)
+    for _, _, members in groups:
+        for compiled, counts in members:
+            compiled.fold(counts, tally)
     return tally
 
 

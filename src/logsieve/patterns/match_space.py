@@ -24,6 +24,7 @@ FieldTest = Callable[[str], bool]
 #: ``...``): without ``...`` one field per position, the last holding the rest of the line.
 Alignment = tuple[list[str], "list[_Slot] | list[_Slot | None]"]
 _UNSEEN: Any = object()
+SplitPlan = tuple[int, list[tuple[int, FieldTest]]]
 
 
 def _comparison_test(expr: Comparison) -> FieldTest:
@@ -107,6 +108,10 @@ class SpaceMatcher:
         self.matches: Callable[[str], bool] = (
             self._fast_matches() if len(segments) <= 2 else self._general_matches
         )
+        #: (fields needed, [(field index, test)]): ``matches`` on a plain message's
+        #: :func:`split_plain`, for callers that split each message once for several patterns
+        #: and test a column at a time; None when the pattern needs more than the split.
+        self.split_plan: SplitPlan | None = self._split_plan()
 
     # --- alignment ---------------------------------------------------------------------
 
@@ -203,6 +208,22 @@ class SpaceMatcher:
             return True
 
         return matches
+
+    def _split_plan(self) -> SplitPlan | None:
+        """What ``matches`` checks on a plain message's whole split, when that split is all
+        it needs: at most one ``...``, and without ``...`` no test on the greedy last
+        position (it takes the raw rest of the line, not one field), and no literal
+        pre-check (a pattern with one is cheaper through ``matches``). A plain message
+        matches when it has at least the fields needed and every test holds."""
+        if len(self._segments) > 2 or self._precheck is not None:
+            return None
+        head, tail = [*self._segments, []][:2]
+        if len(self._segments) == 1 and head and head[-1].test is not None:
+            return None
+        tests = [(slot.index, slot.test) for slot in head if slot.test is not None] + [
+            (j - len(tail), slot.test) for j, slot in enumerate(tail) if slot.test is not None
+        ]
+        return len(head) + len(tail), tests
 
     # --- one alignment per event, shared -------------------------------------------------
 

@@ -10,7 +10,7 @@ from .ast import Comparison, JsonPattern, Pattern, RegexPattern, SpacePattern, i
 from .errors import PatternError
 from .event import Event, as_event
 from .match_json import JsonMatcher
-from .match_space import SpaceMatcher
+from .match_space import SpaceMatcher, SplitPlan
 from .match_text import TextMatcher
 from .parser import parse
 from .selectors import multi_getter, parse_selector
@@ -68,6 +68,9 @@ class FilterPattern:
         else:
             self._matcher = TextMatcher(syntax)
         self.matches = self._matcher.matches
+        #: Space-delimited patterns: what ``matches`` tests on a plain message's split
+        #: (``SpaceMatcher.split_plan``), for callers sharing one split among patterns.
+        self.split_plan: SplitPlan | None = getattr(self._matcher, "split_plan", None)
         #: ``matches`` on an :class:`Event`, reusing its parsed forms and cached alignment.
         self.match_event: Callable[[Event], bool] = self._matcher.match_event
         #: None when the event does not match, else what ``reader`` functions read: the
