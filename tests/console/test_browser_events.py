@@ -10,6 +10,7 @@ import boto3
 
 from tests.console.conftest import ConsoleServer, screenshot
 from tests.server import ACCESS_KEY, SECRET_KEY
+from tests.waiting import wait_for
 
 
 def logs_client(server: ConsoleServer) -> Any:
@@ -38,6 +39,7 @@ def test_search_events_with_a_pattern(signed_in_page: Any, console_server: Conso
     page.wait_for_selector("[data-testid=extracted]")
     assert page.locator("[data-testid=extracted]").all_inner_texts() == ["$.status = 500"]
     assert page.locator("tr[data-event-id]").count() == 1
+    page.wait_for_load_state("load")  # console.js (deferred) binds "Expand all" by then
     page.click("text=Expand all")
     pretty = page.locator("pre.pretty").first
     assert pretty.is_visible()
@@ -54,6 +56,7 @@ def test_search_events_with_a_pattern(signed_in_page: Any, console_server: Conso
     assert "10.0.0.9 bob 503" in page.inner_text("tr.linked")
     utc = page.inner_text("tr.linked time")
     assert utc.endswith("Z")
+    page.wait_for_load_state("load")  # the toggle is console.js's, bound by the load event
     page.click("[data-zone-toggle]")
     assert page.inner_text("[data-zone-toggle]").startswith("Local time")
     assert page.inner_text("tr.linked time") != utc or page.evaluate(
@@ -76,10 +79,13 @@ def test_the_header_shows_the_ingest_rate(
         logGroupName="/browser/rate", logStreamName="s",
         logEvents=[{"timestamp": now, "message": f"e{i}"} for i in range(500)],
     )  # fmt: skip
+
     # htmx refreshes the header every 5 s (under the CSP): the next sample shows a rate.
-    page.wait_for_function(
-        "Number(document.querySelector('[data-testid=ingest-rate]').textContent) > 0",
-        timeout=15_000,
-    )
+    # (Polled from here: wait_for_function evaluates a string, which the console's CSP refuses.)
+    def rate() -> float:
+        shown = page.inner_text("[data-testid=ingest-rate]")  # a dash before a first sample
+        return float(shown) if shown.replace(".", "", 1).isdigit() else 0.0
+
+    wait_for(rate, timeout=15, what="a positive ingest rate in the header", poll=0.25)
     # Few events were put in this session: a rate far above them would be miscounted.
     assert float(page.inner_text("[data-testid=ingest-rate]")) <= 600

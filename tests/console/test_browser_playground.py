@@ -16,6 +16,9 @@ def test_typing_a_pattern_shows_matches_and_extracted_values(
     page.select_option("[data-testid=sample]", "app-json")
     page.click("text=Load sample")
     page.wait_for_selector("text=payment gateway timeout")
+    # The sample came with a new page: htmx (a deferred script) binds its input handlers by
+    # the load event, and a value filled before that would send no request.
+    page.wait_for_load_state("load")
 
     page.fill("[data-testid=pattern]", "{ $.status >= 500 }")  # htmx posts on input
     page.wait_for_selector("[data-testid=summary] >> text=2 of 6 lines matched")
