@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 __all__ = ["HOUR", "WIDTH", "Accumulator", "chunked", "pack", "size", "unpack"]
 
@@ -79,6 +80,23 @@ def unpack(
     return ints, floats[:k], floats[k : 2 * k], floats[2 * k : 3 * k], floats[3 * k :]
 
 
+def fold(
+    stats: dict[Any, list[float]], key: Any, n: float, total: float, lo: float, hi: float
+) -> None:
+    """Add one statistic set (SampleCount, Sum, Minimum, Maximum) to ``stats[key]``: the one
+    merge every roll-up and read uses, so all keep SampleCount/Sum/Min/Max exact alike."""
+    held = stats.get(key)
+    if held is None:
+        stats[key] = [n, total, lo, hi]
+        return
+    held[0] += n
+    held[1] += total
+    if lo < held[2]:
+        held[2] = lo
+    if hi > held[3]:
+        held[3] = hi
+
+
 class Accumulator:
     """Statistics per (period index, unit) over observations in ``[start, end)``; the raw
     values too when ``raw`` (None for a period holding a statistic set or a negative value,
@@ -101,16 +119,7 @@ class Accumulator:
             if ts < low or ts >= end:
                 continue
             key = ((ts - start) // period, unit)
-            held = stats.get(key)
-            if held is None:
-                stats[key] = [n, total, lo, hi]
-            else:
-                held[0] += n
-                held[1] += total
-                if lo < held[2]:
-                    held[2] = lo
-                if hi > held[3]:
-                    held[3] = hi
+            fold(stats, key, n, total, lo, hi)
             if raw:
                 kept = values.setdefault(key, [])
                 if kept is None:
@@ -123,14 +132,7 @@ class Accumulator:
     def add_stats(self, rows: Iterable[tuple[int, str | None, float, float, float, float]]) -> None:
         """Merge already aggregated (period index, unit, n, total, lo, hi) rows."""
         for k, unit, n, total, lo, hi in rows:
-            held = self.stats.get((k, unit))
-            if held is None:
-                self.stats[(k, unit)] = [n, total, lo, hi]
-            else:
-                held[0] += n
-                held[1] += total
-                held[2] = min(held[2], lo)
-                held[3] = max(held[3], hi)
+            fold(self.stats, (k, unit), n, total, lo, hi)
 
     def results(
         self,

@@ -155,17 +155,7 @@ class SqliteMetricStore:
             )
             minutes: dict[tuple[int, int, str], list[float]] = {}
             for metric_id, ts, unit, n, total, lo, hi in keyed:
-                key = (metric_id, ts - ts % 60, unit)
-                held = minutes.get(key)
-                if held is None:
-                    minutes[key] = [n, total, lo, hi]
-                else:
-                    held[0] += n
-                    held[1] += total
-                    if lo < held[2]:
-                        held[2] = lo
-                    if hi > held[3]:
-                        held[3] = hi
+                chunks.fold(minutes, (metric_id, ts - ts % 60, unit), n, total, lo, hi)
             conn.executemany(
                 "INSERT INTO minutes (metric, minute, unit, n, total, lo, hi) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (metric, minute, unit) DO UPDATE SET "

@@ -36,6 +36,7 @@ from nats.js import api
 from nats.js.errors import BadRequestError, NotFoundError
 
 from ..metrics import Bucket, MetricKey, Observation
+from ..metrics_chunks import fold
 from .connection import Connection
 from .options import JetStreamOptions
 
@@ -61,15 +62,7 @@ class _Series:
         if self.rows and row[0] < self.rows[-1][0]:
             self.sorted = False
         self.rows.append(row)
-        key = (row[0] // 60 * 60, row[1])
-        held = self.minutes.get(key)
-        if held is None:
-            self.minutes[key] = [row[2], row[3], row[4], row[5]]
-        else:
-            held[0] += row[2]
-            held[1] += row[3]
-            held[2] = min(held[2], row[4])
-            held[3] = max(held[3], row[5])
+        fold(self.minutes, (row[0] // 60 * 60, row[1]), row[2], row[3], row[4], row[5])
 
     def between(self, start: int, end: int) -> list[_Row]:
         if not self.sorted:
