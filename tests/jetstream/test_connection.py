@@ -108,3 +108,19 @@ def test_user_and_password_reach_a_server_that_requires_them(tmp_path) -> None:
         assert "wrong" not in str(failure.value)  # never echoes a password
     finally:
         node.stop()
+
+
+def test_an_authorization_failure_stays_the_reason_after_the_server_drops_the_connection() -> None:
+    """nats-server answers a wrong password with -ERR and then closes the socket: the reset
+    that follows (and the retries' resets) must not hide why the cluster refused us."""
+    from nats.errors import AuthorizationError
+
+    from logsieve.storage.jetstream.connection import ConnectErrors
+
+    errors = ConnectErrors()
+    errors.record(AuthorizationError())
+    errors.record(ConnectionResetError(104, "Connection reset by peer"))
+    assert errors.reason is not None and "authorization" in errors.reason.lower()
+    later = ConnectErrors()
+    later.record(ConnectionResetError(104, "Connection reset by peer"))
+    assert later.reason == "ConnectionResetError: [Errno 104] Connection reset by peer"

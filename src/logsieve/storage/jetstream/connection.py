@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import nats
 from nats.aio.client import Client
-from nats.errors import NoRespondersError, NoServersError
+from nats.errors import AuthorizationError, NoRespondersError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext, api
 from nats.js.errors import (
@@ -64,12 +64,35 @@ def _tls(options: JetStreamOptions) -> ssl.SSLContext | None:
     return context
 
 
+def _text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".rstrip(": ")
+
+
+class ConnectErrors:
+    """The errors nats-py reports while connecting, and the one worth naming: the server
+    answers a refused login with an authorization error and then drops the socket, so the
+    resets that follow would otherwise hide why."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+        self.refused: str | None = None
+
+    def record(self, exc: BaseException) -> None:
+        self.last = _text(exc)
+        if isinstance(exc, AuthorizationError):
+            self.refused = self.last
+
+    @property
+    def reason(self) -> str | None:
+        return self.refused or self.last
+
+
 class Connection:
     """One client connection to the cluster, with its own event-loop thread."""
 
     def __init__(self, options: JetStreamOptions, name: str = "logsieve") -> None:
         self.options = options
-        self._last_error: str | None = None
+        self._errors = ConnectErrors()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name=f"nats-{name}", daemon=True
@@ -103,7 +126,8 @@ class Connection:
         return self.options.timeout_seconds * (_FAILOVER_TIMEOUTS + 1)
 
     def _unavailable(self, what: str) -> ClusterUnavailable:
-        last = f" (last error: {self._last_error})" if self._last_error else ""
+        reason = self._errors.reason
+        last = f" (last error: {reason})" if reason else ""
         return ClusterUnavailable(
             f"the NATS cluster at {self.options.describe()} is unreachable: {what}{last}; "
             "check that it runs (`logsieve cluster up` starts a local one) and the [storage] "
@@ -114,8 +138,8 @@ class Connection:
         options = self.options
 
         async def error(exc: Exception) -> None:
-            self._last_error = f"{type(exc).__name__}: {exc}".rstrip(": ")
-            log.warning("nats error=%s urls=%s", self._last_error, options.describe())
+            self._errors.record(exc)
+            log.warning("nats error=%s urls=%s", _text(exc), options.describe())
 
         kwargs: dict[str, Any] = {
             "servers": list(options.urls),
