@@ -8,13 +8,14 @@ exit; the announcement means the server answers.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import logging
 import os
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -98,6 +99,17 @@ class _AnnouncingServer(uvicorn.Server):
         self.stopping()  # live tails end now instead of holding Ctrl-C until the timeout
         await super().shutdown(sockets)
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn re-raises the Ctrl-C or SIGTERM it shut down on, which click turns into
+        "Aborted!" and exit 1 (SIGTERM: death by signal); a graceful stop asked for is a
+        clean exit, so the signals it handled are forgotten before that."""
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
+
 
 @click.command("serve")
 @config_options
@@ -165,3 +177,4 @@ def serve(
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **tls,
     )  # fmt: skip
     _AnnouncingServer(settings, announce, app.state.console.stop).run(sockets=[listener])
+    click.echo("logsieve stopped")
