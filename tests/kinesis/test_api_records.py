@@ -364,3 +364,22 @@ def test_a_plain_boto3_consumer_loop(kinesis, new_stream) -> None:
     assert len(by_key) == 9
     for key, data in by_key.items():
         assert data == [d for k, d in sent if k == key]
+
+
+def test_an_iterator_of_a_deleted_stream_does_not_read_its_recreated_namesake(
+    kinesis, new_stream
+) -> None:
+    stream = new_stream(shards=1)
+    kinesis.put_record(StreamName=stream, Data=b"old", PartitionKey="k")
+    old = iterator(kinesis, stream, "shardId-000000000000", "TRIM_HORIZON")
+    kinesis.delete_stream(StreamName=stream)
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    kinesis.put_record(StreamName=stream, Data=b"new", PartitionKey="k")
+    with pytest.raises(ClientError) as err:
+        kinesis.get_records(ShardIterator=old)
+    assert code(err) == "ResourceNotFoundException"
+    assert message(err) == (
+        f"Shard shardId-000000000000 in stream {stream} under account {ACCOUNT} does not exist"
+    )
+    fresh = iterator(kinesis, stream, "shardId-000000000000", "TRIM_HORIZON")
+    assert [r["Data"] for r in drain(kinesis, fresh)] == [b"new"]

@@ -23,7 +23,7 @@ from .context import invalid
 
 ITERATOR_TTL_MS = 300_000  # AWS: "A shard iterator expires 5 minutes after it is returned"
 _HEADER = b"\x00" * 7 + b"\x01"
-_BODY = struct.Struct(">qIq")  # issued (ms), shard, position (first seq to read)
+_BODY = struct.Struct(">qIqq")  # issued (ms), shard, position (first seq to read), stream id
 _TAG_BYTES = 16
 _MIN_BYTES = len(_HEADER) + _BODY.size + 1 + _TAG_BYTES
 
@@ -34,6 +34,7 @@ class Position:
     shard: int
     start: int  # the first seq a GetRecords with this iterator may return
     issued_ms: int
+    stream_id: int  # which stream of that name: a re-created namesake is another stream
 
 
 def _java_date(ms: int) -> str:
@@ -51,7 +52,7 @@ class IteratorCodec:
     def encode(self, position: Position) -> str:
         body = (
             _HEADER
-            + _BODY.pack(position.issued_ms, position.shard, position.start)
+            + _BODY.pack(position.issued_ms, position.shard, position.start, position.stream_id)
             + position.stream.encode("utf-8")
         )
         return base64.b64encode(body + self._tag(body)).decode("ascii")
@@ -69,7 +70,7 @@ class IteratorCodec:
         body, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
         if not hmac.compare_digest(tag, self._tag(body)):
             raise _invalid_iterator()
-        issued, shard, start = _BODY.unpack_from(body, len(_HEADER))
+        issued, shard, start, stream_id = _BODY.unpack_from(body, len(_HEADER))
         try:
             stream = body[len(_HEADER) + _BODY.size :].decode("utf-8")
         except UnicodeDecodeError:
@@ -81,7 +82,7 @@ class IteratorCodec:
                 f"right now it is {_java_date(now)} which is further in the future than the "
                 f"tolerated delay of {ITERATOR_TTL_MS} milliseconds.",
             )
-        return Position(stream, shard, start, issued)
+        return Position(stream, shard, start, issued, stream_id)
 
 
 def _invalid_iterator() -> ServiceError:

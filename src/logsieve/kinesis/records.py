@@ -190,7 +190,7 @@ class Records:
         start = self._start(row, index, kind, params)
         if params.get("DryRun"):
             raise dry_run()
-        position = Position(row.name, index, start, self.ctx.clock())
+        position = Position(row.name, index, start, self.ctx.clock(), row.id)
         return {"ShardIterator": self.iterators.encode(position)}
 
     def _start(self, row: StreamRow, index: int, kind: str, params: dict[str, Any]) -> int:
@@ -255,7 +255,7 @@ class Records:
         now = self.ctx.clock()
         position = self.iterators.decode(params["ShardIterator"], now)
         row = self.ctx.store.stream(position.stream)
-        if row is None or position.shard >= row.shard_count:
+        if row is None or row.id != position.stream_id or position.shard >= row.shard_count:
             raise self.ctx.shard_not_found(position.stream, position.shard)
         if params.get("DryRun"):
             raise dry_run()
@@ -273,7 +273,7 @@ class Records:
         return {
             "Records": [self._record(row, r) for r in found],
             "NextShardIterator": self.iterators.encode(
-                Position(row.name, position.shard, start, now)
+                Position(row.name, position.shard, start, now, row.id)
             ),
             # How far the next unread record is behind now. AWS: "A value of zero indicates
             # that record processing is caught up", and consumers stop on it, so it is 0 only
