@@ -22,6 +22,7 @@ group's oldest chunks goes with one purge of the group's subjects, the rest one 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,6 +37,7 @@ from ..records import StoredEvent
 from ..source_positions import Chunk
 from ..sqlite import _INDEX_MASK, SEQ_BITS, _check_chunk, _in_range
 from .atomic import MAX_BATCH, publish_batch
+from .direct import direct_batch
 from .logs_index import H_BYTES, H_COUNT, H_INGESTED, H_MARK, H_MAX, H_MIN, ChunkMeta
 from .logs_metadata import LogsKv
 from .records import name_key
@@ -246,6 +248,20 @@ class EventsPart(LogsKv):
 
         return tuple(self._run(count()))  # type: ignore[return-value]
 
+    async def _fetch(self, wanted: Sequence[ChunkMeta]) -> dict[int, bytes]:
+        """Payloads of ``wanted`` chunks (of one group): one batched direct get from the first
+        of them over their stream's or group's subjects, then the leader for the first if the
+        batch left it out (a replica behind); deleted ones are left out."""
+        first = wanted[0]
+        one_stream = all(c.stream_id == first.stream_id for c in wanted)
+        subjects = self._subject(first.group_id, first.stream_id if one_stream else ">")
+        start = min(c.seq for c in wanted)
+        got = await direct_batch(self._conn, self._events, subjects, start, len(wanted))
+        found = {c.seq: got[c.seq] for c in wanted if c.seq in got}
+        if wanted[0].seq not in found:
+            found.update(await self._payloads([wanted[0].seq]))
+        return found
+
     def _windows(
         self,
         select: Any,
@@ -255,8 +271,9 @@ class EventsPart(LogsKv):
         before: Position | None,
         newest_first: bool,
     ) -> Iterator[list[StoredEvent]]:
-        """Events of the chunks ``select(index)`` returns, inside [lo, hi] and the positions,
-        in windows (see ``merge``); payloads fetched ``_PREFETCH`` at a time, in read order."""
+        """Events of the chunks ``select(index)`` returns (of one group), inside [lo, hi] and
+        the positions, in windows (see ``merge``); payloads fetched ``_PREFETCH`` at a time,
+        in read order."""
         low = max(x for x in (lo, after[0] if after else None, -(1 << 62)) if x is not None)
         high = min(x for x in (hi, before[0] if before else None, 1 << 62) if x is not None)
 
@@ -272,11 +289,24 @@ class EventsPart(LogsKv):
         metas = {c.seq: c for c in chunks}
         place = {c.seq: n for n, c in enumerate(chunks)}
         cache: dict[int, bytes] = {}
+        ahead: dict[int, concurrent.futures.Future[dict[int, bytes]]] = {}  # by position
+
+        def fetch(at: int) -> dict[int, bytes]:
+            """The batch at position ``at``, starting the next one meanwhile (network and
+            decoding overlap)."""
+            future = ahead.pop(at, None) or self._conn.submit(
+                self._fetch(chunks[at : at + _PREFETCH])
+            )
+            following = at + _PREFETCH
+            if following < len(chunks) and following not in ahead:
+                ahead[following] = self._conn.submit(
+                    self._fetch(chunks[following : following + _PREFETCH])
+                )
+            return self._conn.wait(future)
 
         def load(ref: ChunkRef) -> list[StoredEvent]:
             if ref.seq not in cache:
-                ahead = [c.seq for c in chunks[place[ref.seq] : place[ref.seq] + _PREFETCH]]
-                cache.update(self._run(self._payloads(ahead)))
+                cache.update(fetch(place[ref.seq]))
             payload = cache.pop(ref.seq, None)
             if payload is None:  # deleted since the read began (retention, a delete)
                 return []
