@@ -97,3 +97,78 @@ def test_a_deleted_streams_events_leave_every_node(nodes: list[LogsStore]) -> No
         assert [e[5] for e in events] == ["in b"]
         assert [e[5] for e in store.read_after(0, 10)] == ["in b"]
         wait_for(lambda st=store: st.group("/g").stored_bytes == 4, what="stored bytes")
+
+
+def _subject_counts(settings: JetStreamOptions, subjects: str) -> dict[str, int]:
+    """Messages per subject of the namespace's events stream (``subjects`` a filter)."""
+    import asyncio
+
+    import nats
+
+    async def count() -> dict[str, int]:
+        nc = await nats.connect(list(settings.urls))
+        try:
+            info = await nc.jetstream().stream_info(
+                f"{settings.namespace}_logs", subjects_filter=f"{settings.namespace}.{subjects}"
+            )
+            return dict(info.state.subjects or {})
+        finally:
+            await nc.close()
+
+    return asyncio.run(count())
+
+
+def test_the_log_keeps_only_the_newest_positions_and_markers(
+    nodes: list[LogsStore], shared: JetStreamOptions
+) -> None:
+    """Positions are rewritten whole, markers matter until every node applied them: neither
+    piles up in the stream (every node replays the stream when it starts)."""
+    from logsieve.storage import Chunk
+
+    one, _ = nodes
+    positions = open_stores(Path("unused"), "jetstream", shared).source_positions(one)
+    g = one.create_group("/g", 0, None, "STANDARD")
+    s = one.create_stream(g.id, "s", 0)
+    for n in range(5):
+        positions.append_at("src", [Chunk(g.id, s.id, [n], ["x"], 1)], {"k": str(n)}, 0)
+    assert list(_subject_counts(shared, "logs.pos.*").values()) == [1]
+    assert positions.positions("src") == {"k": "4"}
+    one.set_retention(g.id, 1)
+    for day in range(2, 6):  # one expiring chunk, then one expiry pass, per day
+        put(one, g.id, s.id, [(day * DAY, "x")], 0)
+        assert one.expire((day + 2) * DAY) >= 1
+    marks = sum(_subject_counts(shared, "logs.mark").values())
+    assert 1 <= marks <= 2  # this pass's and the previous pass's
+
+
+def test_a_node_reads_when_the_streams_last_message_was_deleted(
+    nodes: list[LogsStore], shared: JetStreamOptions, tmp_path: Path
+) -> None:
+    """A chunk racing its group's delete can be purged as the stream's last message: a node
+    started afterwards never receives it, and must not wait for it forever."""
+    import asyncio
+    import time
+
+    import nats
+
+    one, _ = nodes
+    g = one.create_group("/g", 0, None, "STANDARD")
+    s = one.create_stream(g.id, "s", 0)
+    put(one, g.id, s.id, [(1, "kept")], 0)
+    last = put(one, g.id, s.id, [(2, "purged behind the store's back")], 0) >> 14
+
+    async def delete_last() -> None:
+        nc = await nats.connect(list(shared.urls))
+        try:
+            await nc.jetstream().delete_msg(f"{shared.namespace}_logs", last)
+        finally:
+            await nc.close()
+
+    asyncio.run(delete_last())
+    late = open_stores(tmp_path, "jetstream", shared).logs()
+    try:
+        began = time.monotonic()
+        assert [e[5] for e in late.read_after(0, 10)] == ["kept"]
+        assert time.monotonic() - began < 4
+    finally:
+        late.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import itertools
+import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -44,6 +45,7 @@ from .records import name_key
 
 __all__ = ["PARTITIONS", "EventsPart"]
 
+log = logging.getLogger(__name__)
 PARTITIONS = 1
 _DAY_MS = 86_400_000
 _PREFETCH = 64  # chunk payloads fetched at once by a read
@@ -71,6 +73,8 @@ class EventsPart(LogsKv):
     """``EventLog`` (but the cursors, in logs_filters.py) and ``SourcePositions``."""
 
     _events: str  # the events stream's name
+    _last_marker = 0  # the seq of the last deletion marker this node published
+    _marker_floor = 0  # ... as of the previous ``expire``, which purges the older ones
 
     def _subject(self, group_id: int, stream_id: int | str) -> str:
         return self._conn.subject("logs", "e", group_id % PARTITIONS, group_id, stream_id)
@@ -170,6 +174,12 @@ class EventsPart(LogsKv):
                 except KeyWrongLastSequenceError:
                     continue  # another writer of this source's positions: merge again
                 self._wrote(last)
+                try:  # only the newest positions matter; best effort (the next write too)
+                    await self._conn.js.purge_stream(
+                        self._events, subject=self._positions_subject(source), keep=1
+                    )
+                except Exception as exc:  # committed already: never report it as failed
+                    log.warning("positions purge failed source=%s error=%s", source, exc)
                 first = last - len(messages)
                 return [(first + n) << SEQ_BITS for n in range(len(messages))]
 
@@ -370,6 +380,7 @@ class EventsPart(LogsKv):
             stream=self._events, headers={H_MARK: "1", "Nats-Msg-Id": uuid.uuid4().hex},
         )  # fmt: skip
         self._wrote(ack.seq)
+        self._last_marker = ack.seq
         await self._index.wait_for(ack.seq)
 
     async def _purge(self, subject: str, below: int | None = None) -> None:
@@ -391,8 +402,12 @@ class EventsPart(LogsKv):
         the chunks of groups and streams deleted while they were being appended."""
 
         async def expire() -> int:
+            floor, self._marker_floor = self._marker_floor, self._last_marker
             await self._index.sync()
             synced = self._index.at
+            if floor and floor < synced:  # never the stream's last message (``sync``)
+                # markers from before the previous pass: every index has them by now
+                await self._purge(self._conn.subject("logs", "mark"), floor + 1)
             groups = {r["id"]: r["retention_days"] for r in (await self._scan("g.*")).values()}
             deleted = 0
             for group_id in list(self._index.by_group):

@@ -26,6 +26,7 @@ from typing import NamedTuple
 import orjson
 from nats.aio.msg import Msg
 from nats.js import api
+from nats.js.errors import NotFoundError
 
 from .connection import Connection
 
@@ -34,6 +35,7 @@ __all__ = [
 ]  # fmt: skip
 
 H_MIN, H_MAX, H_COUNT, H_BYTES, H_INGESTED = "Min-Ts", "Max-Ts", "Count", "Bytes", "Ingested"
+_PATIENCE = 1.0  # seconds a sync waits before asking whether the last message still exists
 H_MARK = "Ls-Mark"  # a marker: its payload says what is deleted (fetched by seq)
 
 
@@ -162,9 +164,21 @@ class ChunkIndex:
 
     async def sync(self) -> None:
         """Until the index holds every message the stream's leader has (read-your-writes
-        across nodes)."""
-        info = await self._conn.retrying(self._conn.js.stream_info, self._stream)
-        await self.wait_for(info.state.last_seq or 0)
+        across nodes).
+
+        A consumer never receives a message deleted before it got there, so when the
+        stream's last message is gone (a racing append purged with its deleted group) the
+        wait ends once the consumer had its chance to deliver what precedes it."""
+        conn = self._conn
+        last = (await conn.retrying(conn.js.stream_info, self._stream)).state.last_seq or 0
+        try:
+            await asyncio.wait_for(self.wait_for(last), _PATIENCE)
+        except TimeoutError:
+            try:
+                await conn.retrying(conn.js.get_msg, self._stream, last)
+            except NotFoundError:
+                return  # deleted: nothing more will come up to it
+            await self.wait_for(last)
 
     # -- reading --------------------------------------------------------------------------
 
