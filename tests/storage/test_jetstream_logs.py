@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from logsieve.storage import LogsStore
+from logsieve.storage import Deleted, LogsStore
 from logsieve.storage.factory import open_stores
 from logsieve.storage.jetstream import JetStreamOptions
 from logsieve.storage.jetstream.cluster import LocalCluster
@@ -85,6 +85,14 @@ def test_expiring_a_backfilled_chunk_keeps_every_nodes_figures_equal(
         late.close()
 
 
+def _refused(write) -> bool:
+    try:
+        write()
+    except Deleted:
+        return True
+    return False
+
+
 def test_a_deleted_streams_events_leave_every_node(nodes: list[LogsStore]) -> None:
     one, two = nodes
     g = one.create_group("/g", 0, None, "STANDARD")
@@ -92,6 +100,8 @@ def test_a_deleted_streams_events_leave_every_node(nodes: list[LogsStore]) -> No
     put(one, g.id, a.id, [(1, "in a")], 0)
     put(two, g.id, b.id, [(2, "in b")], 0)
     two.delete_stream(a.id)
+    # the node that appended there learns of the delete from its marker
+    wait_for(lambda: _refused(lambda: put(one, g.id, a.id, [(3, "late")], 0)), what="Deleted")
     for store in (one, two):
         events = group_events(store, g.id, None, None, None, None)
         assert [e[5] for e in events] == ["in b"]
