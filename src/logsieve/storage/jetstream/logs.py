@@ -1,0 +1,67 @@
+"""``LogsStore`` and ``SourcePositions`` on JetStream: one object, four parts by job.
+
+- logs_metadata.py: log groups, streams and tags (KV bucket ``<namespace>_logs``);
+- logs_filters.py: metric and subscription filters, cursors and consumer values (same bucket);
+- logs_events.py: the event log and the sources' positions (stream ``<namespace>_logs``);
+- logs_index.py: every node's index of the event log's chunks, which reads and the
+  streams' figures come from.
+
+What differs from the SQLite store (each for a reason given in its module):
+- one events stream (partition token always 0): partitioned streams are a later step;
+- a stream's figures (first/last event time, stored bytes) and a group's stored bytes are
+  read-your-writes on the node that wrote, eventually consistent on the others (within the
+  time their index takes to apply a message; AWS documents them as eventually consistent);
+  an expiry leaves first/last event times as they were, as SQLite does, but a node started
+  after it computes them from the chunks left;
+- an append checks its stream in KV (then trusts it until a deletion marker or 60 s), then
+  publishes: a chunk racing a delete on another node is stored but never read, and goes with
+  the next ``expire``; SQLite refuses it inside one transaction;
+- every node indexes every retained chunk in memory (about 200 bytes each) and replays the
+  stream's headers when it starts (1,000 chunks of 1,000 events: 0.2-0.5 s);
+- a chunk is one message: the server's ``max_payload`` must hold a 1 MB PutLogEvents batch
+  as JSON (``logsieve cluster up`` sets 8 MB; the NATS default of 1 MB can refuse batches
+  of escaped or short messages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from nats.js import api
+
+from .atomic import open_bucket
+from .logs_events import EventsPart
+from .logs_filters import FiltersPart
+from .logs_index import ChunkIndex
+from .logs_metadata import BUCKET, MetadataPart
+from .options import JetStreamOptions
+
+__all__ = ["JetStreamLogsStore"]
+
+
+class JetStreamLogsStore(EventsPart, FiltersPart, MetadataPart):
+    """``LogsStore`` and ``SourcePositions`` on one cluster connection."""
+
+    def __init__(self, options: JetStreamOptions) -> None:
+        self._conn, self._kv = conn, _ = open_bucket(options, "logs", BUCKET)
+        self._written = 0
+        self._known_streams = {}
+        try:
+            self._events = conn.name("logs")
+            config = api.StreamConfig(
+                name=self._events,
+                subjects=[conn.subject("logs", ">")],
+                allow_direct=True,
+                allow_atomic=True,
+            )
+            conn.run(conn.ensure_stream(config))
+            self._index = ChunkIndex(conn, self._events, conn.subject("logs", "e") + ".")
+            conn.run(self._index.start(conn.subject("logs", ">")))
+        except BaseException:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing the connection drops it anyway
+            self._conn.run(self._index.stop(), self._conn.options.timeout_seconds)
+        self._conn.close()
