@@ -1,0 +1,241 @@
+"""Space-delimited metric filters counted a column at a time over a window of messages.
+
+Every plain message (ASCII, no quotes or brackets: :func:`is_plain`) is split once for all
+the filters. Plain messages with the same number of fields align the same way for a pattern
+with at most one ``...`` (``FilterPattern.plain_layout``), so each pattern's tests and each
+filter's value and dimensions are one pass over a column of fields in C-level loops (``zip``,
+``map``, ``compress``, ``Counter``), and each distinct text of a column is tested or
+converted once. Nothing is kept per event: a chunk's splits are dropped before the next.
+
+What the columns cannot read (quoted, bracketed or non-ASCII messages; a test or a value that
+takes the raw rest of a line) is left to the caller's row-wise path, whole blocks at a time,
+so every event is counted by exactly one of the two paths.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
+from operator import and_, not_
+from typing import TYPE_CHECKING, Any
+
+from logsieve.patterns.event import is_plain
+from logsieve.patterns.match_space import REST, PlainLayout
+from logsieve.patterns.pattern import FilterPattern, field_value
+from logsieve.storage.metrics import dimension_key
+
+if TYPE_CHECKING:
+    from .filters import CompiledFilter
+
+__all__ = ["CHUNK", "count_columns"]
+
+#: Messages split at a time: enough for C-level loops to dominate, small enough that the
+#: splits stay in cache and are freed young.
+CHUNK = 2048
+
+#: one filter's counts: (second, value, dimensions) -> how many times
+Counts = dict[tuple[int, float, tuple[tuple[str, str], ...]], float]
+#: per filter of a group: (value's field or None, [(dimension name, field)])
+_Reads = list[tuple[int | None, list[tuple[str, int]]]]
+_Plan = tuple[PlainLayout | None, _Reads] | None
+
+
+def _mapped(function: Callable[[str], Any], column: Sequence[str]) -> list[Any]:
+    """``function`` of each text of ``column``, computed once per distinct text when texts
+    repeat (ports, actions, status words), else once per text."""
+    if len(column) >= 16:
+        distinct = set(column)
+        if len(distinct) * 2 <= len(column):
+            table = {text: function(text) for text in distinct}
+            return list(map(table.__getitem__, column))
+    return list(map(function, column))
+
+
+def _number(text: str) -> float | None:
+    """A field as a metric value: a number, or None (nothing is published)."""
+    value = field_value(text)
+    return value if type(value) is float else None
+
+
+def _dimension(text: str) -> str:
+    """A field as a dimension value, as the row-wise path writes it."""
+    value = field_value(text)
+    if type(value) is float:
+        return str(int(value)) if value.is_integer() else repr(value)
+    return value  # type: ignore[return-value]
+
+
+def _plan(pattern: FilterPattern, members: list[CompiledFilter], size: int) -> _Plan:
+    """How ``members`` (filters of ``pattern``) read a plain message of ``size`` fields; None
+    when one of them needs the raw rest of the line (the row-wise path's job)."""
+    layout = pattern.plain_layout(size)
+    if layout is None:
+        return None, [(None, [])] * len(members)  # too few fields: none matches
+    if any(field == REST for field, _ in layout.tests):
+        return None
+    reads: _Reads = []
+    for compiled in members:
+        value = None if compiled.value_key is None else layout.field(compiled.value_key)
+        dimensions = [(name, layout.field(key)) for name, key in compiled.dimension_keys]
+        if value == REST or any(field == REST for _, field in dimensions):
+            return None
+        reads.append((value, [(name, f) for name, f in dimensions if f is not None]))
+    return layout, reads
+
+
+class _Block:
+    """Plain messages of one chunk with the same field count, as columns of fields."""
+
+    def __init__(self, rows: list[list[str]], minutes: list[int]) -> None:
+        self.size = len(rows)
+        self.columns: list[tuple[str, ...]] = list(zip(*rows, strict=True))
+        self.minutes = minutes
+        #: the minute of every row when they share one (the common case), else None
+        self.minute = minutes[0] if minutes.count(minutes[0]) == self.size else None
+        self._converted: dict[tuple[Callable[[str], Any], int], list[Any]] = {}
+        self._totals: dict[int, int] | None = None
+
+    def converted(self, function: Callable[[str], Any], field: int) -> list[Any]:
+        """``function`` of a column, shared by every filter that reads it so."""
+        key = (function, field)
+        found = self._converted.get(key)
+        if found is None:
+            found = self._converted[key] = _mapped(function, self.columns[field])
+        return found
+
+    def totals(self) -> dict[int, int]:
+        """Rows per minute."""
+        if self._totals is None:
+            minute = self.minute
+            self._totals = Counter(self.minutes) if minute is None else {minute: self.size}
+        return self._totals
+
+    def per_minute(self, mask: list[bool] | None) -> dict[int, int]:
+        """Rows per minute among those ``mask`` keeps (None: all)."""
+        if mask is None:
+            return self.totals()
+        if self.minute is not None:
+            return {self.minute: sum(mask)}
+        return Counter(compress(self.minutes, mask))
+
+
+def _mask(block: _Block, layout: PlainLayout | None) -> list[bool] | None:
+    """Which rows match: None when all do."""
+    if layout is None:
+        return [False] * block.size
+    mask = None
+    for field, test in layout.tests:
+        verdicts = block.converted(test, field)
+        mask = verdicts if mask is None else list(map(and_, mask, verdicts))
+    return mask
+
+
+def _count(
+    compiled: CompiledFilter,
+    reads: tuple[int | None, list[tuple[str, int]]],
+    block: _Block,
+    mask: list[bool] | None,
+    counts: Counts,
+) -> None:
+    """One filter's counts over one block, as ``CompiledFilter.count_view`` would give."""
+    value_field, dimensions = reads
+
+    def kept(column: Iterable[Any]) -> Iterable[Any]:
+        return column if mask is None else compress(column, mask)
+
+    literal = compiled.literal
+    if literal is not None and not dimensions:
+        for minute, hits in block.per_minute(mask).items():
+            if hits:
+                key = (minute * 60, literal, ())
+                counts[key] = counts.get(key, 0.0) + hits
+    elif literal is not None or value_field is not None:
+        columns: list[Iterable[Any]] = []
+        if block.minute is None:
+            columns.append(kept(block.minutes))
+        if literal is None:
+            columns.append(kept(block.converted(_number, value_field)))  # type: ignore[arg-type]
+        names = [name for name, _ in dimensions]
+        columns.extend(kept(block.converted(_dimension, field)) for _, field in dimensions)
+        for found, hits in Counter(zip(*columns, strict=True)).items():
+            at = 0
+            minute = block.minute
+            if minute is None:
+                minute, at = found[0], 1
+            value = literal
+            if value is None:
+                value, at = found[at], at + 1
+                if value is None:
+                    continue  # not a number: nothing published
+            key = (minute * 60, value, dimension_key(dict(zip(names, found[at:], strict=True))))
+            counts[key] = counts.get(key, 0.0) + hits
+    default = compiled.default
+    if default is not None:
+        matched = block.per_minute(mask)
+        for minute, total in block.totals().items():
+            misses = total - matched.get(minute, 0)
+            if misses:
+                key = (minute * 60, default, ())
+                counts[key] = counts.get(key, 0.0) + misses
+
+
+def _blocks(rows: list[list[str]], minutes: list[int], index: Sequence[int]) -> list:
+    """(field count, rows, minutes, event indexes) per field count among ``rows``."""
+    sizes = list(map(len, rows))
+    if sizes.count(sizes[0]) == len(sizes):
+        return [(sizes[0], rows, minutes, index)]
+    blocks = []
+    for size in set(sizes):
+        keep = list(map(size.__eq__, sizes))
+        blocks.append((size, list(compress(rows, keep)), list(compress(minutes, keep)),
+                       list(compress(index, keep))))  # fmt: skip
+    return blocks
+
+
+def count_columns(
+    filters: Sequence[CompiledFilter],
+    messages: list[str],
+    minutes: list[int],
+    counts: dict[CompiledFilter, Counts],
+) -> list[int]:
+    """Count ``filters`` (``columnar``, each counting every event of the window) over the
+    messages (with their minute indexes) into ``counts``; the indexes of the messages left
+    for the row-wise path, in order."""
+    groups: dict[int, tuple[FilterPattern, list[CompiledFilter]]] = {}
+    for compiled in filters:
+        groups.setdefault(id(compiled.pattern), (compiled.pattern, []))[1].append(compiled)
+    plans: dict[tuple[int, int], _Plan] = {}
+    left: list[int] = []
+    for start in range(0, len(messages), CHUNK):
+        part = messages[start : start + CHUNK]
+        stamps = minutes[start : start + CHUNK]
+        index: Sequence[int] = range(start, start + len(part))
+        joined = "\n".join(part)
+        if not joined.isascii() or '"' in joined or "[" in joined:
+            plain = list(map(is_plain, part))
+            left.extend(compress(index, map(not_, plain)))
+            part = list(compress(part, plain))
+            stamps = list(compress(stamps, plain))
+            index = list(compress(index, plain))
+            if not part:
+                continue
+        for size, rows, block_minutes, block_index in _blocks(
+            list(map(str.split, part)), stamps, index
+        ):
+            chosen = []
+            for key, (pattern, members) in groups.items():
+                if (key, size) not in plans:
+                    plans[key, size] = _plan(pattern, members, size)
+                chosen.append((members, plans[key, size]))
+            if any(plan is None for _, plan in chosen):
+                left.extend(block_index)
+                continue
+            block = _Block(rows, block_minutes)
+            for members, plan in chosen:
+                layout, reads = plan  # type: ignore[misc]
+                mask = _mask(block, layout)
+                for compiled, read in zip(members, reads, strict=True):
+                    _count(compiled, read, block, mask, counts[compiled])
+    left.sort()
+    return left
