@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
-from operator import and_, not_
+from operator import and_, itemgetter, not_
 from typing import TYPE_CHECKING, Any
 
 from logsieve.patterns.event import is_plain
@@ -85,11 +85,12 @@ def _plan(pattern: FilterPattern, members: list[CompiledFilter], size: int) -> _
 
 
 class _Block:
-    """Plain messages of one chunk with the same field count, as columns of fields."""
+    """Plain messages of one chunk with the same field count, read a column at a time:
+    ``column(i)`` is every message's field ``i``."""
 
-    def __init__(self, rows: list[list[str]], minutes: list[int]) -> None:
-        self.size = len(rows)
-        self.columns: list[tuple[str, ...]] = list(zip(*rows, strict=True))
+    def __init__(self, column: Callable[[int], list[str]], size: int, minutes: list[int]) -> None:
+        self.size = size
+        self.column = column
         self.minutes = minutes
         #: the minute of every row when they share one (the common case), else None
         self.minute = minutes[0] if minutes.count(minutes[0]) == self.size else None
@@ -101,7 +102,7 @@ class _Block:
         key = (function, field)
         found = self._converted.get(key)
         if found is None:
-            found = self._converted[key] = _mapped(function, self.columns[field])
+            found = self._converted[key] = _mapped(function, self.column(field))
         return found
 
     def totals(self) -> dict[int, int]:
@@ -180,15 +181,43 @@ def _count(
                 counts[key] = counts.get(key, 0.0) + misses
 
 
-def _blocks(rows: list[list[str]], minutes: list[int], index: Sequence[int]) -> list:
-    """(field count, rows, minutes, event indexes) per field count among ``rows``."""
+#: Joins a chunk's messages for one split: a field no plain message can contain.
+_SEPARATOR = "\x00"
+
+
+def _split_uniform(part: list[str]) -> tuple[int, Callable[[int], list[str]]] | None:
+    """(field count, column) when every message of ``part`` (none containing the separator)
+    has the same number of fields (the common case: one source's lines): one split of the
+    joined chunk, each column a slice of it; None otherwise."""
+    if len(part) < 2:
+        return None
+    fields = f" {_SEPARATOR} ".join(part).split()
+    size = fields.index(_SEPARATOR)
+    if len(fields) != len(part) * (size + 1) - 1:
+        return None
+    if fields[size :: size + 1].count(_SEPARATOR) != len(part) - 1:
+        return None
+    step = size + 1
+    return size, lambda i: fields[i::step]
+
+
+def _blocks(part: list[str], minutes: list[int], index: Sequence[int], joinable: bool) -> list:
+    """(field count, column, rows, minutes, event indexes) per field count in ``part``;
+    ``joinable`` when no message contains the separator."""
+    uniform = _split_uniform(part) if joinable else None
+    if uniform is not None:
+        return [(*uniform, len(part), minutes, index)]
+    rows = list(map(str.split, part))
     sizes = list(map(len, rows))
-    if sizes.count(sizes[0]) == len(sizes):
-        return [(sizes[0], rows, minutes, index)]
     blocks = []
     for size in set(sizes):
         keep = list(map(size.__eq__, sizes))
-        blocks.append((size, list(compress(rows, keep)), list(compress(minutes, keep)),
+        chosen = list(compress(rows, keep))
+
+        def column(i: int, chosen: list[list[str]] = chosen) -> list[str]:
+            return list(map(itemgetter(i), chosen))
+
+        blocks.append((size, column, len(chosen), list(compress(minutes, keep)),
                        list(compress(index, keep))))  # fmt: skip
     return blocks
 
@@ -212,6 +241,7 @@ def count_columns(
         stamps = minutes[start : start + CHUNK]
         index: Sequence[int] = range(start, start + len(part))
         joined = "\n".join(part)
+        joinable = _SEPARATOR not in joined
         if not joined.isascii() or '"' in joined or "[" in joined:
             plain = list(map(is_plain, part))
             left.extend(compress(index, map(not_, plain)))
@@ -220,9 +250,7 @@ def count_columns(
             index = list(compress(index, plain))
             if not part:
                 continue
-        for size, rows, block_minutes, block_index in _blocks(
-            list(map(str.split, part)), stamps, index
-        ):
+        for size, column, rows, block_minutes, block_index in _blocks(part, stamps, index, joinable):
             chosen = []
             for key, (pattern, members) in groups.items():
                 if (key, size) not in plans:
@@ -231,7 +259,7 @@ def count_columns(
             if any(plan is None for _, plan in chosen):
                 left.extend(block_index)
                 continue
-            block = _Block(rows, block_minutes)
+            block = _Block(column, rows, block_minutes)
             for members, plan in chosen:
                 layout, reads = plan  # type: ignore[misc]
                 mask = _mask(block, layout)
