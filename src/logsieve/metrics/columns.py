@@ -250,7 +250,8 @@ def count_columns(
             index = list(compress(index, plain))
             if not part:
                 continue
-        for size, column, rows, block_minutes, block_index in _blocks(part, stamps, index, joinable):
+        blocks = _blocks(part, stamps, index, joinable)
+        for size, column, rows, block_minutes, block_index in blocks:
             chosen = []
             for key, (pattern, members) in groups.items():
                 if (key, size) not in plans:
