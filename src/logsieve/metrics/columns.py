@@ -18,15 +18,23 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
 from operator import and_, itemgetter, not_
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from logsieve.patterns.event import is_plain
 from logsieve.patterns.match_space import REST, PlainLayout
 from logsieve.patterns.pattern import FilterPattern, field_value
 from logsieve.storage.metrics import dimension_key
 
-if TYPE_CHECKING:
-    from .filters import CompiledFilter
+
+class CompiledFilter(Protocol):
+    """What this path reads of ``metrics.filters.CompiledFilter``."""
+
+    pattern: FilterPattern
+    literal: float | None  # the metric value, when a number
+    value_key: str | None  # else the field it reads (``$bytes``: ``bytes``)
+    dimension_keys: list[tuple[str, str]]  # (dimension name, field), sorted by name
+    default: float | None
+
 
 __all__ = ["CHUNK", "count_columns"]
 
@@ -159,7 +167,11 @@ def _count(
             columns.append(kept(block.converted(_number, value_field)))  # type: ignore[arg-type]
         names = [name for name, _ in dimensions]
         columns.extend(kept(block.converted(_dimension, field)) for _, field in dimensions)
-        for found, hits in Counter(zip(*columns, strict=True)).items():
+        if len(columns) == 1:  # one column: counted as is, not as 1-tuples
+            grouped = [((found,), hits) for found, hits in Counter(columns[0]).items()]
+        else:
+            grouped = list(Counter(zip(*columns, strict=True)).items())
+        for found, hits in grouped:
             at = 0
             minute = block.minute
             if minute is None:

@@ -27,7 +27,7 @@ from typing import Any
 from logsieve.formats import emf
 from logsieve.patterns import compile as compile_pattern
 from logsieve.patterns.ast import SpacePattern
-from logsieve.patterns.event import Event, split_plain
+from logsieve.patterns.event import Event
 from logsieve.patterns.pattern import FilterPattern
 from logsieve.patterns.prefilter import single_literal, space_requirements
 from logsieve.storage.metrics import MetricKey, Observation, dimension_key
@@ -62,11 +62,17 @@ def _field_key(selector: str) -> str | None:
     return selector[1:] if selector.startswith("$") else None
 
 
-def _needle(syntax: object) -> str | None:
-    """The one literal a space-delimited pattern's matches must all contain, if any."""
-    if isinstance(syntax, SpacePattern):
-        return single_literal(space_requirements(syntax.positions))
-    return None
+def _needle(pattern: FilterPattern) -> str | None:
+    """The one literal every match contains, if any (for a term pattern such as ``ACCEPT``,
+    the whole pattern: ``pattern.substring``)."""
+    if isinstance(pattern.syntax, SpacePattern):
+        return single_literal(space_requirements(pattern.syntax.positions))
+    return pattern.substring
+
+
+def _uniform(items: list[int]) -> bool:
+    """Whether ``items`` (not empty) are all the same."""
+    return items.count(items[0]) == len(items)
 
 
 class _Window:
@@ -77,6 +83,8 @@ class _Window:
         self.messages = list(map(itemgetter(5), events))
         #: minute index (epoch minutes) of each event's timestamp
         self.minutes = list(map(floordiv, map(itemgetter(0), events), repeat(60000)))
+        #: the minute of every event when they share one (a batch's, mostly), else None
+        self.minute = self.minutes[0] if _uniform(self.minutes) else None
         self._all: Counter[int] | None = None
 
     def _kept(self, created: int) -> list[bool] | None:
@@ -95,36 +103,11 @@ class _Window:
             return self.messages, self.minutes
         return list(compress(self.messages, keep)), list(compress(self.minutes, keep))
 
-    def split_verdicts(self, patterns: list[FilterPattern]) -> list[list[bool]]:
-        """``matches`` of each of ``patterns`` (all with a ``split_plan``) on every message
-        of the window, splitting each message once for all of them (and dropping the split
-        at once: holding a window's splits costs more in allocation than splitting)."""
-        plans = [pattern.split_plan for pattern in patterns]
-        verdicts: list[list[bool]] = [[] for _ in patterns]
-        checks = [(verdict.append, *plan) for verdict, plan in zip(verdicts, plans, strict=True)]
-        for message in self.messages:
-            parts = split_plain(message)
-            if parts is None:  # quotes, brackets, non-ASCII: the full rules
-                for verdict, pattern in zip(verdicts, patterns, strict=True):
-                    verdict.append(pattern.matches(message))
-                continue
-            count = len(parts)
-            for append, need, tests in checks:  # type: ignore[misc]
-                if count < need:
-                    append(False)
-                    continue
-                for index, test in tests:
-                    if not test(parts[index]):
-                        append(False)
-                        break
-                else:
-                    append(True)
-        return verdicts
-
-    def per_minute(self) -> Counter[int]:
+    def per_minute(self) -> dict[int, int]:
         """Events per minute index for the whole window (shared by default values)."""
         if self._all is None:
-            self._all = Counter(self.minutes)
+            minute = self.minute
+            self._all = Counter(self.minutes) if minute is None else {minute: len(self.minutes)}
         return self._all
 
 
@@ -167,26 +150,34 @@ class CompiledFilter:
             and all(key is not None for _, key in self.dimension_keys)
         )
         #: A text every matching message contains: tested with ``in`` from C before ``matches``.
-        self.needle = _needle(self.pattern.syntax)
+        self.needle = _needle(self.pattern)
 
-    def count_simple(
-        self, window: _Window, tally: Tally, verdicts: list[bool] | None = None
-    ) -> None:
-        """The fast path: ``matches`` on the message, counted per minute in C-level loops;
-        ``verdicts`` when given are those ``matches`` of every event of the window."""
+    def count_simple(self, window: _Window, tally: Tally) -> None:
+        """The fast path: ``matches`` on the message, counted per minute in C-level loops."""
         messages, minutes = window.since(self.created)
+        whole = messages is window.messages
         candidates, stamps = messages, minutes
+        matched: Iterable[bool]
         if self.needle is not None:
             found = list(map(contains, messages, repeat(self.needle)))
-            candidates, stamps = list(compress(messages, found)), list(compress(minutes, found))
-        matched = map(self.pattern.matches, candidates) if verdicts is None else verdicts
-        hits = Counter(compress(stamps, matched))
+            if self.pattern.substring is not None:  # the needle is the whole pattern
+                matched = found
+            else:
+                candidates = list(compress(messages, found))
+                stamps = list(compress(minutes, found))
+                matched = map(self.pattern.matches, candidates)
+        else:
+            matched = map(self.pattern.matches, candidates)
+        if whole and window.minute is not None:
+            hits: dict[int, int] = {window.minute: sum(matched)}
+        else:
+            hits = Counter(compress(stamps, matched))
         metric, unit = self.metric, self.unit
         for minute, count in hits.items():
             key = (metric, minute * 60, unit, self.literal)
             tally[key] = tally.get(key, 0.0) + count  # type: ignore[index]
         if self.default is not None:
-            misses = window.per_minute() if messages is window.messages else Counter(minutes)
+            misses = window.per_minute() if whole else Counter(minutes)
             for minute, total in misses.items():
                 count = total - hits.get(minute, 0)
                 if count > 0:
@@ -225,20 +216,6 @@ class CompiledFilter:
             tally[key] = tally.get(key, 0.0) + count
 
 
-def _split_sharing(filters: list[CompiledFilter], events: Sequence[StoredEvent]) -> list:
-    """The simple filters that test fields with no literal to check first and count every
-    event of the window: two or more share one split of each message (else none)."""
-    if not events:
-        return []
-    first = events[0][4]
-    shared = [
-        c
-        for c in filters
-        if c.simple and c.needle is None and c.pattern.split_plan and first >= c.created
-    ]
-    return shared if len(shared) > 1 else []
-
-
 _Group = tuple[Any, str | None, list[tuple[CompiledFilter, _Counts]]]
 
 
@@ -272,6 +249,7 @@ def evaluate(
         count_embedded(events, tally)
     filters = list(filters)
     columnar = _columnar(filters, events)
+    window = None
     if columnar:
         window = _Window(events)
         counts: dict[CompiledFilter, _Counts] = {compiled: {} for compiled in columnar}
@@ -282,7 +260,7 @@ def evaluate(
             _count_rows(columnar, [events[i] for i in left], tally, parse)
         chosen = set(columnar)
         filters = [compiled for compiled in filters if compiled not in chosen]
-    _count_rows(filters, events, tally, parse)
+    _count_rows(filters, events, tally, parse, window)
     return tally
 
 
@@ -305,20 +283,18 @@ def _count_rows(
     events: Sequence[StoredEvent],
     tally: Tally,
     parse: Callable[[int, str], Event] | None,
+    window: _Window | None = None,
 ) -> None:
-    """``filters`` over ``events`` message by message (each filter's fastest way)."""
+    """``filters`` over ``events`` (``window``: theirs, if made already) message by
+    message, each filter its fastest way."""
     if not filters or not events:
         return
-    window = _Window(events) if any(c.simple for c in filters) else None
-    shared = _split_sharing(filters, events)
-    verdicts = {}
-    if shared and window is not None:
-        found = window.split_verdicts([c.pattern for c in shared])
-        verdicts = dict(zip(shared, found, strict=True))
+    if window is None and any(c.simple for c in filters):
+        window = _Window(events)
     general = []
     for compiled in filters:
         if compiled.simple:
-            compiled.count_simple(window, tally, verdicts.get(compiled))  # type: ignore[arg-type]
+            compiled.count_simple(window, tally)  # type: ignore[arg-type]
         else:
             general.append(compiled)
     if not general:

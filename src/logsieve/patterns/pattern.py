@@ -71,6 +71,8 @@ class FilterPattern:
         #: Space-delimited patterns: what ``matches`` tests on a plain message's split
         #: (``SpaceMatcher.split_plan``), for callers sharing one split among patterns.
         self.split_plan: SplitPlan | None = getattr(self._matcher, "split_plan", None)
+        #: Term patterns of one term: the text a message contains exactly when it matches.
+        self.substring: str | None = getattr(self._matcher, "substring", None)
         #: Space-delimited patterns with at most one ``...``: ``plain_layout`` applies.
         self.columnar: bool = getattr(self._matcher, "columnar", False)
         #: ``matches`` on an :class:`Event`, reusing its parsed forms and cached alignment.
