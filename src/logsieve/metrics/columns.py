@@ -98,12 +98,20 @@ class _Block:
 
     def __init__(self, column: Callable[[int], list[str]], size: int, minutes: list[int]) -> None:
         self.size = size
-        self.column = column
+        self._column = column
+        self._columns: dict[int, list[str]] = {}
         self.minutes = minutes
         #: the minute of every row when they share one (the common case), else None
         self.minute = minutes[0] if minutes.count(minutes[0]) == self.size else None
         self._converted: dict[tuple[Callable[[str], Any], int], list[Any]] = {}
         self._totals: dict[int, int] | None = None
+
+    def column(self, field: int) -> list[str]:
+        """Field ``field`` of every row."""
+        found = self._columns.get(field)
+        if found is None:
+            found = self._columns[field] = self._column(field)
+        return found
 
     def converted(self, function: Callable[[str], Any], field: int) -> list[Any]:
         """``function`` of a column, shared by every filter that reads it so."""
@@ -160,13 +168,14 @@ def _count(
                 key = (minute * 60, literal, ())
                 counts[key] = counts.get(key, 0.0) + hits
     elif literal is not None or value_field is not None:
+        # Counted by the fields' texts, converted once per distinct combination after.
         columns: list[Iterable[Any]] = []
         if block.minute is None:
             columns.append(kept(block.minutes))
         if literal is None:
-            columns.append(kept(block.converted(_number, value_field)))  # type: ignore[arg-type]
+            columns.append(kept(block.column(value_field)))  # type: ignore[arg-type]
         names = [name for name, _ in dimensions]
-        columns.extend(kept(block.converted(_dimension, field)) for _, field in dimensions)
+        columns.extend(kept(block.column(field)) for _, field in dimensions)
         if len(columns) == 1:  # one column: counted as is, not as 1-tuples
             grouped = [((found,), hits) for found, hits in Counter(columns[0]).items()]
         else:
@@ -178,10 +187,14 @@ def _count(
                 minute, at = found[0], 1
             value = literal
             if value is None:
-                value, at = found[at], at + 1
+                value, at = _number(found[at]), at + 1
                 if value is None:
                     continue  # not a number: nothing published
-            key = (minute * 60, value, dimension_key(dict(zip(names, found[at:], strict=True))))
+            dimensions_found = ()
+            if names:
+                texts = map(_dimension, found[at:])
+                dimensions_found = dimension_key(dict(zip(names, texts, strict=True)))
+            key = (minute * 60, value, dimensions_found)
             counts[key] = counts.get(key, 0.0) + hits
     default = compiled.default
     if default is not None:
