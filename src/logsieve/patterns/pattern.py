@@ -177,9 +177,14 @@ class FilterPattern:
 
 def field_value(text: str) -> float | str:
     """A space-delimited field as a metric value or dimension reads it: a number as float,
-    anything else as the text."""
+    anything else as the text (so is an integer beyond a float's range: no metric value)."""
     number = to_number(text)
-    return text if number is None else float(number)
+    if number is None:
+        return text
+    try:
+        return float(number)
+    except OverflowError:
+        return text
 
 
 @functools.lru_cache(maxsize=512)
