@@ -25,6 +25,8 @@ from logsieve.patterns.match_space import REST, PlainLayout
 from logsieve.patterns.pattern import FilterPattern, field_value
 from logsieve.storage.metrics import dimension_key
 
+__all__ = ["CHUNK", "count_columns", "dimension_text"]
+
 
 class CompiledFilter(Protocol):
     """What this path reads of ``metrics.filters.CompiledFilter``."""
@@ -35,8 +37,6 @@ class CompiledFilter(Protocol):
     dimension_keys: list[tuple[str, str]]  # (dimension name, field), sorted by name
     default: float | None
 
-
-__all__ = ["CHUNK", "count_columns"]
 
 #: Messages split at a time: enough for C-level loops to dominate, small enough that the
 #: splits stay in cache and are freed young.
@@ -66,12 +66,16 @@ def _number(text: str) -> float | None:
     return value if type(value) is float else None
 
 
-def _dimension(text: str) -> str:
-    """A field as a dimension value, as the row-wise path writes it."""
-    value = field_value(text)
-    if type(value) is float:
+def dimension_text(value: float | str) -> str:
+    """A dimension's value as published: a number without a needless ``.0``."""
+    if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    return value  # type: ignore[return-value]
+    return value
+
+
+def _dimension(text: str) -> str:
+    """A field as a dimension value."""
+    return dimension_text(field_value(text))
 
 
 def _plan(pattern: FilterPattern, members: list[CompiledFilter], size: int) -> _Plan:

@@ -33,7 +33,7 @@ from logsieve.patterns.prefilter import single_literal, space_requirements
 from logsieve.storage.metrics import MetricKey, Observation, dimension_key
 from logsieve.storage.records import MetricFilter, StoredEvent
 
-from .columns import count_columns
+from .columns import count_columns, dimension_text
 
 __all__ = ["CompiledFilter", "Tally", "evaluate"]
 
@@ -41,12 +41,6 @@ __all__ = ["CompiledFilter", "Tally", "evaluate"]
 Tally = dict[tuple[MetricKey, int, str, float], float]
 #: one filter's counts while evaluating: (second, value, dimensions) -> how many times
 _Counts = dict[tuple[int, float, tuple[tuple[str, str], ...]], float]
-
-
-def _dimension_text(value: float | str) -> str:
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return value
 
 
 def _literal(text: str) -> float | None:
@@ -203,7 +197,7 @@ class CompiledFilter:
             for name, read in self.read_dimensions:
                 selected = read(seen)
                 if selected is not None:
-                    found[name] = _dimension_text(selected)
+                    found[name] = dimension_text(selected)
             dimensions = dimension_key(found)
         key = (minute, value, dimensions)
         counts[key] = counts.get(key, 0.0) + 1.0
@@ -239,11 +233,14 @@ def evaluate(
     """What ``events`` (one log group's, in order) add to the metrics of ``filters``, and
     with ``embedded`` the metrics their Embedded Metric Format publishes.
 
-    Filters that read fields share one :class:`Event` per event (its field split or JSON
-    parse), and the filters of one pattern share its match and alignment. ``parse(seq,
-    message)`` may supply that Event (another consumer's, already parsed). Events are
-    taken one at a time and dropped after use: holding a window's worth of parsed events
-    costs more in garbage collection than it saves."""
+    Space-delimited filters with at most one ``...`` that count the whole window go column
+    by column (``metrics.columns``: one split per message for all of them) when two or
+    more do, or one reads fields. The others, and the messages the columns cannot read,
+    go row by row: filters that read fields share one :class:`Event` per event (its field
+    split or JSON parse), and the filters of one pattern share its match and alignment.
+    ``parse(seq, message)`` may supply that Event (another consumer's, already parsed).
+    Events are taken one at a time and dropped after use: holding a window's worth of
+    parsed events costs more in garbage collection than it saves."""
     tally: Tally = {}
     if embedded:
         count_embedded(events, tally)

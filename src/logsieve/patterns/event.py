@@ -53,13 +53,6 @@ def is_plain(message: str) -> bool:
     return message.isascii() and '"' not in message and "[" not in message
 
 
-def split_plain(message: str) -> list[str] | None:
-    """The message's fields by one C-level split, or None when it is not plain."""
-    if message.isascii() and '"' not in message and "[" not in message:
-        return message.split()
-    return None
-
-
 class Fields:
     """A message split into space-delimited fields (rule S1).
 

@@ -24,13 +24,12 @@ FieldTest = Callable[[str], bool]
 #: ``...``): without ``...`` one field per position, the last holding the rest of the line.
 Alignment = tuple[list[str], "list[_Slot] | list[_Slot | None]"]
 _UNSEEN: Any = object()
-SplitPlan = tuple[int, list[tuple[int, FieldTest]]]
 #: In a :class:`PlainLayout`: the alignment's value is the raw rest of the line, not a field.
 REST = -1
 
 
 class PlainLayout(NamedTuple):
-    """Where the alignment of every plain message (:func:`split_plain`) with one field count
+    """Where the alignment of every plain message (``event.is_plain``) with one field count
     takes its values: the same for all of them, so a caller holding many such messages' splits
     can test and read a column of fields at a time instead of aligning each message."""
 
@@ -128,10 +127,6 @@ class SpaceMatcher:
         self.matches: Callable[[str], bool] = (
             self._fast_matches() if len(segments) <= 2 else self._general_matches
         )
-        #: (fields needed, [(field index, test)]): ``matches`` on a plain message's
-        #: :func:`split_plain`, for callers that split each message once for several patterns
-        #: and test a column at a time; None when the pattern needs more than the split.
-        self.split_plan: SplitPlan | None = self._split_plan()
         #: Whether :meth:`plain_layout` applies: at most one ``...``.
         self.columnar = len(segments) <= 2
 
@@ -230,22 +225,6 @@ class SpaceMatcher:
             return True
 
         return matches
-
-    def _split_plan(self) -> SplitPlan | None:
-        """What ``matches`` checks on a plain message's whole split, when that split is all
-        it needs: at most one ``...``, and without ``...`` no test on the greedy last
-        position (it takes the raw rest of the line, not one field), and no literal
-        pre-check (a pattern with one is cheaper through ``matches``). A plain message
-        matches when it has at least the fields needed and every test holds."""
-        if len(self._segments) > 2 or self._precheck is not None:
-            return None
-        head, tail = [*self._segments, []][:2]
-        if len(self._segments) == 1 and head and head[-1].test is not None:
-            return None
-        tests = [(slot.index, slot.test) for slot in head if slot.test is not None] + [
-            (j - len(tail), slot.test) for j, slot in enumerate(tail) if slot.test is not None
-        ]
-        return len(head) + len(tail), tests
 
     def plain_layout(self, count: int) -> PlainLayout | None:
         """The :class:`PlainLayout` of plain messages split into ``count`` fields, or None

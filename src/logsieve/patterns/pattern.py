@@ -10,7 +10,7 @@ from .ast import Comparison, JsonPattern, Pattern, RegexPattern, SpacePattern, i
 from .errors import PatternError
 from .event import Event, as_event
 from .match_json import JsonMatcher
-from .match_space import PlainLayout, SpaceMatcher, SplitPlan
+from .match_space import PlainLayout, SpaceMatcher
 from .match_text import TextMatcher
 from .parser import parse
 from .selectors import multi_getter, parse_selector
@@ -68,9 +68,6 @@ class FilterPattern:
         else:
             self._matcher = TextMatcher(syntax)
         self.matches = self._matcher.matches
-        #: Space-delimited patterns: what ``matches`` tests on a plain message's split
-        #: (``SpaceMatcher.split_plan``), for callers sharing one split among patterns.
-        self.split_plan: SplitPlan | None = getattr(self._matcher, "split_plan", None)
         #: Term patterns of one term: the text a message contains exactly when it matches.
         self.substring: str | None = getattr(self._matcher, "substring", None)
         #: Space-delimited patterns with at most one ``...``: ``plain_layout`` applies.
