@@ -225,14 +225,16 @@ def windows(draw: st.DrawFn) -> tuple[list[MetricFilter], list[tuple]]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(windows(), st.sampled_from([1, 2, 3, 2048]))
-def test_columns_count_what_each_filter_counts_alone(window: tuple, chunk: int) -> None:
+@given(windows(), st.sampled_from([1, 2, 3, 2048]), st.sampled_from([1, 30, 1 << 20]))
+def test_columns_count_what_each_filter_counts_alone(
+    window: tuple, chunk: int, chunk_chars: int
+) -> None:
     items, events = window
     try:
         compiled = [CompiledFilter(item) for item in items]
     except PatternError:
         assume(False)
-    with patch.object(columns, "CHUNK", chunk):
+    with patch.object(columns, "CHUNK", chunk), patch.object(columns, "CHUNK_CHARS", chunk_chars):
         got = Counter(evaluate(compiled, events))
     assert got == reference(items, events)
 

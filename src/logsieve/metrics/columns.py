@@ -14,9 +14,10 @@ so every event is counted by exactly one of the two paths.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from itertools import compress
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import accumulate, compress
 from operator import and_, itemgetter, not_
 from typing import Any, Protocol
 
@@ -25,7 +26,7 @@ from logsieve.patterns.match_space import REST, PlainLayout
 from logsieve.patterns.pattern import FilterPattern, field_value
 from logsieve.storage.metrics import dimension_key
 
-__all__ = ["CHUNK", "count_columns", "dimension_text"]
+__all__ = ["CHUNK", "CHUNK_CHARS", "count_columns", "dimension_text"]
 
 
 class CompiledFilter(Protocol):
@@ -41,6 +42,8 @@ class CompiledFilter(Protocol):
 #: Messages split at a time: enough for C-level loops to dominate, small enough that the
 #: splits stay in cache and are freed young.
 CHUNK = 2048
+#: and at most this many characters (but at least one message)
+CHUNK_CHARS = 1 << 20
 
 #: one filter's counts: (second, value, dimensions) -> how many times
 Counts = dict[tuple[int, float, tuple[tuple[str, str], ...]], float]
@@ -237,18 +240,33 @@ def _blocks(part: list[str], minutes: list[int], index: Sequence[int], joinable:
     if uniform is not None:
         return [(*uniform, len(part), minutes, index)]
     rows = list(map(str.split, part))
-    sizes = list(map(len, rows))
+    by_size: dict[int, list[int]] = {}
+    for at, size in enumerate(map(len, rows)):  # one pass, however many sizes there are
+        by_size.setdefault(size, []).append(at)
     blocks = []
-    for size in set(sizes):
-        keep = list(map(size.__eq__, sizes))
-        chosen = list(compress(rows, keep))
+    for size, ats in by_size.items():
+        chosen = list(map(rows.__getitem__, ats))
 
         def column(i: int, chosen: list[list[str]] = chosen) -> list[str]:
             return list(map(itemgetter(i), chosen))
 
-        blocks.append((size, column, len(chosen), list(compress(minutes, keep)),
-                       list(compress(index, keep))))  # fmt: skip
+        blocks.append((size, column, len(chosen), list(map(minutes.__getitem__, ats)),
+                       list(map(index.__getitem__, ats))))  # fmt: skip
     return blocks
+
+
+def _chunks(messages: list[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive chunks of at most :data:`CHUNK` messages and, unless one
+    message alone is longer, :data:`CHUNK_CHARS` characters (a chunk is joined and split
+    whole: its memory is bounded by this, not by the size of the events)."""
+    ends = list(accumulate(map(len, messages)))
+    start = 0
+    while start < len(messages):
+        before = ends[start - 1] if start else 0
+        end = bisect_right(ends, before + CHUNK_CHARS, start, min(start + CHUNK, len(ends)))
+        end = max(end, start + 1)
+        yield start, end
+        start = end
 
 
 def count_columns(
@@ -265,10 +283,10 @@ def count_columns(
         groups.setdefault(id(compiled.pattern), (compiled.pattern, []))[1].append(compiled)
     plans: dict[tuple[int, int], _Plan] = {}
     left: list[int] = []
-    for start in range(0, len(messages), CHUNK):
-        part = messages[start : start + CHUNK]
-        stamps = minutes[start : start + CHUNK]
-        index: Sequence[int] = range(start, start + len(part))
+    for start, end in _chunks(messages):
+        part = messages[start:end]
+        stamps = minutes[start:end]
+        index: Sequence[int] = range(start, end)
         joined = "\n".join(part)
         joinable = _SEPARATOR not in joined
         if not joined.isascii() or '"' in joined or "[" in joined:
