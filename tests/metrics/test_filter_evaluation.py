@@ -11,11 +11,15 @@ import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from logsieve.metrics import columns
 from logsieve.metrics.filters import CompiledFilter, evaluate
-from logsieve.patterns import compile
+from logsieve.patterns import PatternError, compile
 from logsieve.storage.metrics import dimension_key
 from logsieve.storage.records import MetricFilter
 
@@ -66,6 +70,7 @@ EDGES = [
     "2\t1  eni-1 10.0.0.1 10.0.0.2 1 22 6 7 1.5e3 1 2 REJECT OK",
     "2 1 eni-é 10.0.0.1 10.0.0.2 1 22 6 - - 1 2 REJECT OK",
     "2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 7 8 1 2 REJECT",
+    f"2 1 eni-1 10.0.0.1 10.0.0.2 1 {'9' * 400} 6 7 {'8' * 400} 1 2 REJECT OK",  # not a float
     "a b c d",
     "a b",
     "one",
@@ -156,3 +161,103 @@ def test_filters_sharing_a_pattern_count_what_each_counts_alone() -> None:
     for item in items:
         alone.update(evaluate([CompiledFilter(item)], events))
     assert together == alone == reference(items, events)
+
+
+# --- the column path (metrics.columns), searched by Hypothesis --------------------------------
+
+TOKENS = ["22", "3389", "-", "REJECT", "ACCEPT", "OK", "007", "1.5e3", "-5", "10001", "x",
+          "eni-1", "\x00", "é", '"a b"', "[c d]", "1e400", "nan"]  # fmt: skip
+GAPS = [" ", " ", " ", "\t", "  ", "\n"]
+CONDITIONS = ["", " = 22", " != 22", " > 1000", " = REJECT", " = ACC*", " = *", " >= -5",
+              " = 22 || n = 3389", " != OK"]  # fmt: skip
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> str:
+    tokens = draw(st.lists(st.sampled_from(TOKENS), min_size=0, max_size=8))
+    text = "".join(draw(st.sampled_from(GAPS)) + token for token in tokens)
+    return text if draw(st.booleans()) else text.strip()
+
+
+@st.composite
+def space_filters(draw: st.DrawFn, index: int) -> tuple[str, dict[str, Any]]:
+    """A space-delimited pattern (0-2 ellipses, conditions) and a transformation reading
+    its fields by name or number, with dimensions and a default value sometimes."""
+    count = draw(st.integers(1, 6))
+    positions = [f"f{i}{draw(st.sampled_from(CONDITIONS))}" for i in range(count)]
+    for _ in range(draw(st.integers(0, 2))):
+        positions.insert(draw(st.integers(0, len(positions))), "...")
+    pattern = "[" + ", ".join(positions) + "]"
+    fields = [f"$f{i}" for i in range(count)] + [f"${n}" for n in range(1, 9)]
+    transformation: dict[str, Any] = {
+        "metricValue": draw(st.sampled_from(["1", "2.5", *fields])),
+        "metricName": f"m{index}",
+        "metricNamespace": "NS",
+    }
+    names = draw(st.lists(st.sampled_from(["A", "B", "C"]), max_size=3, unique=True))
+    if names:
+        transformation["dimensions"] = {name: draw(st.sampled_from(fields)) for name in names}
+    if draw(st.booleans()):
+        transformation["defaultValue"] = draw(st.sampled_from([0, 1, 2.5]))
+    return pattern, transformation
+
+
+@st.composite
+def windows(draw: st.DrawFn) -> tuple[list[MetricFilter], list[tuple]]:
+    specs = [draw(space_filters(i)) for i in range(draw(st.integers(1, 4)))]
+    if draw(st.booleans()):  # a pattern shared by two filters
+        pattern, transformation = specs[0]
+        specs.append((pattern, {**transformation, "metricName": "shared", "metricValue": "1"}))
+    pool = draw(st.lists(lines(), min_size=1, max_size=6))
+    size = draw(st.integers(1, 40))
+    picks = draw(st.lists(st.integers(0, len(pool) - 1), min_size=size, max_size=size))
+    steps = draw(st.lists(st.sampled_from([0, 0, 0, 7, 61_000]), min_size=size, max_size=size))
+    events, timestamp = [], 1_700_000_000_000
+    for i, (pick, step) in enumerate(zip(picks, steps, strict=True)):
+        timestamp += step
+        events.append((timestamp, i, 1, 1, 1_000 + i, pool[pick]))
+    created = [draw(st.sampled_from([0, 0, 1_000 + size // 2])) for _ in specs]
+    items = [
+        MetricFilter("g", f"f{i}", pattern, [transformation], created[i])
+        for i, (pattern, transformation) in enumerate(specs)
+    ]
+    return items, events
+
+
+@settings(max_examples=300, deadline=None)
+@given(windows(), st.sampled_from([1, 2, 3, 2048]), st.sampled_from([1, 30, 1 << 20]))
+def test_columns_count_what_each_filter_counts_alone(
+    window: tuple, chunk: int, chunk_chars: int
+) -> None:
+    items, events = window
+    try:
+        compiled = [CompiledFilter(item) for item in items]
+    except PatternError:
+        assume(False)
+    with patch.object(columns, "CHUNK", chunk), patch.object(columns, "CHUNK_CHARS", chunk_chars):
+        got = Counter(evaluate(compiled, events))
+    assert got == reference(items, events)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "batch"),
+    [
+        # field counts 2, 1, 3: as many fields as three messages of 2 (the joined split's
+        # length alone cannot tell them apart)
+        ("[a, b = 22]", ["1 22", "22", "1 22 22"]),
+        # the last position takes the rest of the line: "22 22" is not 22
+        ("[a, b = 22]", ["1 22", "1 22 22", "1 22  ", "1 22 x"]),
+        ("[a, b]", ["1 22", "1 22 22", "5 7\t", "1 22 x"]),
+        ("[a, ..., b = 22]", ["1 22", "1 x 22", "22", "1 22 x"]),
+    ],
+)
+def test_columns_read_each_message_as_aligned_alone(pattern: str, batch: list[str]) -> None:
+    items = [
+        MetricFilter("g", "v", pattern, [{"metricName": "v", "metricNamespace": "NS",
+                                          "metricValue": "$b", "defaultValue": 0}], 0),
+        MetricFilter("g", "d", pattern, [{"metricName": "d", "metricNamespace": "NS",
+                                          "metricValue": "1", "dimensions": {"A": "$a"}}], 0),
+    ]  # fmt: skip
+    events = [(1_700_000_000_000, i, 1, 1, 1, m) for i, m in enumerate(batch * 2)]
+    got = Counter(evaluate([CompiledFilter(item) for item in items], events))
+    assert got == reference(items, events)

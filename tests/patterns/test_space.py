@@ -137,6 +137,10 @@ def test_value_view_for_metric_filters() -> None:
         pattern.value(APACHE, "$nope")
     with pytest.raises(PatternError):
         pattern.value(APACHE, "$.size")
+    # an integer beyond a float's range is no metric value (it used to raise OverflowError,
+    # which stopped a log group's metric counting)
+    huge = "9" * 400
+    assert pattern.value(APACHE.replace("1534", huge), "$size") == huge
 
 
 REJECTED = [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logsieve.patterns import PatternError, compile
 
@@ -84,3 +86,21 @@ def test_rejected_terms(pattern: str, position: int) -> None:
 def test_curly_quotes_get_aws_message() -> None:
     with pytest.raises(PatternError, match=r"Invalid character\(s\) in term '“”'"):
         compile("“ERROR”")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["ACCEPT", "?ACCEPT", '"NO DATA"', "-ACCEPT", '" "', "ACCEPT REJECT", "%AC+%",
+                     "?ACCEPT ?REJECT", "accept", ""]),
+    st.lists(st.sampled_from(["ACCEPT", "NO DATA", "accept", " ", "x", "é"]), max_size=6).map(
+        "".join
+    ),
+)  # fmt: skip
+def test_substring_is_the_whole_pattern_when_set(pattern: str, message: str) -> None:
+    """``substring`` (metric counting tests it from C instead of ``matches``) is set only
+    when containing it is exactly matching."""
+    compiled = compile(pattern)
+    if compiled.substring is not None:
+        assert compiled.matches(message) == (compiled.substring in message)
+    if pattern in ("ACCEPT", "?ACCEPT", '"NO DATA"'):
+        assert compiled.substring is not None

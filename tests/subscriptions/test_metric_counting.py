@@ -87,11 +87,20 @@ REJECTS = (
 )
 
 
+# Two ellipses: the run between them moves with the values, so counting aligns each event
+# (the row-wise path) rather than reading columns of fields (``metrics.columns``).
+REJECTS_ALIGNED = (
+    "[version, account, eni, src, dst, sport, dport, ..., proto, ..., action = REJECT, status]"
+)
+
+
+@pytest.mark.parametrize(("pattern", "aligned_by_counting"), [(REJECTS_ALIGNED, 4), (REJECTS, 0)])
 def test_counting_reads_the_events_a_subscription_parsed_and_keeps_none_itself(
-    stores: Stores, monkeypatch: pytest.MonkeyPatch
+    stores: Stores, monkeypatch: pytest.MonkeyPatch, pattern: str, aligned_by_counting: int
 ) -> None:
     """A metric filter and a subscription filter with one pattern align each event once;
-    counting reuses the subscription's parsed events but adds none to the shared cache."""
+    counting reuses the subscription's parsed events but adds none to the shared cache.
+    A pattern with at most one ``...`` is counted a column at a time: no event aligned."""
     from logsieve.patterns import compile
     from logsieve.patterns.match_space import SpaceMatcher
     from logsieve.subscriptions.batching import match_events
@@ -104,13 +113,13 @@ def test_counting_reads_the_events_a_subscription_parsed_and_keeps_none_itself(
     assert stream is not None
     transformation = {"metricName": "Rejects", "metricNamespace": "NS", "metricValue": "1",
                       "dimensions": {"Port": "$dport"}}  # fmt: skip
-    logs.put_metric_filter(group.id, MetricFilter("g", "f", REJECTS, [transformation], 0))
+    logs.put_metric_filter(group.id, MetricFilter("g", "f", pattern, [transformation], 0))
     messages = [FLOW.format(port=22 + i % 2, action=("REJECT", "ACCEPT")[i % 3 == 0])
                 for i in range(12)]  # fmt: skip
     logs.append(group.id, stream.id, [60_000 + i for i in range(12)], messages, 30, 5)
     cache = EventCache()
     subscribed = logs.read_after(0, 6, group.id)  # a subscription has read half of them
-    assert sum(map(len, match_events(compile(REJECTS), subscribed, cache).values())) == 4
+    assert sum(map(len, match_events(compile(pattern), subscribed, cache).values())) == 4
     aligned = []
     original = SpaceMatcher._align
     monkeypatch.setattr(
@@ -120,9 +129,9 @@ def test_counting_reads_the_events_a_subscription_parsed_and_keeps_none_itself(
     try:
         counting = MetricCounting(logs, metrics, reads, cache=cache)
         GroupCounter(group.id, "g", counting).count_window()
-        # aligned only the REJECT lines among the six no subscription had parsed (the
-        # others fail the pattern's literal before any alignment)
-        assert len(aligned) == 4
+        # row-wise: aligned only the REJECT lines among the six no subscription had parsed
+        # (the others fail the pattern's literal before any alignment)
+        assert len(aligned) == aligned_by_counting
         assert len(cache._events) == 6
         port22 = ("NS", "Rejects", (("Port", "22"),))
         port23 = ("NS", "Rejects", (("Port", "23"),))

@@ -27,11 +27,13 @@ from typing import Any
 from logsieve.formats import emf
 from logsieve.patterns import compile as compile_pattern
 from logsieve.patterns.ast import SpacePattern
-from logsieve.patterns.event import Event, split_plain
+from logsieve.patterns.event import Event
 from logsieve.patterns.pattern import FilterPattern
 from logsieve.patterns.prefilter import single_literal, space_requirements
 from logsieve.storage.metrics import MetricKey, Observation, dimension_key
 from logsieve.storage.records import MetricFilter, StoredEvent
+
+from .columns import count_columns, dimension_text
 
 __all__ = ["CompiledFilter", "Tally", "evaluate"]
 
@@ -41,12 +43,6 @@ Tally = dict[tuple[MetricKey, int, str, float], float]
 _Counts = dict[tuple[int, float, tuple[tuple[str, str], ...]], float]
 
 
-def _dimension_text(value: float | str) -> str:
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return value
-
-
 def _literal(text: str) -> float | None:
     try:
         return float(text.strip())
@@ -54,11 +50,23 @@ def _literal(text: str) -> float | None:
         return None
 
 
-def _needle(syntax: object) -> str | None:
-    """The one literal a space-delimited pattern's matches must all contain, if any."""
-    if isinstance(syntax, SpacePattern):
-        return single_literal(space_requirements(syntax.positions))
-    return None
+def _field_key(selector: str) -> str | None:
+    """``$name`` or ``$N`` (a space-delimited field) without its ``$``; None for others."""
+    selector = selector.strip()
+    return selector[1:] if selector.startswith("$") else None
+
+
+def _needle(pattern: FilterPattern) -> str | None:
+    """The one literal every match contains, if any (for a term pattern such as ``ACCEPT``,
+    the whole pattern: ``pattern.substring``)."""
+    if isinstance(pattern.syntax, SpacePattern):
+        return single_literal(space_requirements(pattern.syntax.positions))
+    return pattern.substring
+
+
+def _uniform(items: list[int]) -> bool:
+    """Whether ``items`` (not empty) are all the same."""
+    return items.count(items[0]) == len(items)
 
 
 class _Window:
@@ -69,6 +77,8 @@ class _Window:
         self.messages = list(map(itemgetter(5), events))
         #: minute index (epoch minutes) of each event's timestamp
         self.minutes = list(map(floordiv, map(itemgetter(0), events), repeat(60000)))
+        #: the minute of every event when they share one (a batch's, mostly), else None
+        self.minute = self.minutes[0] if _uniform(self.minutes) else None
         self._all: Counter[int] | None = None
 
     def _kept(self, created: int) -> list[bool] | None:
@@ -87,36 +97,11 @@ class _Window:
             return self.messages, self.minutes
         return list(compress(self.messages, keep)), list(compress(self.minutes, keep))
 
-    def split_verdicts(self, patterns: list[FilterPattern]) -> list[list[bool]]:
-        """``matches`` of each of ``patterns`` (all with a ``split_plan``) on every message
-        of the window, splitting each message once for all of them (and dropping the split
-        at once: holding a window's splits costs more in allocation than splitting)."""
-        plans = [pattern.split_plan for pattern in patterns]
-        verdicts: list[list[bool]] = [[] for _ in patterns]
-        checks = [(verdict.append, *plan) for verdict, plan in zip(verdicts, plans, strict=True)]
-        for message in self.messages:
-            parts = split_plain(message)
-            if parts is None:  # quotes, brackets, non-ASCII: the full rules
-                for verdict, pattern in zip(verdicts, patterns, strict=True):
-                    verdict.append(pattern.matches(message))
-                continue
-            count = len(parts)
-            for append, need, tests in checks:  # type: ignore[misc]
-                if count < need:
-                    append(False)
-                    continue
-                for index, test in tests:
-                    if not test(parts[index]):
-                        append(False)
-                        break
-                else:
-                    append(True)
-        return verdicts
-
-    def per_minute(self) -> Counter[int]:
+    def per_minute(self) -> dict[int, int]:
         """Events per minute index for the whole window (shared by default values)."""
         if self._all is None:
-            self._all = Counter(self.minutes)
+            minute = self.minute
+            self._all = Counter(self.minutes) if minute is None else {minute: len(self.minutes)}
         return self._all
 
 
@@ -144,27 +129,49 @@ class CompiledFilter:
         ]
         #: Counting on the bare message suffices: a literal value and no dimensions.
         self.simple = self.literal is not None and not self.read_dimensions
+        #: For the column path (``metrics.columns``): the field keys of ``$field`` value and
+        #: dimensions (``value_key`` None: the literal); ``columnar`` when it applies.
+        self.value_key = (
+            None if self.literal is not None else _field_key(transformation["metricValue"])
+        )
+        self.dimension_keys = [
+            (name, _field_key(selector))
+            for name, selector in sorted((transformation.get("dimensions") or {}).items())
+        ]
+        self.columnar = (
+            self.pattern.columnar
+            and (self.literal is not None or self.value_key is not None)
+            and all(key is not None for _, key in self.dimension_keys)
+        )
         #: A text every matching message contains: tested with ``in`` from C before ``matches``.
-        self.needle = _needle(self.pattern.syntax)
+        self.needle = _needle(self.pattern)
 
-    def count_simple(
-        self, window: _Window, tally: Tally, verdicts: list[bool] | None = None
-    ) -> None:
-        """The fast path: ``matches`` on the message, counted per minute in C-level loops;
-        ``verdicts`` when given are those ``matches`` of every event of the window."""
+    def count_simple(self, window: _Window, tally: Tally) -> None:
+        """The fast path: ``matches`` on the message, counted per minute in C-level loops."""
         messages, minutes = window.since(self.created)
+        whole = messages is window.messages
         candidates, stamps = messages, minutes
+        matched: Iterable[bool]
         if self.needle is not None:
             found = list(map(contains, messages, repeat(self.needle)))
-            candidates, stamps = list(compress(messages, found)), list(compress(minutes, found))
-        matched = map(self.pattern.matches, candidates) if verdicts is None else verdicts
-        hits = Counter(compress(stamps, matched))
+            if self.pattern.substring is not None:  # the needle is the whole pattern
+                matched = found
+            else:
+                candidates = list(compress(messages, found))
+                stamps = list(compress(minutes, found))
+                matched = map(self.pattern.matches, candidates)
+        else:
+            matched = map(self.pattern.matches, candidates)
+        if whole and window.minute is not None:
+            hits: dict[int, int] = {window.minute: sum(matched)}
+        else:
+            hits = Counter(compress(stamps, matched))
         metric, unit = self.metric, self.unit
         for minute, count in hits.items():
             key = (metric, minute * 60, unit, self.literal)
             tally[key] = tally.get(key, 0.0) + count  # type: ignore[index]
         if self.default is not None:
-            misses = window.per_minute() if messages is window.messages else Counter(minutes)
+            misses = window.per_minute() if whole else Counter(minutes)
             for minute, total in misses.items():
                 count = total - hits.get(minute, 0)
                 if count > 0:
@@ -190,7 +197,7 @@ class CompiledFilter:
             for name, read in self.read_dimensions:
                 selected = read(seen)
                 if selected is not None:
-                    found[name] = _dimension_text(selected)
+                    found[name] = dimension_text(selected)
             dimensions = dimension_key(found)
         key = (minute, value, dimensions)
         counts[key] = counts.get(key, 0.0) + 1.0
@@ -201,20 +208,6 @@ class CompiledFilter:
         for (minute, value, dimensions), count in counts.items():
             key = ((namespace, name, dimensions), minute, self.unit, value)
             tally[key] = tally.get(key, 0.0) + count
-
-
-def _split_sharing(filters: list[CompiledFilter], events: Sequence[StoredEvent]) -> list:
-    """The simple filters that test fields with no literal to check first and count every
-    event of the window: two or more share one split of each message (else none)."""
-    if not events:
-        return []
-    first = events[0][4]
-    shared = [
-        c
-        for c in filters
-        if c.simple and c.needle is None and c.pattern.split_plan and first >= c.created
-    ]
-    return shared if len(shared) > 1 else []
 
 
 _Group = tuple[Any, str | None, list[tuple[CompiledFilter, _Counts]]]
@@ -240,29 +233,69 @@ def evaluate(
     """What ``events`` (one log group's, in order) add to the metrics of ``filters``, and
     with ``embedded`` the metrics their Embedded Metric Format publishes.
 
-    Filters that read fields share one :class:`Event` per event (its field split or JSON
-    parse), and the filters of one pattern share its match and alignment. ``parse(seq,
-    message)`` may supply that Event (another consumer's, already parsed). Events are
-    taken one at a time and dropped after use: holding a window's worth of parsed events
-    costs more in garbage collection than it saves."""
+    Space-delimited filters with at most one ``...`` that count the whole window go column
+    by column (``metrics.columns``: one split per message for all of them) when two or
+    more do, or one reads fields. The others, and the messages the columns cannot read,
+    go row by row: filters that read fields share one :class:`Event` per event (its field
+    split or JSON parse), and the filters of one pattern share its match and alignment.
+    ``parse(seq, message)`` may supply that Event (another consumer's, already parsed).
+    Events are taken one at a time and dropped after use: holding a window's worth of
+    parsed events costs more in garbage collection than it saves."""
     tally: Tally = {}
     if embedded:
         count_embedded(events, tally)
     filters = list(filters)
-    window = _Window(events) if any(c.simple for c in filters) else None
-    shared = _split_sharing(filters, events)
-    verdicts = {}
-    if shared and window is not None:
-        found = window.split_verdicts([c.pattern for c in shared])
-        verdicts = dict(zip(shared, found, strict=True))
+    columnar = _columnar(filters, events)
+    window = None
+    if columnar:
+        window = _Window(events)
+        counts: dict[CompiledFilter, _Counts] = {compiled: {} for compiled in columnar}
+        left = count_columns(columnar, window.messages, window.minutes, counts)
+        for compiled in columnar:
+            compiled.fold(counts[compiled], tally)
+        if left:
+            _count_rows(columnar, [events[i] for i in left], tally, parse)
+        chosen = set(columnar)
+        filters = [compiled for compiled in filters if compiled not in chosen]
+    _count_rows(filters, events, tally, parse, window)
+    return tally
+
+
+def _columnar(filters: list[CompiledFilter], events: Sequence[StoredEvent]) -> list:
+    """The filters to count column by column (``metrics.columns``): the ``columnar`` ones
+    that count every event of the window (created before it), when splitting every message
+    pays: two or more of them, or one that reads fields. A lone literal-value filter with a
+    text to look for first (the REJECT count) is faster on its own (``count_simple``)."""
+    if not events:
+        return []
+    first = events[0][4]
+    chosen = [c for c in filters if c.columnar and first >= c.created]
+    if len(chosen) > 1 or any(not c.simple for c in chosen):
+        return chosen
+    return []
+
+
+def _count_rows(
+    filters: list[CompiledFilter],
+    events: Sequence[StoredEvent],
+    tally: Tally,
+    parse: Callable[[int, str], Event] | None,
+    window: _Window | None = None,
+) -> None:
+    """``filters`` over ``events`` (``window``: theirs, if made already) message by
+    message, each filter its fastest way."""
+    if not filters or not events:
+        return
+    if window is None and any(c.simple for c in filters):
+        window = _Window(events)
     general = []
     for compiled in filters:
         if compiled.simple:
-            compiled.count_simple(window, tally, verdicts.get(compiled))  # type: ignore[arg-type]
+            compiled.count_simple(window, tally)  # type: ignore[arg-type]
         else:
             general.append(compiled)
     if not general:
-        return tally
+        return
     since = min(compiled.created for compiled in general)
     groups = _by_pattern(general)
     for timestamp, seq, _, _, ingested, message in events:
@@ -276,9 +309,8 @@ def evaluate(
                 if ingested >= compiled.created:
                     compiled.count_view(minute, seen, counts)
     for _, _, members in groups:
-        for compiled, counts in members:
-            compiled.fold(counts, tally)
-    return tally
+        for compiled, counted in members:
+            compiled.fold(counted, tally)
 
 
 def count_embedded(events: Sequence[StoredEvent], tally: Tally) -> None:

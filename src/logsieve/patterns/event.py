@@ -48,11 +48,9 @@ def load_object(message: str) -> dict | None:
     return doc if type(doc) is dict else None
 
 
-def split_plain(message: str) -> list[str] | None:
-    """The message's fields by one C-level split, or None when it is not plain."""
-    if message.isascii() and '"' not in message and "[" not in message:
-        return message.split()
-    return None
+def is_plain(message: str) -> bool:
+    """Whether ``str.split`` gives the message's fields: ASCII without quotes or brackets."""
+    return message.isascii() and '"' not in message and "[" not in message
 
 
 class Fields:

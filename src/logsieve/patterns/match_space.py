@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .ast import And, Comparison, Expr, Or, Position, SpacePattern
 from .event import Event, Fields
@@ -24,7 +24,26 @@ FieldTest = Callable[[str], bool]
 #: ``...``): without ``...`` one field per position, the last holding the rest of the line.
 Alignment = tuple[list[str], "list[_Slot] | list[_Slot | None]"]
 _UNSEEN: Any = object()
-SplitPlan = tuple[int, list[tuple[int, FieldTest]]]
+#: In a :class:`PlainLayout`: the alignment's value is the raw rest of the line, not a field.
+REST = -1
+
+
+class PlainLayout(NamedTuple):
+    """Where the alignment of every plain message (``event.is_plain``) with one field count
+    takes its values: the same for all of them, so a caller holding many such messages' splits
+    can test and read a column of fields at a time instead of aligning each message."""
+
+    #: (field index or :data:`REST`, test) for each position with a condition
+    tests: list[tuple[int, FieldTest]]
+    #: the field index (or :data:`REST`) of each value of the alignment
+    fields: list[int]
+    slots: list[_Slot] | list[_Slot | None]
+
+    def field(self, key: str) -> int | None:
+        """The field index (or :data:`REST`) ``reader(key)`` reads; None when it reads
+        nothing (no such position in this alignment)."""
+        found = _find(self.slots, key)
+        return None if found is None else self.fields[found]
 
 
 def _comparison_test(expr: Comparison) -> FieldTest:
@@ -108,10 +127,8 @@ class SpaceMatcher:
         self.matches: Callable[[str], bool] = (
             self._fast_matches() if len(segments) <= 2 else self._general_matches
         )
-        #: (fields needed, [(field index, test)]): ``matches`` on a plain message's
-        #: :func:`split_plain`, for callers that split each message once for several patterns
-        #: and test a column at a time; None when the pattern needs more than the split.
-        self.split_plan: SplitPlan | None = self._split_plan()
+        #: Whether :meth:`plain_layout` applies: at most one ``...``.
+        self.columnar = len(segments) <= 2
 
     # --- alignment ---------------------------------------------------------------------
 
@@ -209,21 +226,33 @@ class SpaceMatcher:
 
         return matches
 
-    def _split_plan(self) -> SplitPlan | None:
-        """What ``matches`` checks on a plain message's whole split, when that split is all
-        it needs: at most one ``...``, and without ``...`` no test on the greedy last
-        position (it takes the raw rest of the line, not one field), and no literal
-        pre-check (a pattern with one is cheaper through ``matches``). A plain message
-        matches when it has at least the fields needed and every test holds."""
-        if len(self._segments) > 2 or self._precheck is not None:
+    def plain_layout(self, count: int) -> PlainLayout | None:
+        """The :class:`PlainLayout` of plain messages split into ``count`` fields, or None
+        when they cannot align (too few fields: no such message matches). Only patterns
+        with at most one ``...`` (``columnar``): a run between two ellipses moves with the
+        values."""
+        segments = self._segments
+        assert len(segments) <= 2, "only for columnar patterns"
+        if count < len(self._slots):
             return None
-        head, tail = [*self._segments, []][:2]
-        if len(self._segments) == 1 and head and head[-1].test is not None:
-            return None
-        tests = [(slot.index, slot.test) for slot in head if slot.test is not None] + [
-            (j - len(tail), slot.test) for j, slot in enumerate(tail) if slot.test is not None
+        if len(segments) == 1:
+            n = len(self._slots)
+            fields = list(range(n))
+            if count > n:
+                fields[-1] = REST  # the greedy last position takes the raw rest of the line
+            slots: list[_Slot | None] = list(self._slots)
+        else:
+            head, tail = segments
+            fields = list(range(count))
+            slots = [None] * count
+            slots[: len(head)] = head
+            slots[count - len(tail) :] = tail
+        tests = [
+            (fields[i], slot.test)
+            for i, slot in enumerate(slots)
+            if slot is not None and slot.test is not None
         ]
-        return len(head) + len(tail), tests
+        return PlainLayout(tests, fields, slots)
 
     # --- one alignment per event, shared -------------------------------------------------
 
@@ -268,10 +297,8 @@ class SpaceMatcher:
 
             def scan(taken: Alignment) -> str | None:
                 values, slots = taken
-                for i, slot in enumerate(slots):
-                    if (slot is not None and slot.name == key) or str(i + 1) == key:
-                        return values[i]
-                return None
+                found = _find(slots, key)
+                return None if found is None else values[found]
 
             return scan
 
@@ -303,3 +330,12 @@ class SpaceMatcher:
             for slot, value in zip(slots, values, strict=True)
             if slot is not None and slot.name
         }
+
+
+def _find(slots: list[_Slot] | list[_Slot | None], key: str) -> int | None:
+    """The first position of an alignment that ``key`` names: a position's name or its
+    1-based number."""
+    for i, slot in enumerate(slots):
+        if (slot is not None and slot.name == key) or str(i + 1) == key:
+            return i
+    return None

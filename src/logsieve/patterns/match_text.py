@@ -42,12 +42,23 @@ def _compile_terms(syntax: TextPattern) -> Callable[[str], bool]:
     return lambda m: has_all(m) and not has_any_excluded(m)
 
 
+def _substring(syntax: TextPattern) -> str | None:
+    """The text whose presence is the whole pattern (``ACCEPT``), if it is one term."""
+    terms = syntax.terms
+    if len(terms) == 1 and terms[0].mode != "excluded" and terms[0].text.strip():
+        return terms[0].text
+    return None
+
+
 class TextMatcher:
     def __init__(self, syntax: TextPattern | RegexPattern) -> None:
+        #: A text message contains exactly when it matches, if the pattern is one term.
+        self.substring: str | None = None
         if isinstance(syntax, RegexPattern):
             self.matches = compile_search(syntax.regex.source, syntax.regex.pos)
         else:
             self.matches = _compile_terms(syntax)
+            self.substring = _substring(syntax)
 
     def match_event(self, event: Event) -> bool:
         return self.matches(event.message)

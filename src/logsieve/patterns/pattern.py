@@ -10,7 +10,7 @@ from .ast import Comparison, JsonPattern, Pattern, RegexPattern, SpacePattern, i
 from .errors import PatternError
 from .event import Event, as_event
 from .match_json import JsonMatcher
-from .match_space import SpaceMatcher, SplitPlan
+from .match_space import PlainLayout, SpaceMatcher
 from .match_text import TextMatcher
 from .parser import parse
 from .selectors import multi_getter, parse_selector
@@ -68,14 +68,21 @@ class FilterPattern:
         else:
             self._matcher = TextMatcher(syntax)
         self.matches = self._matcher.matches
-        #: Space-delimited patterns: what ``matches`` tests on a plain message's split
-        #: (``SpaceMatcher.split_plan``), for callers sharing one split among patterns.
-        self.split_plan: SplitPlan | None = getattr(self._matcher, "split_plan", None)
+        #: Term patterns of one term: the text a message contains exactly when it matches.
+        self.substring: str | None = getattr(self._matcher, "substring", None)
+        #: Space-delimited patterns with at most one ``...``: ``plain_layout`` applies.
+        self.columnar: bool = getattr(self._matcher, "columnar", False)
         #: ``matches`` on an :class:`Event`, reusing its parsed forms and cached alignment.
         self.match_event: Callable[[Event], bool] = self._matcher.match_event
         #: None when the event does not match, else what ``reader`` functions read: the
         #: aligned fields (space-delimited), the JSON document, or the message (text).
         self.view: Callable[[Event], Any] = self._matcher.view
+
+    def plain_layout(self, count: int) -> PlainLayout | None:
+        """For a ``columnar`` pattern: how every plain message split into ``count`` fields
+        aligns (``SpaceMatcher.plain_layout``); None when such messages cannot match."""
+        assert isinstance(self._matcher, SpaceMatcher) and self.columnar
+        return self._matcher.plain_layout(count)
 
     def __str__(self) -> str:
         return self.text
@@ -155,10 +162,7 @@ class FilterPattern:
 
             def from_fields(taken: Any) -> float | str | None:
                 text = field(taken)
-                if text is None:
-                    return None
-                number = to_number(text)
-                return text if number is None else float(number)
+                return None if text is None else field_value(text)
 
             return from_fields
         raise PatternError(
@@ -166,6 +170,18 @@ class FilterPattern:
             "space-delimited pattern, or a number",
             0,
         )
+
+
+def field_value(text: str) -> float | str:
+    """A space-delimited field as a metric value or dimension reads it: a number as float,
+    anything else as the text (so is an integer beyond a float's range: no metric value)."""
+    number = to_number(text)
+    if number is None:
+        return text
+    try:
+        return float(number)
+    except OverflowError:
+        return text
 
 
 @functools.lru_cache(maxsize=512)
