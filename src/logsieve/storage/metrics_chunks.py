@@ -6,7 +6,11 @@ costs a few hundred index entries instead of 1,000 rows in two indexes. A chunk 
 the timestamps as little-endian int64s, then the SampleCounts, Sums, Minimums and Maximums as
 float64s (SQLite's REAL, so values read back exactly as a REAL column would give them).
 
-``aggregate`` answers ``MetricStore.buckets`` from chunks: per period (and unit) statistics,
+A *fresh* chunk is what one write puts down before the store folds it (``metrics_sqlite``):
+the observations of every metric of the write in one unit, a chunk with a leading column of
+metric ids (int64), so a write costs one row whatever the number of metrics it touches.
+
+``Accumulator`` answers ``MetricStore.buckets`` from chunks: per period (and unit) statistics,
 and the raw (value, count) pairs percentiles need.
 """
 
@@ -15,9 +19,22 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
+from itertools import accumulate, compress, groupby, repeat
+from operator import add, eq, itemgetter, mod, mul, sub
 from typing import Any
 
-__all__ = ["HOUR", "WIDTH", "Accumulator", "chunked", "pack", "size", "unpack"]
+__all__ = [
+    "HOUR",
+    "WIDTH",
+    "Accumulator",
+    "chunked",
+    "folded",
+    "fresh",
+    "pack",
+    "size",
+    "unpack",
+    "unpack_fresh",
+]
 
 HOUR = 3600
 WIDTH = 40  # bytes per observation: one int64 and four float64s
@@ -59,6 +76,101 @@ def chunked(
         chunk[3].append(lo)
         chunk[4].append(hi)
     return [(*key, pack(*chunk)) for key, chunk in columns.items()]
+
+
+def fresh(
+    ids: Sequence[int],
+    stamps: Sequence[int],
+    units: Sequence[str],
+    columns: tuple[Sequence[float], Sequence[float], Sequence[float], Sequence[float]],
+) -> list[tuple[str, bytes]]:
+    """(unit, fresh chunk) rows for a write, given column by column: one row per unit."""
+    kinds = set(units)
+    if len(kinds) == 1:
+        return [(units[0], _pack_fresh(ids, stamps, *columns))]
+    out = []
+    for unit in sorted(kinds):
+        pick = itemgetter(*compress(range(len(units)), map(eq, units, repeat(unit))))
+        picked = [pick(column) for column in (ids, stamps, *columns)]
+        picked = [column if type(column) is tuple else (column,) for column in picked]
+        out.append((unit, _pack_fresh(*picked)))
+    return out
+
+
+def _pack_fresh(
+    ids: Sequence[int],
+    stamps: Sequence[int],
+    counts: Sequence[float],
+    totals: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+) -> bytes:
+    head = array("q", ids)
+    if _SWAP:
+        head.byteswap()
+    return head.tobytes() + pack(stamps, counts, totals, lows, highs)  # type: ignore[arg-type]
+
+
+def unpack_fresh(
+    blob: bytes,
+) -> tuple[Sequence[int], Sequence[int], Sequence[float], Sequence[float], Sequence[float],
+           Sequence[float]]:  # fmt: skip
+    """The columns of a fresh chunk: metric ids, then those of ``unpack``."""
+    k = len(blob) // (WIDTH + 8)
+    ids = array("q")
+    ids.frombytes(blob[: 8 * k])
+    if _SWAP:
+        ids.byteswap()
+    return (ids, *unpack(blob[8 * k :]))
+
+
+_SPAN = 2**40  # sort key id * _SPAN + timestamp: (id, timestamp) order for |timestamp| < 2**39
+_Minute = tuple[int, int, str, float, float, float, float]
+
+
+def folded(
+    fresh: Iterable[tuple[str, bytes]],
+) -> tuple[list[tuple[int, int, str, bytes]], list[_Minute]]:
+    """Many writes' (unit, fresh chunk) rows as (metric id, hour, unit, chunk) rows and
+    per-minute (metric id, minute, unit, SampleCount, Sum, Minimum, Maximum) statistics.
+
+    The observations are put in (metric, timestamp) order once, by a sort whose keys and
+    reordering run in C, so that each chunk and each minute is one run of them, summed and
+    compared slice by slice: Python runs per chunk and per minute, not per observation."""
+    by_unit: dict[str, list[array]] = {}
+    for unit, blob in fresh:
+        columns = unpack_fresh(blob)
+        held = by_unit.get(unit)
+        if held is None:
+            by_unit[unit] = [array(column.typecode, column) for column in columns]  # type: ignore[attr-defined]
+        else:
+            for column, more in zip(held, columns, strict=True):
+                column.extend(more)
+    chunks: list[tuple[int, int, str, bytes]] = []
+    minutes: list[_Minute] = []
+    for unit, (ids, stamps, *values) in by_unit.items():
+        k = len(ids)
+        keys = list(map(add, map(mul, ids, repeat(_SPAN, k)), stamps))
+        order = sorted(range(k), key=keys.__getitem__)
+        keys = list(map(keys.__getitem__, order))
+        stamps = list(map(stamps.__getitem__, order))
+        counts, totals, lows, highs = (list(map(c.__getitem__, order)) for c in values)
+        for a, b in _runs(map(sub, keys, map(mod, stamps, repeat(HOUR, k)))):
+            metric = keys[a] - stamps[a]
+            chunk = pack(stamps[a:b], counts[a:b], totals[a:b], lows[a:b], highs[a:b])
+            chunks.append((metric // _SPAN, stamps[a] - stamps[a] % HOUR, unit, chunk))
+        for a, b in _runs(map(sub, keys, map(mod, stamps, repeat(60, k)))):
+            minutes.append((
+                (keys[a] - stamps[a]) // _SPAN, stamps[a] - stamps[a] % 60, unit,
+                sum(counts[a:b]), sum(totals[a:b]), min(lows[a:b]), max(highs[a:b]),
+            ))  # fmt: skip
+    return chunks, minutes
+
+
+def _runs(keys: Iterable[int]) -> list[tuple[int, int]]:
+    """The [start, end) index ranges of the runs of equal keys."""
+    ends = list(accumulate(map(len, map(list, map(itemgetter(1), groupby(keys))))))
+    return list(zip([0, *ends[:-1]], ends, strict=True))
 
 
 def size(blob: bytes) -> int:
@@ -113,9 +225,26 @@ class Accumulator:
         self.low = low
 
     def add_chunk(self, unit: str | None, blob: bytes) -> None:
-        start, low, end, period = self.start, self.low, self.end, self.period
+        self._add(unit, zip(*unpack(blob), strict=True), self.low)
+
+    def add_fresh(self, unit: str | None, blob: bytes, metric: int) -> None:
+        """Add ``metric``'s observations in a fresh chunk: all of ``[start, end)``, since
+        neither the roll-up nor the chunks hold them yet."""
+        ids, *columns = unpack_fresh(blob)
+        mine = list(compress(range(len(ids)), map(eq, ids, repeat(metric))))
+        if mine:
+            pick = itemgetter(*mine)
+            picked = [pick(column) for column in columns]
+            if len(mine) == 1:
+                picked = [(column,) for column in picked]
+            self._add(unit, zip(*picked, strict=True), self.start)
+
+    def _add(
+        self, unit: str | None, rows: Iterable[tuple[int, float, float, float, float]], low: int
+    ) -> None:
+        start, end, period = self.start, self.end, self.period
         stats, values, raw = self.stats, self.values, self.raw
-        for ts, n, total, lo, hi in zip(*unpack(blob), strict=True):
+        for ts, n, total, lo, hi in rows:
             if ts < low or ts >= end:
                 continue
             key = ((ts - start) // period, unit)
