@@ -12,6 +12,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
+from logsieve.storage import metrics_sqlite
 from logsieve.storage.metrics import Observation, dimension_key
 from logsieve.storage.metrics_sqlite import SqliteMetricStore
 from tests.waiting import wait_for
@@ -117,3 +120,32 @@ def test_readers_beside_the_folder_never_miss_or_double_count(tmp_path: Path) ->
         stop.set()
         writer.join()
         store.close()
+
+
+def test_a_backlog_folds_in_bounded_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fold takes about a bounded number of observations (at least one write), so a large
+    backlog is folded in several transactions, each leaving the store exact."""
+    reference = SqliteMetricStore(tmp_path / "reference.db", fold_pause=None)
+    store = SqliteMetricStore(tmp_path / "metrics.db", fold_pause=None)
+    try:
+        every = observations()
+        for part in range(0, len(every), 200):
+            store.put(every[part : part + 200])
+            reference.put(every[part : part + 200])
+        monkeypatch.setattr(metrics_sqlite, "_FOLD_BYTES", 200 * 48)
+        backlog = rows(tmp_path / "metrics.db", "fresh")
+        folds = 0
+        while store._fold_some():
+            folds += 1
+            for metric in (CPU, OTHER):
+                assert stats(store, metric, raw=True) == stats(reference, metric, raw=True)
+        assert rows(tmp_path / "metrics.db", "fresh") == 0
+        assert folds >= backlog // 2 - 1
+        for metric in (CPU, OTHER):
+            for raw in (False, True):
+                assert stats(store, metric, raw) == stats(reference, metric, raw)
+    finally:
+        store.close()
+        reference.close()

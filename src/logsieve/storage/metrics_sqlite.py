@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS progress (key TEXT PRIMARY KEY, position INTEGER NOT 
 _WRITER_CACHE_MB = 32  # the minute roll-up and the chunk index of recent hours stay in memory
 _WAL_KEEP_BYTES = 64 * 1024 * 1024  # journal_size_limit: the WAL file shrinks back to this
 FOLD_PAUSE_S = 0.25  # writes gather this long before a fold; reads scan at most this much tail
-_FOLD_ROWS = 256  # fresh rows per fold transaction
+_FOLD_ROWS = 256  # fresh rows per fold transaction, at most
+_FOLD_BYTES = 200_000 * (chunks.WIDTH + 8)  # and about 200,000 observations (memory bound)
 
 
 def _dims_text(metric: MetricKey) -> str:
@@ -190,9 +191,9 @@ class SqliteMetricStore:
             self._folder.poke()
 
     def _fold_some(self) -> bool:
-        """Fold up to ``_FOLD_ROWS`` fresh rows in one transaction; whether more are left."""
+        """Fold a batch of fresh rows in one transaction; whether more are left."""
         with self._db.write() as conn:
-            return _fold(conn, _FOLD_ROWS) == _FOLD_ROWS
+            return _fold(conn, _FOLD_ROWS)
 
     @staticmethod
     def _metric_id(conn: object, metric: MetricKey) -> int:
@@ -221,7 +222,7 @@ class SqliteMetricStore:
         roll-up of the minute it falls in is recomputed from what is left."""
         gone = 0
         with self._db.write() as conn:
-            while _fold(conn, _FOLD_ROWS) == _FOLD_ROWS:
+            while _fold(conn, _FOLD_ROWS):
                 pass
             conn.execute("DELETE FROM minutes WHERE minute < ?", (before - before % 60,))
             for (metric_id,) in conn.execute("SELECT id FROM metrics").fetchall():
@@ -327,14 +328,22 @@ class SqliteMetricStore:
             accumulator.add_fresh(fresh_unit if per_unit else None, blob, metric_id)
 
 
-def _fold(conn: sqlite3.Connection, limit: int) -> int:
-    """Move up to ``limit`` fresh rows (oldest first) into chunks and the minute roll-up,
-    inside ``conn``'s transaction; how many rows were folded."""
-    fresh = conn.execute(
-        "SELECT id, unit, data FROM fresh ORDER BY id LIMIT ?", (limit,)
+def _fold(conn: sqlite3.Connection, limit: int) -> bool:
+    """Move up to ``limit`` fresh rows (oldest first, about ``_FOLD_BYTES`` of them) into
+    chunks and the minute roll-up, inside ``conn``'s transaction; whether any are left."""
+    sizes = conn.execute(
+        "SELECT id, length(data) FROM fresh ORDER BY id LIMIT ?", (limit,)
     ).fetchall()
-    if not fresh:
-        return 0
+    if not sizes:
+        return False
+    taken, last = 0, sizes[0][0]
+    for row_id, length in sizes:  # at least one row, then as many as fit in the bound
+        if taken and taken + length > _FOLD_BYTES:
+            break
+        taken, last = taken + length, row_id
+    fresh = conn.execute(
+        "SELECT id, unit, data FROM fresh WHERE id <= ? ORDER BY id", (last,)
+    ).fetchall()
     chunk_rows, minute_rows = chunks.folded((unit, blob) for _, unit, blob in fresh)
     conn.executemany(
         "INSERT INTO chunks (metric, hour, unit, data) VALUES (?, ?, ?, ?)", chunk_rows
@@ -347,7 +356,7 @@ def _fold(conn: sqlite3.Connection, limit: int) -> int:
         minute_rows,
     )
     conn.execute("DELETE FROM fresh WHERE id <= ?", (fresh[-1][0],))
-    return len(fresh)
+    return len(fresh) < len(sizes) or len(sizes) == limit
 
 
 def _expire_metric(conn: sqlite3.Connection, metric_id: int, before: int) -> int:
