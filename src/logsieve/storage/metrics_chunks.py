@@ -19,9 +19,11 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
-from itertools import accumulate, compress, groupby, repeat
-from operator import add, eq, itemgetter, mod, mul, sub
+from itertools import compress, repeat
+from operator import eq, itemgetter
 from typing import Any
+
+import numpy as np
 
 __all__ = [
     "HOUR",
@@ -124,7 +126,6 @@ def unpack_fresh(
     return (ids, *unpack(blob[8 * k :]))
 
 
-_SPAN = 2**40  # sort key id * _SPAN + timestamp: (id, timestamp) order for |timestamp| < 2**39
 _Minute = tuple[int, int, str, float, float, float, float]
 
 
@@ -134,43 +135,61 @@ def folded(
     """Many writes' (unit, fresh chunk) rows as (metric id, hour, unit, chunk) rows and
     per-minute (metric id, minute, unit, SampleCount, Sum, Minimum, Maximum) statistics.
 
-    The observations are put in (metric, timestamp) order once, by a sort whose keys and
-    reordering run in C, so that each chunk and each minute is one run of them, summed and
-    compared slice by slice: Python runs per chunk and per minute, not per observation."""
-    by_unit: dict[str, list[array]] = {}
+    The observations are put in (metric, timestamp) order once, so that each chunk and each
+    minute is one run of them; numpy sorts, cuts and reduces the runs (in pure Python the same
+    fold cost about 2 us per observation, as much as the rest of a PutMetricData request)."""
+    by_unit: dict[str, list[bytes]] = {}
     for unit, blob in fresh:
-        columns = unpack_fresh(blob)
-        held = by_unit.get(unit)
-        if held is None:
-            by_unit[unit] = [array(column.typecode, column) for column in columns]  # type: ignore[attr-defined]
-        else:
-            for column, more in zip(held, columns, strict=True):
-                column.extend(more)
+        by_unit.setdefault(unit, []).append(blob)
     chunks: list[tuple[int, int, str, bytes]] = []
     minutes: list[_Minute] = []
-    for unit, (ids, stamps, *values) in by_unit.items():
-        k = len(ids)
-        keys = list(map(add, map(mul, ids, repeat(_SPAN, k)), stamps))
-        order = sorted(range(k), key=keys.__getitem__)
-        keys = list(map(keys.__getitem__, order))
-        stamps = list(map(stamps.__getitem__, order))
-        counts, totals, lows, highs = (list(map(c.__getitem__, order)) for c in values)
-        for a, b in _runs(map(sub, keys, map(mod, stamps, repeat(HOUR, k)))):
-            metric = keys[a] - stamps[a]
-            chunk = pack(stamps[a:b], counts[a:b], totals[a:b], lows[a:b], highs[a:b])
-            chunks.append((metric // _SPAN, stamps[a] - stamps[a] % HOUR, unit, chunk))
-        for a, b in _runs(map(sub, keys, map(mod, stamps, repeat(60, k)))):
-            minutes.append((
-                (keys[a] - stamps[a]) // _SPAN, stamps[a] - stamps[a] % 60, unit,
-                sum(counts[a:b]), sum(totals[a:b]), min(lows[a:b]), max(highs[a:b]),
-            ))  # fmt: skip
+    for unit, blobs in by_unit.items():
+        ids, stamps, values = _columns(blobs)
+        order = np.lexsort((stamps, ids))  # stable: equal timestamps keep their write order
+        ids, stamps, values = ids[order], stamps[order], values[:, order]
+        hours = stamps - stamps % HOUR
+        starts = _starts(ids, hours)
+        ends = [*starts[1:].tolist(), len(ids)]
+        for a, b, metric, hour in zip(
+            starts.tolist(), ends, ids[starts].tolist(), hours[starts].tolist(), strict=True
+        ):
+            chunk = stamps[a:b].astype("<i8").tobytes() + values[:, a:b].astype("<f8").tobytes()
+            chunks.append((metric, hour, unit, chunk))
+        firsts = _starts(ids, stamps - stamps % 60)
+        minutes.extend(
+            zip(
+                ids[firsts].tolist(),
+                (stamps[firsts] - stamps[firsts] % 60).tolist(),
+                repeat(unit, len(firsts)),
+                np.add.reduceat(values[0], firsts).tolist(),
+                np.add.reduceat(values[1], firsts).tolist(),
+                np.minimum.reduceat(values[2], firsts).tolist(),
+                np.maximum.reduceat(values[3], firsts).tolist(),
+                strict=True,
+            )
+        )
     return chunks, minutes
 
 
-def _runs(keys: Iterable[int]) -> list[tuple[int, int]]:
-    """The [start, end) index ranges of the runs of equal keys."""
-    ends = list(accumulate(map(len, map(list, map(itemgetter(1), groupby(keys))))))
-    return list(zip([0, *ends[:-1]], ends, strict=True))
+def _columns(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Metric ids, timestamps and the (4, n) SampleCount/Sum/Minimum/Maximum rows of fresh
+    chunks, concatenated."""
+    ids, stamps, values = [], [], []
+    for blob in blobs:
+        k = len(blob) // (WIDTH + 8)
+        ids.append(np.frombuffer(blob, "<i8", k, 0))
+        stamps.append(np.frombuffer(blob, "<i8", k, 8 * k))
+        values.append(np.frombuffer(blob, "<f8", 4 * k, 16 * k).reshape(4, k))
+    return np.concatenate(ids), np.concatenate(stamps), np.concatenate(values, axis=1)
+
+
+def _starts(ids: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal (id, key) begins, in arrays sorted by id then key."""
+    change = np.empty(len(ids), dtype=bool)
+    change[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=change[1:])
+    change[1:] |= keys[1:] != keys[:-1]
+    return np.flatnonzero(change)
 
 
 def size(blob: bytes) -> int:
