@@ -23,6 +23,7 @@ when the file is opened.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,8 @@ from .metrics import Bucket, MetricKey, Observation
 from .metrics_folder import Folder
 
 __all__ = ["SqliteMetricStore"]
+
+log = logging.getLogger("logsieve.storage")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS metrics (
@@ -129,8 +132,11 @@ class SqliteMetricStore:
         self._closed = True
         if self._folder is not None:
             self._folder.stop()
-            while self._fold_some():
-                pass
+            try:
+                while self._fold_some():
+                    pass
+            except (sqlite3.Error, OSError) as error:  # DiskFull too: the next open folds
+                log.warning("metric fold at close failed: %s; the next open folds", error)
         self._checkpointer.stop()
         self._db.close()
 
