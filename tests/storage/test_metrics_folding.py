@@ -16,6 +16,7 @@ import pytest
 
 from logsieve.storage import metrics_sqlite
 from logsieve.storage.metrics import Observation, dimension_key
+from logsieve.storage.metrics_folder import Folder
 from logsieve.storage.metrics_sqlite import SqliteMetricStore
 from tests.waiting import wait_for
 
@@ -149,3 +150,24 @@ def test_a_backlog_folds_in_bounded_batches(
     finally:
         store.close()
         reference.close()
+
+
+def test_the_folder_outlives_a_failing_fold(caplog: pytest.LogCaptureFixture) -> None:
+    """A fold that fails (a full disk, say) is retried until it succeeds, logged once."""
+    calls: list[int] = []
+
+    def fold() -> bool:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return False
+
+    folder = Folder("test", fold, pause=0.0)
+    folder.start()
+    try:
+        wait_for(lambda: len(calls) >= 3 and folder.failures == 0)
+    finally:
+        folder.stop()
+    failed = [r for r in caplog.records if "metric folding failed" in r.getMessage()]
+    assert len(failed) == 1
+    assert any("metric folding resumed after 2" in r.getMessage() for r in caplog.records)
