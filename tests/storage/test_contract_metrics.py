@@ -102,3 +102,43 @@ def test_expire_inside_a_minute_keeps_its_newer_observations(store: MetricStore)
         assert [(b.start, b.count) for b in found] == [(3600, 8), (3660, 8)]
     assert [(b.start, b.count) for b in store.buckets(OTHER, 3600, 3660, 60)] == []
     assert store.expire(3620) == 0
+
+
+def test_a_read_right_after_a_put_sees_it_and_so_does_a_reopened_store(
+    stores: Stores, store: MetricStore
+) -> None:
+    """Read-your-writes: whatever a store does with a write behind the caller (SQLite folds it
+    into its roll-up later), every read from the moment ``put`` returns is exact, and so is
+    every read after a restart."""
+    expected: list[tuple[int, str, float, float, float, float]] = []
+    for round_ in range(3):
+        store.put([value(CPU, t, float(t % 5 + round_)) for t in range(0, 300, 7)])
+        minute = [value(CPU, t, float(t % 5 + round_)) for t in range(0, 300, 7)]
+        expected = _fold_minutes(expected, minute)
+        for raw in (False, True):
+            found = store.buckets(CPU, 0, 300, 60, raw_values=raw)
+            assert [(b.start, b.unit, b.count, b.total, b.minimum, b.maximum) for b in found] == (
+                expected
+            )
+    store.close()
+    again = stores.metrics()
+    try:
+        for raw in (False, True):
+            found = again.buckets(CPU, 0, 300, 60, raw_values=raw)
+            assert [(b.start, b.unit, b.count, b.total, b.minimum, b.maximum) for b in found] == (
+                expected
+            )
+    finally:
+        again.close()
+
+
+def _fold_minutes(
+    held: list[tuple[int, str, float, float, float, float]], rows: list[Observation]
+) -> list[tuple[int, str, float, float, float, float]]:
+    """The per-minute statistics of ``held`` plus ``rows``, computed here independently."""
+    stats = {(start, unit): [n, total, lo, hi] for start, unit, n, total, lo, hi in held}
+    for row in rows:
+        key = (row.timestamp - row.timestamp % 60, row.unit)
+        n, total, lo, hi = stats.get(key, [0.0, 0.0, float("inf"), float("-inf")])
+        stats[key] = [n + row.count, total + row.total, min(lo, row.minimum), max(hi, row.maximum)]
+    return [(*key, *stats[key]) for key in sorted(stats)]  # type: ignore[misc]

@@ -6,7 +6,11 @@ costs a few hundred index entries instead of 1,000 rows in two indexes. A chunk 
 the timestamps as little-endian int64s, then the SampleCounts, Sums, Minimums and Maximums as
 float64s (SQLite's REAL, so values read back exactly as a REAL column would give them).
 
-``aggregate`` answers ``MetricStore.buckets`` from chunks: per period (and unit) statistics,
+A *fresh* chunk is what one write puts down before the store folds it (``metrics_sqlite``):
+the observations of every metric of the write in one unit, a chunk with a leading column of
+metric ids (int64), so a write costs one row whatever the number of metrics it touches.
+
+``Accumulator`` answers ``MetricStore.buckets`` from chunks: per period (and unit) statistics,
 and the raw (value, count) pairs percentiles need.
 """
 
@@ -15,9 +19,24 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
+from itertools import compress, repeat
+from operator import eq, itemgetter
 from typing import Any
 
-__all__ = ["HOUR", "WIDTH", "Accumulator", "chunked", "pack", "size", "unpack"]
+import numpy as np
+
+__all__ = [
+    "HOUR",
+    "WIDTH",
+    "Accumulator",
+    "chunked",
+    "folded",
+    "fresh",
+    "pack",
+    "size",
+    "unpack",
+    "unpack_fresh",
+]
 
 HOUR = 3600
 WIDTH = 40  # bytes per observation: one int64 and four float64s
@@ -59,6 +78,118 @@ def chunked(
         chunk[3].append(lo)
         chunk[4].append(hi)
     return [(*key, pack(*chunk)) for key, chunk in columns.items()]
+
+
+def fresh(
+    ids: Sequence[int],
+    stamps: Sequence[int],
+    units: Sequence[str],
+    columns: tuple[Sequence[float], Sequence[float], Sequence[float], Sequence[float]],
+) -> list[tuple[str, bytes]]:
+    """(unit, fresh chunk) rows for a write, given column by column: one row per unit."""
+    kinds = set(units)
+    if len(kinds) == 1:
+        return [(units[0], _pack_fresh(ids, stamps, *columns))]
+    out = []
+    for unit in sorted(kinds):
+        pick = itemgetter(*compress(range(len(units)), map(eq, units, repeat(unit))))
+        picked = [pick(column) for column in (ids, stamps, *columns)]
+        picked = [column if type(column) is tuple else (column,) for column in picked]
+        out.append((unit, _pack_fresh(*picked)))
+    return out
+
+
+def _pack_fresh(
+    ids: Sequence[int],
+    stamps: Sequence[int],
+    counts: Sequence[float],
+    totals: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+) -> bytes:
+    head = array("q", ids)
+    if _SWAP:
+        head.byteswap()
+    return head.tobytes() + pack(stamps, counts, totals, lows, highs)  # type: ignore[arg-type]
+
+
+def unpack_fresh(
+    blob: bytes,
+) -> tuple[Sequence[int], Sequence[int], Sequence[float], Sequence[float], Sequence[float],
+           Sequence[float]]:  # fmt: skip
+    """The columns of a fresh chunk: metric ids, then those of ``unpack``."""
+    k = len(blob) // (WIDTH + 8)
+    ids = array("q")
+    ids.frombytes(blob[: 8 * k])
+    if _SWAP:
+        ids.byteswap()
+    return (ids, *unpack(blob[8 * k :]))
+
+
+_Minute = tuple[int, int, str, float, float, float, float]
+
+
+def folded(
+    fresh: Iterable[tuple[str, bytes]],
+) -> tuple[list[tuple[int, int, str, bytes]], list[_Minute]]:
+    """Many writes' (unit, fresh chunk) rows as (metric id, hour, unit, chunk) rows and
+    per-minute (metric id, minute, unit, SampleCount, Sum, Minimum, Maximum) statistics.
+
+    The observations are put in (metric, timestamp) order once, so that each chunk and each
+    minute is one run of them; numpy sorts, cuts and reduces the runs (in pure Python the same
+    fold cost about 2 us per observation, as much as the rest of a PutMetricData request)."""
+    by_unit: dict[str, list[bytes]] = {}
+    for unit, blob in fresh:
+        by_unit.setdefault(unit, []).append(blob)
+    chunks: list[tuple[int, int, str, bytes]] = []
+    minutes: list[_Minute] = []
+    for unit, blobs in by_unit.items():
+        ids, stamps, values = _columns(blobs)
+        order = np.lexsort((stamps, ids))  # stable: equal timestamps keep their write order
+        ids, stamps, values = ids[order], stamps[order], values[:, order]
+        hours = stamps - stamps % HOUR
+        starts = _starts(ids, hours)
+        ends = [*starts[1:].tolist(), len(ids)]
+        for a, b, metric, hour in zip(
+            starts.tolist(), ends, ids[starts].tolist(), hours[starts].tolist(), strict=True
+        ):
+            chunk = stamps[a:b].astype("<i8").tobytes() + values[:, a:b].astype("<f8").tobytes()
+            chunks.append((metric, hour, unit, chunk))
+        firsts = _starts(ids, stamps - stamps % 60)
+        minutes.extend(
+            zip(
+                ids[firsts].tolist(),
+                (stamps[firsts] - stamps[firsts] % 60).tolist(),
+                repeat(unit, len(firsts)),
+                np.add.reduceat(values[0], firsts).tolist(),
+                np.add.reduceat(values[1], firsts).tolist(),
+                np.minimum.reduceat(values[2], firsts).tolist(),
+                np.maximum.reduceat(values[3], firsts).tolist(),
+                strict=True,
+            )
+        )
+    return chunks, minutes
+
+
+def _columns(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Metric ids, timestamps and the (4, n) SampleCount/Sum/Minimum/Maximum rows of fresh
+    chunks, concatenated."""
+    ids, stamps, values = [], [], []
+    for blob in blobs:
+        k = len(blob) // (WIDTH + 8)
+        ids.append(np.frombuffer(blob, "<i8", k, 0))
+        stamps.append(np.frombuffer(blob, "<i8", k, 8 * k))
+        values.append(np.frombuffer(blob, "<f8", 4 * k, 16 * k).reshape(4, k))
+    return np.concatenate(ids), np.concatenate(stamps), np.concatenate(values, axis=1)
+
+
+def _starts(ids: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal (id, key) begins, in arrays sorted by id then key."""
+    change = np.empty(len(ids), dtype=bool)
+    change[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=change[1:])
+    change[1:] |= keys[1:] != keys[:-1]
+    return np.flatnonzero(change)
 
 
 def size(blob: bytes) -> int:
@@ -113,9 +244,26 @@ class Accumulator:
         self.low = low
 
     def add_chunk(self, unit: str | None, blob: bytes) -> None:
-        start, low, end, period = self.start, self.low, self.end, self.period
+        self._add(unit, zip(*unpack(blob), strict=True), self.low)
+
+    def add_fresh(self, unit: str | None, blob: bytes, metric: int) -> None:
+        """Add ``metric``'s observations in a fresh chunk: all of ``[start, end)``, since
+        neither the roll-up nor the chunks hold them yet."""
+        ids, *columns = unpack_fresh(blob)
+        mine = list(compress(range(len(ids)), map(eq, ids, repeat(metric))))
+        if mine:
+            pick = itemgetter(*mine)
+            picked = [pick(column) for column in columns]
+            if len(mine) == 1:
+                picked = [(column,) for column in picked]
+            self._add(unit, zip(*picked, strict=True), self.start)
+
+    def _add(
+        self, unit: str | None, rows: Iterable[tuple[int, float, float, float, float]], low: int
+    ) -> None:
+        start, end, period = self.start, self.end, self.period
         stats, values, raw = self.stats, self.values, self.raw
-        for ts, n, total, lo, hi in zip(*unpack(blob), strict=True):
+        for ts, n, total, lo, hi in rows:
             if ts < low or ts >= end:
                 continue
             key = ((ts - start) // period, unit)

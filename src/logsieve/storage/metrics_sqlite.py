@@ -1,13 +1,17 @@
 """``MetricStore`` on its own SQLite file (``metrics.db`` in the data directory).
 
-Raw observations are kept in chunks (``metrics_chunks``): one row per metric, hour and unit of
-each write, indexed by metric and hour, so a PutMetricData of 1,000 datums writes a few hundred
-small index entries rather than 1,000 rows in two indexes, and a read of one metric over a range
-is one index range scan whose chunks are decoded and aggregated in Python. Beside them, a
-per-minute roll-up (SampleCount, Sum, Minimum, Maximum per metric, minute and unit) kept in the
-same transaction answers reads whose periods are whole minutes from a minute boundary without
-raw values (dashboards, alarms at 60 s and above) from 60 times fewer rows; only the minute an
-unaligned end falls in is read from the chunks. Metric ids are cached in memory once committed.
+A write puts its observations down as *fresh* rows (``metrics_chunks.fresh``: one row per unit
+of the write, whatever the number of metrics) and returns once they are durable; a background
+folder (``metrics_folder``) later moves many writes' fresh rows at once, in one transaction,
+into the two shapes reads use: chunks, one row per metric, hour and unit holding the raw
+observations column by column, indexed by metric and hour; and a per-minute roll-up
+(SampleCount, Sum, Minimum, Maximum per metric, minute and unit) that answers reads whose
+periods are whole minutes from a minute boundary from 60 times fewer rows. Folding behind the
+writers pays the roll-up's upserts and the chunk index entries once per fold rather than once
+per request. Every read is one snapshot (a read transaction) of the roll-up, the chunks and the
+fresh rows not yet folded, which it adds: reads are exact and see every write that returned,
+before the fold, during it and after a restart (the next open folds what is left). Metric ids
+are cached in memory once committed.
 
 Writes are group-committed: puts that arrive while a transaction is being written wait for it,
 and the next writer commits all of them in one transaction (one fsync for many concurrent
@@ -19,6 +23,7 @@ when the file is opened.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
@@ -30,8 +35,11 @@ from . import metrics_chunks as chunks
 from .checkpoint import Checkpointer
 from .database import Connections
 from .metrics import Bucket, MetricKey, Observation
+from .metrics_folder import Folder
 
 __all__ = ["SqliteMetricStore"]
+
+log = logging.getLogger("logsieve.storage")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS metrics (
@@ -47,12 +55,16 @@ CREATE TABLE IF NOT EXISTS minutes (
     n REAL NOT NULL, total REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
     PRIMARY KEY (metric, minute, unit)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fresh (id INTEGER PRIMARY KEY, unit TEXT NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS progress (key TEXT PRIMARY KEY, position INTEGER NOT NULL)
     WITHOUT ROWID;
 """
 
 _WRITER_CACHE_MB = 32  # the minute roll-up and the chunk index of recent hours stay in memory
 _WAL_KEEP_BYTES = 64 * 1024 * 1024  # journal_size_limit: the WAL file shrinks back to this
+FOLD_PAUSE_S = 0.25  # writes gather this long before a fold; reads scan at most this much tail
+_FOLD_ROWS = 256  # fresh rows per fold transaction, at most
+_FOLD_BYTES = 200_000 * (chunks.WIDTH + 8)  # and about 200,000 observations (memory bound)
 
 
 def _dims_text(metric: MetricKey) -> str:
@@ -74,7 +86,8 @@ class _Put:
 class SqliteMetricStore:
     """Thread-safe: one writer behind a lock, one reader connection per thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, fold_pause: float | None = FOLD_PAUSE_S) -> None:
+        """``fold_pause`` None: no folding at all (tests: what a crash before a fold leaves)."""
         self._db = Connections(Path(path), schema=_SCHEMA, writer_cache_mb=_WRITER_CACHE_MB)
         self._ids: dict[MetricKey, int] = {}
         self._ids_lock = threading.Lock()
@@ -88,6 +101,11 @@ class SqliteMetricStore:
         self._db.writer.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
         self._checkpointer = Checkpointer(Path(path), self._db.write_lock, self._db.space)
         self._checkpointer.start()
+        self._folder: Folder | None = None
+        if fold_pause is not None:
+            self._folder = Folder(Path(path).stem, self._fold_some, fold_pause)
+            self._folder.start()
+        self._closed = False
 
     def _move_points(self) -> None:
         """Move an older version's one-row-per-observation ``points`` into chunks (one
@@ -108,6 +126,17 @@ class SqliteMetricStore:
                 conn.execute("DROP TABLE points")
 
     def close(self) -> None:
+        """Fold what is left (so the next open starts with nothing to fold), then close."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._folder is not None:
+            self._folder.stop()
+            try:
+                while self._fold_some():
+                    pass
+            except (sqlite3.Error, OSError) as error:  # DiskFull too: the next open folds
+                log.warning("metric fold at close failed: %s; the next open folds", error)
         self._checkpointer.stop()
         self._db.close()
 
@@ -139,30 +168,23 @@ class SqliteMetricStore:
             raise job.error
 
     def _write(self, rows: list[Observation], progress: Mapping[str, int]) -> None:
-        """One transaction: the rows as chunks, their minute roll-up and the progress."""
+        """One transaction: the rows as fresh chunks, and the progress."""
         created: dict[MetricKey, int] = {}
         with self._db.write() as conn:
-            ids = {}
-            for metric in {row.metric for row in rows}:
-                known = self._ids.get(metric)
-                if known is None:
-                    known = created[metric] = self._metric_id(conn, metric)
-                ids[metric] = known
-            keyed = [(ids[r.metric], *r[1:]) for r in rows]
-            conn.executemany(
-                "INSERT INTO chunks (metric, hour, unit, data) VALUES (?, ?, ?, ?)",
-                chunks.chunked(keyed),
-            )
-            minutes: dict[tuple[int, int, str], list[float]] = {}
-            for metric_id, ts, unit, n, total, lo, hi in keyed:
-                chunks.fold(minutes, (metric_id, ts - ts % 60, unit), n, total, lo, hi)
-            conn.executemany(
-                "INSERT INTO minutes (metric, minute, unit, n, total, lo, hi) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (metric, minute, unit) DO UPDATE SET "
-                "n = n + excluded.n, total = total + excluded.total, "
-                "lo = min(lo, excluded.lo), hi = max(hi, excluded.hi)",
-                [(*key, *values) for key, values in minutes.items()],
-            )
+            if rows:
+                metrics, stamps, units, *columns = zip(*rows, strict=True)
+                ids = {}
+                for metric in set(metrics):
+                    known = self._ids.get(metric)
+                    if known is None:
+                        known = created[metric] = self._metric_id(conn, metric)
+                    ids[metric] = known
+                conn.executemany(
+                    "INSERT INTO fresh (unit, data) VALUES (?, ?)",
+                    chunks.fresh(
+                        list(map(ids.__getitem__, metrics)), stamps, units, tuple(columns)
+                    ),
+                )
             if progress:
                 conn.executemany(
                     "INSERT OR REPLACE INTO progress (key, position) VALUES (?, ?)",
@@ -171,6 +193,13 @@ class SqliteMetricStore:
         if created:
             with self._ids_lock:
                 self._ids.update(created)
+        if rows and self._folder is not None:
+            self._folder.poke()
+
+    def _fold_some(self) -> bool:
+        """Fold a batch of fresh rows in one transaction; whether more are left."""
+        with self._db.write() as conn:
+            return _fold(conn, _FOLD_ROWS)
 
     @staticmethod
     def _metric_id(conn: object, metric: MetricKey) -> int:
@@ -199,6 +228,8 @@ class SqliteMetricStore:
         roll-up of the minute it falls in is recomputed from what is left."""
         gone = 0
         with self._db.write() as conn:
+            while _fold(conn, _FOLD_ROWS):
+                pass
             conn.execute("DELETE FROM minutes WHERE minute < ?", (before - before % 60,))
             for (metric_id,) in conn.execute("SELECT id FROM metrics").fetchall():
                 gone += _expire_metric(conn, metric_id, before)
@@ -252,6 +283,28 @@ class SqliteMetricStore:
             return []
         accumulator = chunks.Accumulator(start, end, period, raw_values)
         conn = self._db.read()
+        conn.execute("BEGIN")  # one snapshot: a fold commits between no two of these reads
+        try:
+            self._read(conn, accumulator, metric_id, unit, per_unit=per_unit)
+        finally:
+            conn.execute("COMMIT")
+        return [
+            Bucket(start + k * period, u, n, t, lo, hi, values)
+            for k, u, (n, t, lo, hi), values in accumulator.results()
+        ]
+
+    @staticmethod
+    def _read(
+        conn: sqlite3.Connection,
+        accumulator: chunks.Accumulator,
+        metric_id: int,
+        unit: str | None,
+        *,
+        per_unit: bool,
+    ) -> None:
+        """Folded minutes, then chunks, then the fresh rows not yet folded."""
+        start, end, period = accumulator.start, accumulator.end, accumulator.period
+        raw_values = accumulator.raw
         unit_filter = "" if unit is None else " AND unit = ?"
         unit_args: list[object] = [] if unit is None else [unit]
         raw_from = start
@@ -275,10 +328,41 @@ class SqliteMetricStore:
                 [metric_id, raw_from - raw_from % chunks.HOUR, end, *unit_args],
             ):
                 accumulator.add_chunk(chunk_unit if per_unit else None, blob)
-        return [
-            Bucket(start + k * period, u, n, t, lo, hi, values)
-            for k, u, (n, t, lo, hi), values in accumulator.results()
-        ]
+        for fresh_unit, blob in conn.execute(
+            f"SELECT unit, data FROM fresh WHERE 1{unit_filter}", unit_args
+        ).fetchall():
+            accumulator.add_fresh(fresh_unit if per_unit else None, blob, metric_id)
+
+
+def _fold(conn: sqlite3.Connection, limit: int) -> bool:
+    """Move up to ``limit`` fresh rows (oldest first, about ``_FOLD_BYTES`` of them) into
+    chunks and the minute roll-up, inside ``conn``'s transaction; whether any are left."""
+    sizes = conn.execute(
+        "SELECT id, length(data) FROM fresh ORDER BY id LIMIT ?", (limit,)
+    ).fetchall()
+    if not sizes:
+        return False
+    taken, last = 0, sizes[0][0]
+    for row_id, length in sizes:  # at least one row, then as many as fit in the bound
+        if taken and taken + length > _FOLD_BYTES:
+            break
+        taken, last = taken + length, row_id
+    fresh = conn.execute(
+        "SELECT id, unit, data FROM fresh WHERE id <= ? ORDER BY id", (last,)
+    ).fetchall()
+    chunk_rows, minute_rows = chunks.folded((unit, blob) for _, unit, blob in fresh)
+    conn.executemany(
+        "INSERT INTO chunks (metric, hour, unit, data) VALUES (?, ?, ?, ?)", chunk_rows
+    )
+    conn.executemany(
+        "INSERT INTO minutes (metric, minute, unit, n, total, lo, hi) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (metric, minute, unit) DO UPDATE SET "
+        "n = n + excluded.n, total = total + excluded.total, "
+        "lo = min(lo, excluded.lo), hi = max(hi, excluded.hi)",
+        minute_rows,
+    )
+    conn.execute("DELETE FROM fresh WHERE id <= ?", (fresh[-1][0],))
+    return len(fresh) < len(sizes) or len(sizes) == limit
 
 
 def _expire_metric(conn: sqlite3.Connection, metric_id: int, before: int) -> int:
