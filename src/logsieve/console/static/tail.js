@@ -2,9 +2,15 @@
 // the rows, newest at the bottom. Pauses when the reader scrolls up, opens a row, or presses
 // space; an "N new" pill counts what arrived meanwhile. The browser's EventSource reconnects
 // by itself and sends Last-Event-ID, so the server resumes where the page left off.
+// The page keeps the last 5,000 events but draws only the newest 500 while following: older
+// ones are drawn in chunks as the reader scrolls up to them (a 5,000-row DOM made every frame
+// and every keypress cost hundreds of milliseconds of layout and paint; bench/console.py).
 (() => {
   "use strict";
-  const MAX_ROWS = 5000;
+  const MAX_ROWS = 5000; // events kept
+  const LIVE_ROWS = 500; // rows in the page while following; older ones drawn on scroll-up
+  const OLDER_ROWS = 200; // rows drawn at a time above the first when the reader reaches it
+  const NEAR_TOP = 200; // px: draw older rows when the reader scrolls this close to the top
   const NEAR_BOTTOM = 40; // px: "at the bottom" for the scroll-to-pause rule
 
   function iso(ms) { return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1Z"); }
@@ -85,6 +91,8 @@
     const patternBox = form.querySelector("input[name=pattern]");
     const terms = (box.dataset.highlight || "").split("\n").filter(Boolean);
     let paused = "", pending = [], received = 0, programmatic = false, connected = false;
+    const kept = []; // the last MAX_ROWS events drawn; rows shows kept[kept.length - drawn...]
+    let drawn = 0;
 
     function setState() {
       state.textContent = paused ? `paused (${paused})` : (connected ? "live" : "reconnecting…");
@@ -100,36 +108,62 @@
       requestAnimationFrame(() => { programmatic = false; });
     }
     function row(event) {
-      const tr = el("tr", `row ${severity(event.message)}`);
-      tr.dataset.id = event.id;
-      const when = el("td", "when");
+      const line = el("div", `row ${severity(event.message)}`);
+      line.dataset.id = event.id;
+      const when = el("span", "when");
       const time = el("time", "", iso(event.timestamp));
       time.dataset.ms = event.timestamp;
       when.append(time);
-      const where = el("td", "where", `${event.group} ${event.stream}`);
+      const where = el("span", "where", `${event.group} ${event.stream}`);
       where.title = `${event.group} / ${event.stream}`;
-      const message = el("td", "message");
+      const message = el("span", "message");
       message.append(highlighted(event.message, terms));
-      tr.append(when, where, message);
-      tr.logEvent = event;
-      return tr;
+      line.append(when, where, message);
+      line.logEvent = event;
+      return line;
     }
-    function draw(events) {
+    function fragmentOf(events) {
       const fragment = document.createDocumentFragment();
       for (const event of events) fragment.append(row(event));
       if (window.logsieveConsole) window.logsieveConsole.applyZone(fragment);
-      rows.append(fragment);
-      let extra = rows.childElementCount - MAX_ROWS;
-      while (extra-- > 0) rows.firstElementChild.remove();
+      return fragment;
+    }
+    function draw(events) {
+      kept.push(...events);
+      if (kept.length > MAX_ROWS) kept.splice(0, kept.length - MAX_ROWS);
+      const fresh = events.slice(-LIVE_ROWS);
+      rows.append(fragmentOf(fresh));
+      drawn += fresh.length;
+      while (drawn > LIVE_ROWS) { rows.firstElementChild.remove(); drawn--; }
+      box.dataset.kept = kept.length;
       toBottom();
+    }
+    // Draw up to OLDER_ROWS older kept events above the first row, keeping what is in view
+    // still; once a frame however many scroll events arrive.
+    let olderQueued = false;
+    function drawOlder() {
+      if (olderQueued || kept.length - drawn <= 0) return;
+      olderQueued = true;
+      requestAnimationFrame(() => { olderQueued = false; prependOlder(); });
+    }
+    function prependOlder() {
+      const first = kept.length - drawn;
+      if (first <= 0) return;
+      const older = kept.slice(Math.max(0, first - OLDER_ROWS), first);
+      const height = box.scrollHeight;
+      rows.prepend(fragmentOf(older));
+      drawn += older.length;
+      programmatic = true;
+      box.scrollTop += box.scrollHeight - height;
+      requestAnimationFrame(() => { programmatic = false; });
     }
     function pause(reason) {
       if (!paused) { paused = reason; setState(); }
     }
     function resume() {
       paused = "";
-      rows.querySelectorAll("tr.detail").forEach((d) => d.remove());
-      rows.querySelectorAll("tr.open").forEach((r) => r.classList.remove("open"));
+      rows.querySelectorAll(".detail").forEach((d) => d.remove());
+      rows.querySelectorAll(".row.open").forEach((r) => r.classList.remove("open"));
       const waiting = pending;
       pending = [];
       draw(waiting);
@@ -164,6 +198,7 @@
 
     box.addEventListener("scroll", () => {
       if (programmatic) return;
+      if (box.scrollTop < NEAR_TOP) drawOlder();
       const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM;
       if (!atBottom) pause("scrolled up");
       else if (paused === "scrolled up") resume();
@@ -177,27 +212,24 @@
         form.requestSubmit();
         return;
       }
-      const tr = target.closest("tr.row");
-      if (!tr || window.getSelection().toString()) return;
-      const open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("detail");
+      const line = target.closest(".row");
+      if (!line || window.getSelection().toString()) return;
+      const open = line.nextElementSibling && line.nextElementSibling.classList.contains("detail");
       if (open) {
-        tr.nextElementSibling.remove();
-        tr.classList.remove("open");
-        if (!rows.querySelector("tr.open") && paused === "event opened") resume();
+        line.nextElementSibling.remove();
+        line.classList.remove("open");
+        if (!rows.querySelector(".row.open") && paused === "event opened") resume();
         return;
       }
-      const detail = el("tr", "detail");
-      const cell = el("td");
-      cell.colSpan = 3;
+      const detail = el("div", "detail");
       const pre = el("pre", "msg");
       let parsed;
-      try { parsed = JSON.parse(tr.logEvent.message); } catch (e) { parsed = undefined; }
+      try { parsed = JSON.parse(line.logEvent.message); } catch (e) { parsed = undefined; }
       if (parsed !== undefined && parsed !== null && typeof parsed === "object") jsonTree(parsed, "$", 0, pre);
-      else pre.textContent = tr.logEvent.message;
-      cell.append(pre);
-      detail.append(cell);
-      tr.after(detail);
-      tr.classList.add("open");
+      else pre.textContent = line.logEvent.message;
+      detail.append(pre);
+      line.after(detail);
+      line.classList.add("open");
       pause("event opened");
     });
     pill.addEventListener("click", resume);
