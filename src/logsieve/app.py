@@ -330,7 +330,8 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             dead_letters,
             outbox,
             alerts,
-            extra={"lambdas": lambdas, "cloudwatch": cloudwatch},  # playground, metrics pages
+            # the playground, metrics and sources pages
+            extra={"lambdas": lambdas, "cloudwatch": cloudwatch, "sources": sources},
         ),
         config.secret_for,
         allowed_hosts=[config.host, *CONSOLE.of(config).allowed_hosts],
