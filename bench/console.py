@@ -147,6 +147,14 @@ def clock_offset(page: Any) -> tuple[float, float]:
     return best[1], best[0] / 2
 
 
+def page_work(cdp: Any) -> float:
+    """Seconds the page's main thread spent in script, style and layout so far (DevTools
+    ``Performance.getMetrics``): its own work, apart from waiting for a shared CPU."""
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return sum(metrics.get(k, 0.0) for k in ("ScriptDuration", "RecalcStyleDuration",
+                                               "LayoutDuration"))  # fmt: skip
+
+
 def until(page: Any, predicate: str, seconds: float = 10.0) -> None:
     """Poll ``predicate`` in the page (``wait_for_function`` evals a string: the CSP forbids)."""
     deadline = time.monotonic() + seconds
@@ -249,6 +257,9 @@ def main() -> int:
             until(page, "() => Number(document.getElementById('tail').dataset.kept) >= 5000", 60)
             r.rows = page.evaluate("() => Number(document.getElementById('tail').dataset.kept)")
             page.evaluate("() => { window.benchInput = []; window.benchLong = []; }")
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            work0, wall0 = page_work(cdp), time.monotonic()
             if args.trace:
                 browser.start_tracing(page=page, path=str(args.trace), screenshots=False)
             box = page.locator("#tail").bounding_box()
@@ -270,6 +281,7 @@ def main() -> int:
             if args.trace:
                 browser.stop_tracing()
             r.input_long = page.evaluate("() => window.benchLong.slice()")
+            r.page_busy = (page_work(cdp) - work0) / (time.monotonic() - wall0)
             putter.stop.set()
             putter.join()
             browser.close()
@@ -335,7 +347,8 @@ def report(args: argparse.Namespace, r: SimpleNamespace) -> str:
         f"- paused, mouse wheel up to the oldest ({r.dom_rows:,} rows drawn by then): "
         f"{ms(r.back)}",
         f"- long tasks meanwhile: {len(r.input_long)}, longest "
-        f"{max(r.input_long, default=0):.0f} ms",
+        f"{max(r.input_long, default=0):.0f} ms; the page's own script, style and layout work: "
+        f"{r.page_busy * 1000:.0f} ms per second",
         f"- target every input <= 100 ms: {verdict(max(inputs, default=float('inf')), 100)}",
     ])  # fmt: skip
 
