@@ -7,7 +7,7 @@ import it here and add it to ``PAGES``.
 from __future__ import annotations
 
 from ..page import Page
-from . import alerts, events, groups, metrics, playground, sources, subscriptions, tail
+from . import alerts, checks, events, groups, metrics, playground, sources, subscriptions, tail
 
 PAGES: tuple[Page, ...] = (
     groups.PAGE,
@@ -18,4 +18,5 @@ PAGES: tuple[Page, ...] = (
     alerts.PAGE,
     metrics.PAGE,
     sources.PAGE,
+    checks.PAGE,
 )
