@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.console.conftest import ConsoleServer
 from tests.server import client
+from tests.waiting import wait_for
 
 GROUP = "/browser/tail-window"
 
@@ -41,3 +42,38 @@ def test_older_events_are_drawn_when_the_reader_scrolls_up_to_them(
     assert messages.first.text_content() == "n=000"
     in_view = page.locator("#tail").evaluate("box => box.scrollTop")
     assert in_view > 0  # the rows drawn above did not jump the view to the oldest
+
+
+def test_the_reader_scrolls_through_1200_events_in_a_window_and_back_to_live(
+    signed_in_page: Any, console_server: ConsoleServer
+) -> None:
+    page = signed_in_page
+    group = f"{GROUP}-1200"
+    logs = client(console_server)  # type: ignore[arg-type]
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    page.goto(f"{console_server.url}/console/tail?group={group}")
+    page.wait_for_selector("#tail[data-state=live]")
+    for batch in range(12):
+        logs.put_log_events(
+            logGroupName=group, logStreamName="s",
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": f"n={n:04d}"}
+                       for n in range(batch * 100, batch * 100 + 100)],
+        )  # fmt: skip
+        page.wait_for_selector(f"#tail[data-kept='{batch * 100 + 100}']")
+    messages = page.locator("#tail-rows .row .msg")
+    box = page.locator("#tail")
+
+    def scrolled_to(edge: str, message: str) -> bool:
+        box.evaluate(f"box => {{ box.scrollTop = {edge}; }}")
+        assert messages.count() <= 1000  # a window, never all 1,200
+        end = messages.first if edge == "0" else messages.last
+        return end.text_content() == message
+
+    wait_for(lambda: scrolled_to("0", "n=0000"), 20, "the oldest event drawn")
+    assert box.get_attribute("data-state") == "paused"
+    assert messages.last.text_content() != "n=1199"  # the newest left the window
+    wait_for(lambda: scrolled_to("box.scrollHeight", "n=1199"), 20, "the newest drawn again")
+    wait_for(lambda: scrolled_to("box.scrollHeight", "n=1199")
+             and box.get_attribute("data-state") == "live", 20, "following again")  # fmt: skip
+    assert messages.count() == 500
