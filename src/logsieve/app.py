@@ -20,6 +20,7 @@ from .api.ec2_operator import ec2_routes
 from .api.protocols import PROTOCOLS
 from .api.server import AwsApi, Service, build_app
 from .api.sns_certificate import certificate_routes
+from .check.own import own_checks
 from .cloudtrail import Identities, build_cloudtrail
 from .config import Config, client_credential, endpoint_url
 from .console import Console, ConsoleServices
@@ -330,7 +331,13 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             dead_letters,
             outbox,
             alerts,
-            extra={"lambdas": lambdas, "cloudwatch": cloudwatch},  # playground, metrics pages
+            # the playground, metrics, sources and checks pages
+            extra={
+                "lambdas": lambdas,
+                "cloudwatch": cloudwatch,
+                "sources": sources,
+                "checks": own_checks(config.credentials, config.region),
+            },
         ),
         config.secret_for,
         allowed_hosts=[config.host, *CONSOLE.of(config).allowed_hosts],

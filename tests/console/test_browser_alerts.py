@@ -1,9 +1,10 @@
 """Alerts in a real browser on a server with a rule whose webhook is down: the rule counts
-the ERROR event put with boto3, the notification is given up with its error, and Redrive
-puts it back in the queue."""
+the ERROR events put with boto3, suppresses the duplicate, shows its ingest-to-alert latency;
+the notification is given up with its error, and Redrive puts it back in the queue."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ retry_seconds = 0
 name = "checkout-errors"
 log_groups = ["/browser/alerts"]
 pattern = "ERROR"
+dedup_key = "{{{{ message }}}}"
+dedup_window = "1h"
 channels = ["hook"]
 """
 
@@ -46,7 +49,7 @@ def test_a_rule_counts_its_match_and_its_given_up_notification_is_redriven(
         logs.put_log_events(
             logGroupName="/browser/alerts",
             logStreamName="s",
-            logEvents=[{"timestamp": now, "message": "ERROR card declined"}],
+            logEvents=[{"timestamp": now + i, "message": "ERROR card declined"} for i in (0, 1)],
         )
 
         def given_up() -> bool:
@@ -55,7 +58,11 @@ def test_a_rule_counts_its_match_and_its_given_up_notification_is_redriven(
 
         wait_for(given_up, 30, "the notification given up", poll=0.5)
         row = page.locator("tr[data-rule=checkout-errors]")
-        assert row.locator("td[data-label='Matched events']").text_content() == "1"
+        assert row.locator("td[data-label='Matched events']").text_content() == "2"
+        assert row.locator("[data-testid=suppressed]").text_content() == "1"
+        assert row.locator("[data-testid=notifications]").text_content() == "1"
+        latency = row.locator("[data-testid=latency]").text_content()
+        assert re.fullmatch(r"\d+ / \d+ ms \(1\)", latency or ""), latency
         assert "ERROR card declined" in page.text_content("[data-testid=given-up-notifications]")
         screenshot(page, "alerts")
         page.click("[data-testid=redrive-notification]")

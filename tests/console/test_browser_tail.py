@@ -32,22 +32,22 @@ def test_a_put_event_appears_and_the_reader_controls_the_tail(
 
     put_at = _put(logs, "/browser/tail", json.dumps({"level": "ERROR", "status": 500,
                                                      "path": "/checkout"}))  # fmt: skip
-    page.wait_for_selector("#tail-rows tr.row", timeout=2000)
+    page.wait_for_selector("#tail-rows .row", timeout=2000)
     assert time.monotonic() - put_at < 2.0
     assert page.locator("#tail-rows mark.hl-0").first.text_content() == "ERROR"
     assert page.locator("#tail-rows mark.hl-1").first.text_content() == "checkout"
     assert page.text_content("[data-testid=tail-count]") == "1 events"
 
-    page.click("#tail-rows tr.row")  # open the event: the tail pauses
+    page.click("#tail-rows .row")  # open the event: the tail pauses
     page.wait_for_selector("#tail[data-state=paused]")
     _put(logs, "/browser/tail", "INFO while paused", "INFO and another")
     page.wait_for_selector("[data-testid=tail-pill]:not([hidden])")
     assert page.text_content("[data-testid=tail-pill]") == "2 new"
-    assert page.locator("#tail-rows tr.row").count() == 1
+    assert page.locator("#tail-rows .row").count() == 1
     screenshot(page, "tail-paused")
     page.click("[data-testid=tail-pill]")
     page.wait_for_selector("#tail[data-state=live]")
-    assert page.locator("#tail-rows tr.row").count() == 3
+    assert page.locator("#tail-rows .row").count() == 3
 
     page.locator("#tail").focus()
     page.keyboard.press("Space")
@@ -58,12 +58,12 @@ def test_a_put_event_appears_and_the_reader_controls_the_tail(
     assert page.evaluate("document.activeElement.name") == "pattern"
     screenshot(page, "tail")
 
-    page.click("#tail-rows tr.row >> nth=0")
-    page.click("#tail-rows tr.detail .jf[data-path='$.status']")
+    page.click("#tail-rows .row >> nth=0")
+    page.click("#tail-rows .detail .jf[data-path='$.status']")
     page.wait_for_selector("#tail[data-state=live]")
     assert page.input_value("[data-testid=tail-pattern]") == "{ $.status = 500 }"
     _put(logs, "/browser/tail", '{"status": 200}', '{"status": 500, "n": 2}')
-    page.wait_for_selector("#tail-rows tr.row")
+    page.wait_for_selector("#tail-rows .row")
     # One PutLogEvents batch is one read: the 200 would be drawn with the 500.
     assert [m for m in page.locator("#tail-rows .msg").all_text_contents()] == [
         '{"status": 500, "n": 2}'

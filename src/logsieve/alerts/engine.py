@@ -27,6 +27,7 @@ from logsieve.notify.message import Notification
 from logsieve.storage.alert_state import AlertStateStore
 from logsieve.storage.factory import open_alert_state
 
+from .activity import OpenWindow, RuleActivity
 from .config import AlertRule, check_channels
 from .noise import CompiledRule, Decision, Processor
 from .template_context import StoredEvent, guess_timestamp
@@ -91,6 +92,7 @@ class AlertEngine:
         self._store = open_alert_state(state) if isinstance(state, Path | str) else state
         self._processor = Processor(self._rules, self._store)
         self._last_prune = 0
+        self._activity = {name: RuleActivity() for name in self._rules}
 
     @property
     def rules(self) -> tuple[AlertRule, ...]:
@@ -102,6 +104,22 @@ class AlertEngine:
     def close(self) -> None:
         with self._lock:
             self._store.close()
+
+    # -- read by the console ----------------------------------------------------------------------
+    def activity(self) -> dict[str, RuleActivity]:
+        """Per rule, what it did since the engine started (copies: safe to keep)."""
+        with self._lock:
+            found = {name: item.copy() for name, item in self._activity.items()}
+            for name, item in found.items():
+                item.suppressed = self._processor.suppressed[name]
+            return found
+
+    def open_windows(self) -> list[OpenWindow]:
+        """The digest windows still collecting, soonest due first."""
+        with self._lock:
+            return [OpenWindow.of(rule, group, state)
+                    for rule, kind, group, state in self._store.windows_due(None)
+                    if kind == "digest"]  # fmt: skip
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
@@ -127,9 +145,12 @@ class AlertEngine:
         with self._lock:
             now = self._now()
             with self._store.transaction():
+                activity = self._activity[rule.name]
                 for event in payload.log_events:
                     if not self._store.mark_seen(rule.name, event.id, now):
+                        activity.redelivered += 1
                         continue  # redelivered: its effects are already recorded
+                    activity.processed += 1
                     stored = StoredEvent.of(payload.log_group, payload.log_stream, event)
                     self._queue(rule, self._processor.process(rule, stored, now), now)
             self._flush(raise_errors=True)
@@ -184,6 +205,9 @@ class AlertEngine:
                         raise
                     return
                 self._store.outbox_done(seq)
+                fields = body.get("fields") or {}
+                if fields.get("rule") in self._activity:
+                    self._activity[fields["rule"]].handed_over(fields, self._now())
 
     # -- dry run ----------------------------------------------------------------------------------
     def test(

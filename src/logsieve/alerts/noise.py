@@ -17,6 +17,7 @@ of event time and, once they alert, stay quiet until that window has passed.
 from __future__ import annotations
 
 import bisect
+import collections
 import dataclasses
 import hashlib
 import logging
@@ -140,6 +141,7 @@ class Processor:
     def __init__(self, rules: Mapping[str, CompiledRule], store: AlertStateStore) -> None:
         self.rules = rules
         self.store = store
+        self.suppressed: collections.Counter[str] = collections.Counter()  # dedup hits per rule
 
     # -- rendering -------------------------------------------------------------------------
     def _render(
@@ -226,6 +228,7 @@ class Processor:
                 window_ms = int(rule.rule.dedup_window * 1000)
                 previous = self.store.dedup_get(rule.name, dedup_value)
                 if previous is not None and abs(t - previous) < window_ms:
+                    self.suppressed[rule.name] += 1
                     return []  # the same alert was already sent within the window
                 self.store.dedup_put(rule.name, dedup_value, t, now + window_ms)
         mode = rule.rule.mode

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable, Collection, Sequence
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -21,10 +20,9 @@ from .auth import COOKIE, LIFETIME_SECONDS, Session, Sessions
 from .guard import PREFIX, ConsoleGuard
 from .page import Page, form, protect
 from .pages import PAGES
-from .render import render
+from .render import STATIC, render
 from .services import ConsoleServices
 
-STATIC = Path(__file__).parent / "static"
 #: The login form's own CSRF cookie (double submit): no session exists yet to hold a token.
 LOGIN_COOKIE = "logsieve_console_login"
 SPENT = (

@@ -55,6 +55,13 @@ SECURITY_HEADERS = [
 ]
 
 
+def _cache_control(scope: Scope) -> bytes:
+    """Static files named by digest (``render.url`` adds ``?v=``) may be kept; nothing else."""
+    if scope["path"].startswith(f"{PREFIX}/static/") and scope["query_string"].startswith(b"v="):
+        return b"private, max-age=31536000, immutable"
+    return b"no-store"
+
+
 def host_allowed(host: str, allowed: Collection[str]) -> bool:
     """Whether a ``Host`` header names this server in a way DNS rebinding cannot forge."""
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
@@ -89,7 +96,7 @@ class ConsoleGuard:
                 names = {name for name, _ in headers}
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
                 if b"cache-control" not in names:
-                    headers.append((b"cache-control", b"no-store"))
+                    headers.append((b"cache-control", _cache_control(scope)))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -9,7 +9,10 @@ state-changing form needs), ``csrf_token``, ``url(path)`` (a console URL), ``fmt
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +25,8 @@ from starlette.responses import HTMLResponse
 from .guard import PREFIX
 from .page import CSRF_FIELD, Page, services
 
+STATIC = Path(__file__).parent / "static"
+
 ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("logsieve.console", "templates"),
     autoescape=True,
@@ -31,8 +36,20 @@ ENV = jinja2.Environment(
 )
 
 
+@functools.cache
+def _digest(name: str) -> str:
+    """The first 12 hex digits of a static file's SHA-256 ("" if there is no such file)."""
+    try:
+        return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return ""
+
+
 def url(path: str = "/", **params: Any) -> str:
-    """A console URL: ``url("/events", group="a")`` -> ``/console/events?group=a``."""
+    """A console URL: ``url("/events", group="a")`` -> ``/console/events?group=a``. A static
+    file's gets ``?v=<digest>``: a new version is a new URL, so browsers may keep each."""
+    if path.startswith("/static/") and not params:
+        params = {"v": _digest(path.removeprefix("/static/"))}
     kept = {k: v for k, v in params.items() if v not in (None, "")}
     return f"{PREFIX}{path}" + (f"?{urlencode(kept)}" if kept else "")
 

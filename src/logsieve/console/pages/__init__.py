@@ -7,7 +7,7 @@ import it here and add it to ``PAGES``.
 from __future__ import annotations
 
 from ..page import Page
-from . import alerts, events, groups, metrics, playground, subscriptions, tail
+from . import alerts, checks, events, groups, metrics, playground, sources, subscriptions, tail
 
 PAGES: tuple[Page, ...] = (
     groups.PAGE,
@@ -17,4 +17,6 @@ PAGES: tuple[Page, ...] = (
     subscriptions.PAGE,
     alerts.PAGE,
     metrics.PAGE,
+    sources.PAGE,
+    checks.PAGE,
 )

@@ -2,9 +2,17 @@
 // the rows, newest at the bottom. Pauses when the reader scrolls up, opens a row, or presses
 // space; an "N new" pill counts what arrived meanwhile. The browser's EventSource reconnects
 // by itself and sends Last-Event-ID, so the server resumes where the page left off.
+// The page keeps the last 5,000 events but draws only the newest 500 while following; a
+// reader scrolling through them sees a window of at most 1,000, drawn in chunks as they
+// scroll (a 5,000-row DOM made every frame and every keypress cost hundreds of milliseconds
+// of layout and paint; bench/console.py).
 (() => {
   "use strict";
-  const MAX_ROWS = 5000;
+  const MAX_ROWS = 5000; // events kept
+  const LIVE_ROWS = 500; // rows in the page while following; older ones drawn on scroll-up
+  const CHUNK_ROWS = 200; // rows drawn at a time when the reader reaches the first or last
+  const WINDOW_ROWS = 1000; // rows in the page at most while the reader scrolls back
+  const NEAR_EDGE = 200; // px: draw more rows when the reader scrolls this close to an edge
   const NEAR_BOTTOM = 40; // px: "at the bottom" for the scroll-to-pause rule
 
   function iso(ms) { return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1Z"); }
@@ -85,6 +93,9 @@
     const patternBox = form.querySelector("input[name=pattern]");
     const terms = (box.dataset.highlight || "").split("\n").filter(Boolean);
     let paused = "", pending = [], received = 0, programmatic = false, connected = false;
+    const kept = []; // the last MAX_ROWS events; the page shows kept[first .. first + drawn)
+    let first = 0, drawn = 0;
+    const following = () => first + drawn >= kept.length; // the newest kept row is drawn
 
     function setState() {
       state.textContent = paused ? `paused (${paused})` : (connected ? "live" : "reconnecting…");
@@ -100,36 +111,96 @@
       requestAnimationFrame(() => { programmatic = false; });
     }
     function row(event) {
-      const tr = el("tr", `row ${severity(event.message)}`);
-      tr.dataset.id = event.id;
-      const when = el("td", "when");
+      const line = el("div", `row ${severity(event.message)}`);
+      line.dataset.id = event.id;
+      const when = el("span", "when");
       const time = el("time", "", iso(event.timestamp));
       time.dataset.ms = event.timestamp;
       when.append(time);
-      const where = el("td", "where", `${event.group} ${event.stream}`);
+      const where = el("span", "where", `${event.group} ${event.stream}`);
       where.title = `${event.group} / ${event.stream}`;
-      const message = el("td", "message");
+      const message = el("span", "message");
       message.append(highlighted(event.message, terms));
-      tr.append(when, where, message);
-      tr.logEvent = event;
-      return tr;
+      line.append(when, where, message);
+      line.logEvent = event;
+      return line;
     }
-    function draw(events) {
+    function fragmentOf(events) {
       const fragment = document.createDocumentFragment();
       for (const event of events) fragment.append(row(event));
       if (window.logsieveConsole) window.logsieveConsole.applyZone(fragment);
-      rows.append(fragment);
-      let extra = rows.childElementCount - MAX_ROWS;
-      while (extra-- > 0) rows.firstElementChild.remove();
+      return fragment;
+    }
+    // A row leaves the page with its opened detail (which follows it).
+    function removeFirstRow() {
+      rows.firstElementChild.remove();
+      if (rows.firstElementChild && rows.firstElementChild.classList.contains("detail")) {
+        rows.firstElementChild.remove();
+      }
+      drawn--;
+    }
+    function removeLastRow() {
+      if (rows.lastElementChild.classList.contains("detail")) rows.lastElementChild.remove();
+      rows.lastElementChild.remove();
+      drawn--;
+    }
+    function draw(events) {
+      kept.push(...events);
+      if (kept.length > MAX_ROWS) kept.splice(0, kept.length - MAX_ROWS);
+      const fresh = events.slice(-LIVE_ROWS);
+      rows.append(fragmentOf(fresh));
+      drawn += fresh.length;
+      while (drawn > LIVE_ROWS) removeFirstRow();
+      first = kept.length - drawn;
+      box.dataset.kept = kept.length;
       toBottom();
+    }
+    // Keep what the reader looks at still while rows come or go above it.
+    function keepView(change) {
+      const height = box.scrollHeight;
+      change();
+      programmatic = true;
+      box.scrollTop += box.scrollHeight - height;
+      requestAnimationFrame(() => { programmatic = false; });
+    }
+    // Older kept rows above the first, newer ones below the last; the far edge trimmed.
+    function prependOlder() {
+      if (first <= 0) return;
+      const older = kept.slice(Math.max(0, first - CHUNK_ROWS), first);
+      keepView(() => { rows.prepend(fragmentOf(older)); });
+      first -= older.length;
+      drawn += older.length;
+      while (drawn > WINDOW_ROWS) removeLastRow();
+    }
+    function appendNewer() {
+      if (following()) return;
+      rows.append(fragmentOf(kept.slice(first + drawn, first + drawn + CHUNK_ROWS)));
+      drawn = Math.min(kept.length - first, drawn + CHUNK_ROWS);
+      keepView(() => { while (drawn > WINDOW_ROWS) { removeFirstRow(); first++; } });
+      const below = box.scrollHeight - box.scrollTop - box.clientHeight;
+      if (following() && below < NEAR_BOTTOM && paused === "scrolled up") resume();
+    }
+    // Once a frame however many scroll events arrive.
+    const queued = new Set();
+    function once(work) {
+      if (queued.has(work)) return;
+      queued.add(work);
+      requestAnimationFrame(() => { queued.delete(work); work(); });
     }
     function pause(reason) {
       if (!paused) { paused = reason; setState(); }
     }
     function resume() {
       paused = "";
-      rows.querySelectorAll("tr.detail").forEach((d) => d.remove());
-      rows.querySelectorAll("tr.open").forEach((r) => r.classList.remove("open"));
+      rows.querySelectorAll(".detail").forEach((d) => d.remove());
+      rows.querySelectorAll(".row.open").forEach((r) => r.classList.remove("open"));
+      if (!following()) { // scrolled back in a window: draw the newest again
+        rows.replaceChildren();
+        const newest = kept.slice(-LIVE_ROWS);
+        rows.append(fragmentOf(newest));
+        drawn = newest.length;
+        first = kept.length - drawn;
+      }
       const waiting = pending;
       pending = [];
       draw(waiting);
@@ -164,8 +235,10 @@
 
     box.addEventListener("scroll", () => {
       if (programmatic) return;
-      const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM;
-      if (!atBottom) pause("scrolled up");
+      const below = box.scrollHeight - box.scrollTop - box.clientHeight;
+      if (box.scrollTop < NEAR_EDGE) once(prependOlder);
+      if (below < NEAR_EDGE && !following()) once(appendNewer);
+      if (below >= NEAR_BOTTOM || !following()) pause("scrolled up");
       else if (paused === "scrolled up") resume();
     });
     box.addEventListener("click", (ev) => {
@@ -177,27 +250,24 @@
         form.requestSubmit();
         return;
       }
-      const tr = target.closest("tr.row");
-      if (!tr || window.getSelection().toString()) return;
-      const open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("detail");
+      const line = target.closest(".row");
+      if (!line || window.getSelection().toString()) return;
+      const open = line.nextElementSibling && line.nextElementSibling.classList.contains("detail");
       if (open) {
-        tr.nextElementSibling.remove();
-        tr.classList.remove("open");
-        if (!rows.querySelector("tr.open") && paused === "event opened") resume();
+        line.nextElementSibling.remove();
+        line.classList.remove("open");
+        if (!rows.querySelector(".row.open") && paused === "event opened") resume();
         return;
       }
-      const detail = el("tr", "detail");
-      const cell = el("td");
-      cell.colSpan = 3;
+      const detail = el("div", "detail");
       const pre = el("pre", "msg");
       let parsed;
-      try { parsed = JSON.parse(tr.logEvent.message); } catch (e) { parsed = undefined; }
+      try { parsed = JSON.parse(line.logEvent.message); } catch (e) { parsed = undefined; }
       if (parsed !== undefined && parsed !== null && typeof parsed === "object") jsonTree(parsed, "$", 0, pre);
-      else pre.textContent = tr.logEvent.message;
-      cell.append(pre);
-      detail.append(cell);
-      tr.after(detail);
-      tr.classList.add("open");
+      else pre.textContent = line.logEvent.message;
+      detail.append(pre);
+      line.after(detail);
+      line.classList.add("open");
       pause("event opened");
     });
     pill.addEventListener("click", resume);
