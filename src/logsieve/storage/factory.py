@@ -27,6 +27,8 @@ from .dead_letters_sqlite import SqliteDeadLetterStore
 from .ec2 import Ec2Store
 from .ec2_sqlite import SqliteEc2Store
 from .jetstream.options import JetStreamOptions
+from .leases import Leases
+from .leases_sqlite import SqliteLeases
 from .metrics import MetricStore
 from .metrics_sqlite import SqliteMetricStore
 from .outbox import OutboxStore
@@ -130,6 +132,11 @@ class Stores:
     def metrics(self) -> MetricStore:
         """CloudWatch metric observations (PutMetricData, metric filters, EMF)."""
         return self._open("metrics", lambda: SqliteMetricStore(self.path("metrics")))
+
+    def leases(self) -> Leases:
+        """Which node works which background job (no file: a SQLite server is one process,
+        and its leases end with it)."""
+        return self._open("leases", SqliteLeases)
 
 
 def _same_database(logs: LogsStore) -> SourcePositions:
