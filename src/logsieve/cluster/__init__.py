@@ -4,7 +4,7 @@
 ``CLUSTER`` is the ``[cluster]`` section (lease TTL, node id, polling).
 """
 
-from .ownership import Fence, LeaseLost, Ownership
+from .ownership import Fence, LeaseLost, Ownership, build_ownership
 from .settings import CLUSTER, ClusterSettings
 
-__all__ = ["CLUSTER", "ClusterSettings", "Fence", "LeaseLost", "Ownership"]
+__all__ = ["CLUSTER", "ClusterSettings", "Fence", "LeaseLost", "Ownership", "build_ownership"]

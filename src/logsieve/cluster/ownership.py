@@ -28,7 +28,9 @@ from typing import Any
 
 from logsieve.storage.leases import Lease, Leases
 
-__all__ = ["Fence", "LeaseLost", "Ownership"]
+from .settings import ClusterSettings
+
+__all__ = ["Fence", "LeaseLost", "Ownership", "build_ownership"]
 
 log = logging.getLogger("logsieve.cluster")
 
@@ -256,3 +258,10 @@ async def _cancelled(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
+
+
+def build_ownership(leases: Leases, settings: ClusterSettings) -> tuple[Ownership, float | None]:
+    """This node's ownership of jobs, and how often its pumps poll for events appended
+    through other nodes (None on an engine no other node shares)."""
+    ownership = Ownership(leases, settings.node(), settings.lease_seconds)
+    return ownership, settings.poll_seconds if leases.shared else None

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from logsieve.cluster import Fence, LeaseLost, Ownership
 from logsieve.destinations import DeliveryError
 from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import decode
@@ -27,6 +29,7 @@ log = logging.getLogger("logsieve.subscriptions")
 
 _READ_THREADS = 4
 _DELIVERY_THREADS = 64  # each may wait out a handler's timeout; isolation needs headroom
+_FOLLOW_SECONDS = 1.0  # shared engine: how soon a filter made on another node runs
 
 
 class Dispatcher:
@@ -36,8 +39,11 @@ class Dispatcher:
         region: str,
         standing: list[Standing] | None = None,
         counting: MetricCounting | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
         self.ctx = ctx
+        #: which node works which subscription (None: this one works them all)
+        self.ownership = ownership
         self.counting = counting  # metric filters: counters per log group, same wake-ups
         self.region = region
         self.standing = standing or []
@@ -46,6 +52,7 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pumps: dict[str, tuple[SubscriptionPump, asyncio.Task[None]]] = {}
         self._groups: dict[int, list[SubscriptionPump]] = {}
+        self._follower: asyncio.Task[None] | None = None
 
     @classmethod
     def executors(cls) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
@@ -60,8 +67,12 @@ class Dispatcher:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._reconcile()
+        if self.ctx.poll_seconds is not None:
+            self._follower = asyncio.create_task(self._follow(), name="subscriptions follow")
 
     async def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
         if self.counting is not None:
             await self.counting.stop()
         tasks = [task for _, task in self._pumps.values()]
@@ -88,7 +99,7 @@ class Dispatcher:
         for consumer, item in wanted.items():
             if consumer not in self._pumps:
                 pump = SubscriptionPump(item, self.ctx)
-                task = asyncio.create_task(self._supervise(pump), name=f"pump {consumer}")
+                task = asyncio.create_task(self._run(pump), name=f"pump {consumer}")
                 self._pumps[consumer] = (pump, task)
         groups: dict[int, list[SubscriptionPump]] = {}
         for pump, _ in self._pumps.values():
@@ -97,12 +108,27 @@ class Dispatcher:
         if self.counting is not None:
             self.counting.reconcile()
 
-    async def _supervise(self, pump: SubscriptionPump) -> None:
+    def _run(self, pump: SubscriptionPump) -> Coroutine[Any, Any, None]:
+        """A pump's task: on the node holding its lease only, when nodes share the work."""
+        if self.ownership is None:
+            return self._supervise(pump)
+        return self.ownership.hold(pump.item.consumer, lambda fence: self._supervise(pump, fence))
+
+    async def _follow(self) -> None:
+        """On a shared engine, pick up filters changed through other nodes."""
+        while True:
+            await asyncio.sleep(_FOLLOW_SECONDS)
+            try:
+                self._reconcile()
+            except Exception:  # the next round tries again
+                log.exception("reconciling subscriptions failed")
+
+    async def _supervise(self, pump: SubscriptionPump, fence: Fence | None = None) -> None:
         """Run a pump; an unexpected fault restarts it from its committed cursor."""
         while True:
             try:
-                await pump.run()
-            except asyncio.CancelledError:
+                await pump.run(fence)
+            except (asyncio.CancelledError, LeaseLost):
                 raise
             except Exception:
                 log.exception("pump failed group=%s filter=%s; restarting",
