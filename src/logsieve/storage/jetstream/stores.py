@@ -27,6 +27,7 @@ _OPENERS = {
     "cloudtrail": "trails:JetStreamTrailStore",
     "metrics": "metrics:JetStreamMetricStore",
     "leases": "leases:JetStreamLeases",
+    "logs": "logs:JetStreamLogsStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 
