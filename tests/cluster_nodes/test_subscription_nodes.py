@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +17,7 @@ from typing import Any
 from logsieve.storage.leases import Leases
 from logsieve.storage.records import subscription_consumer
 from tests.cluster_nodes.conftest import holder
-from tests.server import Server, client
+from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
 from tests.waiting import wait_for
 
 GROUP = "/app/nodes"
@@ -114,6 +116,19 @@ class Ingest:
             time.sleep(every)  # the ingest rate, not a synchronisation
 
 
+def _status(server: Server) -> dict[str, Any]:
+    """The subscription's status as ``logsieve subscriptions --json`` shows it on ``server``."""
+    env = {"LOGSIEVE_ACCESS_KEY_ID": ACCESS_KEY, "LOGSIEVE_SECRET_ACCESS_KEY": SECRET_KEY,
+           "LOGSIEVE_CONFIG": "", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "logsieve", "subscriptions", "--json", "--endpoint-url",
+         server.url],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    (found,) = json.loads(result.stdout)["subscriptions"]
+    return found
+
+
 def _first_seen(messages: list[str]) -> list[str]:
     return list(dict.fromkeys(messages))
 
@@ -135,7 +150,17 @@ def test_two_nodes_deliver_each_event_once_in_order(
     ), what="every matched event in Kinesis")  # fmt: skip
     for stream in STREAMS:
         assert payloads.messages(stream) == expected[stream]  # once each, in order
-    assert [lease.node for lease in leases.held("subscription/")] == [holder(leases, name)]
+    working = holder(leases, name)
+    assert [lease.node for lease in leases.held("subscription/")] == [working]
+    servers = {"a": a, "b": b}
+    other = "b" if working == "a" else "a"
+    here = wait_for(lambda: (s := _status(servers[working]))["lagEvents"] == 0 and s,
+                    what="the working node to report no lag")  # fmt: skip
+    assert here["state"] == "idle" and here["deliveredEvents"] == 2 * 20 * 10
+    there = _status(servers[other])  # the other node tells it is worked elsewhere
+    assert (there["state"], there["lagEvents"], there["cursor"]) == (
+        "elsewhere", 0, here["cursor"],
+    )  # fmt: skip
 
 
 def test_the_other_node_takes_over_within_5_s_of_a_sigkill_during_ingest(

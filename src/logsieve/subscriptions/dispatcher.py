@@ -180,8 +180,12 @@ class Dispatcher:
         """Every subscription's progress, lag (events and seconds) and failures."""
         now = self.ctx.clock()
         found = []
+        elsewhere = self._worked_elsewhere()
         for pump, _ in sorted(self._pumps.values(), key=lambda p: p[0].item.consumer):
             status = pump.status
+            if pump.item.consumer in elsewhere:  # its progress is the other node's cursor
+                status.state = "elsewhere"
+                status.cursor = self.ctx.store.cursor(pump.item.consumer)
             status.dead_lettered_events = self.ctx.dead_letters.pending_events(
                 pump.item.group_name, pump.item.name
             )
@@ -197,6 +201,13 @@ class Dispatcher:
             described["lagSeconds"] = round(max(0.0, now - oldest / 1000), 3) if oldest else 0.0
             found.append(described)
         return found
+
+    def _worked_elsewhere(self) -> set[str]:
+        """The subscriptions another node works now (shared engines only)."""
+        ownership = self.ownership
+        if ownership is None or not ownership.leases.shared:
+            return set()
+        return set(self._pumps) - set(ownership.holding())
 
     def redrive(self, letter_id: int) -> DeadLetter:
         """Deliver a dead letter again, to the destination it was meant for (blocking)."""
