@@ -3,10 +3,11 @@
 One subscription (a Lambda-style handler declared on both nodes) is worked by whichever node
 holds its lease. Events are put at a sustained rate alternately through both nodes, so half
 arrive through the node working the subscription (woken at once by its own append) and half
-through the other node (seen by the working node's poll of the log, ``[cluster]
-poll_seconds``, 200 ms by default). Reports ingest-to-handler latency for each half, then the
-failover: SIGKILL of the working node during ingest, time until the other holds the lease and
-until an event put after the kill reaches the handler. Progress to stderr, Markdown to stdout.
+through the other node; then every event goes through the other node, where only the working
+node's poll of the log (``[cluster] poll_seconds``, 200 ms by default) finds them. Reports
+ingest-to-handler latency for each, then the failover: SIGKILL of the working node during
+ingest, time until the other holds the lease and until an event put after the kill reaches
+the handler. Progress to stderr, Markdown to stdout.
 """
 
 from __future__ import annotations
@@ -139,6 +140,12 @@ def main() -> None:
                 if number in started:
                     by_node["ab"[through]].append((started[number] - ack) * 1000)
             lost = sum(1 for number in acked if number not in started)
+            other = "b" if working == "a" else "a"
+            progress(f"{args.rate:,} events/s for {args.seconds:.0f} s, all through {other}")
+            alone, offset = put_at_rate([nodes[other]], args.rate, args.seconds, offset)
+            started = wait_delivered(root / "out.txt", alone)
+            polled = [(started[n] - ack) * 1000 for n, (ack, _) in alone.items() if n in started]
+            lost += sum(1 for number in alone if number not in started)
 
             progress("failover: SIGKILL of the working node during ingest")
             survivor = "b" if working == "a" else "a"
@@ -179,6 +186,7 @@ def main() -> None:
     for name in ("a", "b"):
         role = "the working node" if name == working else "the other node (poll)"
         print(f"| {name}, {role} | {figures(by_node[name])} |")
+    print(f"| only the other node ({other}): poll alone | {figures(polled)} |")
     print(f"\nLost: {lost}. Failover after SIGKILL of the working node: lease held by the "
           f"other after {took_lease:.2f} s; first event put after the kill reached the handler "
           f"{first_after:.2f} s after it; unacknowledged-or-undelivered: {missing}.")  # fmt: skip
