@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import itertools
 import logging
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -48,6 +50,7 @@ __all__ = ["PARTITIONS", "EventsPart"]
 log = logging.getLogger(__name__)
 PARTITIONS = 1
 _DAY_MS = 86_400_000
+_KNOWN_FOR = 60.0  # seconds a stream found in KV is taken to exist (unless a marker says not)
 _PREFETCH = 64  # chunk payloads fetched at once by a read
 _MARKER_SEQS = 100_000  # chunk seqs per marker message (under 1 MB of JSON)
 
@@ -73,6 +76,7 @@ class EventsPart(LogsKv):
     """``EventLog`` (but the cursors, in logs_filters.py) and ``SourcePositions``."""
 
     _events: str  # the events stream's name
+    _known_streams: dict[int, tuple[int, float]]  # stream id -> (group id, known until)
     _last_marker = 0  # the seq of the last deletion marker this node published
     _marker_floor = 0  # ... as of the previous ``expire``, which purges the older ones
 
@@ -92,13 +96,28 @@ class EventsPart(LogsKv):
         return self._subject(group_id, stream_id), payload, headers
 
     async def _check_stream(self, group_id: int, stream_id: int) -> None:
-        """``Deleted`` unless the stream exists in that group (checked just before the
-        publish: a chunk a concurrent delete lets through is unreachable, as ids are never
-        reused, and goes with the next ``expire``)."""
+        """``Deleted`` unless the stream exists in that group.
+
+        Read from KV once, then known until a deletion marker names the stream or its group
+        (every node's index applies them) or ``_KNOWN_FOR`` passes. A chunk a concurrent
+        delete lets through (between the delete and this node applying its marker) is
+        unreachable, as ids are never reused, and goes with the next ``expire``."""
+        index, now = self._index, time.monotonic()
+        known = self._known_streams.get(stream_id)
+        if (
+            known is not None
+            and known[0] == group_id
+            and known[1] > now
+            and stream_id not in index.deleted_streams
+            and group_id not in index.deleted_groups
+        ):
+            return
         ref = await self._load(f"si.{stream_id}")
         if ref is None or ref[0]["group"] != group_id:
+            self._known_streams.pop(stream_id, None)
             await self._live_group(group_id)
             raise Deleted("stream")
+        self._known_streams[stream_id] = (group_id, now + _KNOWN_FOR)
 
     def _wrote(self, seq: int) -> None:
         self._written = max(self._written, seq)
@@ -427,6 +446,10 @@ class EventsPart(LogsKv):
                     ]
                 if gone:
                     await self._delete(group_id, chunks, gone)
+            for seq in [s for s in self._index.orphans if s <= synced]:
+                with contextlib.suppress(NotFoundError, BadRequestError):  # another node did
+                    await self._conn.retrying(self._conn.js.delete_msg, self._events, seq)
+                self._index.orphans.pop(seq, None)
             return deleted
 
         return int(self._run(expire()))

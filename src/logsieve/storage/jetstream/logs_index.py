@@ -64,6 +64,10 @@ class ChunkIndex:
         # stream id -> [first event ts, last event ts, last ingestion time, stored bytes]
         self.stats: dict[int, list[int | None]] = {}
         self.group_bytes: dict[int, int] = {}
+        # ids a marker deleted (ids are never reused): what stream-existence caches check
+        self.deleted_streams: set[int] = set()
+        self.deleted_groups: set[int] = set()
+        self.orphans: dict[int, ChunkMeta] = {}  # chunks of those, appended after the marker
         self.at = 0  # the last stream sequence applied
         self._changed = asyncio.Condition()
         self._sub: object | None = None
@@ -104,6 +108,9 @@ class ChunkIndex:
             self._changed.notify_all()
 
     def add(self, chunk: ChunkMeta) -> None:
+        if chunk.stream_id in self.deleted_streams or chunk.group_id in self.deleted_groups:
+            self.orphans[chunk.seq] = chunk  # appended racing a delete: only ``expire`` sees it
+            return
         self.chunks[chunk.seq] = chunk
         self.order.append(chunk.seq)
         self.by_group.setdefault(chunk.group_id, []).append(chunk.seq)
@@ -126,9 +133,11 @@ class ChunkIndex:
         for stream_id in body.get("streams", ()):
             self.drop(self.by_stream.pop(stream_id, ()))
             self.stats.pop(stream_id, None)
+            self.deleted_streams.add(stream_id)
         for group_id in body.get("groups", ()):
             self.drop(self.by_group.pop(group_id, ()))
             self.group_bytes.pop(group_id, None)
+            self.deleted_groups.add(group_id)
 
     def drop(self, seqs: Iterable[int]) -> None:
         """Forget these chunks (those still known), taking their bytes off the totals."""
