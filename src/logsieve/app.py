@@ -223,6 +223,9 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     leases = stores.leases()
     opened.callback(leases.close)
     ownership, poll = build_ownership(leases, CLUSTER.of(config))
+    signals = stores.signals() if poll is not None else None  # appends through other nodes
+    if signals is not None:
+        opened.callback(signals.close)
     # Subscription delivery: one pump per filter, destinations resolved by ARN.
     reads, deliveries = Dispatcher.executors()
     metric_store = stores.metrics()  # CloudWatch metrics (metrics/)
@@ -248,6 +251,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             store, metric_store, reads, cache=parsed, ownership=ownership, poll_seconds=poll
         ),
         ownership,
+        signals,
     )
     logs = LogsService(
         LogsContext(

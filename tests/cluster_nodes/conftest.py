@@ -47,19 +47,21 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture
 def node(
     namespace: JetStreamOptions, tmp_path: Path, smtp: SmtpServer
-) -> Iterator[Callable[[str], Server]]:
-    """``node("a")`` starts a logsieve node with node id "a" on the test's namespace."""
+) -> Iterator[Callable[..., Server]]:
+    """``node("a")`` starts a logsieve node with node id "a" on the test's namespace (and
+    ``more`` environment variables)."""
     started: list[Server] = []
     config = tmp_path / "logsieve.toml"
     config.write_text(CONFIG, encoding="utf-8")
 
-    def start(name: str) -> Server:
+    def start(name: str, **more: str) -> Server:
         root = tmp_path / name
         root.mkdir()
         env = {
             **environment(namespace),
             "LOGSIEVE_CLUSTER_NODE_ID": name,
             "LOGSIEVE_SMTP_URL": smtp.url,
+            **more,
         }
         server = Server(root / "data", config=config, env=env, log_file=root / "log")
         started.append(server.start())

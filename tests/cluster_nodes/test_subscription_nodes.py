@@ -200,3 +200,24 @@ def test_the_other_node_takes_over_within_5_s_of_a_sigkill_during_ingest(
             if payload["logStream"] == stream:
                 numbers = [int(e["message"].split()[-1]) for e in payload["logEvents"]]
                 assert numbers == sorted(numbers)
+
+
+def test_events_put_through_the_other_node_wake_the_working_node_at_once(
+    node: Callable[..., Server], leases: Leases
+) -> None:
+    """With the poll a minute apart, only the cluster-wide append signal can bring events put
+    through the node that does not work the subscription to it in time."""
+    slow_poll = {"LOGSIEVE_CLUSTER_POLL_SECONDS": "60"}
+    servers = {"a": node("a", **slow_poll), "b": node("b", **slow_poll)}
+    _setup(servers["a"])
+    name = wait_for(lambda: _subscription_lease(leases), what="a node to take the subscription")
+    other = servers["b" if holder(leases, name) == "a" else "a"]
+    payloads = Payloads(other)
+    ingest = Ingest([other])
+    for through in range(3):
+        ingest.batch(through)
+        put = time.monotonic()
+        wait_for(lambda: payloads.read() and all(
+            payloads.messages(s) == ingest.sent[s] for s in STREAMS
+        ), timeout=20, what="the events put through the other node")  # fmt: skip
+        assert time.monotonic() - put < 10

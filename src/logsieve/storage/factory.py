@@ -34,6 +34,7 @@ from .metrics_sqlite import SqliteMetricStore
 from .outbox import OutboxStore
 from .outbox_sqlite import SqliteOutboxStore
 from .protocols import DeadLetters, LogsStore
+from .signals import AppendSignals, LocalSignals
 from .source_positions import SourcePositions
 from .sqlite import SqliteStore
 from .streams import StreamStore
@@ -139,6 +140,10 @@ class Stores:
         """Which node works which background job (no file: a SQLite server is one process,
         and its leases end with it)."""
         return self._open("leases", SqliteLeases)
+
+    def signals(self) -> AppendSignals:
+        """Appends told to the other nodes (none on SQLite: one process)."""
+        return self._open("signals", LocalSignals)
 
 
 def _same_database(logs: LogsStore) -> SourcePositions:

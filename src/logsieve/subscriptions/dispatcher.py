@@ -19,6 +19,7 @@ from logsieve.destinations import DeliveryError
 from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import decode
 from logsieve.storage import DeadLetter, SubscriptionFilter
+from logsieve.storage.signals import AppendSignals
 
 from .metric_counting import MetricCounting
 from .pump import PumpContext, SubscriptionPump
@@ -40,8 +41,11 @@ class Dispatcher:
         standing: list[Standing] | None = None,
         counting: MetricCounting | None = None,
         ownership: Ownership | None = None,
+        signals: AppendSignals | None = None,
     ) -> None:
         self.ctx = ctx
+        #: appends told to (and heard from) the other nodes sharing the engine
+        self.signals = signals
         #: which node works which subscription (None: this one works them all)
         self.ownership = ownership
         self.counting = counting  # metric filters: counters per log group, same wake-ups
@@ -67,6 +71,8 @@ class Dispatcher:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._reconcile()
+        if self.signals is not None:
+            self.signals.listen(self._appended_here)
         if self.ctx.poll_seconds is not None:
             self._follower = asyncio.create_task(self._follow(), name="subscriptions follow")
 
@@ -162,6 +168,12 @@ class Dispatcher:
             self._loop.call_soon_threadsafe(self._reconcile)
 
     def appended(self, group_id: int) -> None:
+        self._appended_here(group_id)
+        if self.signals is not None:
+            self.signals.appended(group_id)
+
+    def _appended_here(self, group_id: int) -> None:
+        """Wake this node's consumers of ``group_id`` (from any thread)."""
         if self.counting is not None:
             self.counting.appended(group_id)
         if self._loop is not None and (group_id in self._groups or self._unresolved):

@@ -27,6 +27,7 @@ _OPENERS = {
     "cloudtrail": "trails:JetStreamTrailStore",
     "metrics": "metrics:JetStreamMetricStore",
     "leases": "leases:JetStreamLeases",
+    "signals": "signals:JetStreamSignals",
     "logs": "logs:JetStreamLogsStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
