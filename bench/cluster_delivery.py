@@ -3,8 +3,9 @@
 One subscription (a Lambda-style handler declared on both nodes) is worked by whichever node
 holds its lease. Events are put at a sustained rate alternately through both nodes, so half
 arrive through the node working the subscription (woken at once by its own append) and half
-through the other node; then every event goes through the other node, where only the working
-node's poll of the log (``[cluster] poll_seconds``, 200 ms by default) finds them. Reports
+through the other node; then every event goes through the other node, which tells the
+working node with an append signal (core NATS; its poll of the log every ``[cluster]
+poll_seconds`` is the safety net). Reports
 ingest-to-handler latency for each, then the failover: SIGKILL of the working node during
 ingest, time until the other holds the lease and until an event put after the kill reaches
 the handler. Progress to stderr, Markdown to stdout.
@@ -180,13 +181,13 @@ def main() -> None:
     print(f"- machine: {cpu_model()}, commit {git_commit()}; 3 nats-server, R{args.replicas}, "
           "2 logsieve nodes, all on this machine")  # fmt: skip
     print(f"- {args.rate:,} events/s for {args.seconds:.0f} s, alternating nodes; lease TTL 3 s,"
-          " poll 200 ms\n")  # fmt: skip
+          " append signals, poll 200 ms\n")  # fmt: skip
     print("| ingested through | p50 ms | p99 ms | max ms | events |")
     print("|---|---|---|---|---|")
     for name in ("a", "b"):
-        role = "the working node" if name == working else "the other node (poll)"
+        role = "the working node" if name == working else "the other node"
         print(f"| {name}, {role} | {figures(by_node[name])} |")
-    print(f"| only the other node ({other}): poll alone | {figures(polled)} |")
+    print(f"| all through the other node ({other}): signal | {figures(polled)} |")
     print(f"\nLost: {lost}. Failover after SIGKILL of the working node: lease held by the "
           f"other after {took_lease:.2f} s; first event put after the kill reached the handler "
           f"{first_after:.2f} s after it; unacknowledged-or-undelivered: {missing}.")  # fmt: skip
