@@ -153,3 +153,24 @@ def test_a_fence_fails_as_soon_as_another_node_holds_the_lease(
         await _stop(held)
 
     asyncio.run(scenario())
+
+
+def test_a_job_held_again_while_the_last_hold_still_stops_runs_after_it(
+    local_leases: Leases,
+) -> None:
+    """A changed subscription filter: its pump is cancelled and a new one held under the same
+    name at once, before the old one finished stopping."""
+
+    async def scenario() -> None:
+        node = Ownership(local_leases, "solo", TTL)
+        runs = Runs()
+        first = _start(node.hold("subscription/1/f", runs.job("old")))
+        await until(lambda: runs.running() == ["old"], 5, "the first job")
+        first.cancel()
+        second = _start(node.hold("subscription/1/f", runs.job("new")))
+        await until(lambda: runs.running() == ["new"], 5, "the second job")
+        runs.assert_never_two_at_once()
+        assert first.cancelled()
+        await _stop(second)
+
+    asyncio.run(scenario())

@@ -53,6 +53,7 @@ class _Claim:
         self.busy = False  # an acquisition in flight
         self.active = True  # the job is still held (not cancelled)
         self.fence: Fence | None = None  # the run in progress
+        self.finished = asyncio.Event()  # the hold ended and its lease was given up
         self._timer: asyncio.TimerHandle | None = None
 
     def grant(self, lease: Lease, deadline: float | None) -> None:
@@ -210,9 +211,10 @@ class Ownership:
 
     async def hold(self, name: str, job: Job) -> None:
         """Run ``job(fence)`` whenever this node holds the lease ``name``, until cancelled (or
-        until the job returns); a failing job's exception propagates."""
-        if name in self._claims:
-            raise ValueError(f"the job {name!r} is held already")
+        until the job returns); a failing job's exception propagates. A hold of a job still
+        stopping (cancelled, not yet done) is waited for first."""
+        while (previous := self._claims.get(name)) is not None:
+            await previous.finished.wait()  # a hold of the same job still stopping
         claim = self._claims[name] = _Claim(name)
         try:
             await self._acquire([claim])
@@ -229,9 +231,12 @@ class Ownership:
         finally:
             lease, claim.active = claim.lease, False
             claim.lose()
-            del self._claims[name]
-            if lease is not None:
-                await self._release(lease)
+            try:
+                if lease is not None:
+                    await self._release(lease)
+            finally:
+                del self._claims[name]
+                claim.finished.set()
 
     async def _until_lost(self, claim: _Claim, task: asyncio.Task[None]) -> bool:
         """Wait for the job to end (True) or its lease to be lost (False)."""
