@@ -49,8 +49,9 @@ class PumpContext:
     deliveries: Executor  # destination calls, which may block for a handler's whole timeout
     cache: EventCache = field(default_factory=EventCache)
     clock: Callable[[], float] = time.time
-    #: on a shared engine (several nodes), how often an idle pump looks for events appended
-    #: through another node (their wake-ups reach only that node); None: wake-ups only
+    #: on a shared engine (several nodes), how often an idle pump looks for new events even
+    #: unwoken (the safety net for an append signal from another node lost on the way);
+    #: None: wake-ups only
     poll_seconds: float | None = None
 
 
