@@ -91,8 +91,11 @@ def test_only_the_sections_passed_are_known(tmp_path: Path) -> None:
 def test_every_component_section_is_listed_once() -> None:
     keys = [known.key for known in SECTIONS]
     assert sorted(keys) == sorted(
-        ["delivery", "storage", "firehose", "functions", "channels", "alerts", "sources", "console"]
-    )
+        [
+            "delivery", "storage", "firehose", "functions", "channels", "alerts", "sources",
+            "console", "cluster",
+        ]
+    )  # fmt: skip
     fields = {f.name for f in dataclasses.fields(Config)}
     assert not fields & set(keys), "a section key would shadow a Config field"
 

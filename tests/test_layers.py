@@ -52,6 +52,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(
         ("logs", "kinesis", "lambdas", "sns", "metrics", "ec2", "cloudtrail", "sts"), 4
     ),
+    "cluster": 4,  # which node works which job: leases (storage) for subscriptions and app
     **dict.fromkeys(("subscriptions", "destinations"), 5),
     **dict.fromkeys(("alerts", "notify"), 6),
     "sources": 7,

@@ -22,6 +22,7 @@ from .api.server import AwsApi, Service, build_app
 from .api.sns_certificate import certificate_routes
 from .check.own import own_checks
 from .cloudtrail import Identities, build_cloudtrail
+from .cluster import CLUSTER, build_ownership
 from .config import Config, client_credential, endpoint_url
 from .console import Console, ConsoleServices
 from .console.settings import CONSOLE
@@ -219,6 +220,13 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     for sink in sinks.values():
         opened.callback(sink.close)
     outbox, alerts = _build_notify(config, stores, opened)
+    # Background jobs run on the node holding their lease (cluster/): here, on SQLite.
+    leases = stores.leases()
+    opened.callback(leases.close)
+    ownership, poll = build_ownership(leases, CLUSTER.of(config))
+    signals = stores.signals() if poll is not None else None  # appends through other nodes
+    if signals is not None:
+        opened.callback(signals.close)
     # Subscription delivery: one pump per filter, destinations resolved by ARN.
     reads, deliveries = Dispatcher.executors()
     metric_store = stores.metrics()  # CloudWatch metrics (metrics/)
@@ -236,10 +244,15 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             reads,
             deliveries,
             parsed,
+            poll_seconds=poll,
         ),
         config.region,
         alerts.standing(),
-        MetricCounting(store, metric_store, reads, cache=parsed),
+        MetricCounting(
+            store, metric_store, reads, cache=parsed, ownership=ownership, poll_seconds=poll
+        ),
+        ownership,
+        signals,
     )
     logs = LogsService(
         LogsContext(
@@ -301,14 +314,16 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as running:
             running.enter_context(app.state.resources)  # closed after every task stopped
-            _start(running, outbox.run())
-            _start(running, alerts.tick_forever())
-            running.push_async_callback(alarms.stop, alarms.start())
+            _start(running, ownership.run())
+            _start(running, ownership.hold("outbox", lambda _: outbox.run()))
+            _start(running, ownership.hold("alert-ticks", lambda _: alerts.tick_forever()))
+            _start(running, ownership.hold("alarms", lambda _: _while(alarms.start, alarms.stop)))
             await dispatcher.start()
             running.push_async_callback(dispatcher.stop)
-            recorder.start()
-            await sources.start()
-            running.push_async_callback(sources.stop)
+            recorder.start()  # on every node: it records the calls this node answers
+            sourcing = ownership.hold("sources", lambda _: _while(sources.start, sources.stop))
+            _start(running, sourcing)
+            # on every node: each publishes the Firehose spool its own deliveries wrote
             _start(running, publish_when_due(list(sinks.values())))
             expiry = {
                 "metric retention": lambda: metric_store.expire(
@@ -317,7 +332,9 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
                 "retention": logs.expire,
                 "kinesis retention": kinesis.expire,
             }
-            _start(running, _enforce_retention(config.retention_check_seconds, expiry))
+            every = config.retention_check_seconds
+            retention = ownership.hold("retention", lambda _: _enforce_retention(every, expiry))
+            _start(running, retention)
             yield
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region, sources)
@@ -345,6 +362,18 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
     app = build_app(api, lifespan, routes + console.routes())
     app.state.console = console
     return app
+
+
+async def _while(start: Callable[[], Any], stop: Callable[..., Coroutine[Any, Any, None]]) -> None:
+    """Run a component between ``start()`` and ``stop()`` (given what start returned, if
+    anything), until cancelled: a job held by this node (cluster/)."""
+    started = start()
+    if asyncio.iscoroutine(started):
+        started = await started
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await (stop() if started is None else stop(started))
 
 
 def _start(running: contextlib.AsyncExitStack, work: Coroutine[Any, Any, None]) -> None:

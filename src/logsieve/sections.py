@@ -17,6 +17,7 @@ from typing import Any
 
 from . import config
 from .alerts.config import ALERTS
+from .cluster import CLUSTER
 from .console.settings import CONSOLE
 from .destinations.firehose import FIREHOSE
 from .lambdas.declared import FUNCTIONS
@@ -37,6 +38,7 @@ SECTIONS: tuple[config.Section[Any], ...] = (
     ALERTS,
     SOURCES,
     CONSOLE,
+    CLUSTER,
 )
 
 

@@ -120,6 +120,20 @@ def test_two_filters_each_deliver_with_their_own_name(setup: Setup) -> None:
                          "everything": ["INFO starting", "ERROR disk full"]}  # fmt: skip
 
 
+def test_an_updated_filter_delivers_with_its_new_pattern(setup: Setup) -> None:
+    """The update restarts the filter's pump under the same name (and the same lease)."""
+    group = "/app/updated"
+    logs = make_group(setup, group, "s")
+    for pattern in ("ERROR", "FATAL"):
+        logs.put_subscription_filter(logGroupName=group, filterName="f", filterPattern=pattern,
+                                     destinationArn=function_arn())  # fmt: skip
+    put(logs, group, "s", ["ERROR old pattern", "FATAL new pattern"])
+    wait_for(lambda: any(p["logGroup"] == group for p in setup.received()), what="a delivery")
+    messages = [e["message"] for p in setup.received() if p["logGroup"] == group
+                for e in p["logEvents"]]  # fmt: skip
+    assert messages == ["FATAL new pattern"]
+
+
 def test_only_events_after_the_filter_was_created_are_delivered(setup: Setup) -> None:
     group = "/app/before-after"
     logs = make_group(setup, group, "s")

@@ -27,11 +27,14 @@ from .dead_letters_sqlite import SqliteDeadLetterStore
 from .ec2 import Ec2Store
 from .ec2_sqlite import SqliteEc2Store
 from .jetstream.options import JetStreamOptions
+from .leases import Leases
+from .leases_sqlite import SqliteLeases
 from .metrics import MetricStore
 from .metrics_sqlite import SqliteMetricStore
 from .outbox import OutboxStore
 from .outbox_sqlite import SqliteOutboxStore
 from .protocols import DeadLetters, LogsStore
+from .signals import AppendSignals, LocalSignals
 from .source_positions import SourcePositions
 from .sqlite import SqliteStore
 from .streams import StreamStore
@@ -132,6 +135,15 @@ class Stores:
     def metrics(self) -> MetricStore:
         """CloudWatch metric observations (PutMetricData, metric filters, EMF)."""
         return self._open("metrics", lambda: SqliteMetricStore(self.path("metrics")))
+
+    def leases(self) -> Leases:
+        """Which node works which background job (no file: a SQLite server is one process,
+        and its leases end with it)."""
+        return self._open("leases", SqliteLeases)
+
+    def signals(self) -> AppendSignals:
+        """Appends told to the other nodes (none on SQLite: one process)."""
+        return self._open("signals", LocalSignals)
 
 
 def _same_database(logs: LogsStore) -> SourcePositions:

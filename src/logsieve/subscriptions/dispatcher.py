@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from logsieve.cluster import Fence, LeaseLost, Ownership
 from logsieve.destinations import DeliveryError
 from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import decode
 from logsieve.storage import DeadLetter, SubscriptionFilter
+from logsieve.storage.signals import AppendSignals
 
 from .metric_counting import MetricCounting
 from .pump import PumpContext, SubscriptionPump
@@ -27,6 +30,7 @@ log = logging.getLogger("logsieve.subscriptions")
 
 _READ_THREADS = 4
 _DELIVERY_THREADS = 64  # each may wait out a handler's timeout; isolation needs headroom
+_FOLLOW_SECONDS = 1.0  # shared engine: how soon a filter made on another node runs
 
 
 class Dispatcher:
@@ -36,8 +40,14 @@ class Dispatcher:
         region: str,
         standing: list[Standing] | None = None,
         counting: MetricCounting | None = None,
+        ownership: Ownership | None = None,
+        signals: AppendSignals | None = None,
     ) -> None:
         self.ctx = ctx
+        #: appends told to (and heard from) the other nodes sharing the engine
+        self.signals = signals
+        #: which node works which subscription (None: this one works them all)
+        self.ownership = ownership
         self.counting = counting  # metric filters: counters per log group, same wake-ups
         self.region = region
         self.standing = standing or []
@@ -46,6 +56,7 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pumps: dict[str, tuple[SubscriptionPump, asyncio.Task[None]]] = {}
         self._groups: dict[int, list[SubscriptionPump]] = {}
+        self._follower: asyncio.Task[None] | None = None
 
     @classmethod
     def executors(cls) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
@@ -60,8 +71,14 @@ class Dispatcher:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._reconcile()
+        if self.signals is not None:
+            self.signals.listen(self._appended_here)
+        if self.ctx.poll_seconds is not None:
+            self._follower = asyncio.create_task(self._follow(), name="subscriptions follow")
 
     async def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
         if self.counting is not None:
             await self.counting.stop()
         tasks = [task for _, task in self._pumps.values()]
@@ -88,7 +105,7 @@ class Dispatcher:
         for consumer, item in wanted.items():
             if consumer not in self._pumps:
                 pump = SubscriptionPump(item, self.ctx)
-                task = asyncio.create_task(self._supervise(pump), name=f"pump {consumer}")
+                task = asyncio.create_task(self._run(pump), name=f"pump {consumer}")
                 self._pumps[consumer] = (pump, task)
         groups: dict[int, list[SubscriptionPump]] = {}
         for pump, _ in self._pumps.values():
@@ -97,12 +114,27 @@ class Dispatcher:
         if self.counting is not None:
             self.counting.reconcile()
 
-    async def _supervise(self, pump: SubscriptionPump) -> None:
+    def _run(self, pump: SubscriptionPump) -> Coroutine[Any, Any, None]:
+        """A pump's task: on the node holding its lease only, when nodes share the work."""
+        if self.ownership is None:
+            return self._supervise(pump)
+        return self.ownership.hold(pump.item.consumer, lambda fence: self._supervise(pump, fence))
+
+    async def _follow(self) -> None:
+        """On a shared engine, pick up filters changed through other nodes."""
+        while True:
+            await asyncio.sleep(_FOLLOW_SECONDS)
+            try:
+                self._reconcile()
+            except Exception:  # the next round tries again
+                log.exception("reconciling subscriptions failed")
+
+    async def _supervise(self, pump: SubscriptionPump, fence: Fence | None = None) -> None:
         """Run a pump; an unexpected fault restarts it from its committed cursor."""
         while True:
             try:
-                await pump.run()
-            except asyncio.CancelledError:
+                await pump.run(fence)
+            except (asyncio.CancelledError, LeaseLost):
                 raise
             except Exception:
                 log.exception("pump failed group=%s filter=%s; restarting",
@@ -136,6 +168,12 @@ class Dispatcher:
             self._loop.call_soon_threadsafe(self._reconcile)
 
     def appended(self, group_id: int) -> None:
+        self._appended_here(group_id)
+        if self.signals is not None:
+            self.signals.appended(group_id)
+
+    def _appended_here(self, group_id: int) -> None:
+        """Wake this node's consumers of ``group_id`` (from any thread)."""
         if self.counting is not None:
             self.counting.appended(group_id)
         if self._loop is not None and (group_id in self._groups or self._unresolved):
@@ -154,8 +192,12 @@ class Dispatcher:
         """Every subscription's progress, lag (events and seconds) and failures."""
         now = self.ctx.clock()
         found = []
+        elsewhere = self._worked_elsewhere()
         for pump, _ in sorted(self._pumps.values(), key=lambda p: p[0].item.consumer):
             status = pump.status
+            if pump.item.consumer in elsewhere:  # its progress is the other node's cursor
+                status.state = "elsewhere"
+                status.cursor = self.ctx.store.cursor(pump.item.consumer)
             status.dead_lettered_events = self.ctx.dead_letters.pending_events(
                 pump.item.group_name, pump.item.name
             )
@@ -171,6 +213,13 @@ class Dispatcher:
             described["lagSeconds"] = round(max(0.0, now - oldest / 1000), 3) if oldest else 0.0
             found.append(described)
         return found
+
+    def _worked_elsewhere(self) -> set[str]:
+        """The subscriptions another node works now (shared engines only)."""
+        ownership = self.ownership
+        if ownership is None or not ownership.leases.shared:
+            return set()
+        return set(self._pumps) - set(ownership.holding())
 
     def redrive(self, letter_id: int) -> DeadLetter:
         """Deliver a dead letter again, to the destination it was meant for (blocking)."""

@@ -17,9 +17,13 @@ to the next window, and only to events ingested after its creation (``metrics.fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Coroutine
 from concurrent.futures import Executor
+from typing import Any
 
+from logsieve.cluster import Fence, LeaseLost, Ownership
 from logsieve.metrics.filters import CompiledFilter, evaluate, observations
 from logsieve.storage import LogsStore
 from logsieve.storage.metrics import MetricStore
@@ -52,12 +56,13 @@ class GroupCounter:
         self.embedded = group_name.startswith(EMF_PREFIX)
         self._compiled: dict[tuple[str, str, str, int], CompiledFilter] = {}
 
-    async def run(self) -> None:
+    async def run(self, fence: Fence | None = None) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await self.wake.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.owner.poll_seconds)
             self.wake.clear()
-            while await loop.run_in_executor(self.owner.reads, self.count_window):
+            while await loop.run_in_executor(self.owner.reads, self.count_window, fence):
                 pass
 
     def filters(self) -> list[CompiledFilter]:
@@ -70,8 +75,9 @@ class GroupCounter:
         self._compiled = compiled
         return list(compiled.values())
 
-    def count_window(self) -> bool:
-        """Count one window of new events; whether a full window was read (more may wait)."""
+    def count_window(self, fence: Fence | None = None) -> bool:
+        """Count one window of new events; whether a full window was read (more may wait).
+        With ``fence``, only while this node holds the group's counting."""
         key = progress_key(self.group_id)
         position = self.owner.metrics.progress(key) or 0
         events = self.owner.logs.read_after(position, self.owner.window, self.group_id)
@@ -80,6 +86,8 @@ class GroupCounter:
         cache = self.owner.cache
         parse = None if cache is None else cache.known
         tally = evaluate(self.filters(), events, self.embedded, parse)
+        if fence is not None:
+            fence.check()
         self.owner.metrics.put(observations(tally), {key: events[-1][1]})
         return len(events) >= self.owner.window
 
@@ -98,8 +106,14 @@ class MetricCounting:
         reads: Executor,
         window: int = WINDOW_EVENTS,
         cache: EventCache | None = None,
+        ownership: Ownership | None = None,
+        poll_seconds: float | None = None,
     ) -> None:
         self.logs = logs
+        #: which node counts which group (None: this one counts them all); on a shared
+        #: engine, counters also look for new events every ``poll_seconds``
+        self.ownership = ownership
+        self.poll_seconds = poll_seconds
         #: the subscriptions' parsed events: a window's events they already parsed (field
         #: split, JSON document, alignments) are read from there
         self.cache = cache
@@ -130,15 +144,22 @@ class MetricCounting:
                 self._counters[group_id][0].wake.set()
                 continue
             counter = GroupCounter(group_id, name, self)
-            task = asyncio.create_task(self._supervise(counter), name=f"metric filters {name}")
+            task = asyncio.create_task(self._run(counter), name=f"metric filters {name}")
             self._counters[group_id] = (counter, task)
 
-    async def _supervise(self, counter: GroupCounter) -> None:
+    def _run(self, counter: GroupCounter) -> Coroutine[Any, Any, None]:
+        """A counter's task: on the node holding its lease only, when nodes share the work."""
+        if self.ownership is None:
+            return self._supervise(counter)
+        name = progress_key(counter.group_id)
+        return self.ownership.hold(name, lambda fence: self._supervise(counter, fence))
+
+    async def _supervise(self, counter: GroupCounter, fence: Fence | None = None) -> None:
         """Run a counter; an unexpected fault restarts it from its committed position."""
         while True:
             try:
-                await counter.run()
-            except asyncio.CancelledError:
+                await counter.run(fence)
+            except (asyncio.CancelledError, LeaseLost):
                 raise
             except Exception:
                 log.exception(

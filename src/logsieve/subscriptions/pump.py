@@ -13,6 +13,7 @@ subscription; its backlog stays in the event log, never in memory (a window is b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+from logsieve.cluster import Fence
 from logsieve.destinations import DeliveryError, Destinations
 from logsieve.errors import ServiceError
 from logsieve.patterns import compile as compile_pattern
@@ -47,6 +49,10 @@ class PumpContext:
     deliveries: Executor  # destination calls, which may block for a handler's whole timeout
     cache: EventCache = field(default_factory=EventCache)
     clock: Callable[[], float] = time.time
+    #: on a shared engine (several nodes), how often an idle pump looks for new events even
+    #: unwoken (the safety net for an append signal from another node lost on the way);
+    #: None: wake-ups only
+    poll_seconds: float | None = None
 
 
 @dataclass
@@ -69,7 +75,9 @@ class SubscriptionPump:
     async def _on(self, executor: Executor, function: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(executor, function, *args)
 
-    async def run(self) -> None:
+    async def run(self, fence: Fence | None = None) -> None:
+        """Deliver forever; with ``fence``, each cursor commit first checks that this node
+        still holds the subscription (a node that lost it cannot move its cursor)."""
         ctx, item = self.ctx, self.item
         cursor = await self._on(ctx.reads, ctx.store.cursor, item.consumer)
         self.status.cursor = cursor
@@ -77,7 +85,8 @@ class SubscriptionPump:
         while True:
             if not backlog:
                 self.status.state = "idle"
-                await self.wake.wait()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), ctx.poll_seconds)
                 # The window stays open a moment so events arriving together share payloads.
                 await asyncio.sleep(ctx.settings.linger_seconds)
             self.wake.clear()
@@ -88,8 +97,13 @@ class SubscriptionPump:
             if window.batches:
                 self.status.state = "delivering"
                 await self._deliver(window.batches)
-            await self._on(ctx.reads, ctx.store.commit_cursor, item.consumer, window.end)
+            await self._on(ctx.reads, self._commit, window.end, fence)
             cursor = self.status.cursor = window.end
+
+    def _commit(self, end: int, fence: Fence | None) -> None:
+        if fence is not None:
+            fence.check()
+        self.ctx.store.commit_cursor(self.item.consumer, end)
 
     # --- reading and matching (on a worker thread) ---------------------------------------
 

@@ -13,7 +13,7 @@ class SubscriptionStatus:
     group: str
     filter_name: str
     destination_arn: str
-    state: str = "starting"  # starting | idle | delivering | retrying
+    state: str = "starting"  # starting | idle | delivering | retrying | elsewhere (another node)
     cursor: int = 0
     delivered_events: int = 0
     delivered_payloads: int = 0

@@ -26,6 +26,8 @@ _OPENERS = {
     "alarms": "alarms:JetStreamAlarmStore",
     "cloudtrail": "trails:JetStreamTrailStore",
     "metrics": "metrics:JetStreamMetricStore",
+    "leases": "leases:JetStreamLeases",
+    "signals": "signals:JetStreamSignals",
     "logs": "logs:JetStreamLogsStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
