@@ -95,6 +95,8 @@ class Stores:
     def source_positions(self, logs: LogsStore) -> SourcePositions:
         """The sources' positions, in the same database as ``logs`` (the store ``logs()``
         opened): a position commits in the transaction that appends its events."""
+        if self.engine == "jetstream":  # in the JetStream logs store's own events stream
+            return _same_database(logs)
         return self._open("source_positions", lambda: _same_database(logs))
 
     def streams(self) -> StreamStore:
@@ -133,9 +135,9 @@ class Stores:
 
 
 def _same_database(logs: LogsStore) -> SourcePositions:
-    if not isinstance(logs, SqliteStore):
-        raise TypeError("source positions live in the event log's own SQLite database")
-    return logs
+    if not hasattr(logs, "append_at"):
+        raise TypeError("source positions live in the event log's own store")
+    return logs  # type: ignore[return-value]
 
 
 def open_stores(

@@ -20,7 +20,7 @@ from nats.js.kv import KeyValue
 from .connection import Connection
 from .options import JetStreamOptions
 
-__all__ = ["MAX_BATCH", "Write", "allow_atomic", "commit"]
+__all__ = ["MAX_BATCH", "Write", "allow_atomic", "commit", "publish_batch"]
 
 MAX_BATCH = 1000  # the server's limit of messages per batch
 _WRONG_LAST = 10071
@@ -68,39 +68,53 @@ def open_bucket(
 async def commit(conn: Connection, bucket: str, writes: Sequence[Write]) -> None:
     """Publish ``writes`` as one atomic batch; ``KeyWrongLastSequenceError`` when a condition
     failed (nothing stored)."""
-    if not writes:
-        return
-    if len(writes) > MAX_BATCH:
-        raise ValueError(f"an atomic batch holds at most {MAX_BATCH} writes")
-    batch = uuid.uuid4().hex
     prefix = f"$KV.{conn.name(bucket)}."
-    timeout = conn.options.timeout_seconds
-    for number, write in enumerate(writes, start=1):
-        headers = {"Nats-Batch-Id": batch, "Nats-Batch-Sequence": str(number)}
-        if write.value is None:
-            headers["KV-Operation"] = "DEL"
+    messages = []
+    for write in writes:
+        headers = {"KV-Operation": "DEL"} if write.value is None else {}
         if write.expect is not None:
             headers["Nats-Expected-Last-Subject-Sequence"] = str(write.expect)
-        last = number == len(writes)
+        messages.append((prefix + write.key, write.value or b"", headers))
+    await publish_batch(conn, messages)
+
+
+async def publish_batch(
+    conn: Connection, messages: Sequence[tuple[str, bytes, dict[str, str]]]
+) -> int:
+    """Publish (subject, payload, headers) ``messages`` to one stream as an atomic batch; the
+    last one's stream sequence (they get consecutive ones), 0 when there are none.
+    ``KeyWrongLastSequenceError`` when an expected-last-sequence header failed (nothing
+    stored)."""
+    if not messages:
+        return 0
+    if len(messages) > MAX_BATCH:
+        raise ValueError(f"an atomic batch holds at most {MAX_BATCH} messages")
+    batch = uuid.uuid4().hex
+    timeout = conn.options.timeout_seconds
+    last_seq = 0
+    for number, (subject, payload, extra) in enumerate(messages, start=1):
+        headers = {**extra, "Nats-Batch-Id": batch, "Nats-Batch-Sequence": str(number)}
+        last = number == len(messages)
         if last:
             headers["Nats-Batch-Commit"] = "1"
-        subject, payload = prefix + write.key, write.value or b""
         if last or number == 1:
             reply = await conn.retrying(
                 conn.nc.request, subject, payload, timeout=timeout, headers=headers
             )
-            _check(reply.data, last)
+            last_seq = _check(reply.data, last)
         else:
             await conn.nc.publish(subject, payload, headers=headers)
+    return last_seq
 
 
-def _check(data: bytes, last: bool) -> None:
+def _check(data: bytes, last: bool) -> int:
+    """A batch reply's stream sequence (0 for the first message's empty reply)."""
     if not data and not last:
-        return
+        return 0
     answer = orjson.loads(data)
     error = answer.get("error")
     if error is None:
-        return
+        return int(answer.get("seq", 0))
     if error.get("err_code") in (_WRONG_LAST, _WRONG_LAST_IN_FLIGHT):
         raise KeyWrongLastSequenceError(description=error.get("description"))
     raise RuntimeError(f"atomic batch failed: {error.get('description')} ({error})")

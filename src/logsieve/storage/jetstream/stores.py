@@ -26,6 +26,7 @@ _OPENERS = {
     "alarms": "alarms:JetStreamAlarmStore",
     "cloudtrail": "trails:JetStreamTrailStore",
     "metrics": "metrics:JetStreamMetricStore",
+    "logs": "logs:JetStreamLogsStore",
 }
 IMPLEMENTED = frozenset(_OPENERS)
 

@@ -1,0 +1,50 @@
+"""``LogsStore`` and ``SourcePositions`` on JetStream: one object, four parts by job.
+
+- logs_metadata.py: log groups, streams and tags (KV bucket ``<namespace>_logs``);
+- logs_filters.py: metric and subscription filters, cursors and consumer values (same bucket);
+- logs_events.py: the event log and the sources' positions (stream ``<namespace>_logs``);
+- logs_index.py: every node's index of the event log's chunks, which reads and the
+  streams' figures come from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from nats.js import api
+
+from .atomic import open_bucket
+from .logs_events import EventsPart
+from .logs_filters import FiltersPart
+from .logs_index import ChunkIndex
+from .logs_metadata import BUCKET, MetadataPart
+from .options import JetStreamOptions
+
+__all__ = ["JetStreamLogsStore"]
+
+
+class JetStreamLogsStore(EventsPart, FiltersPart, MetadataPart):
+    """``LogsStore`` and ``SourcePositions`` on one cluster connection."""
+
+    def __init__(self, options: JetStreamOptions) -> None:
+        self._conn, self._kv = conn, _ = open_bucket(options, "logs", BUCKET)
+        self._written = 0
+        try:
+            self._events = conn.name("logs")
+            config = api.StreamConfig(
+                name=self._events,
+                subjects=[conn.subject("logs", ">")],
+                allow_direct=True,
+                allow_atomic=True,
+            )
+            conn.run(conn.ensure_stream(config))
+            self._index = ChunkIndex(conn, self._events, conn.subject("logs", "e") + ".")
+            conn.run(self._index.start(conn.subject("logs", ">")))
+        except BaseException:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing the connection drops it anyway
+            self._conn.run(self._index.stop(), self._conn.options.timeout_seconds)
+        self._conn.close()
