@@ -8,7 +8,7 @@ each has its own data directory (its lock, its local files).
 
 Reusable: ``ApiCluster(root, nats_nodes=3, logsieve_nodes=2).start()`` then ``client(i)``
 (boto3, any service), ``kill_nats(node)``/``restart_nats(node)``, ``kill_node(i)``, and
-``stream_leader(stream)`` to find what to kill.
+``leader_of(stream)`` to find what to kill.
 """
 
 from __future__ import annotations
@@ -126,12 +126,11 @@ class ApiCluster:
 
         return asyncio.run(look())
 
-    def busiest_stream_leader(self) -> tuple[str, Node]:
-        """The stream holding the most messages (the event log's partition being written)
-        and the nats-server that leads it."""
-        streams = self.streams()
-        name = max(streams, key=lambda s: streams[s][0])
-        leader = streams[name][1]
-        if leader is None:
-            raise AssertionError(f"stream {name} has no leader")
-        return name, self.nats_node(leader)
+    def leader_of(self, part: str = "logs") -> Node:
+        """The nats-server leading this deployment's stream ``part`` (``logs``: the event
+        log, one message per PutLogEvents batch)."""
+        name = f"{self.namespace}_{part}"
+        found = self.streams().get(name)
+        if found is None or found[1] is None:
+            raise AssertionError(f"stream {name} has no leader ({sorted(self.streams())})")
+        return self.nats_node(found[1])
