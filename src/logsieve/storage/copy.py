@@ -31,7 +31,7 @@ from .records import LogGroup, StoredEvent
 from .sqlite import SEQ_BITS
 from .topics import TopicStore
 
-__all__ = ["NOT_COPIED", "CopyReport", "copy_stores"]
+__all__ = ["NOT_COPIED", "CopyReport", "copy_stores", "progress_consumer"]
 
 # Stores whose state the copy leaves behind, with why (the command prints these).
 NOT_COPIED = {
@@ -66,9 +66,8 @@ def copy_stores(source: Stores, target: Stores, source_name: str, say: Say) -> C
     """Copy every store that can be copied from ``source`` to ``target``; ``source_name``
     identifies the source across runs (its data directory), ``say`` gets progress lines."""
     report = CopyReport()
-    tag = hashlib.sha256(source_name.encode()).hexdigest()[:12]
     steps: list[tuple[Callable[[Stores], object], Callable[..., None]]] = [
-        (lambda s: s.logs(), lambda a, b: copy_logs(a, b, tag, report, say)),
+        (lambda s: s.logs(), lambda a, b: copy_logs(a, b, source_name, report, say)),
         (lambda s: s.topics(), lambda a, b: copy_topics(a, b, report, say)),
         (lambda s: s.alarms(), lambda a, b: copy_alarms(a, b, report, say)),
         (lambda s: s.dead_letters(), lambda a, b: copy_dead_letters(a, b, report, say)),
@@ -87,6 +86,11 @@ def copy_stores(source: Stores, target: Stores, source_name: str, say: Say) -> C
 
 
 # --- CloudWatch Logs -----------------------------------------------------------------------
+def progress_consumer(source_name: str, group_id: int) -> str:
+    """The target's cursor recording how far the source's group ``group_id`` was copied."""
+    return f"storage-copy/{hashlib.sha256(source_name.encode()).hexdigest()[:12]}/{group_id}"
+
+
 def _all_groups(store: LogsStore) -> Iterator[LogGroup]:
     after: str | None = None
     while page := store.groups(None, None, None, after, PAGE):
@@ -94,7 +98,9 @@ def _all_groups(store: LogsStore) -> Iterator[LogGroup]:
         after = page[-1].name
 
 
-def copy_logs(source: LogsStore, target: LogsStore, tag: str, report: CopyReport, say: Say) -> None:
+def copy_logs(
+    source: LogsStore, target: LogsStore, source_name: str, report: CopyReport, say: Say
+) -> None:
     for group in _all_groups(source):
         made = target.create_group(
             group.name, group.creation_time, group.kms_key_id, group.log_group_class
@@ -109,7 +115,8 @@ def copy_logs(source: LogsStore, target: LogsStore, tag: str, report: CopyReport
         if tags and target.tags(into.id) != tags:
             target.set_tags(into.id, tags)
         streams = _copy_streams(source, target, group.id, into.id, report)
-        events = _copy_events(source, target, group.id, into.id, streams, f"{tag}/{group.id}")
+        consumer = progress_consumer(source_name, group.id)
+        events = _copy_events(source, target, group.id, into.id, streams, consumer)
         report.add("events", True, events)
         _copy_filters(source, target, group, into.id, report)
         say(f"log group {group.name}: {len(streams)} streams, {events:,} events copied")
@@ -163,7 +170,6 @@ def _copy_events(
     streams: dict[int, int],
     consumer: str,
 ) -> int:
-    consumer = f"storage-copy/{consumer}"
     copied, first = 0, True
     for batch in _batches(source, src_group, target.cursor(consumer)):
         stream = streams[batch[0][3]]
