@@ -212,26 +212,30 @@ def cpu_per_event(run: Run) -> float:
 
 
 def sizing(runs: list[Run]) -> list[str]:
-    """Cores, logsieve nodes and nats-servers for 1M and 10M events/s, from the CPU per event."""
+    """Processes, machines and nats-servers for 1M and 10M events/s, from the CPU per event.
+
+    A ``logsieve serve`` process is one Python interpreter: about one core (the GIL), so a
+    machine runs several, each with its own data directory, all on the same cluster.
+    """
     run = next((r for r in runs if r.name == "JetStream R3"), None)
     if run is None:
         return []
     out = [
         f"Sizing model (from the R3 row; cores planned at {UTILISATION:.0%} busy, "
-        f"{NODE_CORES}-core machines, one stream leader assumed to use at most "
-        f"{STREAM_LEADER_CORES:g} core):",
+        f"{NODE_CORES}-core machines, one logsieve process per core, one stream leader "
+        f"assumed to use at most {STREAM_LEADER_CORES:g} core):",
         "",
-        "| events/s | logsieve cores | logsieve nodes | nats-server cores (3 replicas) |"
-        " nats-servers | event-log partitions (stream leaders) |",
+        "| events/s | logsieve cores = processes | logsieve machines |"
+        " nats-server cores (3 replicas) | nats-servers | event-log partitions (stream leaders) |",
         "|---|---|---|---|---|---|",
     ]
     for rate in (1_000_000, 10_000_000):
-        ls_cores = rate * run.server_us / 1e6 / UTILISATION
+        processes = math.ceil(rate * run.server_us / 1e6 / UTILISATION)
         nats_cores = rate * run.nats_us / 1e6 / UTILISATION
         partitions = math.ceil(rate * run.leader_us / 1e6 / STREAM_LEADER_CORES / UTILISATION)
         servers = max(3, 3 * math.ceil(nats_cores / NODE_CORES / 3))
         out.append(
-            f"| {rate:,} | {ls_cores:,.0f} | {math.ceil(ls_cores / NODE_CORES)} |"
+            f"| {rate:,} | {processes} | {math.ceil(processes / NODE_CORES)} |"
             f" {nats_cores:,.0f} | {servers} | {partitions} |"
         )
     return out
