@@ -3,7 +3,8 @@ with the CPU each event costs the logsieve server and the nats-servers, and a si
 
 Run from the repository root:
 
-    .venv/bin/python bench/jetstream.py [--events N] [--clients 2] [--skip-sync-always]
+    .venv/bin/python bench/jetstream.py [--events N] [--clients 2] [--batch-events N]
+        [--configs sqlite,r1,r3,r3-always]
 
 The clients and events are bench/ingest.py's (signed PutLogEvents batches of ~240-byte VPC
 flow log records from client processes; counts checked by reading every stream back). One
@@ -135,10 +136,16 @@ def measure(
     return Run(name, result, spent)
 
 
-def jetstream_runs(root: Path, clients: Clients, events: int, sync_always: bool) -> Iterator[Run]:
-    shapes = [("JetStream R1", 1, False), ("JetStream R3", 3, False)]
-    if sync_always:
-        shapes.append(("JetStream R3, sync_interval: always", 3, True))
+# --configs name -> (row name, replicas, sync_interval: always)
+SHAPES = {
+    "r1": ("JetStream R1", 1, False),
+    "r3": ("JetStream R3", 3, False),
+    "r3-always": ("JetStream R3, sync_interval: always", 3, True),
+}
+
+
+def jetstream_runs(root: Path, clients: Clients, events: int, configs: list[str]) -> Iterator[Run]:
+    shapes = [SHAPES[c] for c in configs if c in SHAPES]
     for index, (name, replicas, always) in enumerate(shapes):
         kind = SyncAlwaysCluster if always else LocalCluster
         cluster = kind(root / f"nats{index}", nodes=3).start()
@@ -161,13 +168,14 @@ def _us(x: float) -> str:
     return f"{x:.1f}"
 
 
-def report(runs: list[Run], facts: list[str], events: int, clients: int) -> str:
+def report(runs: list[Run], facts: list[str], events: int, clients: int, batch: int) -> str:
     sqlite = next((r for r in runs if r.name == "SQLite"), None)
     lines = [f"## PutLogEvents on JetStream (`bench/jetstream.py`), {time.strftime('%Y-%m-%d')}"]
     lines += ["", *facts]
     lines += [
         f"- {events:,} events per configuration from {clients} client processes (seed {SEED},"
-        " bench/ingest.py's events and `logsieve put` client); every count read back",
+        " bench/ingest.py's events and `logsieve put` client), PutLogEvents batches of at most"
+        f" {batch:,} events (and 1 MiB); every count read back",
         "- one logsieve node; the 3 nats-servers, the node and the clients share the 2 cores",
         "",
         "| configuration | events/s | vs SQLite | logsieve µs CPU/event | nats-servers µs"
@@ -245,29 +253,42 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000, help="per configuration")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
-    parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--skip-sync-always", action="store_true")
+    parser.add_argument(
+        "--configs",
+        default="sqlite,r1,r3,r3-always",
+        help="which to run, comma-separated: sqlite, r1, r3, r3-always",
+    )
+    parser.add_argument(
+        "--batch-events",
+        type=int,
+        default=MAX_BATCH_EVENTS,
+        help="most events per PutLogEvents (a batch also stops at 1 MiB); agents send small ones",
+    )
     args = parser.parse_args(argv)
     if args.events < args.clients or args.clients < 1:
         parser.error("--events must be at least --clients, and both positive")
+    configs = [c.strip() for c in args.configs.split(",")]
+    unknown = set(configs) - {"sqlite", *SHAPES}
+    if unknown or not 1 <= args.batch_events <= MAX_BATCH_EVENTS:
+        parser.error(f"unknown --configs {sorted(unknown)}, or --batch-events not in 1-10,000")
     with tempfile.TemporaryDirectory(prefix="logsieve-bench-js-") as tmp:
         root = Path(tmp)
         facts = machine_facts(root)
         clients = Clients(args.clients, "shipper")
         progress(f"generating {args.events:,} events in {args.clients} client processes ...")
-        clients.start(args.events, int(time.time() * 1000) - AGE_MS, MAX_BATCH_EVENTS)
+        clients.start(args.events, int(time.time() * 1000) - AGE_MS, args.batch_events)
         runs: list[Run] = []
         try:
             clients.receive("ready")
-            if not args.skip_sqlite:
+            if "sqlite" in configs:
                 runs.append(
                     measure("SQLite", lambda: start_logsieve(root / "sqlite"), clients, args.events)
                 )
-            runs.extend(jetstream_runs(root, clients, args.events, not args.skip_sync_always))
+            runs.extend(jetstream_runs(root, clients, args.events, configs))
         finally:
             clients.stop()
         facts.append(f"- load average at the end: {' '.join(f'{x:.2f}' for x in _loadavg())}")
-    sys.stdout.write(report(runs, facts, args.events, args.clients))
+    sys.stdout.write(report(runs, facts, args.events, args.clients, args.batch_events))
     return 0
 
 
