@@ -34,10 +34,11 @@ def test_an_unreachable_cluster_is_one_error_naming_its_urls() -> None:
     assert "refused" in message.lower()
 
 
-def test_a_store_not_on_jetstream_yet_says_so(tmp_path) -> None:
-    stores = open_stores(tmp_path, "jetstream", JetStreamOptions())
-    with pytest.raises(NotOnJetStream, match="the logs store is not yet on JetStream; use"):
-        stores.logs()
+def test_a_store_not_on_jetstream_yet_says_so() -> None:
+    from logsieve.storage.jetstream.stores import open_store
+
+    with pytest.raises(NotOnJetStream, match="the console store is not yet on JetStream; use"):
+        open_store("console", JetStreamOptions())
 
 
 @pytest.fixture

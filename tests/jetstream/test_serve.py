@@ -1,5 +1,5 @@
-"""``logsieve serve`` on the jetstream engine before every store is there: one line, no
-traceback, naming the missing store and the way out."""
+"""``logsieve serve`` on the jetstream engine with no cluster to reach: one line, no
+traceback, naming the URLs and the way to start one (serving itself: tests/jetstream_server)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,25 @@ import sys
 from pathlib import Path
 
 
-def test_serve_on_jetstream_says_what_is_missing_in_one_line(tmp_path: Path) -> None:
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "LOGSIEVE_STORAGE_ENGINE": "jetstream", "HOME": str(tmp_path)}
+        return sock.getsockname()[1]
+
+
+def test_serve_without_a_cluster_says_so_in_one_line(tmp_path: Path) -> None:
+    url = f"nats://127.0.0.1:{_free_port()}"  # nothing listens there
+    env = {
+        **os.environ, "HOME": str(tmp_path), "LOGSIEVE_STORAGE_ENGINE": "jetstream",
+        "LOGSIEVE_STORAGE_NATS_URLS": url, "LOGSIEVE_STORAGE_TIMEOUT_SECONDS": "1",
+    }  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-m", "logsieve", "serve", "--port", str(port),
+        [sys.executable, "-m", "logsieve", "serve", "--port", str(_free_port()),
          "--data-dir", str(tmp_path / "data")],
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode != 0
-    assert done.stderr.strip().splitlines() == [
-        'Error: the logs store is not yet on JetStream; use [storage] engine = "sqlite"'
-    ]
+    lines = [line for line in done.stderr.strip().splitlines() if "nats error=" not in line]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"Error: the NATS cluster at {url} is unreachable")
+    assert "logsieve cluster up" in lines[0]

@@ -110,10 +110,17 @@ class Connection:
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coro`` on the connection's loop and wait for it (at most ``timeout`` s)."""
+        return self.wait(self.submit(coro), timeout)
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``coro`` on the connection's loop without waiting (a read fetching ahead)."""
         if self._closed:
             coro.close()
             raise RuntimeError("the JetStream connection is closed")
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def wait(self, future: concurrent.futures.Future[T], timeout: float | None = None) -> T:
+        """The result of a ``submit``ted call (at most ``timeout`` s, else the call budget)."""
         wait = timeout if timeout is not None else self.call_budget()
         try:
             return future.result(wait)

@@ -29,6 +29,7 @@ class JetStreamLogsStore(EventsPart, FiltersPart, MetadataPart):
     def __init__(self, options: JetStreamOptions) -> None:
         self._conn, self._kv = conn, _ = open_bucket(options, "logs", BUCKET)
         self._written = 0
+        self._known_streams = {}
         try:
             self._events = conn.name("logs")
             config = api.StreamConfig(

@@ -22,7 +22,11 @@ group's oldest chunks goes with one purge of the group's subjects, the rest one 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import itertools
+import logging
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -36,14 +40,17 @@ from ..records import StoredEvent
 from ..source_positions import Chunk
 from ..sqlite import _INDEX_MASK, SEQ_BITS, _check_chunk, _in_range
 from .atomic import MAX_BATCH, publish_batch
+from .direct import direct_batch
 from .logs_index import H_BYTES, H_COUNT, H_INGESTED, H_MARK, H_MAX, H_MIN, ChunkMeta
 from .logs_metadata import LogsKv
 from .records import name_key
 
 __all__ = ["PARTITIONS", "EventsPart"]
 
+log = logging.getLogger(__name__)
 PARTITIONS = 1
 _DAY_MS = 86_400_000
+_KNOWN_FOR = 60.0  # seconds a stream found in KV is taken to exist (unless a marker says not)
 _PREFETCH = 64  # chunk payloads fetched at once by a read
 _MARKER_SEQS = 100_000  # chunk seqs per marker message (under 1 MB of JSON)
 
@@ -69,6 +76,9 @@ class EventsPart(LogsKv):
     """``EventLog`` (but the cursors, in logs_filters.py) and ``SourcePositions``."""
 
     _events: str  # the events stream's name
+    _known_streams: dict[int, tuple[int, float]]  # stream id -> (group id, known until)
+    _last_marker = 0  # the seq of the last deletion marker this node published
+    _marker_floor = 0  # ... as of the previous ``expire``, which purges the older ones
 
     def _subject(self, group_id: int, stream_id: int | str) -> str:
         return self._conn.subject("logs", "e", group_id % PARTITIONS, group_id, stream_id)
@@ -86,13 +96,28 @@ class EventsPart(LogsKv):
         return self._subject(group_id, stream_id), payload, headers
 
     async def _check_stream(self, group_id: int, stream_id: int) -> None:
-        """``Deleted`` unless the stream exists in that group (checked just before the
-        publish: a chunk a concurrent delete lets through is unreachable, as ids are never
-        reused, and goes with the next ``expire``)."""
+        """``Deleted`` unless the stream exists in that group.
+
+        Read from KV once, then known until a deletion marker names the stream or its group
+        (every node's index applies them) or ``_KNOWN_FOR`` passes. A chunk a concurrent
+        delete lets through (between the delete and this node applying its marker) is
+        unreachable, as ids are never reused, and goes with the next ``expire``."""
+        index, now = self._index, time.monotonic()
+        known = self._known_streams.get(stream_id)
+        if (
+            known is not None
+            and known[0] == group_id
+            and known[1] > now
+            and stream_id not in index.deleted_streams
+            and group_id not in index.deleted_groups
+        ):
+            return
         ref = await self._load(f"si.{stream_id}")
         if ref is None or ref[0]["group"] != group_id:
+            self._known_streams.pop(stream_id, None)
             await self._live_group(group_id)
             raise Deleted("stream")
+        self._known_streams[stream_id] = (group_id, now + _KNOWN_FOR)
 
     def _wrote(self, seq: int) -> None:
         self._written = max(self._written, seq)
@@ -168,6 +193,12 @@ class EventsPart(LogsKv):
                 except KeyWrongLastSequenceError:
                     continue  # another writer of this source's positions: merge again
                 self._wrote(last)
+                try:  # only the newest positions matter; best effort (the next write too)
+                    await self._conn.js.purge_stream(
+                        self._events, subject=self._positions_subject(source), keep=1
+                    )
+                except Exception as exc:  # committed already: never report it as failed
+                    log.warning("positions purge failed source=%s error=%s", source, exc)
                 first = last - len(messages)
                 return [(first + n) << SEQ_BITS for n in range(len(messages))]
 
@@ -246,6 +277,20 @@ class EventsPart(LogsKv):
 
         return tuple(self._run(count()))  # type: ignore[return-value]
 
+    async def _fetch(self, wanted: Sequence[ChunkMeta]) -> dict[int, bytes]:
+        """Payloads of ``wanted`` chunks (of one group): one batched direct get from the first
+        of them over their stream's or group's subjects, then the leader for the first if the
+        batch left it out (a replica behind); deleted ones are left out."""
+        first = wanted[0]
+        one_stream = all(c.stream_id == first.stream_id for c in wanted)
+        subjects = self._subject(first.group_id, first.stream_id if one_stream else ">")
+        start = min(c.seq for c in wanted)
+        got = await direct_batch(self._conn, self._events, subjects, start, len(wanted))
+        found = {c.seq: got[c.seq] for c in wanted if c.seq in got}
+        if wanted[0].seq not in found:
+            found.update(await self._payloads([wanted[0].seq]))
+        return found
+
     def _windows(
         self,
         select: Any,
@@ -255,8 +300,9 @@ class EventsPart(LogsKv):
         before: Position | None,
         newest_first: bool,
     ) -> Iterator[list[StoredEvent]]:
-        """Events of the chunks ``select(index)`` returns, inside [lo, hi] and the positions,
-        in windows (see ``merge``); payloads fetched ``_PREFETCH`` at a time, in read order."""
+        """Events of the chunks ``select(index)`` returns (of one group), inside [lo, hi] and
+        the positions, in windows (see ``merge``); payloads fetched ``_PREFETCH`` at a time,
+        in read order."""
         low = max(x for x in (lo, after[0] if after else None, -(1 << 62)) if x is not None)
         high = min(x for x in (hi, before[0] if before else None, 1 << 62) if x is not None)
 
@@ -272,11 +318,24 @@ class EventsPart(LogsKv):
         metas = {c.seq: c for c in chunks}
         place = {c.seq: n for n, c in enumerate(chunks)}
         cache: dict[int, bytes] = {}
+        ahead: dict[int, concurrent.futures.Future[dict[int, bytes]]] = {}  # by position
+
+        def fetch(at: int) -> dict[int, bytes]:
+            """The batch at position ``at``, starting the next one meanwhile (network and
+            decoding overlap)."""
+            future = ahead.pop(at, None) or self._conn.submit(
+                self._fetch(chunks[at : at + _PREFETCH])
+            )
+            following = at + _PREFETCH
+            if following < len(chunks) and following not in ahead:
+                ahead[following] = self._conn.submit(
+                    self._fetch(chunks[following : following + _PREFETCH])
+                )
+            return self._conn.wait(future)
 
         def load(ref: ChunkRef) -> list[StoredEvent]:
             if ref.seq not in cache:
-                ahead = [c.seq for c in chunks[place[ref.seq] : place[ref.seq] + _PREFETCH]]
-                cache.update(self._run(self._payloads(ahead)))
+                cache.update(fetch(place[ref.seq]))
             payload = cache.pop(ref.seq, None)
             if payload is None:  # deleted since the read began (retention, a delete)
                 return []
@@ -340,6 +399,7 @@ class EventsPart(LogsKv):
             stream=self._events, headers={H_MARK: "1", "Nats-Msg-Id": uuid.uuid4().hex},
         )  # fmt: skip
         self._wrote(ack.seq)
+        self._last_marker = ack.seq
         await self._index.wait_for(ack.seq)
 
     async def _purge(self, subject: str, below: int | None = None) -> None:
@@ -361,8 +421,12 @@ class EventsPart(LogsKv):
         the chunks of groups and streams deleted while they were being appended."""
 
         async def expire() -> int:
+            floor, self._marker_floor = self._marker_floor, self._last_marker
             await self._index.sync()
             synced = self._index.at
+            if floor and floor < synced:  # never the stream's last message (``sync``)
+                # markers from before the previous pass: every index has them by now
+                await self._purge(self._conn.subject("logs", "mark"), floor + 1)
             groups = {r["id"]: r["retention_days"] for r in (await self._scan("g.*")).values()}
             deleted = 0
             for group_id in list(self._index.by_group):
@@ -382,6 +446,10 @@ class EventsPart(LogsKv):
                     ]
                 if gone:
                     await self._delete(group_id, chunks, gone)
+            for seq in [s for s in self._index.orphans if s <= synced]:
+                with contextlib.suppress(NotFoundError, BadRequestError):  # another node did
+                    await self._conn.retrying(self._conn.js.delete_msg, self._events, seq)
+                self._index.orphans.pop(seq, None)
             return deleted
 
         return int(self._run(expire()))

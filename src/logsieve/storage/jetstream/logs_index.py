@@ -26,6 +26,7 @@ from typing import NamedTuple
 import orjson
 from nats.aio.msg import Msg
 from nats.js import api
+from nats.js.errors import NotFoundError
 
 from .connection import Connection
 
@@ -34,6 +35,7 @@ __all__ = [
 ]  # fmt: skip
 
 H_MIN, H_MAX, H_COUNT, H_BYTES, H_INGESTED = "Min-Ts", "Max-Ts", "Count", "Bytes", "Ingested"
+_PATIENCE = 1.0  # seconds a sync waits before asking whether the last message still exists
 H_MARK = "Ls-Mark"  # a marker: its payload says what is deleted (fetched by seq)
 
 
@@ -62,6 +64,10 @@ class ChunkIndex:
         # stream id -> [first event ts, last event ts, last ingestion time, stored bytes]
         self.stats: dict[int, list[int | None]] = {}
         self.group_bytes: dict[int, int] = {}
+        # ids a marker deleted (ids are never reused): what stream-existence caches check
+        self.deleted_streams: set[int] = set()
+        self.deleted_groups: set[int] = set()
+        self.orphans: dict[int, ChunkMeta] = {}  # chunks of those, appended after the marker
         self.at = 0  # the last stream sequence applied
         self._changed = asyncio.Condition()
         self._sub: object | None = None
@@ -102,6 +108,9 @@ class ChunkIndex:
             self._changed.notify_all()
 
     def add(self, chunk: ChunkMeta) -> None:
+        if chunk.stream_id in self.deleted_streams or chunk.group_id in self.deleted_groups:
+            self.orphans[chunk.seq] = chunk  # appended racing a delete: only ``expire`` sees it
+            return
         self.chunks[chunk.seq] = chunk
         self.order.append(chunk.seq)
         self.by_group.setdefault(chunk.group_id, []).append(chunk.seq)
@@ -124,9 +133,11 @@ class ChunkIndex:
         for stream_id in body.get("streams", ()):
             self.drop(self.by_stream.pop(stream_id, ()))
             self.stats.pop(stream_id, None)
+            self.deleted_streams.add(stream_id)
         for group_id in body.get("groups", ()):
             self.drop(self.by_group.pop(group_id, ()))
             self.group_bytes.pop(group_id, None)
+            self.deleted_groups.add(group_id)
 
     def drop(self, seqs: Iterable[int]) -> None:
         """Forget these chunks (those still known), taking their bytes off the totals."""
@@ -162,9 +173,21 @@ class ChunkIndex:
 
     async def sync(self) -> None:
         """Until the index holds every message the stream's leader has (read-your-writes
-        across nodes)."""
-        info = await self._conn.retrying(self._conn.js.stream_info, self._stream)
-        await self.wait_for(info.state.last_seq or 0)
+        across nodes).
+
+        A consumer never receives a message deleted before it got there, so when the
+        stream's last message is gone (a racing append purged with its deleted group) the
+        wait ends once the consumer had its chance to deliver what precedes it."""
+        conn = self._conn
+        last = (await conn.retrying(conn.js.stream_info, self._stream)).state.last_seq or 0
+        try:
+            await asyncio.wait_for(self.wait_for(last), _PATIENCE)
+        except TimeoutError:
+            try:
+                await conn.retrying(conn.js.get_msg, self._stream, last)
+            except NotFoundError:
+                return  # deleted: nothing more will come up to it
+            await self.wait_for(last)
 
     # -- reading --------------------------------------------------------------------------
 
