@@ -4,6 +4,7 @@ by a run interrupted before it saved its progress is not appended twice."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from logsieve.storage import copy as copying
 from logsieve.storage.factory import Stores, open_stores
 from logsieve.storage.protocols import LogsStore
 from logsieve.storage.records import MetricFilter, SubscriptionFilter
+from logsieve.storage.trails import EventRow, TrailRow
 
 SOURCE = "/data/old"
 T0 = 1_700_000_000_000
@@ -130,3 +132,35 @@ def test_batches_larger_than_one_read_are_copied_whole(
     finally:
         old.close()
         new.close()
+
+
+def _event(n: int) -> EventRow:
+    return EventRow(f"id-{n}", T0 + n, "PutLogEvents", "logs.amazonaws.com", "alice", "AKIA1",
+                    False, (("AWS::Logs::LogGroup", "/app"),), f'{{"n": {n}}}')  # fmt: skip
+
+
+def test_trails_and_their_history_are_copied_once(tmp_path: Path, stores: Stores) -> None:
+    source = open_stores(tmp_path / "source", "sqlite")
+    trails = source.cloudtrail()
+    try:
+        trail = TrailRow(
+            "arn:aws:cloudtrail:us-east-1:1:trail/t", "t", "us-east-1", {"S3BucketName": "b"},
+            {"k": "v"}, True, T0, None, None, None, None, T0,
+        )  # fmt: skip
+        assert trails.create_trail(trail)
+        trails.append_events([_event(n) for n in range(5)])
+    finally:
+        trails.close()
+    first, again = _copy(source, stores), _copy(source, stores)
+    assert (first.copied["trails"], first.copied["CloudTrail events"]) == (1, 5)
+    assert (again.present["trails"], again.copied["CloudTrail events"]) == (1, 0)
+    copied = stores.cloudtrail()
+    try:
+        assert copied.get_trail(trail.arn) == trail
+        found = copied.lookup_events(0, 2**62, None, None, 100)
+        assert [e.event_id for e in found] == [f"id-{n}" for n in reversed(range(5))]
+        assert [dataclasses.replace(e, seq=0) for e in found] == [
+            _event(n) for n in reversed(range(5))
+        ]
+    finally:
+        copied.close()

@@ -51,8 +51,8 @@ def copy(
     namespace: str | None,
     replicas: int | None,
 ) -> None:
-    """Copy log groups, streams, events, filters, SNS topics, alarms and dead letters from a
-    SQLite data directory to a JetStream cluster; print what cannot be copied."""
+    """Copy log groups, streams, events, filters, SNS topics, alarms, dead letters and
+    CloudTrail from a SQLite data directory to a JetStream cluster; print what is not copied."""
     from logsieve.storage.copy import NOT_COPIED, copy_stores
     from logsieve.storage.datadir import refuse_if_in_use
     from logsieve.storage.factory import open_stores

@@ -10,7 +10,8 @@ What is copied, and what changes:
 - metric and subscription filters, after the events, so a copied subscription starts at the
   end of the copied log (nothing already delivered is delivered again);
 - SNS topics and subscriptions (ARNs, attributes, tags, confirmation state), CloudWatch
-  alarms (configuration, state and tags; not their history), dead letters.
+  alarms (configuration, state and tags; not their history), dead letters, CloudTrail trails
+  and the recorded event history (event ids kept).
 
 Idempotent: a re-run copies only what is missing. Each group's progress is a cursor in the
 target (consumer ``storage-copy/<source>/<group>``) committed after each batch; a batch
@@ -30,6 +31,7 @@ from .protocols import DeadLetters, LogsStore
 from .records import LogGroup, StoredEvent
 from .sqlite import SEQ_BITS
 from .topics import TopicStore
+from .trails import EventRow, TrailStore
 
 __all__ = ["NOT_COPIED", "CopyReport", "copy_stores", "progress_consumer"]
 
@@ -37,7 +39,6 @@ __all__ = ["NOT_COPIED", "CopyReport", "copy_stores", "progress_consumer"]
 NOT_COPIED = {
     "metrics": "metric datapoints: the store has no way to list raw observations",
     "streams": "Kinesis stream records: sequence numbers and shard positions are the store's",
-    "cloudtrail": "CloudTrail event history: no listing of every event across trails",
     "ec2": "EC2 resources (VPCs, flow logs, Client VPN endpoints): not yet",
     "outbox": "notifications waiting to be sent: send them before copying",
     "alert_state": "alert dedup and digest windows: they restart empty",
@@ -71,6 +72,7 @@ def copy_stores(source: Stores, target: Stores, source_name: str, say: Say) -> C
         (lambda s: s.topics(), lambda a, b: copy_topics(a, b, report, say)),
         (lambda s: s.alarms(), lambda a, b: copy_alarms(a, b, report, say)),
         (lambda s: s.dead_letters(), lambda a, b: copy_dead_letters(a, b, report, say)),
+        (lambda s: s.cloudtrail(), lambda a, b: copy_trails(a, b, report, say)),
     ]
     for open_store, step in steps:
         src = open_store(source)
@@ -253,3 +255,28 @@ def copy_dead_letters(
             target.add(letter)
         report.add("dead letters", new)
     say(f"dead letters: {report.copied.get('dead letters', 0)} copied")
+
+
+def _history(store: TrailStore) -> Iterator[EventRow]:
+    """Every recorded event, newest first."""
+    before: tuple[int, int] | None = None
+    while page := store.lookup_events(0, 2**62, None, before, PAGE):
+        yield from page
+        before = (page[-1].time_ms, page[-1].seq)
+
+
+def copy_trails(source: TrailStore, target: TrailStore, report: CopyReport, say: Say) -> None:
+    for trail in source.list_trails():
+        report.add("trails", target.create_trail(trail))
+    there = {event.event_id for event in _history(target)}
+    missing = [
+        dataclasses.replace(event, seq=0)
+        for event in _history(source)
+        if event.event_id not in there
+    ]
+    missing.reverse()  # oldest first, as they were recorded
+    for start in range(0, len(missing), PAGE):
+        target.append_events(missing[start : start + PAGE])
+    report.add("CloudTrail events", True, len(missing))
+    report.add("CloudTrail events", False, len(there))
+    say(f"CloudTrail: {len(missing):,} events copied")
