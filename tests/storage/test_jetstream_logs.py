@@ -231,3 +231,31 @@ def test_reads_over_many_overlapping_chunks_match_sqlite(
             assert on_jetstream[read] == expected, read
     finally:
         sqlite.close()
+
+
+def test_two_nodes_creating_streams_at_once_each_name_once(nodes: list[LogsStore]) -> None:
+    """Every stream write rewrites its group's record conditionally (the existence check):
+    racing writers of one group retry, and a name taken twice at once is created once."""
+    import threading
+
+    one, two = nodes
+    g = one.create_group("/g", 0, None, "STANDARD")
+    start = threading.Barrier(2)
+    created: list[tuple[str, str]] = []
+
+    def create(store: LogsStore, node: str) -> None:
+        start.wait()
+        for name in (f"{node}-1", "same", f"{node}-2", f"{node}-3"):
+            if store.create_stream(g.id, name, 0) is not None:
+                created.append((node, name))
+
+    threads = [threading.Thread(target=create, args=pair) for pair in ((one, "x"), (two, "y"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = sorted(name for _, name in created)
+    assert names == ["same", "x-1", "x-2", "x-3", "y-1", "y-2", "y-3"]
+    listed = [s.name for s in two.streams(g.id, None, False, False, None, 50)]
+    assert listed == names
+    assert len({s.id for s in one.streams(g.id, None, False, False, None, 50)}) == 7

@@ -5,6 +5,22 @@
 - logs_events.py: the event log and the sources' positions (stream ``<namespace>_logs``);
 - logs_index.py: every node's index of the event log's chunks, which reads and the
   streams' figures come from.
+
+What differs from the SQLite store (each for a reason given in its module):
+- one events stream (partition token always 0): partitioned streams are a later step;
+- a stream's figures (first/last event time, stored bytes) and a group's stored bytes are
+  read-your-writes on the node that wrote, eventually consistent on the others (within the
+  time their index takes to apply a message; AWS documents them as eventually consistent);
+  an expiry leaves first/last event times as they were, as SQLite does, but a node started
+  after it computes them from the chunks left;
+- an append checks its stream in KV (then trusts it until a deletion marker or 60 s), then
+  publishes: a chunk racing a delete on another node is stored but never read, and goes with
+  the next ``expire``; SQLite refuses it inside one transaction;
+- every node indexes every retained chunk in memory (about 200 bytes each) and replays the
+  stream's headers when it starts (1,000 chunks of 1,000 events: 0.2-0.5 s);
+- a chunk is one message: the server's ``max_payload`` must hold a 1 MB PutLogEvents batch
+  as JSON (``logsieve cluster up`` sets 8 MB; the NATS default of 1 MB can refuse batches
+  of escaped or short messages).
 """
 
 from __future__ import annotations
