@@ -7,13 +7,15 @@ answers. All logsieve nodes share one namespace on the cluster, so they are one 
 each has its own data directory (its lock, its local files).
 
 Reusable: ``ApiCluster(root, nats_nodes=3, logsieve_nodes=2).start()`` then ``client(i)``
-(boto3, any service), ``kill_nats(node)``/``restart_nats(node)``, ``kill_node(i)``, and
+(boto3, any service), ``kill_nats(node)``/``restart_nats(node)``,
+``pause_nats(node)``/``resume_nats(node)`` (a partitioned node), ``kill_node(i)``, and
 ``leader_of(stream)`` to find what to kill.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
@@ -97,10 +99,49 @@ class ApiCluster:
     def kill_nats(self, node: Node) -> None:
         self.nats.stop_node(node, signal.SIGKILL)
 
+    def pause_nats(self, node: Node) -> None:
+        """SIGSTOP: the server holds its sockets open but answers nothing, as when the network
+        cuts it off (a partition, seen from the others)."""
+        assert node.process is not None
+        node.process.send_signal(signal.SIGSTOP)
+
+    def resume_nats(self, node: Node) -> None:
+        assert node.process is not None
+        node.process.send_signal(signal.SIGCONT)
+
     def restart_nats(self, node: Node) -> None:
         """Start ``node`` again on its ports and store, and wait for the whole cluster."""
         self.nats.start_node(node)
         self.nats.wait_ready()
+
+    def server_of(self, index: int, connection: str = "logs") -> Node:
+        """The nats-server that logsieve node ``index``'s connection named ``connection`` (a
+        store's: "logs", "outbox"...) is connected to, found from /connz and /proc."""
+        process = self.nodes[index].process
+        assert process is not None
+        ports = _local_ports(process.pid)
+        for node in self.nats.nodes:
+            if node.process is None:
+                continue
+            _, connz = node.monitor("/connz?limit=4096")
+            for conn in connz.get("connections", []) or []:  # type: ignore[union-attr]
+                if conn.get("name") == connection and conn.get("port") in ports:
+                    return node
+        raise AssertionError(f"node {index} has no connection {connection!r} to any server")
+
+    def step_down(self, part: str = "logs") -> None:
+        """Ask the leader of stream ``part`` to hand leadership to another replica."""
+        import nats
+
+        async def ask() -> None:
+            nc = await nats.connect([n.url for n in self.nats.nodes if n.process is not None])
+            try:
+                stream = f"{self.namespace}_{part}"
+                await nc.request(f"$JS.API.STREAM.LEADER.STEPDOWN.{stream}", b"", timeout=10)
+            finally:
+                await nc.close()
+
+        asyncio.run(ask())
 
     def nats_node(self, name: str) -> Node:
         return next(node for node in self.nats.nodes if node.name == name)
@@ -134,3 +175,21 @@ class ApiCluster:
         if found is None or found[1] is None:
             raise AssertionError(f"stream {name} has no leader ({sorted(self.streams())})")
         return self.nats_node(found[1])
+
+
+def _local_ports(pid: int) -> set[int]:
+    """The local TCP ports of the sockets process ``pid`` holds (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
