@@ -19,6 +19,7 @@ import contextlib
 import itertools
 import os
 import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,9 +148,13 @@ class ApiCluster:
         return next(node for node in self.nats.nodes if node.name == name)
 
     # --- looking inside -------------------------------------------------------------------
-    def streams(self) -> dict[str, tuple[int, str | None]]:
-        """This deployment's JetStream streams: name -> (messages, leader's server name)."""
+    def streams(self, timeout: float = 30.0) -> dict[str, tuple[int, str | None]]:
+        """This deployment's JetStream streams: name -> (messages, leader's server name).
+
+        Asked again while the JetStream API does not answer (for up to ``timeout`` s): right
+        after a server is killed the cluster may be electing its meta leader."""
         import nats
+        from nats.errors import TimeoutError as NatsTimeout
 
         async def look() -> dict[str, tuple[int, str | None]]:
             live = [n.url for n in self.nats.nodes if n.process is not None]
@@ -165,15 +170,22 @@ class ApiCluster:
             finally:
                 await nc.close()
 
-        return asyncio.run(look())
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return asyncio.run(look())
+            except NatsTimeout:
+                if time.monotonic() > deadline:
+                    raise
 
     def leader_of(self, part: str = "logs") -> Node:
         """The nats-server leading this deployment's stream ``part`` (``logs``: the event
         log, one message per PutLogEvents batch)."""
         name = f"{self.namespace}_{part}"
-        found = self.streams().get(name)
+        streams = self.streams()
+        found = streams.get(name)
         if found is None or found[1] is None:
-            raise AssertionError(f"stream {name} has no leader ({sorted(self.streams())})")
+            raise AssertionError(f"stream {name} has no leader ({sorted(streams)})")
         return self.nats_node(found[1])
 
 
