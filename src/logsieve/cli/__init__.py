@@ -22,6 +22,7 @@ from .serve import serve
 from .ship import put, ship
 from .simulate import simulate
 from .sources import sources
+from .storage_copy import storage
 from .subscriptions import dead_letters, notifications, subscriptions
 from .test_pattern import test_pattern
 
@@ -54,6 +55,7 @@ main.add_command(ship)
 main.add_command(simulate)
 main.add_command(subscriptions)
 main.add_command(sources)
+main.add_command(storage)
 main.add_command(aws_setup)
 main.add_command(notifications)
 main.add_command(test_pattern)

@@ -1,0 +1,107 @@
+"""``logsieve storage copy``: move a SQLite data directory's state onto a JetStream cluster, for
+a deployment that outgrew one node (storage/copy.py does the copying; this is the command).
+
+The source server must be stopped (its data directory lock is checked). Re-running copies only
+what is missing, so an interrupted copy is finished by running it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from logsieve.errors import ConfigError
+
+from .server_config import resolve_config
+
+__all__ = ["storage"]
+
+
+@click.group()
+def storage() -> None:
+    """Move logsieve's state between storage engines."""
+
+
+@storage.command("copy")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The SQLite data directory to copy from (its server stopped).",
+)
+@click.option(
+    "--to",
+    "target_config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='A logsieve.toml with [storage] engine = "jetstream" to copy into.',
+)
+@click.option(
+    "--to-nats-urls",
+    help="Or the cluster's URLs, comma-separated (with --namespace and --replicas).",
+)
+@click.option("--namespace", default=None, help="With --to-nats-urls (default: logsieve).")
+@click.option("--replicas", default=None, type=click.IntRange(1, 5), help="With --to-nats-urls.")
+def copy(
+    source: Path,
+    target_config: Path | None,
+    to_nats_urls: str | None,
+    namespace: str | None,
+    replicas: int | None,
+) -> None:
+    """Copy log groups, streams, events, filters, SNS topics, alarms, dead letters and
+    CloudTrail from a SQLite data directory to a JetStream cluster; print what is not copied."""
+    from logsieve.storage.copy import NOT_COPIED, copy_stores
+    from logsieve.storage.datadir import refuse_if_in_use
+    from logsieve.storage.factory import open_stores
+    from logsieve.storage.jetstream.options import JetStreamOptions
+    from logsieve.storage.settings import STORAGE
+
+    if (target_config is None) == (to_nats_urls is None):
+        raise click.UsageError("give one of --to CONFIG or --to-nats-urls URLS")
+    if not (source / "logsieve.db").exists():
+        raise click.ClickException(f"{source} holds no logsieve.db: not a SQLite data directory")
+    try:
+        refuse_if_in_use(source)
+    except ConfigError as exc:
+        raise click.ClickException(f"{exc}; stop that server before copying") from exc
+    if target_config is not None:
+        if namespace or replicas:
+            raise click.UsageError("--namespace and --replicas go with --to-nats-urls")
+        config = resolve_config(None, None, None, target_config)
+        settings = STORAGE.of(config)
+        if settings.engine != "jetstream":
+            raise click.ClickException(
+                f'{target_config}: [storage] engine is "{settings.engine}"; the copy goes to '
+                'engine = "jetstream"'
+            )
+        options, data_dir = settings.jetstream, config.data_dir
+    else:
+        urls = tuple(u.strip() for u in (to_nats_urls or "").split(",") if u.strip())
+        options = dataclasses.replace(
+            JetStreamOptions(urls=urls),
+            **{k: v for k, v in (("namespace", namespace), ("replicas", replicas)) if v},
+        )
+        data_dir = source
+    click.echo(f"copying {source} to JetStream at {options.describe()}"
+               f" (namespace {options.namespace}, {options.replicas} replicas)")  # fmt: skip
+    try:
+        report = copy_stores(
+            open_stores(source, "sqlite"),
+            open_stores(data_dir, "jetstream", options),
+            str(source.resolve()),
+            click.echo,
+        )
+    except (ConnectionError, OSError, TimeoutError, RuntimeError) as exc:
+        raise click.ClickException(f"the copy stopped: {exc}; run it again to resume") from exc
+    kinds = sorted(set(report.copied) | set(report.present))
+    for kind in kinds:
+        click.echo(
+            f"  {kind}: {report.copied.get(kind, 0):,} copied,"
+            f" {report.present.get(kind, 0):,} already there"
+        )
+    click.echo("not copied:")
+    for store, why in NOT_COPIED.items():
+        click.echo(f"  {store}: {why}")

@@ -1,0 +1,166 @@
+"""storage/copy.py from a SQLite directory into each engine: batches keep their timestamps and
+ingestion times, filters move to the new group id, a re-run adds nothing, and a batch appended
+by a run interrupted before it saved its progress is not appended twice."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from logsieve.storage import copy as copying
+from logsieve.storage.factory import Stores, open_stores
+from logsieve.storage.protocols import LogsStore
+from logsieve.storage.records import MetricFilter, SubscriptionFilter
+from logsieve.storage.trails import EventRow, TrailRow
+
+SOURCE = "/data/old"
+T0 = 1_700_000_000_000
+
+
+def _source(tmp_path: Path, sizes: tuple[int, ...] = (3, 7, 2)) -> Stores:
+    stores = open_stores(tmp_path / "source", "sqlite")
+    logs = stores.logs()
+    try:
+        g = logs.create_group("/app", T0 - 10, None, "STANDARD")
+        assert g is not None
+        logs.set_retention(g.id, 7)
+        logs.set_tags(g.id, {"team": "web"})
+        web = logs.create_stream(g.id, "web", T0 - 5)
+        db = logs.create_stream(g.id, "db", T0 - 4)
+        assert web and db
+        for n, size in enumerate(sizes):
+            stream = (web, db)[n % 2]
+            messages = [f"{stream.name} {n} {i}" for i in range(size)]
+            stamps = [T0 + n * 100 + i for i in range(size)]
+            logs.append(g.id, stream.id, stamps, messages, sum(map(len, messages)), T0 + n)
+        logs.put_metric_filter(g.id, MetricFilter("/app", "errors", "ERROR", [], T0))
+        logs.put_subscription_filter(
+            SubscriptionFilter(g.id, "/app", "to-f", "", "arn:aws:lambda:us-east-1:1:function:f",
+                               None, "ByLogStream", T0, {})
+        )  # fmt: skip
+    finally:
+        logs.close()
+    return stores
+
+
+def _events(logs: LogsStore) -> dict[str, list[tuple[int, int, str]]]:
+    g = logs.group("/app")
+    assert g is not None
+    return {
+        name: [(e[0], e[4], e[5]) for e in logs.stream_events(sid, None, None, None, None, 100)]
+        for sid, name in logs.stream_ids(g.id, None, None).items()
+    }
+
+
+def _copy(source: Stores, target: Stores) -> copying.CopyReport:
+    return copying.copy_stores(source, target, SOURCE, lambda line: None)
+
+
+def test_events_filters_and_settings_arrive_as_they_were(tmp_path: Path, stores: Stores) -> None:
+    source = _source(tmp_path)
+    report = _copy(source, stores)
+    assert report.copied["events"] == 12
+    old, new = source.logs(), stores.logs()
+    try:
+        assert _events(new) == _events(old)
+        g = new.group("/app")
+        assert g is not None
+        assert (g.creation_time, g.retention_days) == (T0 - 10, 7)
+        assert new.tags(g.id) == {"team": "web"}
+        assert [f.name for f in new.metric_filters("/app", None, None, None, 10)] == ["errors"]
+        [moved] = new.subscription_filters(g.id)
+        assert (moved.name, moved.group_id) == ("to-f", g.id)
+    finally:
+        old.close()
+        new.close()
+
+
+def test_a_rerun_adds_nothing(tmp_path: Path, stores: Stores) -> None:
+    source = _source(tmp_path)
+    _copy(source, stores)
+    again = _copy(source, stores)
+    assert again.copied.get("events", 0) == 0
+    assert again.present["log groups"] == 1 and again.present["log streams"] == 2
+    new = stores.logs()
+    try:
+        assert sum(map(len, _events(new).values())) == 12
+    finally:
+        new.close()
+
+
+def test_a_batch_appended_before_an_interruption_is_not_appended_twice(
+    tmp_path: Path, stores: Stores
+) -> None:
+    source = _source(tmp_path)
+    _copy(source, stores)
+    old, new = source.logs(), stores.logs()
+    try:
+        g = old.group("/app")
+        assert g is not None
+        seqs = sorted({e[1] for e in old.read_after(0, 100, g.id)})
+        before_last = max(s for s in seqs if s >> 14 < seqs[-1] >> 14)
+        # the run stopped after appending the last batch, before saving its progress
+        new.commit_cursor(copying.progress_consumer(SOURCE, g.id), before_last)
+    finally:
+        old.close()
+        new.close()
+    again = _copy(source, stores)
+    assert again.copied.get("events", 0) == 0
+    old, new = source.logs(), stores.logs()
+    try:
+        assert _events(new) == _events(old)
+    finally:
+        old.close()
+        new.close()
+
+
+def test_batches_larger_than_one_read_are_copied_whole(
+    tmp_path: Path, stores: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(copying, "READ_LIMIT", 4)
+    source = _source(tmp_path, sizes=(3, 9, 2, 4, 4))
+    assert _copy(source, stores).copied["events"] == 22
+    old, new = source.logs(), stores.logs()
+    try:
+        assert _events(new) == _events(old)
+        g = new.group("/app")
+        assert g is not None
+        batches = {e[1] >> 14 for e in new.read_after(0, 100, g.id)}
+        assert len(batches) == 5  # one append per source batch
+    finally:
+        old.close()
+        new.close()
+
+
+def _event(n: int) -> EventRow:
+    return EventRow(f"id-{n}", T0 + n, "PutLogEvents", "logs.amazonaws.com", "alice", "AKIA1",
+                    False, (("AWS::Logs::LogGroup", "/app"),), f'{{"n": {n}}}')  # fmt: skip
+
+
+def test_trails_and_their_history_are_copied_once(tmp_path: Path, stores: Stores) -> None:
+    source = open_stores(tmp_path / "source", "sqlite")
+    trails = source.cloudtrail()
+    try:
+        trail = TrailRow(
+            "arn:aws:cloudtrail:us-east-1:1:trail/t", "t", "us-east-1", {"S3BucketName": "b"},
+            {"k": "v"}, True, T0, None, None, None, None, T0,
+        )  # fmt: skip
+        assert trails.create_trail(trail)
+        trails.append_events([_event(n) for n in range(5)])
+    finally:
+        trails.close()
+    first, again = _copy(source, stores), _copy(source, stores)
+    assert (first.copied["trails"], first.copied["CloudTrail events"]) == (1, 5)
+    assert (again.present["trails"], again.copied["CloudTrail events"]) == (1, 0)
+    copied = stores.cloudtrail()
+    try:
+        assert copied.get_trail(trail.arn) == trail
+        found = copied.lookup_events(0, 2**62, None, None, 100)
+        assert [e.event_id for e in found] == [f"id-{n}" for n in reversed(range(5))]
+        assert [dataclasses.replace(e, seq=0) for e in found] == [
+            _event(n) for n in reversed(range(5))
+        ]
+    finally:
+        copied.close()
