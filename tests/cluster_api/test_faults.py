@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
 from logsieve.storage.jetstream.cluster import Node
 from tests.cluster_api.harness import ApiCluster
 from tests.cluster_api.ingest import Ingest, read_stream
@@ -133,12 +131,6 @@ def test_a_partitioned_stream_leader_loses_no_acked_event(
     _every_acked_event_is_stored(deployment, 1, writer.acked)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage/jetstream/connection.py sets no ping_interval: a node notices that its "
-    "server went silent only after nats-py's default pings (2 x 120 s), and every call on "
-    "that connection fails meanwhile (ClusterUnavailable after 20 s, a 500)",
-)
 def test_a_node_whose_server_is_partitioned_moves_to_another(
     own_deployment: Callable[..., ApiCluster],
 ) -> None:

@@ -155,6 +155,10 @@ class Connection:
             "allow_reconnect": True,
             "max_reconnect_attempts": -1,
             "reconnect_time_wait": 0.5,
+            # A server gone silent (partitioned, frozen) is noticed in about 4 s and the client
+            # moves to another; nats-py's default pings (2 x 120 s) left every call failing.
+            "ping_interval": 2,
+            "max_outstanding_pings": 2,
             "connect_timeout": max(1, int(options.timeout_seconds)),
             "tls": _tls(options),
             "user": options.user,
