@@ -37,10 +37,12 @@ from logsieve.storage.jetstream.options import JetStreamOptions  # noqa: E402
 GROUP = "/bench/latency-1000"  # the name delivery.subscribe gives a rate of 1,000
 
 
-def start_nodes(root: Path, cluster: LocalCluster, replicas: int) -> dict[str, Server]:
+def start_nodes(
+    root: Path, cluster: LocalCluster, replicas: int, handler: str = HANDLER
+) -> dict[str, Server]:
     code = root / "fn"
     code.mkdir()
-    (code / "bench_handler.py").write_text(HANDLER)
+    (code / "bench_handler.py").write_text(handler)
     config = root / "logsieve.toml"
     config.write_text(
         textwrap.dedent(f"""
@@ -71,7 +73,9 @@ def holder(leases: JetStreamLeases) -> str | None:
     return found[0].node if found else None
 
 
-def put_at_rate(nodes: list[Server], rate: int, seconds: float, offset: int, stop=None):
+def put_at_rate(
+    nodes: list[Server], rate: int, seconds: float, offset: int, stop=None, group: str = GROUP
+):
     """Put ``rate`` events/s for ``seconds`` (or until ``stop`` is set), 50 batches/s,
     alternating nodes; per event: (ack time, node index). Failed puts are not acknowledged."""
     clients = [client(node) for node in nodes]
@@ -86,7 +90,7 @@ def put_at_rate(nodes: list[Server], rate: int, seconds: float, offset: int, sto
         events = [{"timestamp": int(time.time() * 1000), "message": f"n {number + i} {FILLER}"}
                   for i in range(per_batch)]  # fmt: skip
         try:
-            clients[through].put_log_events(logGroupName=GROUP, logStreamName="s", logEvents=events)
+            clients[through].put_log_events(logGroupName=group, logStreamName="s", logEvents=events)
         except Exception:
             pass
         else:
