@@ -155,7 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--rate", type=int, default=10_000)
-    parser.add_argument("--feeders", type=int, default=2, help="client threads for the rate")
+    parser.add_argument("--feeders", type=int, default=1, help="client threads for the rate")
     parser.add_argument("--replicas", type=int, default=3)
     parser.add_argument("--failovers", type=int, default=5)
     parser.add_argument("--failover-rate", type=int, default=1_000)
