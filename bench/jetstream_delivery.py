@@ -199,7 +199,7 @@ def main() -> None:
           "2 logsieve nodes, all on this machine")  # fmt: skip
     print(f"- load average at the start: {load[0]:.2f}; at the end: {os.getloadavg()[0]:.2f}")
     print(
-        f"- {args.rate:,} events/s ({args.feeders} client threads, 50 PutLogEvents/s each, "
+        f"- {args.rate:,} events/s ({args.feeders} client thread(s), 50 PutLogEvents/s each, "
         f"~200-byte events) for {args.seconds:.0f} s per row; Lambda-style handler\n"
     )
     print("| put through | achieved events/s | p50 ms | p99 ms | max ms | events "
