@@ -86,9 +86,15 @@ def test_code_configuration_and_policy_changed_on_one_node_are_used_on_another(
     wait_for(lambda: _invoke(one, name)["says"] == "second", what="node 1 to run node 2's code")
     print(f"node 1 ran the new code {time.monotonic() - started:.3f} s after the update")
 
-    two.update_function_configuration(
+    revision = two.update_function_configuration(
         FunctionName=name, Environment={"Variables": {"GREETING": "hi"}}
+    )["RevisionId"]
+    started = time.monotonic()
+    wait_for(
+        lambda: one.get_function(FunctionName=name)["Configuration"]["RevisionId"] == revision,
+        what="node 1 to show node 2's configuration",
     )
+    print(f"node 1 showed the new configuration {time.monotonic() - started:.3f} s later")
     wait_for(lambda: _invoke(one, name)["greeting"] == "hi", what="node 1 to see node 2's env")
 
     two.add_permission(

@@ -2,7 +2,9 @@
 
 Records and code packages live on the cluster (``storage/jetstream/functions.py``); each node
 unpacks a code version into its own cache (a ``DirectoryFunctionStore`` under
-``<data_dir>/lambda/``) the first time it is asked for that version's directory, and keeps it.
+``<data_dir>/lambda/``) the first time it is asked for that version's directory (when the
+catalogue first meets the version: at start, from the watch, or reading a name through), and
+keeps it until the function moves on (versions no record names go at the next start).
 Changes other nodes make arrive through the bucket's watch (the service applies them); a name
 this node does not know yet is read through from the cluster.
 """
@@ -65,6 +67,8 @@ class JetStreamFunctionStore:
     def watch(self, changed: FunctionChanged) -> None:
         def decoded(name: str, record: dict[str, Any] | None) -> None:
             changed(name, None if record is None else FunctionRecord.from_json(record))
+            if record is None:  # deleted elsewhere: this node's copy of its code goes too
+                self.cache.delete(name)
 
         self.records.watch(decoded)
 
