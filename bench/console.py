@@ -70,7 +70,8 @@ OBSERVER = """() => {
   new MutationObserver((records) => {
     const seen = clock();
     const puts = [];
-    for (const r of records) for (const node of r.addedNodes) {
+    // A new row element, or a reused one given a new event's content (the virtual list).
+    for (const r of records) for (const node of (r.target.logEvent ? [r.target] : r.addedNodes)) {
       const event = node.logEvent;
       if (!event) continue;
       const found = /"put":([0-9.]+)/.exec(event.message);
@@ -81,7 +82,7 @@ OBSERVER = """() => {
       const painted = clock();
       for (const put of puts) window.benchDrawn.push([put, seen, painted]);
     });
-  }).observe(rows, {childList: true});
+  }).observe(rows, {childList: true, subtree: true});
   window.benchInput = [];
   const timeInput = (ev) => {
     const started = ev.timeStamp;
