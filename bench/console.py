@@ -346,12 +346,12 @@ def report(args: argparse.Namespace, r: SimpleNamespace) -> str:
         f"- target p99 <= 1000 ms: {verdict(painted_p99, 1000)}",
         "",
         f"### Responsiveness with {r.rows:,} events kept (still receiving)",
-        "- the page draws the newest 500 while following; scrolling back, a window of at most "
-        "1,000 drawn 200 at a time",
+        "- a virtual list: the rows in view and 10 above and below them are in the DOM, "
+        "following or scrolling back",
         f"- space (pause / resume): {ms(r.keys)}",
         f"- mouse wheel over the rows: {ms(r.wheels)}",
         f"- paused, 12 mouse-wheel scrolls back through older rows ({r.dom_rows:,} rows "
-        "drawn by then): "
+        "in the DOM by then): "
         f"{ms(r.back)}",
         f"- long tasks meanwhile: {len(r.input_long)}, longest "
         f"{max(r.input_long, default=0):.0f} ms; the page's own script, style and layout work: "
