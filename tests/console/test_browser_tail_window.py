@@ -122,3 +122,21 @@ def test_a_row_opened_while_scrolled_back_pushes_the_rows_below_it_down(
     _scroll(page, str(100 * row_height))
     opened = page.locator("#tail-rows .row.open + .detail")
     wait_for(lambda: opened.count() == 1, 10, "the opened row and its detail again")
+
+
+def test_at_a_phone_width_rows_are_taller_and_still_where_their_position_says(
+    signed_in_page: Any, console_server: ConsoleServer
+) -> None:
+    page = signed_in_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    _fill(page, console_server, f"{GROUP}-phone", 2)
+    box = page.locator("#tail")
+    row_height = box.evaluate(f"box => {ROW_HEIGHT}")
+    drawn = page.locator("#tail-rows .row").first.bounding_box()
+    assert drawn is not None and abs(drawn["height"] - row_height) <= 1
+    _scroll(page, str(100 * row_height))
+    _top_is(page, "n=0100")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.set_viewport_size({"width": 1280, "height": 800})  # the message joins the line
+    wait_for(lambda: box.evaluate(f"box => {ROW_HEIGHT}") < row_height, 10, "rows measured again")
+    screenshot(page, "tail-virtual-resized")
