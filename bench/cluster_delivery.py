@@ -17,7 +17,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from tests.server import Server, client  # noqa: E402
 
 from common import cpu_model, git_commit, progress  # noqa: E402
-from delivery import FILLER, HANDLER, read_out, subscribe  # noqa: E402
+from delivery import FILLER, HANDLER, bench_function, read_out, subscribe  # noqa: E402
 from logsieve.storage.jetstream.cluster import LocalCluster  # noqa: E402
 from logsieve.storage.jetstream.leases import JetStreamLeases  # noqa: E402
 from logsieve.storage.jetstream.options import JetStreamOptions  # noqa: E402
@@ -40,21 +39,8 @@ GROUP = "/bench/latency-1000"  # the name delivery.subscribe gives a rate of 1,0
 def start_nodes(
     root: Path, cluster: LocalCluster, replicas: int, handler: str = HANDLER
 ) -> dict[str, Server]:
-    code = root / "fn"
-    code.mkdir()
-    (code / "bench_handler.py").write_text(handler)
     config = root / "logsieve.toml"
-    config.write_text(
-        textwrap.dedent(f"""
-        [[functions]]
-        name = "bench"
-        handler = "bench_handler.handler"
-        code_dir = "{code}"
-        timeout = 60
-        max_concurrency = 4
-        environment = {{ OUT_FILE = "{root / "out.txt"}", FAIL_FLAG = "{root / "fail"}" }}
-        """)
-    )
+    config.write_text(bench_function(root, handler))
     nodes = {}
     for name in ("a", "b"):
         env = {

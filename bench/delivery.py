@@ -52,13 +52,13 @@ def handler(event, context):
 FILLER = "x" * 160  # ~200-byte events
 
 
-def start_server(root: Path) -> Server:
+def bench_function(root: Path, handler: str = HANDLER) -> str:
+    """Writes the handler under ``root`` and returns the ``[[functions]]`` table declaring it
+    (``HANDLER`` appends each invocation's start, end and event numbers to ``root/out.txt``)."""
     code = root / "fn"
     code.mkdir()
-    (code / "bench_handler.py").write_text(HANDLER)
-    config = root / "logsieve.toml"
-    config.write_text(
-        textwrap.dedent(f"""
+    (code / "bench_handler.py").write_text(handler)
+    return textwrap.dedent(f"""
         [[functions]]
         name = "bench"
         handler = "bench_handler.handler"
@@ -66,7 +66,14 @@ def start_server(root: Path) -> Server:
         timeout = 60
         max_concurrency = 4
         environment = {{ OUT_FILE = "{root / "out.txt"}", FAIL_FLAG = "{root / "fail"}" }}
+        """)
 
+
+def start_server(root: Path) -> Server:
+    config = root / "logsieve.toml"
+    config.write_text(
+        bench_function(root)
+        + textwrap.dedent("""
         [delivery]
         retry_base_seconds = 0.01
         retry_max_backoff_seconds = 0.05

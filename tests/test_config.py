@@ -244,7 +244,7 @@ def test_non_utf8_file(tmp_path: Path) -> None:
             [
                 "unknown section [sever]",
                 "did you mean 'server'?",
-                "[aws], [console], [credentials], [delivery], [logs], [server], [smtp], "
+                "[aws], [cluster], [console], [credentials], [delivery], [logs], [server], [smtp], "
                 "[sns], [storage], plus",
             ],
         ),

@@ -33,7 +33,6 @@ from .errors import ConfigError
 from .kinesis import KinesisContext, KinesisService
 from .lambdas import (
     MAX_REQUEST_BYTES,
-    DirectoryFunctionStore,
     FunctionKeys,
     LambdaService,
     LogsSink,
@@ -44,6 +43,7 @@ from .lambdas import (
 )
 from .lambdas.declared import FUNCTIONS
 from .lambdas.runtime import FunctionRuntime
+from .lambdas.store_jetstream import open_function_store
 from .logs import LogsContext, LogsService
 from .metrics import RETENTION_SECONDS, StoreReader, build_cloudwatch
 from .metrics.alarms import build_alarms
@@ -151,12 +151,13 @@ def _build_lambdas(
         sandbox=Sandbox(protected=[config.data_dir], salt=str(config.data_dir.resolve())),
     )
     opened.callback(runtime.close)  # before the event log: the workers' last lines still go in
+    storage = STORAGE.of(config)
+    function_store = open_function_store(
+        config.data_dir / "lambda", storage.engine, storage.jetstream
+    )
+    opened.callback(function_store.close)
     lambdas = LambdaService(
-        DirectoryFunctionStore(config.data_dir / "lambda"),
-        runtime,
-        config.region,
-        config.account_id,
-        FUNCTIONS.of(config),
+        function_store, runtime, config.region, config.account_id, FUNCTIONS.of(config)
     )
     opened.callback(lambdas.close)
     return lambdas, function_keys, threads

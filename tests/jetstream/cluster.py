@@ -53,7 +53,12 @@ def drop_namespace(options: JetStreamOptions) -> None:
             js = nc.jetstream()
             for name in await js.streams_info():
                 stream = name.config.name or ""
-                if stream.startswith((f"{options.namespace}_", f"KV_{options.namespace}_")):
+                ours = (
+                    f"{options.namespace}_",
+                    f"KV_{options.namespace}_",
+                    f"OBJ_{options.namespace}_",
+                )
+                if stream.startswith(ours):
                     await js.delete_stream(stream)
         finally:
             await nc.close()

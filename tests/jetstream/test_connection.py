@@ -125,3 +125,16 @@ def test_an_authorization_failure_stays_the_reason_after_the_server_drops_the_co
     later = ConnectErrors()
     later.record(ConnectionResetError(104, "Connection reset by peer"))
     assert later.reason == "ConnectionResetError: [Errno 104] Connection reset by peer"
+
+
+def test_an_authorization_violation_reported_as_a_plain_error_is_the_reason_too() -> None:
+    """When the -ERR arrives in nats-py's read loop (not as the CONNECT reply), it is reported
+    as ``nats.errors.Error("nats: 'Authorization Violation'")``, not AuthorizationError."""
+    from nats.errors import Error
+
+    from logsieve.storage.jetstream.connection import ConnectErrors
+
+    errors = ConnectErrors()
+    errors.record(Error("nats: 'Authorization Violation'"))
+    errors.record(ConnectionResetError(104, "Connection reset by peer"))
+    assert errors.reason is not None and "authorization" in errors.reason.lower()

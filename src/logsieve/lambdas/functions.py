@@ -85,7 +85,17 @@ class Catalogue:
         config file and its code changed on disk."""
         if name in self.declared:
             self.refresh(name)
+        elif name not in self.specs:
+            self.read_through(name)
         return self.specs.get(name)
+
+    def read_through(self, name: str) -> FunctionRecord | None:
+        """The record of a name not known here, from the store (another node may have just
+        created it: the store's watch reports it soon, this at once)."""
+        record = self.store.get(name)
+        if record is not None and name not in self.declared:
+            self.put(record)
+        return record
 
     def refresh(self, name: str) -> None:
         """Give a declared function a new revision if its code directory changed (at most one
@@ -153,6 +163,8 @@ class Catalogue:
         if ref.name in self.declared and self.ours(ref):
             self.refresh(ref.name)
         record = self.records.get(ref.name) if self.ours(ref) else None
+        if record is None and self.ours(ref):
+            record = self.read_through(ref.name)
         if record is None:
             region, account = ref.region or self.region, ref.account or self.account_id
             raise not_found(function_arn(region, account, ref.name, ref.qualifier))
@@ -183,7 +195,7 @@ class Catalogue:
             )
 
     def exists(self, name: str) -> bool:
-        return name in self.records
+        return name in self.records or self.read_through(name) is not None
 
     # -- changes ---------------------------------------------------------------------------
 

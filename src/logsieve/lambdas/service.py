@@ -65,6 +65,7 @@ class LambdaService:
         self.functions = Catalogue(store, region, account_id, declared)
         self.invoker = Invoker(runtime)
         self._lock = threading.Lock()
+        store.watch(self._changed_elsewhere)
         self.operations: dict[str, Operation] = {
             "CreateFunction": self.create_function,
             "GetFunction": self.get_function,
@@ -221,6 +222,25 @@ class LambdaService:
         self.runtime.retire(record.name)
         log.info("event=lambda_deleted function=%s", record.name)
         return {"StatusCode": 204}
+
+    def _changed_elsewhere(self, name: str, record: FunctionRecord | None) -> None:
+        """Apply a change another node made (reported by the store's watch)."""
+        with self._lock:
+            if name in self.functions.declared:
+                return
+            current = self.functions.records.get(name)
+            if record is None:
+                if current is None:
+                    return
+                self.functions.remove(name)
+            elif current is not None and current.revision_id == record.revision_id:
+                return
+            else:
+                self.functions.put(record)
+                if current is None or current.deployment == record.deployment:
+                    return
+        self.runtime.retire(name)
+        log.info("event=lambda_changed_elsewhere function=%s deleted=%s", name, record is None)
 
     # -- updates ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import logging
 import shutil
 import tempfile
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +30,10 @@ from .code import unpack
 log = logging.getLogger(__name__)
 
 RECORD_FILE = "function.json"
+
+# What a store reports when another node changed a function: its name and new record, or None
+# once it is deleted.
+FunctionChanged = Callable[[str, "FunctionRecord | None"], None]
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,14 @@ class FunctionStore(Protocol):
         """Every stored function (called once, at start)."""
         ...
 
+    def get(self, name: str) -> FunctionRecord | None:
+        """The stored record of ``name`` now (a read through for a name not loaded)."""
+        ...
+
+    def watch(self, changed: FunctionChanged) -> None:
+        """Report, from now on, the functions other nodes create, change and delete."""
+        ...
+
     def save(self, record: FunctionRecord) -> None:
         """Create or replace the record durably."""
         ...
@@ -96,6 +108,8 @@ class FunctionStore(Protocol):
     def discard_code(self, name: str, keep: Collection[str]) -> None:
         """Remove the function's code versions other than ``keep``."""
         ...
+
+    def close(self) -> None: ...
 
 
 class DirectoryFunctionStore:
@@ -128,6 +142,16 @@ class DirectoryFunctionStore:
             self.discard_code(record.name, {record.code_version})
         return records
 
+    def get(self, name: str) -> FunctionRecord | None:
+        path = self._dir(name) / RECORD_FILE
+        try:
+            return FunctionRecord.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return None
+
+    def watch(self, changed: FunctionChanged) -> None:
+        """Nothing to report: the directory is this process's alone (the data dir lock)."""
+
     def save(self, record: FunctionRecord) -> None:
         directory = self._dir(record.name)
         directory.mkdir(parents=True, exist_ok=True)
@@ -143,8 +167,9 @@ class DirectoryFunctionStore:
         fsync_dir(self._functions)
         shutil.rmtree(doomed, ignore_errors=True)
 
-    def add_code(self, name: str, archive: bytes) -> str:
-        version = uuid.uuid4().hex
+    def add_code(self, name: str, archive: bytes, version: str | None = None) -> str:
+        """(``version``: the id to unpack under, for a cache of another store's version.)"""
+        version = version or uuid.uuid4().hex
         staging = Path(tempfile.mkdtemp(prefix="code-", dir=self._scratch))
         try:
             unpack(archive, staging)
@@ -168,3 +193,6 @@ class DirectoryFunctionStore:
         for version in home.iterdir():
             if version.name not in keep:
                 shutil.rmtree(version, ignore_errors=True)
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -2,17 +2,16 @@
 // the rows, newest at the bottom. Pauses when the reader scrolls up, opens a row, or presses
 // space; an "N new" pill counts what arrived meanwhile. The browser's EventSource reconnects
 // by itself and sends Last-Event-ID, so the server resumes where the page left off.
-// The page keeps the last 5,000 events but draws only the newest 500 while following; a
-// reader scrolling through them sees a window of at most 1,000, drawn in chunks as they
-// scroll (a 5,000-row DOM made every frame and every keypress cost hundreds of milliseconds
-// of layout and paint; bench/console.py).
+// The page keeps the last 5,000 events as a virtual list: every row has one fixed height
+// (measured once, again on resize), only the rows in view (and a few around them) are in
+// the DOM, padding above and below stands for the others, and the row elements are reused as
+// the window moves. New events and scrolls are drawn once an animation frame, reading the
+// scroll position first and writing after, so neither following nor scrolling back through
+// the 5,000 ever lays out more than the visible rows (bench/console.py).
 (() => {
   "use strict";
   const MAX_ROWS = 5000; // events kept
-  const LIVE_ROWS = 500; // rows in the page while following; older ones drawn on scroll-up
-  const CHUNK_ROWS = 200; // rows drawn at a time when the reader reaches the first or last
-  const WINDOW_ROWS = 1000; // rows in the page at most while the reader scrolls back
-  const NEAR_EDGE = 200; // px: draw more rows when the reader scrolls this close to an edge
+  const OVERSCAN = 10; // rows drawn above and below the visible ones
   const NEAR_BOTTOM = 40; // px: "at the bottom" for the scroll-to-pause rule
 
   function iso(ms) { return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1Z"); }
@@ -82,6 +81,18 @@
     return `{ ${clause} }`;
   }
 
+  // The detail of an opened row: the JSON as a tree of clickable fields, or the plain text.
+  function detailOf(event) {
+    const detail = el("div", "detail");
+    const pre = el("pre", "msg");
+    let parsed;
+    try { parsed = JSON.parse(event.message); } catch (e) { parsed = undefined; }
+    if (parsed !== undefined && parsed !== null && typeof parsed === "object") jsonTree(parsed, "$", 0, pre);
+    else pre.textContent = event.message;
+    detail.append(pre);
+    return detail;
+  }
+
   function start(box) {
     const rows = document.getElementById("tail-rows");
     const pill = document.getElementById("tail-pill");
@@ -92,10 +103,17 @@
     const form = document.getElementById("tail-form");
     const patternBox = form.querySelector("input[name=pattern]");
     const terms = (box.dataset.highlight || "").split("\n").filter(Boolean);
-    let paused = "", pending = [], received = 0, programmatic = false, connected = false;
-    const kept = []; // the last MAX_ROWS events; the page shows kept[first .. first + drawn)
-    let first = 0, drawn = 0;
-    const following = () => first + drawn >= kept.length; // the newest kept row is drawn
+    let paused = "", pending = [], received = 0, connected = false;
+    let expectedTop = null; // where render() put the scroll position (its scroll event is ours)
+
+    // Kept events carry a sequence number; kept[i].seq === base + i.
+    const kept = [];
+    let base = 0, nextSeq = 0;
+    let rowHeight = 0, viewHeight = box.clientHeight;
+    let follow = true; // stick to the newest at the next frame
+    const shown = new Map(); // seq -> row element in the DOM
+    const spare = []; // row elements out of the DOM, to reuse
+    const opened = new Map(); // seq -> {detail, height}: rows opened, in seq order of opening
 
     function setState() {
       state.textContent = paused ? `paused (${paused})` : (connected ? "live" : "reconnecting…");
@@ -105,13 +123,11 @@
       pill.hidden = !paused || pending.length === 0;
       pill.textContent = `${pending.length} new`;
     }
-    function toBottom() {
-      programmatic = true;
-      box.scrollTop = box.scrollHeight;
-      requestAnimationFrame(() => { programmatic = false; });
-    }
-    function row(event) {
-      const line = el("div", `row ${severity(event.message)}`);
+
+    // A row element showing `event`, reused from the spares when there are any.
+    function fill(line, event) {
+      line.className = `row ${severity(event.message)}`;
+      line.classList.toggle("open", opened.has(event.seq));
       line.dataset.id = event.id;
       const when = el("span", "when");
       const time = el("time", "", iso(event.timestamp));
@@ -121,89 +137,118 @@
       where.title = `${event.group} / ${event.stream}`;
       const message = el("span", "message");
       message.append(highlighted(event.message, terms));
-      line.append(when, where, message);
+      line.replaceChildren(when, where, message);
       line.logEvent = event;
+      if (window.logsieveConsole) window.logsieveConsole.applyZone(line);
       return line;
     }
-    function fragmentOf(events) {
-      const fragment = document.createDocumentFragment();
-      for (const event of events) fragment.append(row(event));
-      if (window.logsieveConsole) window.logsieveConsole.applyZone(fragment);
-      return fragment;
+    // The one row height, from a row drawn off to the side (on start and on resize only).
+    function measure() {
+      const probe = fill(el("div"), { seq: -1, id: "", timestamp: 0, group: "g", stream: "s", message: "probe" });
+      probe.style.visibility = "hidden";
+      probe.style.height = "auto";
+      rows.append(probe);
+      rowHeight = Math.max(1, probe.getBoundingClientRect().height);
+      probe.remove();
+      box.style.setProperty("--tail-row", `${rowHeight}px`);
+      for (const [, open] of opened) if (open.detail.isConnected) open.height = open.detail.offsetHeight;
     }
-    // A row leaves the page with its opened detail (which follows it).
-    function removeFirstRow() {
-      rows.firstElementChild.remove();
-      if (rows.firstElementChild && rows.firstElementChild.classList.contains("detail")) {
-        rows.firstElementChild.remove();
+
+    // Opened rows' details, in kept order, with their heights: few, so lists are fine.
+    function openedInOrder() {
+      return [...opened.entries()].map(([seq, o]) => ({ index: seq - base, ...o }))
+        .filter((o) => o.index >= 0 && o.index < kept.length)
+        .sort((a, b) => a.index - b.index);
+    }
+    // Pixels above row `index` (rows and the details opened above it).
+    function offsetOf(index, details) {
+      let y = index * rowHeight;
+      for (const d of details) if (d.index < index) y += d.height;
+      return y;
+    }
+    // The kept index of the row at `y` pixels from the top.
+    function indexAt(y, details) {
+      let extra = 0;
+      for (const d of details) {
+        const detailTop = (d.index + 1) * rowHeight + extra;
+        if (y < detailTop) break;
+        if (y < detailTop + d.height) return d.index;
+        extra += d.height;
       }
-      drawn--;
+      return Math.max(0, Math.min(kept.length - 1, Math.floor((y - extra) / rowHeight)));
     }
-    function removeLastRow() {
-      if (rows.lastElementChild.classList.contains("detail")) rows.lastElementChild.remove();
-      rows.lastElementChild.remove();
-      drawn--;
-    }
-    function draw(events) {
-      kept.push(...events);
-      if (kept.length > MAX_ROWS) kept.splice(0, kept.length - MAX_ROWS);
-      const fresh = events.slice(-LIVE_ROWS);
-      rows.append(fragmentOf(fresh));
-      drawn += fresh.length;
-      while (drawn > LIVE_ROWS) removeFirstRow();
-      first = kept.length - drawn;
+
+    // Draws the rows in view: read the scroll position, then only writes.
+    function render() {
+      if (!rowHeight) measure();
+      const details = openedInOrder();
+      const total = offsetOf(kept.length, details);
+      const top = follow ? Math.max(0, total - viewHeight) : box.scrollTop;
+      const firstIndex = kept.length ? Math.max(0, indexAt(top, details) - OVERSCAN) : 0;
+      const lastIndex = kept.length ? Math.min(kept.length - 1, indexAt(top + viewHeight, details) + OVERSCAN) : -1;
+      const wanted = [];
+      const keep = new Set();
+      for (let i = firstIndex; i <= lastIndex; i++) keep.add(kept[i].seq);
+      for (const [seq, line] of shown) {
+        if (!keep.has(seq)) { line.remove(); shown.delete(seq); spare.push(line); }
+      }
+      for (const [seq, open] of opened) if (!keep.has(seq)) open.detail.remove();
+      for (let i = firstIndex; i <= lastIndex; i++) {
+        const event = kept[i];
+        let line = shown.get(event.seq);
+        if (!line) { line = fill(spare.pop() || el("div"), event); shown.set(event.seq, line); }
+        wanted.push(line);
+        const open = opened.get(event.seq);
+        if (open) wanted.push(open.detail);
+      }
+      // Put the wanted nodes in order, moving only those not already in place.
+      let at = rows.firstChild;
+      for (const node of wanted) {
+        if (node === at) { at = at.nextSibling; continue; }
+        rows.insertBefore(node, at);
+      }
+      rows.style.paddingTop = `${offsetOf(firstIndex, details)}px`;
+      rows.style.paddingBottom = `${total - offsetOf(lastIndex + 1, details)}px`;
+      if (follow) {
+        box.scrollTop = top;
+        expectedTop = box.scrollTop; // layout is up to date after the write: no extra work
+      }
       box.dataset.kept = kept.length;
-      toBottom();
     }
-    // Keep what the reader looks at still while rows come or go above it.
-    function keepView(change) {
-      const height = box.scrollHeight;
-      change();
-      programmatic = true;
-      box.scrollTop += box.scrollHeight - height;
-      requestAnimationFrame(() => { programmatic = false; });
+    let scheduled = false;
+    function schedule() {
+      if (scheduled) return;
+      scheduled = true;
+      requestAnimationFrame(() => { scheduled = false; render(); });
     }
-    // Older kept rows above the first, newer ones below the last; the far edge trimmed.
-    function prependOlder() {
-      if (first <= 0) return;
-      const older = kept.slice(Math.max(0, first - CHUNK_ROWS), first);
-      keepView(() => { rows.prepend(fragmentOf(older)); });
-      first -= older.length;
-      drawn += older.length;
-      while (drawn > WINDOW_ROWS) removeLastRow();
-    }
-    function appendNewer() {
-      if (following()) return;
-      rows.append(fragmentOf(kept.slice(first + drawn, first + drawn + CHUNK_ROWS)));
-      drawn = Math.min(kept.length - first, drawn + CHUNK_ROWS);
-      keepView(() => { while (drawn > WINDOW_ROWS) { removeFirstRow(); first++; } });
-      const below = box.scrollHeight - box.scrollTop - box.clientHeight;
-      if (following() && below < NEAR_BOTTOM && paused === "scrolled up") resume();
-    }
-    // Once a frame however many scroll events arrive.
-    const queued = new Set();
-    function once(work) {
-      if (queued.has(work)) return;
-      queued.add(work);
-      requestAnimationFrame(() => { queued.delete(work); work(); });
+
+    function keep(events) {
+      for (const event of events) { event.seq = nextSeq++; kept.push(event); }
+      if (kept.length > MAX_ROWS) {
+        const gone = kept.splice(0, kept.length - MAX_ROWS);
+        base = kept.length ? kept[0].seq : nextSeq;
+        for (const event of gone) opened.delete(event.seq);
+      }
     }
     function pause(reason) {
       if (!paused) { paused = reason; setState(); }
     }
+    function closeAll() {
+      for (const [seq, open] of opened) {
+        open.detail.remove();
+        const line = shown.get(seq);
+        if (line) line.classList.remove("open");
+      }
+      opened.clear();
+    }
     function resume() {
       paused = "";
-      rows.querySelectorAll(".detail").forEach((d) => d.remove());
-      rows.querySelectorAll(".row.open").forEach((r) => r.classList.remove("open"));
-      if (!following()) { // scrolled back in a window: draw the newest again
-        rows.replaceChildren();
-        const newest = kept.slice(-LIVE_ROWS);
-        rows.append(fragmentOf(newest));
-        drawn = newest.length;
-        first = kept.length - drawn;
-      }
+      closeAll();
       const waiting = pending;
       pending = [];
-      draw(waiting);
+      keep(waiting);
+      follow = true;
+      schedule();
       setState();
     }
 
@@ -223,7 +268,9 @@
         if (pending.length > MAX_ROWS) pending.splice(0, pending.length - MAX_ROWS);
         setState();
       } else {
-        draw(frame.events);
+        keep(frame.events);
+        follow = true;
+        schedule();
       }
     });
     source.addEventListener("end", () => {
@@ -234,13 +281,21 @@
     });
 
     box.addEventListener("scroll", () => {
-      if (programmatic) return;
-      const below = box.scrollHeight - box.scrollTop - box.clientHeight;
-      if (box.scrollTop < NEAR_EDGE) once(prependOlder);
-      if (below < NEAR_EDGE && !following()) once(appendNewer);
-      if (below >= NEAR_BOTTOM || !following()) pause("scrolled up");
-      else if (paused === "scrolled up") resume();
-    });
+      if (expectedTop !== null && Math.abs(box.scrollTop - expectedTop) < 1) return;
+      expectedTop = null;
+      const total = offsetOf(kept.length, openedInOrder());
+      const below = total - box.scrollTop - viewHeight;
+      follow = false;
+      if (below >= NEAR_BOTTOM) pause("scrolled up");
+      else if (paused === "scrolled up") { resume(); return; }
+      schedule();
+    }, { passive: true });
+    new ResizeObserver((entries) => {
+      viewHeight = entries[entries.length - 1].contentRect.height;
+      rowHeight = 0; // measured again: the columns may have wrapped
+      schedule();
+    }).observe(box);
+
     box.addEventListener("click", (ev) => {
       const target = ev.target instanceof Element ? ev.target : null;
       if (!target) return;
@@ -251,24 +306,25 @@
         return;
       }
       const line = target.closest(".row");
-      if (!line || window.getSelection().toString()) return;
-      const open = line.nextElementSibling && line.nextElementSibling.classList.contains("detail");
+      if (!line || !line.logEvent || window.getSelection().toString()) return;
+      const seq = line.logEvent.seq;
+      const open = opened.get(seq);
       if (open) {
-        line.nextElementSibling.remove();
+        open.detail.remove();
+        opened.delete(seq);
         line.classList.remove("open");
-        if (!rows.querySelector(".row.open") && paused === "event opened") resume();
+        if (!opened.size && paused === "event opened") resume();
+        else schedule();
         return;
       }
-      const detail = el("div", "detail");
-      const pre = el("pre", "msg");
-      let parsed;
-      try { parsed = JSON.parse(line.logEvent.message); } catch (e) { parsed = undefined; }
-      if (parsed !== undefined && parsed !== null && typeof parsed === "object") jsonTree(parsed, "$", 0, pre);
-      else pre.textContent = line.logEvent.message;
-      detail.append(pre);
+      const detail = detailOf(line.logEvent);
       line.after(detail);
       line.classList.add("open");
+      // Its height counts in the offsets: one layout, on a click, not while following.
+      opened.set(seq, { detail, height: detail.offsetHeight });
+      follow = false;
       pause("event opened");
+      schedule();
     });
     pill.addEventListener("click", resume);
     pauseButton.addEventListener("click", () => (paused ? resume() : pause("by you")));

@@ -79,7 +79,9 @@ class ConnectErrors:
 
     def record(self, exc: BaseException) -> None:
         self.last = _text(exc)
-        if isinstance(exc, AuthorizationError):
+        # nats-py raises AuthorizationError on the CONNECT reply, but a plain Error carrying
+        # "nats: 'Authorization Violation'" when the -ERR arrives later in its read loop.
+        if isinstance(exc, AuthorizationError) or "authorization" in self.last.lower():
             self.refused = self.last
 
     @property
