@@ -33,6 +33,7 @@ from .atomic import open_bucket
 from .logs_events import EventsPart
 from .logs_filters import FiltersPart
 from .logs_index import ChunkIndex
+from .logs_lookups import Lookups
 from .logs_metadata import BUCKET, MetadataPart
 from .options import JetStreamOptions
 
@@ -57,6 +58,7 @@ class JetStreamLogsStore(EventsPart, FiltersPart, MetadataPart):
             conn.run(conn.ensure_stream(config))
             self._index = ChunkIndex(conn, self._events, conn.subject("logs", "e") + ".")
             conn.run(self._index.start(conn.subject("logs", ">")))
+            self._lookups = Lookups(self._index)
         except BaseException:
             conn.close()
             raise
