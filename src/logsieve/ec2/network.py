@@ -8,6 +8,7 @@ interface in each, as a new AWS account has, so ``simulate world`` has interface
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import secrets
 from collections.abc import Mapping
@@ -89,19 +90,37 @@ class Network:
 
     def ensure_defaults(self) -> None:
         """Create the default VPC, its subnets and one interface in each, once per data
-        directory (a deleted default VPC stays deleted, as on AWS)."""
+        directory or namespace (a deleted default VPC stays deleted, as on AWS).
+
+        Nodes of one deployment may start at once: the marker is claimed first, insert-if-
+        absent, holding the whole plan (ids included); whoever finds it unfinished (lost the
+        race, or the claimer died half-way) creates what is missing of that same plan, so
+        there is one default VPC whoever wins. A marker without a plan is a finished one."""
         store = self.resources.store
-        if store.get(_MARKER) is not None:
+        marker = store.get(_MARKER)
+        if marker is None:
+            try:
+                marker = store.create(ResourceRow(_MARKER, _MARKER, {"plan": self._plan()}))
+            except ValueError:  # another node claimed it first: adopt its plan
+                marker = store.get(_MARKER)
+        plan = marker.data.get("plan") if marker is not None else None
+        if not plan:
             return
+        for kind, data in plan:
+            with contextlib.suppress(ValueError):  # made already by another node
+                self.resources.create(kind, data, {})
+        store.update(_MARKER, data={})
+
+    def _plan(self) -> list[tuple[str, dict[str, Any]]]:
+        """The default VPC's resources, in creation order: (kind, data)."""
         vpc = self._vpc(DEFAULT_VPC_CIDR, is_default=True)
-        self.resources.create("vpc", vpc, {})
+        plan: list[tuple[str, dict[str, Any]]] = [("vpc", vpc)]
         for n, zone in enumerate(_DEFAULT_ZONES):
             cidr = f"172.31.{16 * n}.0/20"
             subnet = self._subnet(vpc, cidr, f"{self.region}{zone}", default=True)
-            self.resources.create("subnet", subnet, {})
             interface = self._interface(subnet, None, f"default interface {n + 1}")
-            self.resources.create("network-interface", interface, {})
-        store.create(ResourceRow(_MARKER, _MARKER))
+            plan += [("subnet", subnet), ("network-interface", interface)]
+        return plan
 
     # -- VPCs ----------------------------------------------------------------------------
 

@@ -15,7 +15,13 @@ What differs from the SQLite store (each for a reason given in its module):
   after it computes them from the chunks left;
 - an append checks its stream in KV (then trusts it until a deletion marker or 60 s), then
   publishes: a chunk racing a delete on another node is stored but never read, and goes with
-  the next ``expire``; SQLite refuses it inside one transaction;
+  the next ``expire``; SQLite refuses it inside one transaction. The append then waits for its
+  chunk in this node's index and is refused (``Deleted``) if a marker before the chunk named
+  its group or stream, so a put made after a delete returned on any node is refused;
+- ``group(name)`` and ``stream(group_id, name)`` are cached per node (logs_lookups.py): a
+  delete reaches them with the deletion marker, a group's retention set on another node
+  within 1 s; for the index's lag after a group is deleted and made again under its name on
+  another node, this node still names the old one (its writes answer not-found);
 - every node indexes every retained chunk in memory (about 200 bytes each) and replays the
   stream's headers when it starts (1,000 chunks of 1,000 events: 0.2-0.5 s);
 - a chunk is one message: the server's ``max_payload`` must hold a 1 MB PutLogEvents batch
@@ -33,6 +39,7 @@ from .atomic import open_bucket
 from .logs_events import EventsPart
 from .logs_filters import FiltersPart
 from .logs_index import ChunkIndex
+from .logs_lookups import Lookups
 from .logs_metadata import BUCKET, MetadataPart
 from .options import JetStreamOptions
 
@@ -57,6 +64,7 @@ class JetStreamLogsStore(EventsPart, FiltersPart, MetadataPart):
             conn.run(conn.ensure_stream(config))
             self._index = ChunkIndex(conn, self._events, conn.subject("logs", "e") + ".")
             conn.run(self._index.start(conn.subject("logs", ">")))
+            self._lookups = Lookups(self._index)
         except BaseException:
             conn.close()
             raise

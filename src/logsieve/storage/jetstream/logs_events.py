@@ -145,9 +145,21 @@ class EventsPart(LogsKv):
                 conn.js.publish, subject, payload, stream=self._events, headers=headers
             )
             self._wrote(ack.seq)
+            await self._index.wait_past(ack.seq)
+            self._check_not_deleted(group_id, stream_id)  # by a marker before this chunk
             return int(ack.seq) << SEQ_BITS
 
         return int(self._run(put()))
+
+    def _check_not_deleted(self, group_id: int, stream_id: int) -> None:
+        """``Deleted`` if a deletion marker this node applied names the group or stream: a
+        chunk published after it is never read, so its append must not be acknowledged.
+        The lookups PutLogEvents makes before appending are cached (logs_lookups.py), so
+        this is what refuses a put made after a delete on another node returned."""
+        if group_id in self._index.deleted_groups:
+            raise Deleted("group")
+        if stream_id in self._index.deleted_streams:
+            raise Deleted("stream")
 
     def _positions_subject(self, source: str) -> str:
         return self._conn.subject("logs", "pos", name_key(source))

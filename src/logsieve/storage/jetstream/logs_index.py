@@ -180,14 +180,20 @@ class ChunkIndex:
         wait ends once the consumer had its chance to deliver what precedes it."""
         conn = self._conn
         last = (await conn.retrying(conn.js.stream_info, self._stream)).state.last_seq or 0
+        await self.wait_past(last)
+
+    async def wait_past(self, seq: int) -> None:
+        """Until every message up to ``seq`` is applied, or ``seq`` was deleted before this
+        consumer got to it (then nothing may ever come up to it)."""
         try:
-            await asyncio.wait_for(self.wait_for(last), _PATIENCE)
+            await asyncio.wait_for(self.wait_for(seq), _PATIENCE)
         except TimeoutError:
+            conn = self._conn
             try:
-                await conn.retrying(conn.js.get_msg, self._stream, last)
+                await conn.retrying(conn.js.get_msg, self._stream, seq)
             except NotFoundError:
                 return  # deleted: nothing more will come up to it
-            await self.wait_for(last)
+            await self.wait_for(seq)
 
     # -- reading --------------------------------------------------------------------------
 

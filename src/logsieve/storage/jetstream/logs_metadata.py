@@ -23,6 +23,7 @@ from ..records import LogGroup, LogStream
 from .atomic import MAX_BATCH, Write, commit
 from .connection import Connection
 from .logs_index import ChunkIndex
+from .logs_lookups import Lookups
 from .records import load, name_key, revision, scan
 
 __all__ = ["BUCKET", "GroupFound", "LogsKv", "group_key", "stream_key"]
@@ -45,6 +46,7 @@ class LogsKv:
     _conn: Connection
     _kv: KeyValue
     _index: ChunkIndex
+    _lookups: Lookups
 
     def _run(self, coro: Any) -> Any:
         return self._conn.run(coro)
@@ -188,12 +190,20 @@ class MetadataPart(LogsKv):
         self._run(delete())
 
     def group(self, name: str) -> LogGroup | None:
+        known = self._lookups.group(name)
+        if known is not None and self._index.at >= self._written:
+            return self._group(known)  # no KV read, no hop to the connection's loop
+
         async def get() -> LogGroup | None:
-            found = await self._load(group_key(name))
-            if found is None:
-                return None
+            record = known
+            if record is None:
+                found = await self._load(group_key(name))
+                if found is None:
+                    return None
+                record = found[0]
+                self._lookups.keep_group(record)
             await self._own_writes()
-            return self._group(found[0])
+            return self._group(record)
 
         return self._run(get())
 
@@ -232,6 +242,7 @@ class MetadataPart(LogsKv):
                 key, record, rev = await self._live_group(group_id)
                 try:
                     await self._commit([Write(key, orjson.dumps(change(record)), rev)])
+                    self._lookups.forget_group(record["name"])
                     return
                 except KeyWrongLastSequenceError:
                     continue
@@ -293,12 +304,20 @@ class MetadataPart(LogsKv):
         self._run(delete())
 
     def stream(self, group_id: int, name: str) -> LogStream | None:
+        known = self._lookups.stream(group_id, name)
+        if known is not None and self._index.at >= self._written:
+            return self._stream(group_id, known)
+
         async def get() -> LogStream | None:
-            found = await self._load(stream_key(group_id, name))
-            if found is None:
-                return None
+            record = known
+            if record is None:
+                found = await self._load(stream_key(group_id, name))
+                if found is None:
+                    return None
+                record = found[0]
+                self._lookups.keep_stream(group_id, record)
             await self._own_writes()
-            return self._stream(group_id, found[0])
+            return self._stream(group_id, record)
 
         return self._run(get())
 
