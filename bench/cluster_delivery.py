@@ -88,14 +88,16 @@ def put_at_rate(
     return acked, number
 
 
-def wait_delivered(out: Path, wanted, timeout: float = 120) -> dict[int, float]:
+def wait_delivered(out: Path, wanted, timeout: float = 120, read=read_out) -> dict[int, float]:
+    """Handler start time per event number once every ``wanted`` one was handled (or what
+    was by ``timeout``); ``read`` parses the handler's output file."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        started, _ = read_out(out)
+        started, _ = read(out)
         if all(n in started for n in wanted):
             return started
         time.sleep(0.1)
-    return read_out(out)[0]
+    return read(out)[0]
 
 
 def figures(waits: list[float]) -> str:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.server import Server, client  # noqa: E402
 
-from cluster_delivery import figures, holder, put_at_rate, start_nodes  # noqa: E402
+from cluster_delivery import figures, holder, put_at_rate, start_nodes, wait_delivered  # noqa: E402
 from common import cpu_model, git_commit, progress  # noqa: E402
 from delivery import subscribe  # noqa: E402
 from logsieve.storage.jetstream.cluster import LocalCluster  # noqa: E402
@@ -85,13 +85,7 @@ def read_out(path: Path) -> tuple[dict[int, float], list[tuple[float, set[int]]]
 
 
 def wait_all(out: Path, wanted, timeout: float = 300) -> dict[int, float]:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        started, _ = read_out(out)
-        if all(n in started for n in wanted):
-            return started
-        time.sleep(0.2)
-    return read_out(out)[0]
+    return wait_delivered(out, wanted, timeout, read=read_out)
 
 
 def feed(node: Server, rate: int, seconds: float, base: int, feeders: int, stop=None):
