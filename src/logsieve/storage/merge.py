@@ -13,6 +13,7 @@ windows whole: a scan tests a window's messages in one C-level pass, and
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
@@ -81,3 +82,22 @@ def _reaches(chunk: ChunkRef, active: list[list[StoredEvent]], newest_first: boo
     if newest_first:
         return chunk.max_ts >= max(events[-1][0] for events in active)
     return chunk.min_ts <= min(events[0][0] for events in active)
+
+
+def stream_page(
+    windows_for: Callable[[int | None, bool], Iterator[list[StoredEvent]]],
+    end: int | None,
+    after: tuple[int, int] | None,
+    before: tuple[int, int] | None,
+    limit: int,
+) -> list[StoredEvent]:
+    """One GetLogEvents page, oldest first, from an engine's ``windows_for(hi, newest_first)``:
+    the newest events when paging backwards (a ``before`` token, or a negative ``limit`` with no
+    ``after``), ``end`` exclusive as GetLogEvents' endTime is. Shared by every engine so the
+    paging rules cannot drift apart."""
+    newest_first = after is None and (before is not None or limit < 0)
+    hi = None if end is None else end - 1
+    windows = windows_for(hi, newest_first)
+    page = list(itertools.islice(itertools.chain.from_iterable(windows), abs(limit)))
+    windows.close()  # type: ignore[attr-defined]
+    return page[::-1] if newest_first else page

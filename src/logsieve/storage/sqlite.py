@@ -29,7 +29,7 @@ import orjson
 
 from .checkpoint import Checkpointer
 from .database import Connections
-from .merge import MAX_CHUNK_SPAN_MS, ChunkRef, merge
+from .merge import MAX_CHUNK_SPAN_MS, ChunkRef, merge, stream_page
 from .migrate import move_activation_times, never_reuse_ids
 from .protocols import Deleted, Position
 from .records import (
@@ -550,12 +550,12 @@ class SqliteStore:
         before: Position | None,
         limit: int,
     ) -> list[StoredEvent]:
-        newest_first = after is None and (before is not None or limit < 0)
-        hi = None if end is None else end - 1  # GetLogEvents' endTime is exclusive
-        windows = self._events("stream_id = ?", [stream_id], start, hi, after, before, newest_first)
-        page = list(itertools.islice(itertools.chain.from_iterable(windows), abs(limit)))
-        windows.close()  # type: ignore[attr-defined]
-        return page[::-1] if newest_first else page
+        return stream_page(
+            lambda hi, newest_first: self._events(
+                "stream_id = ?", [stream_id], start, hi, after, before, newest_first
+            ),
+            end, after, before, limit,
+        )  # fmt: skip
 
     def group_windows(
         self,

@@ -34,7 +34,7 @@ from typing import Any
 import orjson
 from nats.js.errors import BadRequestError, KeyWrongLastSequenceError, NotFoundError
 
-from ..merge import ChunkRef, merge
+from ..merge import ChunkRef, merge, stream_page
 from ..protocols import Deleted, Position
 from ..records import StoredEvent
 from ..source_positions import Chunk
@@ -371,14 +371,12 @@ class EventsPart(LogsKv):
         before: Position | None,
         limit: int,
     ) -> list[StoredEvent]:
-        newest_first = after is None and (before is not None or limit < 0)
-        hi = None if end is None else end - 1  # GetLogEvents' endTime is exclusive
-        windows = self._windows(
-            lambda index: index.of_stream(stream_id), start, hi, after, before, newest_first
-        )
-        page = list(itertools.islice(itertools.chain.from_iterable(windows), abs(limit)))
-        windows.close()  # type: ignore[attr-defined]
-        return page[::-1] if newest_first else page
+        return stream_page(
+            lambda hi, newest_first: self._windows(
+                lambda index: index.of_stream(stream_id), start, hi, after, before, newest_first
+            ),
+            end, after, before, limit,
+        )  # fmt: skip
 
     def group_windows(
         self,
