@@ -138,3 +138,25 @@ def test_an_authorization_violation_reported_as_a_plain_error_is_the_reason_too(
     errors.record(Error("nats: 'Authorization Violation'"))
     errors.record(ConnectionResetError(104, "Connection reset by peer"))
     assert errors.reason is not None and "authorization" in errors.reason.lower()
+
+
+def test_placement_without_enough_peers_yet_is_retried() -> None:
+    """A stream created while a server is still joining fails with err_code 10005 ("no
+    suitable peers for placement"); creation is retried instead of failing the start."""
+    import asyncio
+
+    from nats.js.errors import BadRequestError
+
+    from logsieve.storage.jetstream.connection import Connection
+
+    calls = []
+
+    async def create() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise BadRequestError(code=400, err_code=10005, description="no suitable peers")
+        return "created"
+
+    conn = Connection.__new__(Connection)
+    conn.options = JetStreamOptions(urls=("nats://127.0.0.1:1",), timeout_seconds=1)
+    assert asyncio.run(conn.retrying(create)) == "created" and len(calls) == 2

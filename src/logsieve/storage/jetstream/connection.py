@@ -49,6 +49,15 @@ _TRANSIENT = (
     NatsTimeout,
     TimeoutError,
 )
+# err_code 10005 "no suitable peers for placement, peer offline": a server restarting or not
+# yet known to the meta leader; placement succeeds once it is back.
+_NO_PEERS_YET = 10005
+
+
+def _transient(exc: Exception) -> bool:
+    return isinstance(exc, _TRANSIENT) or getattr(exc, "err_code", None) == _NO_PEERS_YET
+
+
 _RETRY_PAUSE = 0.25  # ADR-22's suggested client retry interval
 # How long calls keep retrying, in connection timeouts: killing a stream's leader on the
 # 3-node test cluster stalled writes for 5.9 s before a new leader took them.
@@ -193,8 +202,8 @@ class Connection:
         while True:
             try:
                 return await call(*args, **kwargs)
-            except _TRANSIENT:
-                if time.monotonic() >= deadline:
+            except Exception as exc:
+                if not _transient(exc) or time.monotonic() >= deadline:
                     raise
                 await asyncio.sleep(_RETRY_PAUSE)
 
