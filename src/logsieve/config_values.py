@@ -195,6 +195,20 @@ def number(
     return value
 
 
+def environment_values(
+    environ: Mapping[str, str], prefix: str, checks: Mapping[str, Check]
+) -> dict[str, Any]:
+    """The keys of ``checks`` set as ``<prefix><KEY>`` in ``environ``, each checked (an empty
+    variable counts as unset)."""
+    values = {}
+    for key, check in checks.items():
+        name = prefix + key.upper()
+        text = environ.get(name, "")
+        if text:
+            values[key] = from_environment(name, text, check)
+    return values
+
+
 def from_environment(name: str, text: str, check: Check) -> Any:
     """``text`` of environment variable ``name`` through ``check``, or the one-line error."""
     try:

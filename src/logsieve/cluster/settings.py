@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from logsieve.config import Section
-from logsieve.config_values import Invalid, from_environment, number, read, section, show
+from logsieve.config_values import Invalid, environment_values, number, read, section, show
 
 __all__ = ["CLUSTER", "ClusterSettings"]
 
@@ -74,12 +74,7 @@ def parse_cluster(path: Path, raw: Any) -> ClusterSettings:
 
 def cluster_environment(environ: Mapping[str, str], settings: ClusterSettings) -> ClusterSettings:
     """``LOGSIEVE_CLUSTER_<KEY>`` over the file's values (empty counts as unset)."""
-    values = {}
-    for key, check in _CHECKS.items():
-        name = _ENV_PREFIX + key.upper()
-        text = environ.get(name, "")
-        if text:
-            values[key] = from_environment(name, text, check)
+    values = environment_values(environ, _ENV_PREFIX, _CHECKS)
     return dataclasses.replace(settings, **values) if values else settings
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from logsieve.config import Section
-from logsieve.config_values import Invalid, from_environment, number, read, section, show, suggest
+from logsieve.config_values import Invalid, environment_values, number, read, section, show, suggest
 
 from .factory import ENGINES
 from .jetstream.options import JetStreamOptions
@@ -132,12 +132,7 @@ def parse_storage(path: Path, raw: Any) -> StorageSettings:
 
 def storage_environment(environ: Mapping[str, str], settings: StorageSettings) -> StorageSettings:
     """``LOGSIEVE_STORAGE_<KEY>`` over the file's values (empty counts as unset)."""
-    values = {}
-    for key, check in _CHECKS.items():
-        name = _ENV_PREFIX + key.upper()
-        text = environ.get(name, "")
-        if text:
-            values[key] = from_environment(name, text, check)
+    values = environment_values(environ, _ENV_PREFIX, _CHECKS)
     return _settings(values, settings) if values else settings
 
 
