@@ -24,6 +24,7 @@ def test_defaults_point_at_a_local_three_replica_cluster(tmp_path: Path) -> None
     assert settings.engine == "jetstream"
     assert settings.jetstream == JetStreamOptions()
     assert settings.jetstream.replicas == 3
+    assert settings.jetstream.partitions == 1
     assert settings.jetstream.urls == ("nats://127.0.0.1:4222",)
 
 
@@ -35,6 +36,7 @@ def test_every_key_is_read_from_the_file(tmp_path: Path) -> None:
         'engine = "jetstream"\n'
         'nats_urls = ["nats://a:4222", "tls://b:4222"]\n'
         "replicas = 1\n"
+        "partitions = 6\n"
         'namespace = "prod-eu"\n'
         "timeout_seconds = 2.5\n"
         'nats_user = "ls"\n'
@@ -44,6 +46,7 @@ def test_every_key_is_read_from_the_file(tmp_path: Path) -> None:
     assert settings.jetstream == JetStreamOptions(
         urls=("nats://a:4222", "tls://b:4222"),
         replicas=1,
+        partitions=6,
         namespace="prod-eu",
         timeout_seconds=2.5,
         user="ls",
@@ -61,8 +64,10 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
             "LOGSIEVE_STORAGE_NATS_URLS": "nats://x:1,nats://y:2",
             "LOGSIEVE_STORAGE_REPLICAS": "1",
             "LOGSIEVE_STORAGE_NATS_TOKEN": "s3cret",
+            "LOGSIEVE_STORAGE_PARTITIONS": "3",
         },
     )
+    assert settings.jetstream.partitions == 3
     assert settings.engine == "jetstream"
     assert settings.jetstream.urls == ("nats://x:1", "nats://y:2")
     assert settings.jetstream.replicas == 1
@@ -73,6 +78,8 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
     ("line", "expected"),
     [
         ("replicas = 7", "[storage] replicas must be an integer from 1 to 5 (got 7)"),
+        ("partitions = 0", "[storage] partitions must be an integer from 1 to 64 (got 0)"),
+        ("partitions = 65", "[storage] partitions must be an integer from 1 to 64 (got 65)"),
         ('nats_urls = "http://a"', "[storage] nats_urls must be nats:// or tls:// URLs"),
         ("nats_urls = []", "[storage] nats_urls must be a URL or a list of URLs"),
         ('namespace = "a.b"', "[storage] namespace must be 1-32 letters, digits or '-'"),

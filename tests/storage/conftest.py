@@ -36,17 +36,34 @@ def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClus
     yield from shared_cluster(tmp_path_factory)
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+# (engine, event log partitions): JetStream runs the suite with one events stream and with
+# three (logs_partitions.py), so every store is tested against a partitioned log too.
+VARIANTS = [(engine, 1) for engine in ENGINES] + [("jetstream", 3)]
+
+
+@pytest.fixture(params=VARIANTS, ids=[e if p == 1 else f"{e}-p{p}" for e, p in VARIANTS])
+def variant(request: pytest.FixtureRequest) -> tuple[str, int]:
+    return request.param
 
 
 @pytest.fixture
-def stores(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stores]:
+def engine(variant: tuple[str, int]) -> str:
+    return variant[0]
+
+
+@pytest.fixture
+def partitions(variant: tuple[str, int]) -> int:
+    return variant[1]
+
+
+@pytest.fixture
+def stores(
+    engine: str, partitions: int, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Stores]:
     if engine != "jetstream":
         yield open_stores(tmp_path / "data", engine)
         return
     cluster: LocalCluster = request.getfixturevalue("nats_cluster")
-    settings = options(cluster)
+    settings = options(cluster, partitions=partitions)
     yield ContractStores(tmp_path / "data", engine, settings)
     drop_namespace(settings)

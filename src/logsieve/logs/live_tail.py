@@ -106,7 +106,7 @@ class LiveTail:
         else:
             wants_stream = lambda name: True  # noqa: E731
         # The position is taken now: an event committed after this answer is in the session.
-        end = self.ctx.store.last_seq()
+        store = self.ctx.store
         start: dict[str, Any] = {
             "requestId": str(uuid.uuid4()),
             "sessionId": str(uuid.uuid4()),
@@ -116,7 +116,11 @@ class LiveTail:
             "logEventFilterPattern": pattern,
         }
         session = _Session(
-            groups, wants_stream, matches, start, {group.id: end for group, _ in groups}
+            groups,
+            wants_stream,
+            matches,
+            start,
+            {group.id: store.last_seq(group.id) for group, _ in groups},
         )
         return {"responseStream": self._stream(session)}
 
@@ -208,7 +212,7 @@ class LiveTail:
                 continue
             session.cursors[group.id] = events[-1][1]
             if len(events) >= READ_LIMIT:  # more than a session takes in a second: skip on
-                session.cursors[group.id] = store.last_seq()
+                session.cursors[group.id] = store.last_seq(group.id)
                 skipped = True
             results += self._results(session, group, identifier, events)
         results.sort(key=lambda item: item["ingestionTime"])

@@ -61,8 +61,11 @@ class EventLog(Protocol):
         """
         ...
 
-    def last_seq(self) -> int:
-        """A sequence number no event appended so far exceeds: "the end of the log now"."""
+    def last_seq(self, group_id: int | None = None) -> int:
+        """A sequence number no event appended so far exceeds: "the end of the log now".
+
+        A cursor for one group starts from ``last_seq(group_id)``: on a partitioned engine
+        (JetStream) seqs are ordered within the group's partition only."""
         ...
 
     def cursor(self, consumer: str) -> int:

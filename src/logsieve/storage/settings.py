@@ -1,8 +1,9 @@
 """The ``[storage]`` section: which engine holds the server's state, and how to reach it.
 
 ``engine = "sqlite"`` (the embedded default, files in the data directory) or ``"jetstream"``
-(a NATS JetStream cluster: ``nats_urls``, ``replicas``, ``namespace``, credentials and TLS
-files; see storage/jetstream/). Every key is overridden by ``LOGSIEVE_STORAGE_<KEY>``
+(a NATS JetStream cluster: ``nats_urls``, ``replicas``, ``partitions`` (events streams, 1-64,
+fixed when the namespace is made), ``namespace``, credentials and TLS files; see
+storage/jetstream/). Every key is overridden by ``LOGSIEVE_STORAGE_<KEY>``
 (``nats_urls`` there is comma-separated). Registered in ``logsieve/sections.py``; read back
 with ``STORAGE.of(config)``.
 """
@@ -67,6 +68,13 @@ def _replicas(value: Any) -> int:
     return int(number(value, 1, 5, "use 3 (survives one node down) or 1", integer=True))
 
 
+def _partitions(value: Any) -> int:
+    if isinstance(value, str) and value.isdigit():  # from the environment
+        value = int(value)
+    hint = "use 1, or 3 to spread writes over three leaders (fixed once the namespace exists)"
+    return int(number(value, 1, 64, hint, integer=True))
+
+
 def _timeout(value: Any) -> float:
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
@@ -101,6 +109,7 @@ def _file(value: Any) -> str:
 _JETSTREAM: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "nats_urls": ("urls", _urls),
     "replicas": ("replicas", _replicas),
+    "partitions": ("partitions", _partitions),
     "namespace": ("namespace", _namespace),
     "timeout_seconds": ("timeout_seconds", _timeout),
     "nats_user": ("user", _text()),

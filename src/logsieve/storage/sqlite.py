@@ -592,7 +592,7 @@ class SqliteStore:
         rows.close()
         return found[:limit]
 
-    def last_seq(self) -> int:
+    def last_seq(self, group_id: int | None = None) -> int:  # one log: any group's end
         return _end_of_log(self._db.read())
 
     def cursor(self, consumer: str) -> int:

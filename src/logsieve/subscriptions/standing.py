@@ -53,6 +53,6 @@ def resolve(store: _Store, standing: list[Standing], now_ms: int) -> list[Subscr
                 "ByLogStream", activated, {},
             )  # fmt: skip
             if not store.cursor(item.consumer) and group.creation_time < activated:
-                store.commit_cursor(item.consumer, store.last_seq())
+                store.commit_cursor(item.consumer, store.last_seq(group.id))
             items.append(item)
     return items

@@ -2,12 +2,15 @@
 
 - logs_metadata.py: log groups, streams and tags (KV bucket ``<namespace>_logs``);
 - logs_filters.py: metric and subscription filters, cursors and consumer values (same bucket);
-- logs_events.py: the event log and the sources' positions (stream ``<namespace>_logs``);
-- logs_index.py: every node's index of the event log's chunks, which reads and the
+- logs_partitions.py: the event log's P streams (``<namespace>_logs``, ``<namespace>_logs_<p>``),
+  a group's events in partition ``group id % P``;
+- logs_events.py: the event log; logs_positions.py: the sources' positions;
+- logs_index.py: every node's index of each partition's chunks, which reads and the
   streams' figures come from.
 
 What differs from the SQLite store (each for a reason given in its module):
-- one events stream (partition token always 0): partitioned streams are a later step;
+- ``[storage] partitions`` events streams, each with its own RAFT leader; a cursor is a seq
+  in its group's partition (``last_seq(group_id)``), see logs_partitions.py;
 - a stream's figures (first/last event time, stored bytes) and a group's stored bytes are
   read-your-writes on the node that wrote, eventually consistent on the others (within the
   time their index takes to apply a message; AWS documents them as eventually consistent);
@@ -33,43 +36,37 @@ from __future__ import annotations
 
 import contextlib
 
-from nats.js import api
-
 from .atomic import open_bucket
-from .logs_events import EventsPart
 from .logs_filters import FiltersPart
-from .logs_index import ChunkIndex
 from .logs_lookups import Lookups
 from .logs_metadata import BUCKET, MetadataPart
+from .logs_partitions import open_partitions
+from .logs_positions import PositionsPart
 from .options import JetStreamOptions
 
 __all__ = ["JetStreamLogsStore"]
 
 
-class JetStreamLogsStore(EventsPart, FiltersPart, MetadataPart):
+class JetStreamLogsStore(PositionsPart, FiltersPart, MetadataPart):
     """``LogsStore`` and ``SourcePositions`` on one cluster connection."""
 
     def __init__(self, options: JetStreamOptions) -> None:
-        self._conn, self._kv = conn, _ = open_bucket(options, "logs", BUCKET)
-        self._written = 0
+        self._conn, self._kv = conn, kv = open_bucket(options, "logs", BUCKET)
         self._known_streams = {}
+        self._parts = []
         try:
-            self._events = conn.name("logs")
-            config = api.StreamConfig(
-                name=self._events,
-                subjects=[conn.subject("logs", ">")],
-                allow_direct=True,
-                allow_atomic=True,
-            )
-            conn.run(conn.ensure_stream(config))
-            self._index = ChunkIndex(conn, self._events, conn.subject("logs", "e") + ".")
-            conn.run(self._index.start(conn.subject("logs", ">")))
-            self._lookups = Lookups(self._index)
+            self._parts = conn.run(open_partitions(conn, kv, options.partitions))
+            self._lookups = Lookups(self._index_of)
         except BaseException:
+            self._stop_indexes()
             conn.close()
             raise
 
+    def _stop_indexes(self) -> None:
+        for part in self._parts:
+            with contextlib.suppress(Exception):  # closing the connection drops it anyway
+                self._conn.run(part.index.stop(), self._conn.options.timeout_seconds)
+
     def close(self) -> None:
-        with contextlib.suppress(Exception):  # closing the connection drops it anyway
-            self._conn.run(self._index.stop(), self._conn.options.timeout_seconds)
+        self._stop_indexes()
         self._conn.close()

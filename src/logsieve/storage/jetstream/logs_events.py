@@ -1,22 +1,22 @@
-"""``EventLog`` and ``SourcePositions`` on JetStream: the events stream ``<namespace>_logs``.
+"""``EventLog`` on JetStream: the events streams, one per partition (logs_partitions.py).
 
 One message per appended chunk (one PutLogEvents batch), on the subject
-``<ns>.logs.e.<partition>.<group id>.<stream id>`` (integer ids only: names may hold any
-character), its payload SQLite's chunk payload (orjson ``{"t": [...], "m": [...]}``), its
-headers the chunk's bounds (``Min-Ts``, ``Max-Ts``, ``Count``, ``Bytes``, ``Ingested``) and a
-``Nats-Msg-Id`` so a publish the client retries is stored once. An event's seq is
-``(message seq << 14) | index`` as on SQLite, so event ids, tokens and the merge are unchanged.
-There is one partition for now (the partition token is always 0): partitioned streams
-``LOGS_p`` would take ``group id % P`` without changing a subject.
+``<ns>.<root>.e.<partition>.<group id>.<stream id>`` of the group's partition (integer ids
+only: names may hold any character), its payload SQLite's chunk payload (orjson
+``{"t": [...], "m": [...]}``), its headers the chunk's bounds (``Min-Ts``, ``Max-Ts``,
+``Count``, ``Bytes``, ``Ingested``) and a ``Nats-Msg-Id`` so a publish the client retries is
+stored once. An event's seq is ``partition << 57 | message seq << 14 | index``: partition 0's
+seqs are SQLite's layout, so event ids, tokens and the merge are unchanged.
 
-Reads choose their chunks from every node's chunk index (logs_index.py) once it has caught
-up with the stream's leader, then fetch those payloads from the leader, many at a time.
-Source positions are messages of this stream too (``<ns>.logs.pos.<source>``), so a source's
-chunks and its new positions are one atomic batch.
+Reads choose their chunks from every node's index of the group's partition (logs_index.py)
+once it has caught up with that stream's leader, then fetch those payloads, many at a time.
+A cursor is a seq inside its group's partition; read without a group, the log is in seq
+order (partition by partition), which a cursor can follow only within one partition.
 
 Retention deletes by event time (a chunk goes once its newest event is past its group's
-retention, as on SQLite), announced by a marker first (logs_index.py); a contiguous run of a
-group's oldest chunks goes with one purge of the group's subjects, the rest one by one.
+retention, as on SQLite), announced by a marker in the partition first (logs_index.py); a
+contiguous run of a group's oldest chunks goes with one purge of the group's subjects, the
+rest one by one. Source positions: logs_positions.py.
 """
 
 from __future__ import annotations
@@ -28,37 +28,35 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
-from nats.js.errors import BadRequestError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from ..merge import ChunkRef, merge, stream_page
 from ..protocols import Deleted, Position
 from ..records import StoredEvent
-from ..source_positions import Chunk
-from ..sqlite import _INDEX_MASK, SEQ_BITS, _check_chunk, _in_range
-from .atomic import MAX_BATCH, publish_batch
+from ..sqlite import _check_chunk, _in_range
 from .direct import direct_batch
-from .logs_index import H_BYTES, H_COUNT, H_INGESTED, H_MARK, H_MAX, H_MIN, ChunkMeta
+from .logs_index import H_BYTES, H_COUNT, H_INGESTED, H_MARK, H_MAX, H_MIN, ChunkIndex, ChunkMeta
 from .logs_metadata import LogsKv
-from .records import name_key
+from .logs_partitions import Partition, join, split
 
-__all__ = ["PARTITIONS", "EventsPart"]
+__all__ = ["EventsPart"]
 
 log = logging.getLogger(__name__)
-PARTITIONS = 1
 _DAY_MS = 86_400_000
 _KNOWN_FOR = 60.0  # seconds a stream found in KV is taken to exist (unless a marker says not)
 _PREFETCH = 64  # chunk payloads fetched at once by a read
 _MARKER_SEQS = 100_000  # chunk seqs per marker message (under 1 MB of JSON)
+Message = tuple[str, bytes, dict[str, str]]
 
 
-def _decode(chunk: ChunkMeta, payload: bytes) -> list[StoredEvent]:
+def _decode(part: int, chunk: ChunkMeta, payload: bytes) -> list[StoredEvent]:
     columns = orjson.loads(payload)  # {"t": [timestamps], "m": [messages]}
     count = len(columns["t"])
-    base = chunk.seq << SEQ_BITS
+    base = join(part, chunk.seq)
     return list(
         zip(
             columns["t"],
@@ -72,21 +70,31 @@ def _decode(chunk: ChunkMeta, payload: bytes) -> list[StoredEvent]:
     )
 
 
-class EventsPart(LogsKv):
-    """``EventLog`` (but the cursors, in logs_filters.py) and ``SourcePositions``."""
+def _start(part: int, seq: int) -> int | None:
+    """The last chunk seq of partition ``part`` wholly at or before cursor ``seq`` minus one
+    (the chunk holding ``seq`` is read again): -1 when the cursor is in an earlier partition
+    (read from its start), None when in a later one (nothing after it)."""
+    cursor_part, msg, _ = split(seq)
+    if cursor_part < part:
+        return -1
+    if cursor_part > part:
+        return None
+    return msg - 1
 
-    _events: str  # the events stream's name
+
+class EventsPart(LogsKv):
+    """``EventLog`` (but the cursors, in logs_filters.py)."""
+
     _known_streams: dict[int, tuple[int, float]]  # stream id -> (group id, known until)
-    _last_marker = 0  # the seq of the last deletion marker this node published
-    _marker_floor = 0  # ... as of the previous ``expire``, which purges the older ones
 
     def _subject(self, group_id: int, stream_id: int | str) -> str:
-        return self._conn.subject("logs", "e", group_id % PARTITIONS, group_id, stream_id)
+        part = self._part(group_id)
+        return self._conn.subject(part.root, "e", part.number, group_id, stream_id)
 
     def _message(
         self, group_id: int, stream_id: int, timestamps: Sequence[int], messages: Sequence[str],
         size: int, now: int,
-    ) -> tuple[str, bytes, dict[str, str]]:  # fmt: skip
+    ) -> Message:  # fmt: skip
         _check_chunk(timestamps, messages)
         payload = orjson.dumps({"t": list(timestamps), "m": list(messages)})
         headers = {
@@ -102,7 +110,7 @@ class EventsPart(LogsKv):
         (every node's index applies them) or ``_KNOWN_FOR`` passes. A chunk a concurrent
         delete lets through (between the delete and this node applying its marker) is
         unreachable, as ids are never reused, and goes with the next ``expire``."""
-        index, now = self._index, time.monotonic()
+        index, now = self._part(group_id).index, time.monotonic()
         known = self._known_streams.get(stream_id)
         if (
             known is not None
@@ -119,9 +127,6 @@ class EventsPart(LogsKv):
             raise Deleted("stream")
         self._known_streams[stream_id] = (group_id, now + _KNOWN_FOR)
 
-    def _wrote(self, seq: int) -> None:
-        self._written = max(self._written, seq)
-
     # -- appending --------------------------------------------------------------------------
 
     def append(
@@ -137,17 +142,18 @@ class EventsPart(LogsKv):
             group_id, stream_id, timestamps, messages, size, now
         )
         headers["Nats-Msg-Id"] = uuid.uuid4().hex  # one id for this append's retries
+        part = self._part(group_id)
 
         async def put() -> int:
             await self._check_stream(group_id, stream_id)
             conn = self._conn
             ack = await conn.retrying(
-                conn.js.publish, subject, payload, stream=self._events, headers=headers
+                conn.js.publish, subject, payload, stream=part.stream, headers=headers
             )
-            self._wrote(ack.seq)
-            await self._index.wait_past(ack.seq)
+            part.wrote(ack.seq)
+            await part.index.wait_past(ack.seq)
             self._check_not_deleted(group_id, stream_id)  # by a marker before this chunk
-            return int(ack.seq) << SEQ_BITS
+            return join(part.number, int(ack.seq))
 
         return int(self._run(put()))
 
@@ -156,92 +162,31 @@ class EventsPart(LogsKv):
         chunk published after it is never read, so its append must not be acknowledged.
         The lookups PutLogEvents makes before appending are cached (logs_lookups.py), so
         this is what refuses a put made after a delete on another node returned."""
-        if group_id in self._index.deleted_groups:
+        index = self._part(group_id).index
+        if group_id in index.deleted_groups:
             raise Deleted("group")
-        if stream_id in self._index.deleted_streams:
+        if stream_id in index.deleted_streams:
             raise Deleted("stream")
-
-    def _positions_subject(self, source: str) -> str:
-        return self._conn.subject("logs", "pos", name_key(source))
-
-    async def _positions(self, source: str) -> tuple[dict[str, str], int]:
-        """A source's positions and their message's seq (0: none)."""
-        try:
-            msg = await self._conn.retrying(
-                self._conn.js.get_last_msg, self._events, self._positions_subject(source)
-            )
-        except NotFoundError:
-            return {}, 0
-        return orjson.loads(msg.data or b"{}"), msg.seq or 0
-
-    def append_at(
-        self,
-        source: str,
-        chunks: Sequence[Chunk],
-        positions: Mapping[str, str | None],
-        now: int,
-    ) -> list[int]:
-        if len(chunks) + 1 > MAX_BATCH:
-            raise ValueError(f"at most {MAX_BATCH - 1} chunks commit with a source's positions")
-        messages = [
-            self._message(c.group_id, c.stream_id, c.timestamps, c.messages, c.size, now)
-            for c in chunks
-        ]
-
-        async def put() -> list[int]:
-            for c in chunks:
-                await self._check_stream(c.group_id, c.stream_id)
-            while True:
-                current, seq = await self._positions(source)
-                for key, position in positions.items():
-                    if position is None:
-                        current.pop(key, None)
-                    else:
-                        current[key] = position
-                guard = {"Nats-Expected-Last-Subject-Sequence": str(seq)}
-                mark = (self._positions_subject(source), orjson.dumps(current), guard)
-                try:
-                    last = await publish_batch(self._conn, [*messages, mark])
-                except KeyWrongLastSequenceError:
-                    continue  # another writer of this source's positions: merge again
-                self._wrote(last)
-                try:  # only the newest positions matter; best effort (the next write too)
-                    await self._conn.js.purge_stream(
-                        self._events, subject=self._positions_subject(source), keep=1
-                    )
-                except Exception as exc:  # committed already: never report it as failed
-                    log.warning("positions purge failed source=%s error=%s", source, exc)
-                first = last - len(messages)
-                return [(first + n) << SEQ_BITS for n in range(len(messages))]
-
-        return list(self._run(put()))
-
-    def positions(self, source: str) -> dict[str, str]:
-        return dict(self._run(self._positions(source))[0])
-
-    def forget(self, source: str) -> None:
-        self._run(
-            self._conn.retrying(
-                self._conn.js.purge_stream, self._events, subject=self._positions_subject(source)
-            )
-        )
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def _end_of_log(self) -> int:
-        info = await self._conn.retrying(self._conn.js.stream_info, self._events)
+    async def _end_of_log(self, group_id: int | None = None) -> int:
+        """The end of the group's partition now (without a group: of the last partition,
+        which no seq of an earlier one exceeds)."""
+        part = self._parts[-1] if group_id is None else self._part(group_id)
+        info = await self._conn.retrying(self._conn.js.stream_info, part.stream)
         last = info.state.last_seq or 0
-        return ((last + 1) << SEQ_BITS) - 1 if last else 0
+        return join(part.number, last + 1) - 1 if last else join(part.number, 0)
 
-    def last_seq(self) -> int:
-        return int(self._run(self._end_of_log()))
+    def last_seq(self, group_id: int | None = None) -> int:
+        return int(self._run(self._end_of_log(group_id)))
 
-    async def _payloads(self, seqs: Sequence[int]) -> dict[int, bytes]:
+    async def _payloads(self, part: Partition, seqs: Sequence[int]) -> dict[int, bytes]:
         """The payloads of these chunks, from the stream's leader (deleted ones left out)."""
 
         async def one(seq: int) -> bytes | None:
             try:
-                msg = await self._conn.retrying(self._conn.js.get_msg, self._events, seq)
+                msg = await self._conn.retrying(self._conn.js.get_msg, part.stream, seq)
             except NotFoundError:
                 return None
             return msg.data or b""
@@ -249,39 +194,59 @@ class EventsPart(LogsKv):
         found = await asyncio.gather(*map(one, seqs))
         return {seq: data for seq, data in zip(seqs, found, strict=True) if data is not None}
 
+    async def _read_part(
+        self, part: Partition, seq: int, limit: int, group_id: int | None
+    ) -> list[StoredEvent]:
+        start = _start(part.number, seq)
+        if start is None:
+            return []
+        await part.index.sync()
+        index = part.index
+        chosen = index.after(start) if group_id is None else index.of_group(group_id, start)
+        wanted, total = [], 0
+        skip = split(seq)[2] if split(seq)[0] == part.number else 0
+        for chunk in chosen:
+            wanted.append(chunk)
+            total += chunk.count
+            if total >= limit + skip + 1:
+                break
+        payloads = await self._payloads(part, [c.seq for c in wanted])
+        found: list[StoredEvent] = []
+        for chunk in wanted:
+            if chunk.seq in payloads:
+                found.extend(
+                    e for e in _decode(part.number, chunk, payloads[chunk.seq]) if e[1] > seq
+                )
+        return found[:limit]
+
     def read_after(self, seq: int, limit: int, group_id: int | None = None) -> list[StoredEvent]:
         async def read() -> list[StoredEvent]:
-            await self._index.sync()
-            start = (seq >> SEQ_BITS) - 1  # the chunk holding ``seq`` too
-            chosen = (
-                self._index.after(start)
-                if group_id is None
-                else self._index.of_group(group_id, start)
-            )
-            wanted, total = [], 0
-            for chunk in chosen:
-                wanted.append(chunk)
-                total += chunk.count
-                if total >= limit + (seq & _INDEX_MASK) + 1:
-                    break
-            payloads = await self._payloads([c.seq for c in wanted])
+            if group_id is not None:
+                return await self._read_part(self._part(group_id), seq, limit, group_id)
             found: list[StoredEvent] = []
-            for chunk in wanted:
-                if chunk.seq in payloads:
-                    found.extend(e for e in _decode(chunk, payloads[chunk.seq]) if e[1] > seq)
-            return found[:limit]
+            for part in self._parts:
+                found += await self._read_part(part, seq, limit - len(found), None)
+                if len(found) >= limit:
+                    break
+            return found
 
         return list(self._run(read()))
 
     def backlog(self, group_id: int, seq: int) -> tuple[int, int | None]:
         """A group's events after ``seq``: how many, and the oldest one's ingestion time."""
+        part = self._part(group_id)
 
         async def count() -> tuple[int, int | None]:
-            await self._index.sync()
-            chunks = self._index.of_group(group_id, (seq >> SEQ_BITS) - 1)
-            index, total, oldest = seq & _INDEX_MASK, 0, None
+            start = _start(part.number, seq)
+            if start is None:
+                return 0, None
+            await part.index.sync()
+            chunks = part.index.of_group(group_id, start)
+            cursor_part, msg, index = split(seq)
+            total, oldest = 0, None
             for chunk in chunks:
-                left = chunk.count - 1 - index if chunk.seq == seq >> SEQ_BITS else chunk.count
+                mine = cursor_part == part.number and chunk.seq == msg
+                left = chunk.count - 1 - index if mine else chunk.count
                 if left > 0:
                     total += left
                     oldest = chunk.ingested if oldest is None else min(oldest, chunk.ingested)
@@ -289,7 +254,7 @@ class EventsPart(LogsKv):
 
         return tuple(self._run(count()))  # type: ignore[return-value]
 
-    async def _fetch(self, wanted: Sequence[ChunkMeta]) -> dict[int, bytes]:
+    async def _fetch(self, part: Partition, wanted: Sequence[ChunkMeta]) -> dict[int, bytes]:
         """Payloads of ``wanted`` chunks (of one group): one batched direct get from the first
         of them over their stream's or group's subjects, then the leader for the first if the
         batch left it out (a replica behind); deleted ones are left out."""
@@ -297,14 +262,25 @@ class EventsPart(LogsKv):
         one_stream = all(c.stream_id == first.stream_id for c in wanted)
         subjects = self._subject(first.group_id, first.stream_id if one_stream else ">")
         start = min(c.seq for c in wanted)
-        got = await direct_batch(self._conn, self._events, subjects, start, len(wanted))
+        got = await direct_batch(self._conn, part.stream, subjects, start, len(wanted))
         found = {c.seq: got[c.seq] for c in wanted if c.seq in got}
         if wanted[0].seq not in found:
-            found.update(await self._payloads([wanted[0].seq]))
+            found.update(await self._payloads(part, [wanted[0].seq]))
         return found
+
+    async def _stream_part(self, stream_id: int) -> Partition | None:
+        """The partition holding a log stream's chunks (None: no chunk anywhere yet): the
+        index that knows the stream, else every one once synced."""
+        for part in self._parts:
+            if stream_id in part.index.by_stream:
+                await part.index.sync()
+                return part
+        await asyncio.gather(*(part.index.sync() for part in self._parts))
+        return next((p for p in self._parts if stream_id in p.index.by_stream), None)
 
     def _windows(
         self,
+        locate: Any,
         select: Any,
         lo: int | None,
         hi: int | None,
@@ -312,17 +288,23 @@ class EventsPart(LogsKv):
         before: Position | None,
         newest_first: bool,
     ) -> Iterator[list[StoredEvent]]:
-        """Events of the chunks ``select(index)`` returns (of one group), inside [lo, hi] and
-        the positions, in windows (see ``merge``); payloads fetched ``_PREFETCH`` at a time,
-        in read order."""
+        """Events of the chunks ``select(index)`` returns (of one group, in the partition
+        ``await locate()`` names), inside [lo, hi] and the positions, in windows (see
+        ``merge``); payloads fetched ``_PREFETCH`` at a time, in read order."""
         low = max(x for x in (lo, after[0] if after else None, -(1 << 62)) if x is not None)
         high = min(x for x in (hi, before[0] if before else None, 1 << 62) if x is not None)
 
-        async def chosen() -> list[ChunkMeta]:
-            await self._index.sync()
-            return [c for c in select(self._index) if c.min_ts <= high and c.max_ts >= low]
+        async def chosen() -> tuple[Partition | None, list[ChunkMeta]]:
+            part = await locate()
+            if part is None:
+                return None, []
+            await part.index.sync()
+            found = [c for c in select(part.index) if c.min_ts <= high and c.max_ts >= low]
+            return part, found
 
-        chunks = self._run(chosen())
+        part, chunks = self._run(chosen())
+        if part is None or not chunks:
+            return iter(())
         if newest_first:
             chunks.sort(key=lambda c: (-c.max_ts, c.seq))
         else:
@@ -336,12 +318,12 @@ class EventsPart(LogsKv):
             """The batch at position ``at``, starting the next one meanwhile (network and
             decoding overlap)."""
             future = ahead.pop(at, None) or self._conn.submit(
-                self._fetch(chunks[at : at + _PREFETCH])
+                self._fetch(part, chunks[at : at + _PREFETCH])
             )
             following = at + _PREFETCH
             if following < len(chunks) and following not in ahead:
                 ahead[following] = self._conn.submit(
-                    self._fetch(chunks[following : following + _PREFETCH])
+                    self._fetch(part, chunks[following : following + _PREFETCH])
                 )
             return self._conn.wait(future)
 
@@ -351,7 +333,7 @@ class EventsPart(LogsKv):
             payload = cache.pop(ref.seq, None)
             if payload is None:  # deleted since the read began (retention, a delete)
                 return []
-            events = _decode(metas[ref.seq], payload)
+            events = _decode(part.number, metas[ref.seq], payload)
             inside = (
                 (lo is None or ref.min_ts >= lo)
                 and (hi is None or ref.max_ts <= hi)
@@ -371,9 +353,13 @@ class EventsPart(LogsKv):
         before: Position | None,
         limit: int,
     ) -> list[StoredEvent]:
+        def locate() -> Any:
+            return self._stream_part(stream_id)
+
         return stream_page(
             lambda hi, newest_first: self._windows(
-                lambda index: index.of_stream(stream_id), start, hi, after, before, newest_first
+                locate, lambda index: index.of_stream(stream_id), start, hi, after, before,
+                newest_first,
             ),
             end, after, before, limit,
         )  # fmt: skip
@@ -389,93 +375,117 @@ class EventsPart(LogsKv):
     ) -> Iterator[list[StoredEvent]]:
         wanted = None if stream_ids is None else set(stream_ids)
 
-        def select(index: Any) -> list[ChunkMeta]:
+        async def locate() -> Partition:
+            return self._part(group_id)
+
+        def select(index: ChunkIndex) -> list[ChunkMeta]:
             chunks = index.of_group(group_id)
             return chunks if wanted is None else [c for c in chunks if c.stream_id in wanted]
 
         before = after if newest_first else None
         return self._windows(
-            select, start, end, None if newest_first else after, before, newest_first
+            locate, select, start, end, None if newest_first else after, before, newest_first
         )
 
     # -- deleting ---------------------------------------------------------------------------
 
-    async def _mark(self, body: dict[str, Any]) -> None:
-        """Publish a deletion marker (before deleting: see logs_index.py) and wait until this
-        node's index applied it."""
+    async def _mark(self, part: Partition, body: dict[str, Any]) -> None:
+        """Publish a deletion marker in the partition (before deleting: see logs_index.py)
+        and wait until this node's index of it applied it."""
         conn = self._conn
         ack = await conn.retrying(
-            conn.js.publish, conn.subject("logs", "mark"), orjson.dumps(body),
-            stream=self._events, headers={H_MARK: "1", "Nats-Msg-Id": uuid.uuid4().hex},
+            conn.js.publish, conn.subject(part.root, "mark"), orjson.dumps(body),
+            stream=part.stream, headers={H_MARK: "1", "Nats-Msg-Id": uuid.uuid4().hex},
         )  # fmt: skip
-        self._wrote(ack.seq)
-        self._last_marker = ack.seq
-        await self._index.wait_for(ack.seq)
+        part.wrote(ack.seq)
+        part.last_marker = ack.seq
+        await part.index.wait_for(ack.seq)
 
-    async def _purge(self, subject: str, below: int | None = None) -> None:
+    async def _purge(self, part: Partition, subject: str, below: int | None = None) -> None:
         await self._conn.retrying(
-            self._conn.js.purge_stream, self._events, seq=below, subject=subject
+            self._conn.js.purge_stream, part.stream, seq=below, subject=subject
         )
+
+    async def _drop(self, part: Partition, seqs: Sequence[int]) -> None:
+        """Delete these chunks of the partition: a marker first, then one by one."""
+        if not seqs:
+            return
+        await self._mark(part, {"drop": list(seqs)})
+        for seq in seqs:
+            with contextlib.suppress(NotFoundError, BadRequestError):  # deleted already
+                await self._conn.retrying(self._conn.js.delete_msg, part.stream, seq)
 
     async def _forget_events(
         self, groups: Sequence[int] = (), streams: Sequence[tuple[int, int]] = ()
     ) -> None:
-        await self._mark({"groups": list(groups), "streams": [s for _, s in streams]})
         for group_id in groups:
-            await self._purge(self._subject(group_id, ">"))
+            part = self._part(group_id)
+            await self._mark(part, {"groups": [group_id], "streams": []})
+            await self._purge(part, self._subject(group_id, ">"))
         for group_id, stream_id in streams:
-            await self._purge(self._subject(group_id, stream_id))
+            part = self._part(group_id)
+            await self._mark(part, {"groups": [], "streams": [stream_id]})
+            await self._purge(part, self._subject(group_id, stream_id))
 
     def expire(self, now: int) -> int:
         """Delete chunks whose newest event is past retention (AWS also expires lazily), and
         the chunks of groups and streams deleted while they were being appended."""
 
         async def expire() -> int:
-            floor, self._marker_floor = self._marker_floor, self._last_marker
-            await self._index.sync()
-            synced = self._index.at
-            if floor and floor < synced:  # never the stream's last message (``sync``)
-                # markers from before the previous pass: every index has them by now
-                await self._purge(self._conn.subject("logs", "mark"), floor + 1)
             groups = {r["id"]: r["retention_days"] for r in (await self._scan("g.*")).values()}
             deleted = 0
-            for group_id in list(self._index.by_group):
-                chunks = [c for c in self._index.of_group(group_id) if c.seq <= synced]
-                if group_id not in groups:
-                    gone = chunks  # appended while the group was being deleted
-                else:
-                    live = {r["id"] for r in (await self._scan(f"s.{group_id}.*")).values()}
-                    days = groups[group_id]
-                    cutoff = None if days is None else now - days * _DAY_MS
-                    expired = [c for c in chunks if cutoff is not None and c.max_ts < cutoff]
-                    deleted += sum(c.count for c in expired)
-                    gone = [
-                        c
-                        for c in chunks
-                        if (cutoff is not None and c.max_ts < cutoff) or c.stream_id not in live
-                    ]
-                if gone:
-                    await self._delete(group_id, chunks, gone)
-            for seq in [s for s in self._index.orphans if s <= synced]:
-                with contextlib.suppress(NotFoundError, BadRequestError):  # another node did
-                    await self._conn.retrying(self._conn.js.delete_msg, self._events, seq)
-                self._index.orphans.pop(seq, None)
+            for part in self._parts:
+                deleted += await self._expire_part(part, groups, now)
             return deleted
 
         return int(self._run(expire()))
 
-    async def _delete(self, group_id: int, chunks: list[ChunkMeta], gone: list[ChunkMeta]) -> None:
+    async def _expire_part(self, part: Partition, groups: dict[int, int | None], now: int) -> int:
+        floor, part.marker_floor = part.marker_floor, part.last_marker
+        index = part.index
+        await index.sync()
+        synced = index.at
+        if floor and floor < synced:  # never the stream's last message (``sync``)
+            # markers from before the previous pass: every index has them by now
+            await self._purge(part, self._conn.subject(part.root, "mark"), floor + 1)
+        deleted = 0
+        for group_id in list(index.by_group):
+            chunks = [c for c in index.of_group(group_id) if c.seq <= synced]
+            if group_id not in groups:
+                gone = chunks  # appended while the group was being deleted
+            else:
+                live = {r["id"] for r in (await self._scan(f"s.{group_id}.*")).values()}
+                days = groups[group_id]
+                cutoff = None if days is None else now - days * _DAY_MS
+                expired = [c for c in chunks if cutoff is not None and c.max_ts < cutoff]
+                deleted += sum(c.count for c in expired)
+                gone = [
+                    c
+                    for c in chunks
+                    if (cutoff is not None and c.max_ts < cutoff) or c.stream_id not in live
+                ]
+            if gone:
+                await self._delete(part, group_id, chunks, gone)
+        for seq in [s for s in index.orphans if s <= synced]:
+            with contextlib.suppress(NotFoundError, BadRequestError):  # another node did
+                await self._conn.retrying(self._conn.js.delete_msg, part.stream, seq)
+            index.orphans.pop(seq, None)
+        return deleted
+
+    async def _delete(
+        self, part: Partition, group_id: int, chunks: list[ChunkMeta], gone: list[ChunkMeta]
+    ) -> None:
         """Delete ``gone``, some of a group's ``chunks`` (both ascending by seq)."""
         doomed = sorted(c.seq for c in gone)
         for start in range(0, len(doomed), _MARKER_SEQS):
-            await self._mark({"drop": doomed[start : start + _MARKER_SEQS]})
+            await self._mark(part, {"drop": doomed[start : start + _MARKER_SEQS]})
         prefix = 0  # how many of the group's oldest chunks all go: one purge below the next
         while prefix < min(len(chunks), len(doomed)) and chunks[prefix].seq == doomed[prefix]:
             prefix += 1
         if prefix:
-            await self._purge(self._subject(group_id, ">"), doomed[prefix - 1] + 1)
+            await self._purge(part, self._subject(group_id, ">"), doomed[prefix - 1] + 1)
         for seq in doomed[prefix:]:
             try:
-                await self._conn.retrying(self._conn.js.delete_msg, self._events, seq)
+                await self._conn.retrying(self._conn.js.delete_msg, part.stream, seq)
             except (NotFoundError, BadRequestError):  # deleted already
                 continue

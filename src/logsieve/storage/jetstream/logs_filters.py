@@ -141,7 +141,7 @@ class FiltersPart(LogsKv):
                 writes = [Write(key, orjson.dumps(record))]
                 expect = await absent(self._conn, BUCKET, cursor)
                 if expect is not None:  # no cursor yet: the end of the log now
-                    end = await self._end_of_log()
+                    end = await self._end_of_log(item.group_id)
                     writes.append(Write(cursor, orjson.dumps({"seq": end}), expect))
                 try:
                     await self._guarded(item.group_id, *writes)

@@ -12,6 +12,7 @@ returned, on any node, is refused.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .logs_index import ChunkIndex
@@ -25,8 +26,8 @@ _MOST = 100_000  # records kept per kind; past it the cache starts again (delete
 class Lookups:
     """Group records by name and stream records by (group id, name)."""
 
-    def __init__(self, index: ChunkIndex) -> None:
-        self._index = index
+    def __init__(self, index_of: Callable[[int], ChunkIndex]) -> None:
+        self._index_of = index_of  # a group's partition's index
         self._groups: dict[str, tuple[dict[str, Any], float]] = {}
         self._streams: dict[tuple[int, str], dict[str, Any]] = {}
 
@@ -36,7 +37,7 @@ class Lookups:
         if known is None:
             return None
         record, until = known
-        if until < time.monotonic() or record["id"] in self._index.deleted_groups:
+        if until < time.monotonic() or record["id"] in self._index_of(record["id"]).deleted_groups:
             self._groups.pop(name, None)
             return None
         return record
@@ -55,7 +56,7 @@ class Lookups:
         record = self._streams.get((group_id, name))
         if record is None:
             return None
-        index = self._index
+        index = self._index_of(group_id)
         if record["id"] in index.deleted_streams or group_id in index.deleted_groups:
             self._streams.pop((group_id, name), None)
             return None

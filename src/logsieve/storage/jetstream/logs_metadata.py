@@ -24,6 +24,7 @@ from .atomic import MAX_BATCH, Write, commit
 from .connection import Connection
 from .logs_index import ChunkIndex
 from .logs_lookups import Lookups
+from .logs_partitions import Partition
 from .records import load, name_key, revision, scan
 
 __all__ = ["BUCKET", "GroupFound", "LogsKv", "group_key", "stream_key"]
@@ -45,8 +46,19 @@ class LogsKv:
 
     _conn: Connection
     _kv: KeyValue
-    _index: ChunkIndex
+    _parts: list[Partition]  # the event log's partitions (logs_partitions.py)
     _lookups: Lookups
+
+    def _part(self, group_id: int) -> Partition:
+        """The partition holding the group's events."""
+        return self._parts[group_id % len(self._parts)]
+
+    def _index_of(self, group_id: int) -> ChunkIndex:
+        return self._part(group_id).index
+
+    def _caught_up(self) -> bool:
+        """Whether every partition's index holds what this node appended to it."""
+        return all(part.index.at >= part.written for part in self._parts)
 
     def _run(self, coro: Any) -> Any:
         return self._conn.run(coro)
@@ -105,14 +117,15 @@ class LogsKv:
                 continue
 
     def _group(self, record: dict[str, Any]) -> LogGroup:
-        stored = self._index.group_bytes.get(record["id"], 0)
+        stored = self._index_of(record["id"]).group_bytes.get(record["id"], 0)
         return LogGroup(
             record["id"], record["name"], record["creation_time"], record["retention_days"],
             stored, record["kms_key_id"], record["class"],
         )  # fmt: skip
 
     def _stream(self, group_id: int, record: dict[str, Any]) -> LogStream:
-        first, last, ingested, stored = self._index.stats.get(record["id"], (None,) * 3 + (0,))
+        stats = self._index_of(group_id).stats
+        first, last, ingested, stored = stats.get(record["id"], (None,) * 3 + (0,))
         return LogStream(
             record["id"], group_id, record["name"], record["creation_time"], first, last,
             ingested, stored or 0,
@@ -120,7 +133,7 @@ class LogsKv:
 
     # Implemented by the other parts (logs_events.py, logs_filters.py):
 
-    async def _end_of_log(self) -> int:
+    async def _end_of_log(self, group_id: int | None = None) -> int:
         raise NotImplementedError
 
     async def _forget_events(
@@ -133,9 +146,8 @@ class LogsKv:
 
     async def _own_writes(self) -> None:
         """Until the index has what this store appended (figures read after a put)."""
-        await self._index.wait_for(self._written)
-
-    _written = 0
+        for part in self._parts:
+            await part.index.wait_for(part.written)
 
 
 class MetadataPart(LogsKv):
@@ -191,7 +203,7 @@ class MetadataPart(LogsKv):
 
     def group(self, name: str) -> LogGroup | None:
         known = self._lookups.group(name)
-        if known is not None and self._index.at >= self._written:
+        if known is not None and self._caught_up():
             return self._group(known)  # no KV read, no hop to the connection's loop
 
         async def get() -> LogGroup | None:
@@ -305,7 +317,7 @@ class MetadataPart(LogsKv):
 
     def stream(self, group_id: int, name: str) -> LogStream | None:
         known = self._lookups.stream(group_id, name)
-        if known is not None and self._index.at >= self._written:
+        if known is not None and self._caught_up():
             return self._stream(group_id, known)
 
         async def get() -> LogStream | None:

@@ -33,6 +33,7 @@ class JetStreamOptions:
     tls_ca_file: str | None = None
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
+    partitions: int = 1  # events streams, fixed when the namespace is made (logs_partitions.py)
 
     def describe(self) -> str:
         """The cluster as errors name it: its URLs, never a credential."""
