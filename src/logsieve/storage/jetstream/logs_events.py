@@ -302,9 +302,7 @@ class EventsPart(LogsKv):
             found = [c for c in select(part.index) if c.min_ts <= high and c.max_ts >= low]
             return part, found
 
-        part, chunks = self._run(chosen())
-        if part is None or not chunks:
-            return iter(())
+        part, chunks = self._run(chosen())  # no partition: no chunks, nothing fetched
         if newest_first:
             chunks.sort(key=lambda c: (-c.max_ts, c.seq))
         else:
@@ -333,7 +331,7 @@ class EventsPart(LogsKv):
             payload = cache.pop(ref.seq, None)
             if payload is None:  # deleted since the read began (retention, a delete)
                 return []
-            events = _decode(part.number, metas[ref.seq], payload)
+            events = _decode(part.number, metas[ref.seq], payload)  # type: ignore[union-attr]
             inside = (
                 (lo is None or ref.min_ts >= lo)
                 and (hi is None or ref.max_ts <= hi)
