@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -318,15 +318,17 @@ class Clients:
             out.append(payload)
         return out
 
-    def start_put(self, target: Target, group: str, limit: int) -> None:
-        """Hand every client its job and return when all of them start sending (the barrier)."""
-        for conn in self.pipes:
+    def start_put(self, target: Target, group: str | Sequence[str], limit: int) -> None:
+        """Hand every client its job and return when all of them start sending (the barrier).
+        With several groups, client ``n`` sends to group ``n % len(groups)``."""
+        groups = [group] if isinstance(group, str) else list(group)
+        for n, conn in enumerate(self.pipes):
             conn.send(
                 {
                     "url": target.url,
                     "key": target.key,
                     "secret": target.secret,
-                    "group": group,
+                    "group": groups[n % len(groups)],
                     "limit": limit,
                     "client": self.kind,
                 }
@@ -524,12 +526,14 @@ class Ingest:
         return self.bytes / self.wall / 1e6
 
 
-def ingest(target: Target, clients: Clients, group: str, limit: int) -> Ingest:
-    """Both clients send their events to ``group`` at once; timed from the barrier."""
+def ingest(target: Target, clients: Clients, group: str | Sequence[str], limit: int) -> Ingest:
+    """Both clients send their events to ``group`` at once (or client n to the n-th of
+    several groups, round robin); timed from the barrier."""
     client = target.client()
-    client.create_log_group(logGroupName=group)
-    for index in range(clients.count):
-        client.create_log_stream(logGroupName=group, logStreamName=stream_name(index))
+    for name in [group] if isinstance(group, str) else group:
+        client.create_log_group(logGroupName=name)
+        for index in range(clients.count):
+            client.create_log_stream(logGroupName=name, logStreamName=stream_name(index))
     clients.start_put(target, group, limit)
     with measure(target.pid) as m:
         done = clients.receive("done")
@@ -550,18 +554,21 @@ def ingest(target: Target, clients: Clients, group: str, limit: int) -> Ingest:
     )
 
 
-def read_back(target: Target, group: str, streams: int, result: Ingest) -> None:
-    """Count what the server stored: GetLogEvents paged per stream, storedBytes of the group."""
+def read_back(target: Target, group: str | Sequence[str], streams: int, result: Ingest) -> None:
+    """Count what the server stored: GetLogEvents paged per stream, storedBytes of the groups."""
     client = target.client()
-    groups = client.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
-    result.stored_bytes = next(
-        g.get("storedBytes", 0) for g in groups if g["logGroupName"] == group
-    )
+    names = [group] if isinstance(group, str) else list(group)
+    result.stored_bytes = 0
+    for name in names:
+        found = client.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        result.stored_bytes += next(
+            g.get("storedBytes", 0) for g in found if g["logGroupName"] == name
+        )
     t0 = time.perf_counter()
     total = 0
-    for index in range(streams):
+    for name, index in [(n, i) for n in names for i in range(streams)]:
         kwargs: dict[str, Any] = {
-            "logGroupName": group,
+            "logGroupName": name,
             "logStreamName": stream_name(index),
             "startFromHead": True,
         }

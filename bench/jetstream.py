@@ -4,14 +4,18 @@ with the CPU each event costs the logsieve server and the nats-servers, and a si
 Run from the repository root:
 
     .venv/bin/python bench/jetstream.py [--events N] [--clients 2] [--batch-events N]
-        [--configs sqlite,r1,r3,r3-always]
+        [--configs sqlite,r1,r3,r3-always] [--partitions 1,3] [--groups N] [--rounds N]
 
 The clients and events are bench/ingest.py's (signed PutLogEvents batches of ~240-byte VPC
 flow log records from client processes; counts checked by reading every stream back). One
 ``logsieve serve`` per configuration: SQLite in a fresh data directory, then one node on a
 local 3-node NATS cluster (every process on this machine) with ``replicas`` 1 and 3, each in
-its own namespace. CPU comes from /proc (utime + stime) of the server and of each
-nats-server over the timed window. Progress to stderr, Markdown to stdout.
+its own namespace. ``--partitions 1,3`` runs each JetStream configuration with each event-log
+partition count (``[storage] partitions``), alternately, ``--rounds`` times (the machine is
+shared: alternating spreads other load over both); ``--groups`` log groups (default: one per
+client, client n writing group n) spread the writes over the partitions. CPU comes from /proc
+(utime + stime) of the server and of each nats-server over the timed window. Progress to
+stderr, Markdown to stdout.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import math
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,12 +101,15 @@ def nats_cpu(cluster: LocalCluster | None) -> Iterator[list[float]]:
     spent.extend(cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True))
 
 
-def start_on(cluster: LocalCluster, replicas: int, namespace: str, root: Path) -> Target:
+def start_on(
+    cluster: LocalCluster, replicas: int, namespace: str, root: Path, partitions: int = 1
+) -> Target:
     """A logsieve node on ``cluster`` in its own namespace."""
     root.mkdir(parents=True, exist_ok=True)
     config = root / "logsieve.toml"
     config.write_text(
-        f'{cluster.storage_lines(replicas)}namespace = "{namespace}"\n', encoding="utf-8"
+        f'{cluster.storage_lines(replicas)}namespace = "{namespace}"\npartitions = {partitions}\n',
+        encoding="utf-8",
     )
     server = Server(root / "data", config=config, log_file=root / "serve.log").start(timeout=120)
     assert server.process is not None
@@ -118,14 +125,15 @@ def measure(
     clients: Clients,
     events: int,
     cluster: LocalCluster | None = None,
+    groups: Sequence[str] = (GROUP,),
 ) -> Run:
     progress(f"{name}: starting the server")
     target = start()
     try:
         progress(f"{name}: {events:,} events")
         with nats_cpu(cluster) as spent:
-            result = ingest(target, clients, GROUP, events)
-        read_back(target, GROUP, clients.count, result)
+            result = ingest(target, clients, groups, events)
+        read_back(target, groups, clients.count, result)
         if result.stored_events != result.events:
             raise SystemExit(
                 f"{name}: sent {result.events:,} events, read back {result.stored_events:,}"
@@ -144,21 +152,37 @@ SHAPES = {
 }
 
 
-def jetstream_runs(root: Path, clients: Clients, events: int, configs: list[str]) -> Iterator[Run]:
+def row_name(name: str, partitions: int) -> str:
+    return name if partitions == 1 else f"{name}, {partitions} partitions"
+
+
+def jetstream_runs(
+    root: Path,
+    clients: Clients,
+    events: int,
+    configs: list[str],
+    partitions: Sequence[int] = (1,),
+    rounds: int = 1,
+    groups: Sequence[str] = (GROUP,),
+) -> Iterator[Run]:
+    """Each configuration with each partition count, alternately, ``rounds`` times; a fresh
+    cluster for each run."""
     shapes = [SHAPES[c] for c in configs if c in SHAPES]
-    for index, (name, replicas, always) in enumerate(shapes):
+    plan = [(shape, p) for _ in range(rounds) for shape in shapes for p in partitions]
+    for index, ((name, replicas, always), count) in enumerate(plan):
         kind = SyncAlwaysCluster if always else LocalCluster
         cluster = kind(root / f"nats{index}", nodes=3).start()
         try:
             namespace = f"bench{index}"
             yield measure(
-                name,
-                lambda c=cluster, r=replicas, ns=namespace, i=index: start_on(
-                    c, r, ns, root / f"node{i}"
+                row_name(name, count),
+                lambda c=cluster, r=replicas, ns=namespace, i=index, p=count: start_on(
+                    c, r, ns, root / f"node{i}", p
                 ),
                 clients,
                 events,
                 cluster,
+                groups,
             )
         finally:
             cluster.stop()
@@ -168,7 +192,9 @@ def _us(x: float) -> str:
     return f"{x:.1f}"
 
 
-def report(runs: list[Run], facts: list[str], events: int, clients: int, batch: int) -> str:
+def report(
+    runs: list[Run], facts: list[str], events: int, clients: int, batch: int, groups_line: str
+) -> str:
     sqlite = next((r for r in runs if r.name == "SQLite"), None)
     lines = [f"## PutLogEvents on JetStream (`bench/jetstream.py`), {time.strftime('%Y-%m-%d')}"]
     lines += ["", *facts]
@@ -176,6 +202,7 @@ def report(runs: list[Run], facts: list[str], events: int, clients: int, batch: 
         f"- {events:,} events per configuration from {clients} client processes (seed {SEED},"
         " bench/ingest.py's events and `logsieve put` client), PutLogEvents batches of at most"
         f" {batch:,} events (and 1 MiB); every count read back",
+        f"- log groups: {groups_line}",
         "- one logsieve node; the 3 nats-servers, the node and the clients share the 2 cores",
         "",
         "| configuration | events/s | vs SQLite | logsieve µs CPU/event | nats-servers µs"
@@ -264,9 +291,31 @@ def main(argv: list[str] | None = None) -> int:
         default=MAX_BATCH_EVENTS,
         help="most events per PutLogEvents (a batch also stops at 1 MiB); agents send small ones",
     )
+    parser.add_argument(
+        "--partitions",
+        default="1",
+        help="event-log partition counts to run each JetStream configuration with, e.g. 1,3",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the JetStream runs")
+    parser.add_argument(
+        "--groups", type=int, default=0, help="log groups, client n writing group n %% groups"
+        " (default: one per client)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.events < args.clients or args.clients < 1:
         parser.error("--events must be at least --clients, and both positive")
+    try:
+        partitions = [int(p) for p in args.partitions.split(",")]
+    except ValueError:
+        parser.error("--partitions takes integers, comma-separated")
+    if not all(1 <= p <= 64 for p in partitions) or args.rounds < 1:
+        parser.error("--partitions must be 1-64, --rounds at least 1")
+    count = args.groups or args.clients
+    groups = [GROUP] if count == 1 else [f"{GROUP}-{n}" for n in range(count)]
+    groups_line = (
+        f"{len(groups)} (client n writes group n % {len(groups)}; groups get consecutive ids,"
+        " so with P partitions they land in consecutive partitions)"
+    )
     configs = [c.strip() for c in args.configs.split(",")]
     unknown = set(configs) - {"sqlite", *SHAPES}
     if unknown or not 1 <= args.batch_events <= MAX_BATCH_EVENTS:
@@ -282,13 +331,21 @@ def main(argv: list[str] | None = None) -> int:
             clients.receive("ready")
             if "sqlite" in configs:
                 runs.append(
-                    measure("SQLite", lambda: start_logsieve(root / "sqlite"), clients, args.events)
+                    measure(
+                        "SQLite",
+                        lambda: start_logsieve(root / "sqlite"),
+                        clients,
+                        args.events,
+                        groups=groups,
+                    )
                 )
-            runs.extend(jetstream_runs(root, clients, args.events, configs))
+            runs.extend(
+                jetstream_runs(root, clients, args.events, configs, partitions, args.rounds, groups)
+            )
         finally:
             clients.stop()
         facts.append(f"- load average at the end: {' '.join(f'{x:.2f}' for x in _loadavg())}")
-    sys.stdout.write(report(runs, facts, args.events, args.clients, args.batch_events))
+    sys.stdout.write(report(runs, facts, args.events, args.clients, args.batch_events, groups_line))
     return 0
 
 

@@ -40,6 +40,7 @@ class ApiCluster:
     nats_nodes: int = 3
     logsieve_nodes: int = 2
     replicas: int = 3
+    partitions: int = 1  # event-log streams ([storage] partitions)
     namespace: str = field(default_factory=lambda: f"api{os.getpid()}-{next(_numbers)}")
     nats: LocalCluster = field(init=False)
     nodes: list[Server] = field(default_factory=list, init=False)
@@ -58,7 +59,8 @@ class ApiCluster:
         try:
             lines = self.nats.storage_lines(min(self.replicas, self.nats_nodes))
             self.config_file.write_text(
-                f'{lines}namespace = "{self.namespace}"\n', encoding="utf-8"
+                f'{lines}namespace = "{self.namespace}"\npartitions = {self.partitions}\n',
+                encoding="utf-8",
             )
             for _ in range(self.logsieve_nodes):
                 self.add_node()
