@@ -2,9 +2,11 @@
 
 A :class:`TailHub` (one per console) is told every committed batch's log group by the logs
 service (``LogsContext.followers``, from request threads: it only raises a flag). Each open
-tail (:func:`TailHub.frames`) wakes every ``TICK`` seconds, reads its groups' events after its
-cursor when flagged, and yields one ``event: logs`` frame whose ``id:`` is the cursor, so a
-browser's ``EventSource`` resumes with ``Last-Event-ID`` after a reconnect. More than
+tail (:func:`TailHub.frames`) wakes every ``TICK`` seconds, reads its groups' events after their
+cursors when flagged, and yields one ``event: logs`` frame whose ``id:`` is the position (one
+cursor per group, written once when all are equal, as on SQLite's single log; a partitioned
+JetStream log orders seqs within a group's partition only), so a browser's ``EventSource``
+resumes with ``Last-Event-ID`` after a reconnect. More than
 ``MAX_RATE`` matching events a second are sampled uniformly, with the real rate in the frame.
 
 A tail ends when the client goes away (Starlette cancels the generator, or a send fails),
@@ -40,7 +42,7 @@ class _Tail:
     groups: Sequence[LogGroup]
     prefixes: tuple[str, ...]
     matches: Callable[[str], bool]
-    cursor: int
+    cursors: dict[int, int]  # by group id
     woken: bool = True  # read once at the start: events since Last-Event-ID
     names: dict[int, dict[int, str]] = field(default_factory=dict)
 
@@ -77,25 +79,29 @@ class TailHub:
         groups: Sequence[LogGroup],
         prefixes: Sequence[str],
         matches: Callable[[str], bool],
-        after: int | None,
+        after: Sequence[int] | None,
         max_seconds: float = MAX_SECONDS,
     ) -> AsyncIterator[str]:
-        """The SSE text of one tail: events after ``after`` (None: from now on)."""
-        cursor = self.store.last_seq() if after is None else after
-        tail = _Tail(groups, tuple(p for p in prefixes if p), matches, cursor)
+        """The SSE text of one tail: events after ``after`` (a position: one cursor for
+        every group, or one per group; None: from now on)."""
+        if after is not None and len(after) in (1, len(groups)):
+            cursors = {g.id: after[n % len(after)] for n, g in enumerate(groups)}
+        else:
+            cursors = {g.id: self.store.last_seq(g.id) for g in groups}
+        tail = _Tail(groups, tuple(p for p in prefixes if p), matches, cursors)
         self._follow(tail, True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max_seconds
         last_sent = loop.time()
         try:
-            yield f"retry: 1000\nid: {tail.cursor}\nevent: ready\ndata: {{}}\n\n"
+            yield f"retry: 1000\nid: {_position(tail)}\nevent: ready\ndata: {{}}\n\n"
             while not self.stopping.is_set() and loop.time() < deadline:
                 started = loop.time()
                 if tail.woken:
                     tail.woken = False
                     events, skipped = await run_in_threadpool(self._read, tail)
                     if events or skipped:
-                        yield _frame(tail.cursor, events, skipped, loop.time() - last_sent)
+                        yield _frame(_position(tail), events, skipped, loop.time() - last_sent)
                         last_sent = loop.time()
                 if loop.time() - last_sent > PING_SECONDS:
                     yield ": ping\n\n"
@@ -109,11 +115,11 @@ class TailHub:
         """New matching events of the tail's groups, in append order, and how many were
         skipped unread (a group writing faster than the tail reads)."""
         store = self.store
-        end = store.last_seq()
-        found: list[tuple[int, dict]] = []
+        found: list[tuple[tuple[int, int], dict]] = []
         skipped = 0
         for group in tail.groups:
-            events = store.read_after(tail.cursor, READ_LIMIT, group.id)
+            end = store.last_seq(group.id)
+            events = store.read_after(tail.cursors[group.id], READ_LIMIT, group.id)
             if len(events) >= READ_LIMIT:
                 skipped += max(0, end - events[-1][1])
             names = tail.names.setdefault(group.id, {})
@@ -127,16 +133,22 @@ class TailHub:
                 if tail.prefixes and not name.startswith(tail.prefixes):
                     continue
                 if tail.matches(message):
-                    found.append((seq, {
+                    found.append(((ingested, seq), {
                         "id": seq, "group": group.name, "stream": name, "timestamp": ts,
                         "ingestionTime": ingested, "message": message,
                     }))  # fmt: skip
-        tail.cursor = end
-        found.sort(key=lambda item: item[0])
+            tail.cursors[group.id] = end
+        found.sort(key=lambda item: item[0])  # ingestion order (seqs: within a partition)
         return [event for _, event in found], skipped
 
 
-def _frame(cursor: int, events: list[dict], skipped: int, seconds: float) -> str:
+def _position(tail: _Tail) -> str:
+    """The ``id:`` of a tail's frames: its cursors, one number when they are all equal."""
+    cursors = [tail.cursors[g.id] for g in tail.groups]
+    return str(cursors[0]) if len(set(cursors)) == 1 else ".".join(map(str, cursors))
+
+
+def _frame(cursor: str, events: list[dict], skipped: int, seconds: float) -> str:
     """One ``logs`` frame: at most ``MAX_RATE`` events a second, uniformly sampled."""
     matched = len(events)
     cap = max(1, int(MAX_RATE * max(seconds, TICK)))
@@ -167,8 +179,9 @@ def parse_highlights(text: str) -> list[str]:
     return terms
 
 
-def last_event_id(header: str | None) -> int | None:
-    """The cursor a reconnecting ``EventSource`` sent back (None: absent or not ours)."""
-    if header and header.isdigit() and len(header) < 19:
-        return int(header)
+def last_event_id(header: str | None) -> list[int] | None:
+    """The position a reconnecting ``EventSource`` sent back (None: absent or not ours)."""
+    parts = (header or "").split(".")
+    if header and len(parts) <= 1000 and all(p.isdigit() and len(p) < 20 for p in parts):
+        return [int(p) for p in parts]
     return None

@@ -1,0 +1,57 @@
+"""The console's live tail and the Live Tail API on an event log partitioned over three
+streams: groups in different partitions are followed together, each from its own cursor, and
+a reconnect with ``Last-Event-ID`` resumes every one of them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from logsieve.storage.jetstream import JetStreamOptions
+from tests.console.sse import Reader, signed_in
+from tests.jetstream_server.conftest import environment
+from tests.server import Server, client
+from tests.waiting import wait_for
+
+GROUPS = ["/pt/a", "/pt/b", "/pt/c"]
+
+
+def _put(logs: Any, group: str, message: str) -> None:
+    logs.put_log_events(
+        logGroupName=group, logStreamName="s",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": message}],
+    )  # fmt: skip
+
+
+def test_a_tail_of_groups_in_three_partitions_sees_and_resumes_them_all(
+    namespace: JetStreamOptions, tmp_path: Path
+) -> None:
+    env = {**environment(namespace), "LOGSIEVE_STORAGE_PARTITIONS": "3"}
+    server = Server(tmp_path / "data", env=env, log_file=tmp_path / "log").start()
+    try:
+        logs = client(server)
+        for group in GROUPS:
+            logs.create_log_group(logGroupName=group)
+            logs.create_log_stream(logGroupName=group, logStreamName="s")
+            _put(logs, group, f"ERROR before {group}")
+        web = signed_in(server.url)
+        path = "/console/tail/stream?" + "&".join(f"group={g}" for g in GROUPS)
+        path += "&pattern=ERROR"
+        reader = Reader(web, path).start()
+        wait_for(lambda: any(f.event == "ready" for f in reader.frames), 10, "the ready frame")
+        for group in GROUPS:
+            _put(logs, group, f"ERROR live {group}")
+        wait_for(lambda: len(reader.events()) >= 3, 10, "an event of every group")
+        assert sorted(e["message"] for e in reader.events()) == [f"ERROR live {g}" for g in GROUPS]
+        resume_from = reader.last_id()
+        reader.close()
+
+        for group in GROUPS:
+            _put(logs, group, f"ERROR away {group}")
+        again = Reader(web, path, headers={"Last-Event-ID": str(resume_from)}).start()
+        wait_for(lambda: len(again.events()) >= 3, 10, "the events put while disconnected")
+        assert sorted(e["message"] for e in again.events()) == [f"ERROR away {g}" for g in GROUPS]
+        again.close()
+    finally:
+        server.stop()
