@@ -24,7 +24,7 @@ def test_defaults_point_at_a_local_three_replica_cluster(tmp_path: Path) -> None
     assert settings.engine == "jetstream"
     assert settings.jetstream == JetStreamOptions()
     assert settings.jetstream.replicas == 3
-    assert settings.jetstream.partitions == 1
+    assert settings.jetstream.partitions is None  # the namespace's own count
     assert settings.jetstream.urls == ("nats://127.0.0.1:4222",)
 
 

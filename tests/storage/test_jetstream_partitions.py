@@ -20,6 +20,7 @@ from logsieve.storage.factory import open_stores
 from logsieve.storage.jetstream import JetStreamOptions, logs_positions
 from logsieve.storage.jetstream.cluster import LocalCluster
 from logsieve.storage.jetstream.logs_partitions import PART_SHIFT, PARTITIONS_KEY, join, split
+from logsieve.storage.jetstream.options import DEFAULT_PARTITIONS
 from logsieve.storage.records import event_id, parse_event_id
 from logsieve.storage.sqlite import SEQ_BITS
 from tests.jetstream.cluster import drop_namespace, options
@@ -124,6 +125,24 @@ def test_a_node_configured_with_another_count_refuses_to_start(
     assert "partitions = 2" in message and "made with partitions = 3" in message
 
 
+def test_a_node_without_a_count_follows_the_namespaces(
+    shared: JetStreamOptions, nats_cluster: LocalCluster, tmp_path: Path, opened: list[Any]
+) -> None:
+    writer = _open(opened, shared, tmp_path)
+    g, s = _groups(writer, 2)[1]
+    put(writer, g, s, [(1, "x")], 1)
+    unset = JetStreamOptions(**{**shared.__dict__, "partitions": None})
+    follower = _open(opened, unset, tmp_path)
+    assert len(follower._parts) == 3
+    assert [e[5] for e in follower.read_after(0, 10, g)] == ["x"]
+    assert follower.read_after(follower.last_seq(g), 10, g) == []
+    fresh = options(nats_cluster)  # no count anywhere: the default
+    try:
+        assert len(_open(opened, fresh, tmp_path)._parts) == DEFAULT_PARTITIONS
+    finally:
+        drop_namespace(fresh)
+
+
 def _forget_count(store: Any, settings: JetStreamOptions) -> None:
     bucket = f"{settings.namespace}_logs"
     store._run(
@@ -134,7 +153,7 @@ def _forget_count(store: Any, settings: JetStreamOptions) -> None:
 def test_a_namespace_written_before_partitions_counts_one(
     nats_cluster: LocalCluster, tmp_path: Path, opened: list[Any]
 ) -> None:
-    settings = options(nats_cluster)
+    settings = options(nats_cluster, partitions=1)
     try:
         old = _open(opened, settings, tmp_path)
         g, s = _groups(old, 1)[0]

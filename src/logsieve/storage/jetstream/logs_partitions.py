@@ -14,9 +14,11 @@ collide across partitions, they fit 63 bits (stream seqs below 2**43), and withi
 partition: "the end of the log" is asked per group (``last_seq(group_id)``).
 
 P is fixed when the namespace is made (``PARTITIONS_KEY`` in the logs bucket): moving a
-group to another partition would change its event ids. A node configured with another P
-refuses to start (``PartitionsMismatch``) rather than follow the stored value: a silent
-follow would hide a configuration that differs between nodes until someone reads the logs.
+group to another partition would change its event ids. A node without ``partitions`` in its
+configuration follows the stored count (``DEFAULT_PARTITIONS`` for a new namespace, 1 for one
+whose events predate partitions), so upgrading nodes needs no change; a node configured with
+another count refuses to start (``PartitionsMismatch``) rather than follow the stored value: an
+explicit setting that silently did nothing would hide nodes configured differently.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from logsieve.errors import ConfigError
 from ..sqlite import _INDEX_MASK, SEQ_BITS
 from .connection import Connection
 from .logs_index import ChunkIndex
+from .options import DEFAULT_PARTITIONS
 
 __all__ = [
     "MAX_PARTITIONS",
@@ -111,11 +114,12 @@ async def stored_partitions(conn: Connection, kv: KeyValue, wanted: int) -> int:
             continue  # another node stored it first: read theirs
 
 
-async def open_partitions(conn: Connection, kv: KeyValue, wanted: int) -> list[Partition]:
+async def open_partitions(conn: Connection, kv: KeyValue, wanted: int | None) -> list[Partition]:
     """This namespace's partitions (streams made if missing, indexes following them);
-    ``PartitionsMismatch`` if the namespace was made with another count."""
-    stored = await stored_partitions(conn, kv, wanted)
-    if stored != wanted:
+    ``PartitionsMismatch`` if ``wanted`` is set and the namespace was made with another
+    count."""
+    stored = await stored_partitions(conn, kv, wanted or DEFAULT_PARTITIONS)
+    if wanted is not None and stored != wanted:
         raise PartitionsMismatch(
             f"[storage] partitions = {wanted}, but namespace {conn.options.namespace!r} was "
             f"made with partitions = {stored} (fixed at creation: set partitions = {stored})"

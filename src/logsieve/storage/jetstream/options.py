@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_URL", "JetStreamOptions"]
+__all__ = ["DEFAULT_PARTITIONS", "DEFAULT_URL", "JetStreamOptions"]
 
 DEFAULT_URL = "nats://127.0.0.1:4222"
+DEFAULT_PARTITIONS = 1  # see bench/RESULTS.md "Partitioned event log"
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ class JetStreamOptions:
     tls_ca_file: str | None = None
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
-    partitions: int = 1  # events streams, fixed when the namespace is made (logs_partitions.py)
+    # events streams, fixed when the namespace is made (logs_partitions.py); None: the
+    # namespace's stored count, DEFAULT_PARTITIONS for a new one
+    partitions: int | None = None
 
     def describe(self) -> str:
         """The cluster as errors name it: its URLs, never a credential."""
