@@ -53,6 +53,7 @@ class JetStreamLogsStore(PositionsPart, FiltersPart, MetadataPart):
     def __init__(self, options: JetStreamOptions) -> None:
         self._conn, self._kv = conn, kv = open_bucket(options, "logs", BUCKET)
         self._known_streams = {}
+        self._clean = set()
         self._parts = []
         try:
             self._parts = conn.run(open_partitions(conn, kv, options.partitions))

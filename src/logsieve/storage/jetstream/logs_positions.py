@@ -60,9 +60,15 @@ class PositionsPart(EventsPart):
         data, seq, txn = found
         return orjson.loads(data or b"{}"), seq, txn
 
+    _clean: set[str]  # sources whose last write here committed, recovered since this start
+
     async def _recover(self, source: str) -> None:
-        """Delete chunks of a transaction that never committed its positions (see above)."""
+        """Delete chunks of a transaction that never committed its positions (see above);
+        nothing to do with one partition, nor for a source recovered by this node whose
+        writes since all committed."""
         lead = self._parts[0]
+        if len(self._parts) == 1:
+            return
         while True:
             current, seq, txn = await self._positions(source)
             stale = []
@@ -101,7 +107,9 @@ class PositionsPart(EventsPart):
         async def put() -> list[int]:
             for c in chunks:
                 await self._check_stream(c.group_id, c.stream_id)
-            await self._recover(source)
+            if source not in self._clean:
+                await self._recover(source)
+            self._clean.discard(source)  # until this write commits
             seqs = [0] * len(chunks)
             while True:
                 current, seq, txn = await self._positions(source)
@@ -139,6 +147,7 @@ class PositionsPart(EventsPart):
                 first = last - len(own)
                 for k, (n, _) in enumerate(own):
                     seqs[n] = join(0, first + k)
+                self._clean.add(source)
                 await self._trim(source, [lead, *(part for part, _ in early)])
                 return seqs
 
@@ -157,6 +166,7 @@ class PositionsPart(EventsPart):
     def positions(self, source: str) -> dict[str, str]:
         async def read() -> dict[str, str]:
             await self._recover(source)
+            self._clean.add(source)
             return (await self._positions(source))[0]
 
         return dict(self._run(read()))
