@@ -1,6 +1,7 @@
 """Every node's in-memory index of the event log's chunks, fed by a headers-only consumer.
 
-The events stream holds one message per appended chunk (its headers say which group and
+One index per partition (logs_partitions.py): a read syncs only its group's partition, with
+that stream's leader. Each events stream holds one message per appended chunk (its headers say which group and
 stream, its time bounds, event count, bytes and ingestion time) plus a few other messages
 (markers, source positions). An ordered push consumer with ``headers_only`` replays the whole
 stream at start and then follows it, so each node knows every chunk without reading payloads:
