@@ -5,10 +5,10 @@ that stream's leader. Each events stream holds one message per appended chunk (i
 say which group and stream, its time bounds, event count, bytes and ingestion time) plus a
 few other messages (markers, source positions). An ordered push consumer with
 ``headers_only`` replays the whole stream at start and then follows it, so each node knows
-every chunk without reading payloads:
-reads pick the chunks they need from here (in time order, as SQLite's index does) and fetch
-only those payloads; DescribeLogStreams' figures (first and last event time, stored bytes) are
-sums kept here, so a put never rewrites a KV record ("hot fields not CAS'd per put").
+every chunk without reading payloads: reads pick the chunks they need from here (in time
+order, as SQLite's index does) and fetch only those payloads; DescribeLogStreams' figures
+(first and last event time, stored bytes) are sums kept here, so a put never rewrites a KV
+record ("hot fields not CAS'd per put").
 
 Deletions are announced by a marker published BEFORE the messages are deleted: every index
 applies it at the same point of the stream, so a chunk deleted later is already gone from the
