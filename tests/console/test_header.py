@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from logsieve.console import IngestMeter
-from logsieve.console.services import events_between
+from logsieve.console.services import events_between, log_position
 from tests.console.conftest import ConsoleClient
 from tests.console.test_events import put
 
@@ -49,15 +49,16 @@ def test_events_between_counts_every_group_from_the_real_store(
 ) -> None:
     services = console_client.app.state.console.app.state.services
     store = services.logs.ctx.store
-    before = store.last_seq()
+    position = log_position(store)
+    before = position()
     put(console_client.app, "/meter/a", "s", ["x"] * 30)
     put(console_client.app, "/meter/b", "s", ["y"] * 12)
-    middle = store.last_seq()
+    middle = position()
     put(console_client.app, "/meter/b", "t", ["z"] * 5)
     count = events_between(store)
-    assert count(before, middle) == 42
-    assert count(middle, store.last_seq()) == 5
-    assert count(before, store.last_seq()) == 47
+    assert count(before, middle) == 42  # the groups made since count from their start
+    assert count(middle, position()) == 5
+    assert count(before, position()) == 47
 
 
 class FailingDelivery:

@@ -222,3 +222,17 @@ def test_a_crash_before_the_positions_commit_leaves_nothing_behind(
     for g, _ in ids:
         assert [e[5] for e in logs.read_after(0, 10, g)] == [f"{g}once"]
         assert logs.backlog(g, 0)[0] == 1
+
+
+def test_the_consoles_ingest_count_sees_every_partition(
+    shared: JetStreamOptions, tmp_path: Path, opened: list[Any]
+) -> None:
+    from logsieve.console.services import events_between, log_position
+
+    logs = _open(opened, shared, tmp_path)
+    ids = _groups(logs, 3)
+    position, count = log_position(logs), events_between(logs)
+    before = position()
+    for n, (g, s) in enumerate(ids):
+        put(logs, g, s, [(t, "e") for t in range(n + 1)], 1)  # 1, 2 and 3 events
+    assert count(before, position()) == 6

@@ -30,8 +30,8 @@ class IngestMeter:
 
     def __init__(
         self,
-        count_between: Callable[[int, int], int],
-        last_seq: Callable[[], int],
+        count_between: Callable[[Any, Any], int],
+        last_seq: Callable[[], Any],  # a position: an int, or a LogPosition (per group)
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.count_between = count_between
@@ -63,19 +63,36 @@ class IngestMeter:
             return (last - first) / (now - first_time)
 
 
-def events_between(store: LogsStore) -> Callable[[int, int], int]:
-    """How many events lie in (after, upto] of the event log, from each group's backlog:
-    chunk counts summed in SQL, no event read."""
+LogPosition = dict[int, int]  # group id -> the end of the log for that group
 
-    def count(after: int, upto: int) -> int:
-        total, last = 0, None
-        while True:
-            groups = store.groups(None, None, None, last, 1000)
-            for group in groups:
-                total += store.backlog(group.id, after)[0] - store.backlog(group.id, upto)[0]
-            if len(groups) < 1000:
-                return total
-            last = groups[-1].name
+
+def _group_ids(store: LogsStore) -> list[int]:
+    found, last = [], None
+    while True:
+        groups = store.groups(None, None, None, last, 1000)
+        found += [group.id for group in groups]
+        if len(groups) < 1000:
+            return found
+        last = groups[-1].name
+
+
+def log_position(store: LogsStore) -> Callable[[], LogPosition]:
+    """The end of the event log now, per group: on a partitioned log (JetStream with several
+    partitions) seqs are ordered within a group's partition only, so one number cannot say
+    where every group ends."""
+    return lambda: {group_id: store.last_seq(group_id) for group_id in _group_ids(store)}
+
+
+def events_between(store: LogsStore) -> Callable[[LogPosition, LogPosition], int]:
+    """How many events lie between two positions of the event log, from each group's backlog:
+    chunk counts summed in SQL, no event read. A group made since ``after`` counts from its
+    start; one deleted since does not count."""
+
+    def count(after: LogPosition, upto: LogPosition) -> int:
+        return sum(
+            store.backlog(group_id, after.get(group_id, 0))[0] - store.backlog(group_id, end)[0]
+            for group_id, end in upto.items()
+        )
 
     return count
 
@@ -97,4 +114,4 @@ class ConsoleServices:
     def __post_init__(self) -> None:
         if self.meter is None:
             store = self.logs.ctx.store
-            self.meter = IngestMeter(events_between(store), store.last_seq)
+            self.meter = IngestMeter(events_between(store), log_position(store))
