@@ -1,9 +1,13 @@
-"""The console's live tail and the Live Tail API on an event log partitioned over three
-streams: groups in different partitions are followed together, each from its own cursor, and
-a reconnect with ``Last-Event-ID`` resumes every one of them."""
+"""``logsieve serve`` on an event log partitioned over three streams: the console's live tail
+follows groups in different partitions together, each from its own cursor, and a reconnect
+with ``Last-Event-ID`` resumes every one of them; a node configured with another count than
+the namespace's refuses to start, in one line."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +15,7 @@ from typing import Any
 from logsieve.storage.jetstream import JetStreamOptions
 from tests.console.sse import Reader, signed_in
 from tests.jetstream_server.conftest import environment
-from tests.server import Server, client
+from tests.server import Server, client, free_port
 from tests.waiting import wait_for
 
 GROUPS = ["/pt/a", "/pt/b", "/pt/c"]
@@ -55,3 +59,21 @@ def test_a_tail_of_groups_in_three_partitions_sees_and_resumes_them_all(
         again.close()
     finally:
         server.stop()
+
+
+def test_serve_with_another_count_than_the_namespaces_refuses_in_one_line(
+    namespace: JetStreamOptions, tmp_path: Path
+) -> None:
+    env = {**environment(namespace), "LOGSIEVE_STORAGE_PARTITIONS": "3"}
+    Server(tmp_path / "one", env=env, log_file=tmp_path / "one.log").start().stop()
+    other = {**os.environ, **environment(namespace), "LOGSIEVE_STORAGE_PARTITIONS": "2",
+             "HOME": str(tmp_path)}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "logsieve", "serve", "--port", str(free_port()),
+         "--data-dir", str(tmp_path / "two")],
+        env=other, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.strip().splitlines() if "nats error=" not in line]
+    assert len(lines) == 1, done.stderr
+    assert "partitions = 2" in lines[0] and "made with partitions = 3" in lines[0]
