@@ -160,3 +160,33 @@ def test_placement_without_enough_peers_yet_is_retried() -> None:
     conn = Connection.__new__(Connection)
     conn.options = JetStreamOptions(urls=("nats://127.0.0.1:1",), timeout_seconds=1)
     assert asyncio.run(conn.retrying(create)) == "created" and len(calls) == 2
+
+
+def test_a_stream_not_found_just_after_its_creation_is_retried() -> None:
+    """Right after an R3 stream is created (by this node or another), a server may still
+    answer its requests with err_code 10059 "stream not found"; every stream a store calls
+    through ``retrying`` was ensured when the store opened, so the call is tried again (three
+    nodes started at once on a new cluster failed with this, and a Kinesis signing key read
+    through such an answer "vanished")."""
+    import asyncio
+
+    from nats.js.errors import NotFoundError
+
+    from logsieve.storage.jetstream.connection import Connection
+
+    calls = []
+
+    async def info() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise NotFoundError(code=404, err_code=10059, description="stream not found")
+        return "found"
+
+    async def no_message() -> str:
+        raise NotFoundError(code=404, err_code=10037, description="no message found")
+
+    conn = Connection.__new__(Connection)
+    conn.options = JetStreamOptions(urls=("nats://127.0.0.1:1",), timeout_seconds=1)
+    assert asyncio.run(conn.retrying(info)) == "found" and len(calls) == 2
+    with pytest.raises(NotFoundError):  # a missing message is an answer, not a hiccup
+        asyncio.run(conn.retrying(no_message))

@@ -52,10 +52,15 @@ _TRANSIENT = (
 # err_code 10005 "no suitable peers for placement, peer offline": a server restarting or not
 # yet known to the meta leader; placement succeeds once it is back.
 _NO_PEERS_YET = 10005
+# err_code 10059 "stream not found" just after an R3 stream's creation (by this node or
+# another): a server answers before it has the stream. Every stream called through
+# ``retrying`` was ensured when its store opened, so it is there in a moment.
+_STREAM_NOT_YET_SEEN = 10059
+_TRANSIENT_CODES = (_NO_PEERS_YET, _STREAM_NOT_YET_SEEN)
 
 
 def _transient(exc: Exception) -> bool:
-    return isinstance(exc, _TRANSIENT) or getattr(exc, "err_code", None) == _NO_PEERS_YET
+    return isinstance(exc, _TRANSIENT) or getattr(exc, "err_code", None) in _TRANSIENT_CODES
 
 
 _RETRY_PAUSE = 0.25  # ADR-22's suggested client retry interval
@@ -225,6 +230,7 @@ class Connection:
             try:
                 return await self.retrying(self.js.create_key_value, kv_config)
             except BadRequestError:  # another node created it first
+                await self.retrying(self.js.stream_info, f"KV_{name}")  # visible here too
                 return await self.js.key_value(name)
 
     async def ensure_counters(self) -> str:
