@@ -190,3 +190,28 @@ def test_a_stream_not_found_just_after_its_creation_is_retried() -> None:
     assert asyncio.run(conn.retrying(info)) == "found" and len(calls) == 2
     with pytest.raises(NotFoundError):  # a missing message is an answer, not a hiccup
         asyncio.run(conn.retrying(no_message))
+
+
+def test_setting_a_namespace_up_may_take_longer_than_one_call() -> None:
+    """Opening a store on a new cluster is several retried requests in a row (counters, a
+    bucket, its stream's options) while the servers elect leaders; three nodes started at
+    once gave up with "no answer within 20 s" though the cluster was fine. A call still has
+    its budget; setting up gets a longer one."""
+    import asyncio
+    import threading
+
+    from logsieve.storage.jetstream.connection import ConnectErrors
+
+    conn = Connection.__new__(Connection)
+    conn.options = JetStreamOptions(urls=("nats://127.0.0.1:1",), timeout_seconds=0.1)
+    conn._errors, conn._closed = ConnectErrors(), False
+    conn._loop = asyncio.new_event_loop()
+    threading.Thread(target=conn._loop.run_forever, daemon=True).start()
+    try:
+        slow = 0.6  # longer than a call's budget (0.4 s here), shorter than setting up's
+        assert conn.call_budget() < slow < conn.setup_budget()
+        with pytest.raises(ClusterUnavailable):
+            conn.run(asyncio.sleep(slow))
+        assert conn.setup(asyncio.sleep(slow, "ready")) == "ready"
+    finally:
+        conn._loop.call_soon_threadsafe(conn._loop.stop)

@@ -67,6 +67,7 @@ _RETRY_PAUSE = 0.25  # ADR-22's suggested client retry interval
 # How long calls keep retrying, in connection timeouts: killing a stream's leader on the
 # 3-node test cluster stalled writes for 5.9 s before a new leader took them.
 _FAILOVER_TIMEOUTS = 3
+_SETUP_CALLS = 3  # call budgets an opening step may take (its retried requests in a row)
 
 
 def _tls(options: JetStreamOptions) -> ssl.SSLContext | None:
@@ -143,6 +144,17 @@ class Connection:
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise self._unavailable(f"no answer within {wait:g} s") from None
+
+    def setup(self, coro: Coroutine[Any, Any, T]) -> T:
+        """``run`` a store's opening step (ensuring streams, buckets, their options), with
+        ``setup_budget``."""
+        return self.run(coro, self.setup_budget())
+
+    def setup_budget(self) -> float:
+        """The longest an opening step waits: on a new cluster each of its several retried
+        requests may wait a whole timeout for an answer while the servers elect the new
+        streams' leaders (three nodes started at once took over 20 s)."""
+        return self.call_budget() * _SETUP_CALLS
 
     def call_budget(self) -> float:
         """The longest a call waits: retries through a failover, plus one attempt's timeout."""

@@ -61,9 +61,9 @@ class JetStreamLogsStore(EventsPart, FiltersPart, MetadataPart):
                 allow_direct=True,
                 allow_atomic=True,
             )
-            conn.run(conn.ensure_stream(config))
+            conn.setup(conn.ensure_stream(config))
             self._index = ChunkIndex(conn, self._events, conn.subject("logs", "e") + ".")
-            conn.run(self._index.start(conn.subject("logs", ">")))
+            conn.setup(self._index.start(conn.subject("logs", ">")))
             self._lookups = Lookups(self._index)
         except BaseException:
             conn.close()
