@@ -162,6 +162,13 @@ class Fence:
         renewed = self._claim.lease  # renewed meanwhile: the old token is gone, not the lease
         if renewed is not None and renewed is not lease and leases.valid(renewed):
             return
+        # A renewal written but not yet applied here (it runs in another thread): the store
+        # holds a newer token of this node's while this run still holds the claim. A lost and
+        # re-acquired lease is a new run with a new fence, refused by ``valid`` above.
+        current = [held for held in leases.held(lease.name) if held.name == lease.name]
+        ours = current and current[0].node == lease.node and current[0].token > lease.token
+        if ours and self.valid():
+            return
         raise LeaseLost(self._claim.name)
 
 
