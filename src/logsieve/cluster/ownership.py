@@ -48,6 +48,7 @@ log = logging.getLogger("logsieve.cluster")
 
 Job = Callable[["Fence"], Coroutine[Any, Any, None]]
 _MARGIN = 0.5  # seconds of a lease a node gives up early: clock skew and a write in flight
+_CATCH_SECONDS = 0.1  # how often a node looks for a job being handed over to it
 
 
 class LeaseLost(Exception):
@@ -193,6 +194,7 @@ class Ownership:
         self._presence: Lease | None = None  # shared engines: this node's presence lease
         self._view: _View | None = None
         self._free_since: dict[str, float] = {}  # jobs seen free, not ours, since (monotonic)
+        self._catching: asyncio.Task[None] | None = None
 
     @property
     def _ttl_ms(self) -> int:
@@ -223,6 +225,8 @@ class Ownership:
                 except Exception:  # the deadlines stop jobs whose leases were not renewed
                     log.exception("event=lease_round_failed node=%s", self.node)
         finally:
+            if self._catching is not None:
+                await _cancelled(self._catching)
             presence, self._presence = self._presence, None
             if presence is not None:
                 await self._release(presence)
@@ -243,6 +247,10 @@ class Ownership:
         wanted = [claim for claim in wanted if self._may_take(claim)]
         if wanted:
             await self._acquire(wanted)
+        if self._view is not None and (self._catching is None or self._catching.done()):
+            due = self._due(self._view)
+            if due:
+                self._catching = asyncio.create_task(self._catch(due), name="lease catch")
 
     # --- balancing (shared engines) -----------------------------------------------------------
 
@@ -292,6 +300,26 @@ class Ownership:
             return False
         claim.kept_for = view.live
         return True
+
+    def _due(self, view: _View) -> list[str]:
+        """This node's jobs that another node still works (being handed over, or soon)."""
+        return [
+            name
+            for name, node in view.assignment.items()
+            if node == self.node and view.holders.get(name, node) != node and name in self._claims
+        ]
+
+    async def _catch(self, names: list[str]) -> None:
+        """Look for the jobs due here every 100 ms until the next round: a handover then
+        pauses a job for the other node's stop, not for a third of the TTL more."""
+        end = time.monotonic() + self.ttl / 3
+        while time.monotonic() < end:
+            await asyncio.sleep(_CATCH_SECONDS)
+            claims = [self._claims.get(name) for name in names]
+            wanted = [c for c in claims if c is not None and c.lease is None and not c.busy]
+            if not wanted:
+                return
+            await self._acquire(wanted)
 
     async def _hand_over(self, claim: _Claim, task: asyncio.Task[None]) -> None:
         """Stop the job between two units of work, close its fence, then release its lease
