@@ -291,6 +291,7 @@ class Ownership:
         assignment = view.assignment if name in view.jobs else assign(jobs, view.live)
         if assignment[name] == self.node:
             claim.kept_for = None
+            self._free_since.pop(name, None)
             return True
         if name in view.holders:
             self._free_since.pop(name, None)
@@ -299,6 +300,7 @@ class Ownership:
         if now - self._free_since.setdefault(name, now) < self.ttl:
             return False
         claim.kept_for = view.live
+        del self._free_since[name]  # counted afresh once it is free again
         return True
 
     def _due(self, view: _View) -> list[str]:
@@ -346,6 +348,7 @@ class Ownership:
         if lease is None:
             return  # lost meanwhile
         claim.lose()
+        self._free_since.pop(claim.name, None)  # not taken back before the other node could
         await self._release(lease)
         log.info("event=lease_handed_over name=%s node=%s", claim.name, self.node)
 
