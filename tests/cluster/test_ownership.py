@@ -174,3 +174,23 @@ def test_a_job_held_again_while_the_last_hold_still_stops_runs_after_it(
         await _stop(second)
 
     asyncio.run(scenario())
+
+
+def test_a_fence_passes_while_its_own_renewal_is_written_but_not_yet_applied(
+    shared_leases: Callable[[], Leases],
+) -> None:
+    """The coordinator renews in a worker thread while a pump checks its fence in another: the
+    store already holds the newer token when the node still knows the older one."""
+
+    async def scenario() -> None:
+        store = shared_leases()
+        a = Ownership(store, "a", TTL)
+        runs = Runs()
+        held = _start(a.hold("subscription/1/f", runs.job("a")))
+        await until(lambda: runs.running() == ["a"], 10, "the job to start")
+        (mine,) = store.held()
+        assert await asyncio.to_thread(store.renew, mine, 60_000) is not None  # not applied
+        await asyncio.to_thread(runs.fences["a"].check)
+        await _stop(held)
+
+    asyncio.run(scenario())

@@ -45,14 +45,20 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
+def extra_config() -> str:
+    """More of the nodes' config file (a test module overrides it, e.g. with functions)."""
+    return ""
+
+
+@pytest.fixture
 def node(
-    namespace: JetStreamOptions, tmp_path: Path, smtp: SmtpServer
+    namespace: JetStreamOptions, tmp_path: Path, smtp: SmtpServer, extra_config: str
 ) -> Iterator[Callable[..., Server]]:
     """``node("a")`` starts a logsieve node with node id "a" on the test's namespace (and
     ``more`` environment variables)."""
     started: list[Server] = []
     config = tmp_path / "logsieve.toml"
-    config.write_text(CONFIG, encoding="utf-8")
+    config.write_text(CONFIG + extra_config, encoding="utf-8")
 
     def start(name: str, **more: str) -> Server:
         root = tmp_path / name

@@ -160,3 +160,58 @@ def test_placement_without_enough_peers_yet_is_retried() -> None:
     conn = Connection.__new__(Connection)
     conn.options = JetStreamOptions(urls=("nats://127.0.0.1:1",), timeout_seconds=1)
     assert asyncio.run(conn.retrying(create)) == "created" and len(calls) == 2
+
+
+def test_a_stream_not_found_just_after_its_creation_is_retried() -> None:
+    """Right after an R3 stream is created (by this node or another), a server may still
+    answer its requests with err_code 10059 "stream not found"; every stream a store calls
+    through ``retrying`` was ensured when the store opened, so the call is tried again (three
+    nodes started at once on a new cluster failed with this, and a Kinesis signing key read
+    through such an answer "vanished")."""
+    import asyncio
+
+    from nats.js.errors import NotFoundError
+
+    from logsieve.storage.jetstream.connection import Connection
+
+    calls = []
+
+    async def info() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise NotFoundError(code=404, err_code=10059, description="stream not found")
+        return "found"
+
+    async def no_message() -> str:
+        raise NotFoundError(code=404, err_code=10037, description="no message found")
+
+    conn = Connection.__new__(Connection)
+    conn.options = JetStreamOptions(urls=("nats://127.0.0.1:1",), timeout_seconds=1)
+    assert asyncio.run(conn.retrying(info)) == "found" and len(calls) == 2
+    with pytest.raises(NotFoundError):  # a missing message is an answer, not a hiccup
+        asyncio.run(conn.retrying(no_message))
+
+
+def test_setting_a_namespace_up_may_take_longer_than_one_call() -> None:
+    """Opening a store on a new cluster is several retried requests in a row (counters, a
+    bucket, its stream's options) while the servers elect leaders; three nodes started at
+    once gave up with "no answer within 20 s" though the cluster was fine. A call still has
+    its budget; setting up gets a longer one."""
+    import asyncio
+    import threading
+
+    from logsieve.storage.jetstream.connection import ConnectErrors
+
+    conn = Connection.__new__(Connection)
+    conn.options = JetStreamOptions(urls=("nats://127.0.0.1:1",), timeout_seconds=0.1)
+    conn._errors, conn._closed = ConnectErrors(), False
+    conn._loop = asyncio.new_event_loop()
+    threading.Thread(target=conn._loop.run_forever, daemon=True).start()
+    try:
+        slow = 0.6  # longer than a call's budget (0.4 s here), shorter than setting up's
+        assert conn.call_budget() < slow < conn.setup_budget()
+        with pytest.raises(ClusterUnavailable):
+            conn.run(asyncio.sleep(slow))
+        assert conn.setup(asyncio.sleep(slow, "ready")) == "ready"
+    finally:
+        conn._loop.call_soon_threadsafe(conn._loop.stop)

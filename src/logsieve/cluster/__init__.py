@@ -4,7 +4,16 @@
 ``CLUSTER`` is the ``[cluster]`` section (lease TTL, node id, polling).
 """
 
-from .ownership import Fence, LeaseLost, Ownership, build_ownership
+from .ownership import Fence, HandedOver, LeaseLost, Ownership, build_ownership, working
 from .settings import CLUSTER, ClusterSettings
 
-__all__ = ["CLUSTER", "ClusterSettings", "Fence", "LeaseLost", "Ownership", "build_ownership"]
+__all__ = [
+    "CLUSTER",
+    "ClusterSettings",
+    "Fence",
+    "HandedOver",
+    "LeaseLost",
+    "Ownership",
+    "build_ownership",
+    "working",
+]

@@ -23,7 +23,7 @@ from collections.abc import Coroutine
 from concurrent.futures import Executor
 from typing import Any
 
-from logsieve.cluster import Fence, LeaseLost, Ownership
+from logsieve.cluster import Fence, LeaseLost, Ownership, working
 from logsieve.metrics.filters import CompiledFilter, evaluate, observations
 from logsieve.storage import LogsStore
 from logsieve.storage.metrics import MetricStore
@@ -62,8 +62,10 @@ class GroupCounter:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.owner.poll_seconds)
             self.wake.clear()
-            while await loop.run_in_executor(self.owner.reads, self.count_window, fence):
-                pass
+            more = True
+            while more:
+                with working(fence):  # a planned handover stops counting between windows
+                    more = await loop.run_in_executor(self.owner.reads, self.count_window, fence)
 
     def filters(self) -> list[CompiledFilter]:
         """The group's filters now, compiled once per definition."""

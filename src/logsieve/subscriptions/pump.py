@@ -21,7 +21,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
-from logsieve.cluster import Fence
+from logsieve.cluster import Fence, working
 from logsieve.destinations import DeliveryError, Destinations
 from logsieve.errors import ServiceError
 from logsieve.patterns import compile as compile_pattern
@@ -90,15 +90,16 @@ class SubscriptionPump:
                 # The window stays open a moment so events arriving together share payloads.
                 await asyncio.sleep(ctx.settings.linger_seconds)
             self.wake.clear()
-            window = await self._on(ctx.reads, self._prepare, cursor)
-            backlog = window.read >= ctx.settings.max_window_events
-            if not window.read:
-                continue
-            if window.batches:
-                self.status.state = "delivering"
-                await self._deliver(window.batches)
-            await self._on(ctx.reads, self._commit, window.end, fence)
-            cursor = self.status.cursor = window.end
+            with working(fence):  # a planned handover stops the pump between windows
+                window = await self._on(ctx.reads, self._prepare, cursor)
+                backlog = window.read >= ctx.settings.max_window_events
+                if not window.read:
+                    continue
+                if window.batches:
+                    self.status.state = "delivering"
+                    await self._deliver(window.batches)
+                await self._on(ctx.reads, self._commit, window.end, fence)
+                cursor = self.status.cursor = window.end
 
     def _commit(self, end: int, fence: Fence | None) -> None:
         if fence is not None:

@@ -55,10 +55,10 @@ def open_bucket(
     when ``atomic``, atomic batches allowed; the connection is closed if any step fails."""
     conn = Connection(options, client)
     try:
-        conn.run(conn.ensure_counters())
-        kv: KeyValue = conn.run(conn.ensure_kv(bucket))
+        conn.setup(conn.ensure_counters())
+        kv: KeyValue = conn.setup(conn.ensure_kv(bucket))
         if atomic:
-            conn.run(allow_atomic(conn, kv, bucket))
+            conn.setup(allow_atomic(conn, kv, bucket))
     except BaseException:
         conn.close()
         raise

@@ -52,16 +52,22 @@ _TRANSIENT = (
 # err_code 10005 "no suitable peers for placement, peer offline": a server restarting or not
 # yet known to the meta leader; placement succeeds once it is back.
 _NO_PEERS_YET = 10005
+# err_code 10059 "stream not found" just after an R3 stream's creation (by this node or
+# another): a server answers before it has the stream. Every stream called through
+# ``retrying`` was ensured when its store opened, so it is there in a moment.
+_STREAM_NOT_YET_SEEN = 10059
+_TRANSIENT_CODES = (_NO_PEERS_YET, _STREAM_NOT_YET_SEEN)
 
 
 def _transient(exc: Exception) -> bool:
-    return isinstance(exc, _TRANSIENT) or getattr(exc, "err_code", None) == _NO_PEERS_YET
+    return isinstance(exc, _TRANSIENT) or getattr(exc, "err_code", None) in _TRANSIENT_CODES
 
 
 _RETRY_PAUSE = 0.25  # ADR-22's suggested client retry interval
 # How long calls keep retrying, in connection timeouts: killing a stream's leader on the
 # 3-node test cluster stalled writes for 5.9 s before a new leader took them.
 _FAILOVER_TIMEOUTS = 3
+_SETUP_CALLS = 3  # call budgets an opening step may take (its retried requests in a row)
 
 
 def _tls(options: JetStreamOptions) -> ssl.SSLContext | None:
@@ -138,6 +144,17 @@ class Connection:
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise self._unavailable(f"no answer within {wait:g} s") from None
+
+    def setup(self, coro: Coroutine[Any, Any, T]) -> T:
+        """``run`` a store's opening step (ensuring streams, buckets, their options), with
+        ``setup_budget``."""
+        return self.run(coro, self.setup_budget())
+
+    def setup_budget(self) -> float:
+        """The longest an opening step waits: on a new cluster each of its several retried
+        requests may wait a whole timeout for an answer while the servers elect the new
+        streams' leaders (three nodes started at once took over 20 s)."""
+        return self.call_budget() * _SETUP_CALLS
 
     def call_budget(self) -> float:
         """The longest a call waits: retries through a failover, plus one attempt's timeout."""
@@ -225,6 +242,7 @@ class Connection:
             try:
                 return await self.retrying(self.js.create_key_value, kv_config)
             except BadRequestError:  # another node created it first
+                await self.retrying(self.js.stream_info, f"KV_{name}")  # visible here too
                 return await self.js.key_value(name)
 
     async def ensure_counters(self) -> str:

@@ -62,7 +62,7 @@ class JetStreamFunctionRecords:
     def __init__(self, options: JetStreamOptions) -> None:
         self._conn, self._kv = open_bucket(options, "functions", _BUCKET, atomic=False)
         try:
-            self._code: ObjectStore = self._conn.run(self._open_code())
+            self._code: ObjectStore = self._conn.setup(self._open_code())
         except BaseException:
             self._conn.close()
             raise

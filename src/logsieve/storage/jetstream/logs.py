@@ -56,7 +56,7 @@ class JetStreamLogsStore(PositionsPart, FiltersPart, MetadataPart):
         self._clean = set()
         self._parts = []
         try:
-            self._parts = conn.run(open_partitions(conn, kv, options.partitions))
+            self._parts = conn.setup(open_partitions(conn, kv, options.partitions))
             self._lookups = Lookups(self._index_of)
         except BaseException:
             self._stop_indexes()

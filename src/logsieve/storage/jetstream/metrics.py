@@ -117,7 +117,7 @@ class JetStreamMetricStore:
         self._message_seqs: dict[int, int] = {}  # put message seq -> its newest timestamp
         self._expired: dict[int, int] = {}  # watermark seq -> observations it dropped
         try:
-            self._conn.run(self._start())
+            self._conn.setup(self._start())
         except BaseException:
             self._conn.close()
             raise

@@ -60,9 +60,9 @@ class JetStreamStreamStore:
         self._conn = conn = Connection(options, "kinesis")
         self._records = conn.name("kinesis")
         try:
-            conn.run(conn.ensure_counters())
-            self._kv: KeyValue = conn.run(conn.ensure_kv(_BUCKET))
-            conn.run(
+            conn.setup(conn.ensure_counters())
+            self._kv: KeyValue = conn.setup(conn.ensure_kv(_BUCKET))
+            conn.setup(
                 conn.ensure_stream(
                     api.StreamConfig(
                         name=self._records,
@@ -71,7 +71,7 @@ class JetStreamStreamStore:
                     )
                 )
             )
-            conn.run(allow_atomic(conn, self._kv, _BUCKET))
+            conn.setup(allow_atomic(conn, self._kv, _BUCKET))
         except BaseException:
             conn.close()
             raise
