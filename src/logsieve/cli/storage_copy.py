@@ -8,6 +8,7 @@ what is missing, so an interrupted copy is finished by running it again.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import click
@@ -16,7 +17,25 @@ from logsieve.errors import ConfigError
 
 from .server_config import resolve_config
 
-__all__ = ["storage"]
+__all__ = ["stopped", "storage"]
+
+_RESUME = "then run the copy again (it resumes)"
+# What nats-py raises when the cluster is up but no leader answers (its type names, so this
+# module imports no client library).
+_NO_ANSWER = {"TimeoutError", "NoRespondersError", "ServiceUnavailableError"}
+
+
+def stopped(exc: Exception, urls: str) -> str:
+    """The one line for a copy that failed with ``exc``: what failed and what to do."""
+    if isinstance(exc, ConfigError):  # refused, unreachable, not on JetStream: says the fix
+        return f"{exc}; {_RESUME}"
+    if type(exc).__name__ in _NO_ANSWER:
+        return (
+            f"the NATS cluster at {urls} did not answer ({type(exc).__name__}): it may have lost"
+            " its quorum (a majority of its servers down) or its JetStream leader; start the"
+            f" missing servers, {_RESUME}"
+        )
+    return f"the copy stopped: {type(exc).__name__}: {exc}; {_RESUME}"
 
 
 @click.group()
@@ -87,6 +106,8 @@ def copy(
         data_dir = source
     click.echo(f"copying {source} to JetStream at {options.describe()}"
                f" (namespace {options.namespace}, {options.replicas} replicas)")  # fmt: skip
+    quiet = logging.NullHandler()  # the client's reconnect warnings: the one line says it
+    logging.getLogger().addHandler(quiet)
     try:
         report = copy_stores(
             open_stores(source, "sqlite"),
@@ -94,8 +115,10 @@ def copy(
             str(source.resolve()),
             click.echo,
         )
-    except (ConnectionError, OSError, TimeoutError, RuntimeError) as exc:
-        raise click.ClickException(f"the copy stopped: {exc}; run it again to resume") from exc
+    except Exception as exc:  # every failure ends as one line, not a traceback
+        raise click.ClickException(stopped(exc, options.describe())) from exc
+    finally:
+        logging.getLogger().removeHandler(quiet)
     kinds = sorted(set(report.copied) | set(report.present))
     for kind in kinds:
         click.echo(

@@ -26,14 +26,16 @@ from nats.errors import AuthorizationError, NoRespondersError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext, api
 from nats.js.errors import (
+    APIError,
     BadRequestError,
     BucketNotFoundError,
     NoStreamResponseError,
+    NotFoundError,
     ServiceUnavailableError,
 )
 from nats.js.kv import KeyValue
 
-from .errors import ClusterUnavailable
+from .errors import ClusterRefused, ClusterUnavailable, refusal
 from .options import JetStreamOptions
 
 __all__ = ["Connection"]
@@ -152,6 +154,17 @@ class Connection:
             "nats_urls and credentials"
         )
 
+    def _refused(self, what: str, exc: APIError) -> ClusterRefused:
+        return ClusterRefused(
+            refusal(
+                what,
+                self.options.describe(),
+                self.options.replicas,
+                exc.err_code,
+                exc.description or str(exc),
+            )
+        )
+
     async def _connect(self, name: str) -> Client:
         options = self.options
 
@@ -212,8 +225,13 @@ class Connection:
         config = config.evolve(num_replicas=self.options.replicas)
         try:
             await self.retrying(self.js.add_stream, config)
-        except BadRequestError:  # exists with another configuration
-            await self.retrying(self.js.update_stream, config)
+        except BadRequestError as refused:  # exists with another configuration?
+            try:
+                await self.retrying(self.js.update_stream, config)
+            except NotFoundError:  # no: its creation itself was refused
+                raise self._refused(f"stream {config.name}", refused) from refused
+            except APIError as exc:
+                raise self._refused(f"stream {config.name}", exc) from exc
 
     async def ensure_kv(self, bucket: str, **config: Any) -> KeyValue:
         """The bucket ``bucket`` of this namespace, created on first use."""
@@ -224,8 +242,11 @@ class Connection:
             kv_config = api.KeyValueConfig(bucket=name, replicas=self.options.replicas, **config)
             try:
                 return await self.retrying(self.js.create_key_value, kv_config)
-            except BadRequestError:  # another node created it first
-                return await self.js.key_value(name)
+            except BadRequestError as refused:  # another node created it first?
+                try:
+                    return await self.js.key_value(name)
+                except BucketNotFoundError:  # no: its creation was refused
+                    raise self._refused(f"bucket {name}", refused) from refused
 
     async def ensure_counters(self) -> str:
         """This namespace's counter stream (ADR-49: every subject is a counter); its name."""
