@@ -1,4 +1,4 @@
-"""storage/copy.py from a SQLite directory into each engine: batches keep their timestamps and
+"""storage/copying/ from a SQLite directory into each engine: batches keep their timestamps and
 ingestion times, filters move to the new group id, a re-run adds nothing, and a batch appended
 by a run interrupted before it saved its progress is not appended twice."""
 
@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from logsieve.storage import copy as copying
+from logsieve.storage import copying
+from logsieve.storage.copying import ec2 as copy_ec2
+from logsieve.storage.copying import logs as copy_logs
+from logsieve.storage.ec2 import ResourceRow
 from logsieve.storage.factory import Stores, open_stores
 from logsieve.storage.protocols import LogsStore
 from logsieve.storage.records import MetricFilter, SubscriptionFilter
@@ -119,7 +122,7 @@ def test_a_batch_appended_before_an_interruption_is_not_appended_twice(
 def test_batches_larger_than_one_read_are_copied_whole(
     tmp_path: Path, stores: Stores, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(copying, "READ_LIMIT", 4)
+    monkeypatch.setattr(copy_logs, "READ_LIMIT", 4)
     source = _source(tmp_path, sizes=(3, 9, 2, 4, 4))
     assert _copy(source, stores).copied["events"] == 22
     old, new = source.logs(), stores.logs()
@@ -164,3 +167,108 @@ def test_trails_and_their_history_are_copied_once(tmp_path: Path, stores: Stores
         ]
     finally:
         copied.close()
+
+
+def _undelivered(logs: LogsStore, consumer: str) -> list[tuple[int, int, str]]:
+    g = logs.group("/app")
+    assert g is not None
+    return [(e[0], e[4], e[5]) for e in logs.read_after(logs.cursor(consumer), 100, g.id)]
+
+
+@pytest.mark.parametrize("delivered", [0, 1, 2, 3])
+def test_a_subscription_resumes_after_the_last_event_it_delivered(
+    tmp_path: Path, stores: Stores, delivered: int
+) -> None:
+    """Batches 0..delivered-1 were delivered on the source: the rest is delivered from the
+    target (0: none delivered; 3: all), not skipped as if the copy had delivered them."""
+    source = _source(tmp_path)
+    old = source.logs()
+    try:
+        g = old.group("/app")
+        assert g is not None
+        [item] = old.subscription_filters(g.id)
+        seqs = [e[1] for e in old.read_after(0, 100, g.id)]
+        last = {s >> 14: s for s in seqs}  # each batch's last seq
+        cursor = sorted(last.values())[delivered - 1] if delivered else 0
+        old.commit_cursor(item.consumer, cursor)
+        pending = _undelivered(old, item.consumer)
+    finally:
+        old.close()
+    assert len(pending) == (12, 9, 2, 0)[delivered]
+    _copy(source, stores)
+    new = stores.logs()
+    try:
+        g = new.group("/app")
+        assert g is not None
+        [moved] = new.subscription_filters(g.id)
+        assert _undelivered(new, moved.consumer) == pending
+    finally:
+        new.close()
+
+
+def test_a_subscription_position_survives_an_interrupted_copy(
+    tmp_path: Path, stores: Stores
+) -> None:
+    """Events copied by a first run, filters by a second: the position is still mapped."""
+    source = _source(tmp_path)
+    old = source.logs()
+    try:
+        g = old.group("/app")
+        assert g is not None
+        [item] = old.subscription_filters(g.id)
+        first_batch_end = max(e[1] for e in old.read_after(0, 3, g.id))
+        old.commit_cursor(item.consumer, first_batch_end)
+        pending = _undelivered(old, item.consumer)
+    finally:
+        old.close()
+    _copy(source, stores)
+    new = stores.logs()
+    try:
+        g = new.group("/app")
+        assert g is not None
+        assert new.delete_subscription_filter(g.id, "to-f")  # as if never created
+    finally:
+        new.close()
+    assert _copy(source, stores).copied.get("events", 0) == 0
+    new = stores.logs()
+    try:
+        g = new.group("/app")
+        assert g is not None
+        [moved] = new.subscription_filters(g.id)
+        assert _undelivered(new, moved.consumer) == pending
+    finally:
+        new.close()
+
+
+def test_ec2_resources_keep_their_ids_and_are_copied_once(tmp_path: Path, stores: Stores) -> None:
+    source = open_stores(tmp_path / "source", "sqlite")
+    ec2 = source.ec2()
+    rows = [
+        ResourceRow("account-defaults", "account-defaults", {}, {}, T0),
+        ResourceRow("vpc-01", "vpc", {"VpcId": "vpc-01", "CidrBlock": "10.0.0.0/16"},
+                    {"Name": "main"}, T0 + 1),
+        ResourceRow("subnet-01", "subnet", {"SubnetId": "subnet-01", "VpcId": "vpc-01"}, {},
+                    T0 + 2),
+        ResourceRow("fl-01", "vpc-flow-log", {"FlowLogId": "fl-01", "ResourceId": "vpc-01"},
+                    {"k": "v"}, T0 + 3),
+    ]  # fmt: skip
+    try:
+        for row in rows:
+            ec2.create(row)
+    finally:
+        ec2.close()
+    first, again = _copy(source, stores), _copy(source, stores)
+    assert first.copied["EC2 resources"] == 4
+    assert (again.copied.get("EC2 resources", 0), again.present["EC2 resources"]) == (0, 4)
+    copied = stores.ec2()
+    try:
+        assert [dataclasses.replace(copied.get(r.id), seq=0) for r in rows] == rows  # type: ignore[type-var]
+        assert [r.id for r in copied.list("vpc")] == ["vpc-01"]
+    finally:
+        copied.close()
+
+
+def test_the_copy_knows_every_ec2_kind() -> None:
+    from logsieve.ec2.resources import KINDS
+
+    assert set(copy_ec2.KINDS) == {*KINDS, "account-defaults"}

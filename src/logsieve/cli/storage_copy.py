@@ -1,5 +1,5 @@
 """``logsieve storage copy``: move a SQLite data directory's state onto a JetStream cluster, for
-a deployment that outgrew one node (storage/copy.py does the copying; this is the command).
+a deployment that outgrew one node (storage/copying/ does the copying; this is the command).
 
 The source server must be stopped (its data directory lock is checked). Re-running copies only
 what is missing, so an interrupted copy is finished by running it again.
@@ -72,7 +72,7 @@ def copy(
 ) -> None:
     """Copy log groups, streams, events, filters, SNS topics, alarms, dead letters and
     CloudTrail from a SQLite data directory to a JetStream cluster; print what is not copied."""
-    from logsieve.storage.copy import NOT_COPIED, copy_stores
+    from logsieve.storage.copying import NOT_COPIED, copy_stores
     from logsieve.storage.datadir import refuse_if_in_use
     from logsieve.storage.factory import open_stores
     from logsieve.storage.jetstream.options import JetStreamOptions

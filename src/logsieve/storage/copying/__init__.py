@@ -1,0 +1,59 @@
+"""Copy a deployment's state from one set of stores to another (SQLite to JetStream, when one
+node is outgrown), through the storage protocols only, so any engine pair works.
+
+One module per kind family (logs.py, resources.py, ec2.py...), each saying what it keeps and
+what changes; every one is idempotent (a re-run copies only what is missing). Lambda functions
+are copied by ``lambdas/copying.py`` (above this layer), passed in as an extra step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ..factory import Stores
+from .ec2 import copy_ec2
+from .logs import copy_logs, progress_consumer
+from .report import CopyReport, Say
+from .resources import copy_alarms, copy_dead_letters, copy_topics, copy_trails
+
+__all__ = ["NOT_COPIED", "CopyReport", "copy_stores", "progress_consumer"]
+
+# Stores whose state the copy leaves behind, with why (the command prints these).
+NOT_COPIED = {
+    "metrics": "metric datapoints: the store has no way to list raw observations",
+    "streams": "Kinesis stream records: sequence numbers and shard positions are the store's",
+    "outbox": "notifications waiting to be sent: send them before copying",
+    "alert_state": "alert dedup and digest windows: they restart empty",
+}
+
+Extra = Callable[[CopyReport], None]
+
+
+def copy_stores(
+    source: Stores, target: Stores, source_name: str, say: Say, extra: Sequence[Extra] = ()
+) -> CopyReport:
+    """Copy every store that can be copied from ``source`` to ``target``; ``source_name``
+    identifies the source across runs (its data directory), ``say`` gets progress lines,
+    ``extra`` steps (state kept outside these stores) run last with the same report."""
+    report = CopyReport()
+    steps: list[tuple[Callable[[Stores], object], Callable[..., None]]] = [
+        (lambda s: s.logs(), lambda a, b: copy_logs(a, b, source_name, report, say)),
+        (lambda s: s.topics(), lambda a, b: copy_topics(a, b, report, say)),
+        (lambda s: s.alarms(), lambda a, b: copy_alarms(a, b, report, say)),
+        (lambda s: s.dead_letters(), lambda a, b: copy_dead_letters(a, b, report, say)),
+        (lambda s: s.cloudtrail(), lambda a, b: copy_trails(a, b, report, say)),
+        (lambda s: s.ec2(), lambda a, b: copy_ec2(a, b, report, say)),
+    ]
+    for open_store, step in steps:
+        src = open_store(source)
+        try:
+            dst = open_store(target)
+            try:
+                step(src, dst)
+            finally:
+                dst.close()  # type: ignore[attr-defined]
+        finally:
+            src.close()  # type: ignore[attr-defined]
+    for more in extra:
+        more(report)
+    return report
