@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import tempfile
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,12 +20,32 @@ from logsieve.errors import ConfigError
 
 from .server_config import resolve_config
 
+if TYPE_CHECKING:
+    from logsieve.storage.copying import CopyReport
+    from logsieve.storage.jetstream.options import JetStreamOptions
+
 __all__ = ["stopped", "storage"]
 
 _RESUME = "then run the copy again (it resumes)"
 # What nats-py raises when the cluster is up but no leader answers (its type names, so this
 # module imports no client library).
 _NO_ANSWER = {"TimeoutError", "NoRespondersError", "ServiceUnavailableError"}
+
+
+def _copy_functions(source: Path, options: JetStreamOptions, report: CopyReport) -> None:
+    """The data directory's Lambda functions onto the cluster (code through a scratch cache)."""
+    from logsieve.lambdas.copying import copy_functions
+    from logsieve.lambdas.store import DirectoryFunctionStore
+    from logsieve.lambdas.store_jetstream import open_function_store
+
+    if not (source / "lambda" / "functions").is_dir():
+        return
+    with tempfile.TemporaryDirectory(prefix="logsieve-copy-") as cache:
+        target = open_function_store(Path(cache), "jetstream", options)
+        try:
+            copy_functions(DirectoryFunctionStore(source / "lambda"), target, report, click.echo)
+        finally:
+            target.close()
 
 
 def stopped(exc: Exception, urls: str) -> str:
@@ -70,8 +93,9 @@ def copy(
     namespace: str | None,
     replicas: int | None,
 ) -> None:
-    """Copy log groups, streams, events, filters, SNS topics, alarms, dead letters and
-    CloudTrail from a SQLite data directory to a JetStream cluster; print what is not copied."""
+    """Copy log groups, streams, events, filters, SNS topics, alarms, dead letters,
+    CloudTrail, EC2 resources and Lambda functions from a SQLite data directory to a
+    JetStream cluster; print what is not copied."""
     from logsieve.storage.copying import NOT_COPIED, copy_stores
     from logsieve.storage.datadir import refuse_if_in_use
     from logsieve.storage.factory import open_stores
@@ -114,6 +138,7 @@ def copy(
             open_stores(data_dir, "jetstream", options),
             str(source.resolve()),
             click.echo,
+            [partial(_copy_functions, source, options)],
         )
     except Exception as exc:  # every failure ends as one line, not a traceback
         raise click.ClickException(stopped(exc, options.describe())) from exc
