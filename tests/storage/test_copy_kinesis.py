@@ -1,0 +1,87 @@
+"""storage/copying/kinesis.py from a SQLite directory into each engine: streams keep their
+settings and tags, each shard its records in order with their arrival times, once, also when
+a run stopped between an append and saving its progress."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+from logsieve.storage import copying
+from logsieve.storage.factory import Stores, open_stores
+from logsieve.storage.streams import NewRecord, StreamStore
+
+T0 = 1_700_000_000_000
+Shards = list[list[tuple[int, str, bytes]]]
+
+
+def _source(tmp_path: Path) -> Stores:
+    stores = open_stores(tmp_path / "source", "sqlite")
+    kinesis = stores.streams()
+    try:
+        s = kinesis.create_stream("orders", 2, "PROVISIONED", T0, 48, 1024, {"team": "web"})
+        assert s is not None
+        for n in range(5):
+            batch = [NewRecord(i % 2, f"k{i}", f"{n}-{i}".encode()) for i in range(n + 1)]
+            kinesis.append(s.id, batch, T0 + n * 1000)
+        kinesis.append(s.id, [NewRecord(1, "same", b"x"), NewRecord(1, "same", b"x")], T0 + 9)
+    finally:
+        kinesis.close()
+    return stores
+
+
+def _shards(store: StreamStore) -> Shards:
+    s = store.stream("orders")
+    assert s is not None
+    return [
+        [(r.arrival_ms, r.partition_key, r.data) for r in store.read(s.id, n, 0, 0, 100, 1 << 30)]
+        for n in range(s.shard_count)
+    ]
+
+
+def _copy(source: Stores, target: Stores) -> copying.CopyReport:
+    return copying.copy_stores(source, target, "/data/old", lambda line: None)
+
+
+def test_streams_and_records_arrive_in_order_once(tmp_path: Path, stores: Stores) -> None:
+    source = _source(tmp_path)
+    first, again = _copy(source, stores), _copy(source, stores)
+    assert (first.copied["Kinesis streams"], first.copied["Kinesis records"]) == (1, 17)
+    assert (again.present["Kinesis streams"], again.copied["Kinesis records"]) == (1, 0)
+    old, new = source.streams(), stores.streams()
+    try:
+        assert _shards(new) == _shards(old)
+        before, after = old.stream("orders"), new.stream("orders")
+        assert before and after
+        assert dataclasses.replace(after, id=before.id) == before
+        assert new.tags(after.id) == {"team": "web"}
+    finally:
+        old.close()
+        new.close()
+
+
+def test_an_append_before_an_interruption_is_not_repeated(tmp_path: Path, stores: Stores) -> None:
+    source = _source(tmp_path)
+    _copy(source, stores)
+    old, logs = source.streams(), stores.logs()
+    try:
+        s = old.stream("orders")
+        assert s is not None
+        seqs = [r.seq for r in old.read(s.id, 1, 0, 0, 100, 1 << 30)]
+        consumer = next(c for c in ("storage-copy/" + _digest() + "/kinesis/orders",))
+        logs.set_consumer_value(consumer, "shard/1", seqs[-3])  # the last append unsaved
+    finally:
+        old.close()
+        logs.close()
+    assert _copy(source, stores).copied["Kinesis records"] == 0
+    old, new = source.streams(), stores.streams()
+    try:
+        assert _shards(new) == _shards(old)
+    finally:
+        old.close()
+        new.close()
+
+
+def _digest() -> str:
+    return hashlib.sha256(b"/data/old").hexdigest()[:12]
