@@ -69,7 +69,7 @@ def test_an_append_before_an_interruption_is_not_repeated(tmp_path: Path, stores
         s = old.stream("orders")
         assert s is not None
         seqs = [r.seq for r in old.read(s.id, 1, 0, 0, 100, 1 << 30)]
-        consumer = next(c for c in ("storage-copy/" + _digest() + "/kinesis/orders",))
+        consumer = f"storage-copy/{_digest()}/kinesis/orders"
         logs.set_consumer_value(consumer, "shard/1", seqs[-3])  # the last append unsaved
     finally:
         old.close()
