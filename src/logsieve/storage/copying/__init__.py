@@ -15,6 +15,7 @@ from ..streams import StreamStore
 from .ec2 import copy_ec2
 from .kinesis import copy_kinesis
 from .logs import copy_logs, progress_consumer
+from .metrics import copy_metrics
 from .report import CopyReport, Say
 from .resources import copy_alarms, copy_dead_letters, copy_topics, copy_trails
 
@@ -22,7 +23,6 @@ __all__ = ["NOT_COPIED", "CopyReport", "copy_stores", "progress_consumer"]
 
 # Stores whose state the copy leaves behind, with why (the command prints these).
 NOT_COPIED = {
-    "metrics": "metric datapoints: the store has no way to list raw observations",
     "outbox": "notifications waiting to be sent: send them before copying",
     "alert_state": "alert dedup and digest windows: they restart empty",
 }
@@ -44,6 +44,7 @@ def copy_stores(
         (lambda s: s.dead_letters(), lambda a, b: copy_dead_letters(a, b, report, say)),
         (lambda s: s.cloudtrail(), lambda a, b: copy_trails(a, b, report, say)),
         (lambda s: s.ec2(), lambda a, b: copy_ec2(a, b, report, say)),
+        (lambda s: s.metrics(), lambda a, b: copy_metrics(a, b, source_name, report, say)),
         (lambda s: s.streams(), lambda a, b: _with_logs(target, a, b, source_name, report, say)),
     ]
     for open_store, step in steps:
