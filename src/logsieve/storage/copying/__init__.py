@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from ..factory import Stores
 from ..streams import StreamStore
+from .alerting import copy_alert_state, copy_outbox
 from .ec2 import copy_ec2
 from .kinesis import copy_kinesis
 from .logs import copy_logs, progress_consumer
@@ -21,10 +22,12 @@ from .resources import copy_alarms, copy_dead_letters, copy_topics, copy_trails
 
 __all__ = ["NOT_COPIED", "CopyReport", "copy_stores", "progress_consumer"]
 
-# Stores whose state the copy leaves behind, with why (the command prints these).
+# State the copy leaves behind, with why (the command prints these).
 NOT_COPIED = {
-    "outbox": "notifications waiting to be sent: send them before copying",
-    "alert_state": "alert dedup and digest windows: they restart empty",
+    "outbox": "sent and given-up notifications (only pending ones are copied)",
+    "alert_state": "ids of events alert rules already processed (event ids change)",
+    "alarms": "alarm history",
+    "Kinesis": "sequence numbers (the target's own: restart consumers from TRIM_HORIZON)",
 }
 
 Extra = Callable[[CopyReport], None]
@@ -45,6 +48,8 @@ def copy_stores(
         (lambda s: s.cloudtrail(), lambda a, b: copy_trails(a, b, report, say)),
         (lambda s: s.ec2(), lambda a, b: copy_ec2(a, b, report, say)),
         (lambda s: s.metrics(), lambda a, b: copy_metrics(a, b, source_name, report, say)),
+        (lambda s: s.outbox(), lambda a, b: copy_outbox(a, b, source_name, report, say)),
+        (lambda s: s.alert_state(), lambda a, b: copy_alert_state(a, b, report, say)),
         (lambda s: s.streams(), lambda a, b: _with_logs(target, a, b, source_name, report, say)),
     ]
     for open_store, step in steps:
