@@ -1,14 +1,16 @@
 """storage/copying/kinesis.py from a SQLite directory into each engine: streams keep their
 settings and tags, each shard its records in order with their arrival times, once, also when
-a run stopped between an append and saving its progress."""
+a run stopped between appends and saving its progress."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 
+import pytest
+
 from logsieve.storage import copying
+from logsieve.storage.copying import kinesis
 from logsieve.storage.factory import Stores, open_stores
 from logsieve.storage.streams import NewRecord, StreamStore
 
@@ -61,27 +63,44 @@ def test_streams_and_records_arrive_in_order_once(tmp_path: Path, stores: Stores
         new.close()
 
 
-def test_an_append_before_an_interruption_is_not_repeated(tmp_path: Path, stores: Stores) -> None:
+class _Stops(Exception):
+    pass
+
+
+class _StopsAfter:
+    """A target whose ``appends``-th append stores its records and then fails (the copy
+    interrupted before it saved its progress)."""
+
+    def __init__(self, store: StreamStore, appends: int) -> None:
+        self.store, self.left = store, appends
+
+    def append(self, stream_id: int, records: list[NewRecord], now: int) -> list[int] | None:
+        stored = self.store.append(stream_id, records, now)
+        self.left -= 1
+        if not self.left:
+            raise _Stops
+        return stored
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+
+@pytest.mark.parametrize("appends", [1, 3, 4, 6])
+def test_a_resumed_copy_appends_nothing_twice(
+    tmp_path: Path, stores: Stores, monkeypatch: pytest.MonkeyPatch, appends: int
+) -> None:
+    monkeypatch.setattr(kinesis, "SAVE_EVERY", 2)
     source = _source(tmp_path)
-    _copy(source, stores)
-    old, logs = source.streams(), stores.logs()
+    old, new, logs = source.streams(), stores.streams(), stores.logs()
     try:
-        s = old.stream("orders")
-        assert s is not None
-        seqs = [r.seq for r in old.read(s.id, 1, 0, 0, 100, 1 << 30)]
-        consumer = f"storage-copy/{_digest()}/kinesis/orders"
-        logs.set_consumer_value(consumer, "shard/1", seqs[-3])  # the last append unsaved
-    finally:
-        old.close()
-        logs.close()
-    assert _copy(source, stores).copied["Kinesis records"] == 0
-    old, new = source.streams(), stores.streams()
-    try:
+        with pytest.raises(_Stops):
+            kinesis.copy_kinesis(old, _StopsAfter(new, appends), logs, "/data/old",  # type: ignore[arg-type]
+                                 copying.CopyReport(), lambda line: None)  # fmt: skip
+        report = copying.CopyReport()
+        kinesis.copy_kinesis(old, new, logs, "/data/old", report, lambda line: None)
+        assert report.present["Kinesis streams"] == 1
         assert _shards(new) == _shards(old)
     finally:
         old.close()
         new.close()
-
-
-def _digest() -> str:
-    return hashlib.sha256(b"/data/old").hexdigest()[:12]
+        logs.close()

@@ -4,9 +4,10 @@ arrival time (so retention and AT_TIMESTAMP iterators see the same times).
 
 What changes: sequence numbers are the target's own (a consumer's saved sequence number or
 shard iterator from before the copy is not valid after it: restart it from TRIM_HORIZON or
-AT_TIMESTAMP). Progress per shard (the last source seq copied) is a consumer value of the
-target's event log, written after each append; a chunk appended just before an interruption
-is recognised by the shard's last record and not appended twice.
+AT_TIMESTAMP). Progress per shard (the last source seq copied and its target seq) is kept in
+consumer values of the target's event log, saved every few appends; a resumed run counts the
+records the target shard holds past the saved target seq and skips as many, so nothing is
+appended twice.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .report import PAGE, CopyReport, Say
 __all__ = ["copy_kinesis"]
 
 _ALL_BYTES = 1 << 40
+_ALL_RECORDS = 1 << 30
+SAVE_EVERY = 50  # appends between progress saves (each save is a round trip to the cluster)
 
 
 def _all_streams(store: StreamStore) -> Iterator[StreamRow]:
@@ -78,30 +81,34 @@ def _copy_shard(
     dst: int,
     shard: int,
 ) -> int:
+    """Copy one shard; progress is saved every ``SAVE_EVERY`` appends as the last source seq
+    copied and the target seq it became, so a resumed run counts what the target holds after
+    that target seq (appended before the interruption) and skips as many source records."""
     key = f"shard/{shard}"
     done = progress.consumer_value(consumer, key) or 0
-    copied, first = 0, True
+    at = progress.consumer_value(consumer, f"{key}/{done}") or 0
+    ahead = len(target.read(dst, shard, at + 1, 0, _ALL_RECORDS, _ALL_BYTES))
+    copied = unsaved = 0
     while records := source.read(src, shard, done + 1, 0, PAGE, _ALL_BYTES):
-        for chunk in _chunks(records):
-            if not (first and _already_there(target, dst, shard, chunk[-1])):
-                new = [NewRecord(shard, r.partition_key, r.data) for r in chunk]
-                if target.append(dst, new, chunk[0].arrival_ms) is None:
-                    raise RuntimeError("a Kinesis stream vanished from the target while copying")
-                copied += len(chunk)
-            first = False
-            done = chunk[-1].seq
-            progress.set_consumer_value(consumer, key, done)
+        skipped, ahead = min(ahead, len(records)), ahead - min(ahead, len(records))
+        done = records[skipped - 1].seq if skipped else done
+        for chunk in _chunks(records[skipped:]):
+            new = [NewRecord(shard, r.partition_key, r.data) for r in chunk]
+            seqs = target.append(dst, new, chunk[0].arrival_ms)
+            if seqs is None:
+                raise RuntimeError("a Kinesis stream vanished from the target while copying")
+            copied += len(chunk)
+            done, at, unsaved = chunk[-1].seq, seqs[-1], unsaved + 1
+            if unsaved >= SAVE_EVERY:
+                _save(progress, consumer, key, done, at)
+                unsaved = 0
+    if unsaved:
+        _save(progress, consumer, key, done, at)
     return copied
 
 
-def _already_there(target: StreamStore, stream: int, shard: int, last: StoredRecord) -> bool:
-    """Whether the target shard ends with ``last`` (appended by an interrupted run)."""
-    tail = target.last_seq(stream, shard)
-    if not tail:
-        return False
-    found = target.first(stream, shard, tail, 0)
-    return found is not None and (found.arrival_ms, found.partition_key, found.data) == (
-        last.arrival_ms,
-        last.partition_key,
-        last.data,
-    )
+def _save(progress: LogsStore, consumer: str, key: str, done: int, at: int) -> None:
+    """Where ``done`` went first, then ``done``: an interruption between leaves the previous
+    pair, which still agree."""
+    progress.set_consumer_value(consumer, f"{key}/{done}", at)
+    progress.set_consumer_value(consumer, key, done)
