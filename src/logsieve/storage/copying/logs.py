@@ -104,18 +104,36 @@ def _copy_streams(
 class _Positions:
     """The group's copy progress in the target (cursor of ``consumer``) and, per subscription
     filter, the target sequence number of the last copied event at or before the filter's
-    source cursor (0: none delivered yet, so the filter reads the group from its start)."""
+    source cursor (none: nothing delivered yet, so the filter reads the group from its start).
+
+    A filter's position is saved once, when a batch passes its source cursor (or when the
+    events end), not after every batch: a run interrupted before that leaves an older position,
+    so the resumed filter redelivers a little (at least once), never skips."""
 
     def __init__(self, target: LogsStore, consumer: str, cursors: dict[str, int]) -> None:
         self.target, self.consumer, self.cursors = target, consumer, cursors
+        self.pending: dict[str, int | None] = dict.fromkeys(cursors)
 
     def copied(self, batch: list[StoredEvent], seqs: list[int]) -> None:
         """``batch`` (source events) is in the target as ``seqs``: advance what it passes."""
-        for name, cursor in self.cursors.items():
+        for name in list(self.pending):
+            cursor = self.cursors[name]
             done = [new for event, new in zip(batch, seqs, strict=True) if event[1] <= cursor]
             if done:
-                self.target.set_consumer_value(self.consumer, position_key(name), done[-1])
+                self.pending[name] = done[-1]
+            if batch[-1][1] > cursor:
+                self._save(name)
         self.target.commit_cursor(self.consumer, batch[-1][1])
+
+    def finish(self) -> None:
+        """The events ended: save the positions not saved yet."""
+        for name in list(self.pending):
+            self._save(name)
+
+    def _save(self, name: str) -> None:
+        value = self.pending.pop(name)
+        if value is not None:
+            self.target.set_consumer_value(self.consumer, position_key(name), value)
 
     def of(self, name: str) -> int:
         value = self.target.consumer_value(self.consumer, position_key(name))
@@ -170,6 +188,7 @@ def _copy_events(
             copied += len(batch)
         first = False
         positions.copied(batch, seqs)
+    positions.finish()
     return copied
 
 
