@@ -272,3 +272,36 @@ def test_the_copy_knows_every_ec2_kind() -> None:
     from logsieve.ec2.resources import KINDS
 
     assert set(copy_ec2.KINDS) == {*KINDS, "account-defaults"}
+
+
+@pytest.mark.parametrize("delivered", [0, 2])
+def test_an_alert_rule_resumes_where_it_stopped(
+    tmp_path: Path, stores: Stores, delivered: int
+) -> None:
+    """A standing subscription (activated before the group existed, so it read the group from
+    its first event) had delivered ``delivered`` batches: on the target it resumes there."""
+    from logsieve.subscriptions.standing import Standing, resolve
+
+    rule = Standing("alert:r", "", ("/app",), "logsieve:alert:r")
+    source = _source(tmp_path)
+    old = source.logs()
+    try:
+        [item] = resolve(old, [rule], T0 - 100)  # placed once, as the server does
+        g = old.group("/app")
+        assert g is not None
+        last = sorted({s >> 14: s for s in (e[1] for e in old.read_after(0, 100, g.id))}.values())
+        if delivered:
+            old.commit_cursor(item.consumer, last[delivered - 1])
+        else:
+            old.commit_cursor(item.consumer, 1)  # before every event
+        pending = _undelivered(old, item.consumer)
+    finally:
+        old.close()
+    assert len(pending) == (12, 2)[delivered // 2]
+    copying.copy_stores(source, stores, SOURCE, lambda line: None, standing=[rule.name])
+    new = stores.logs()
+    try:
+        [moved] = resolve(new, [rule], T0 + 10**9)  # the cluster's node starts much later
+        assert _undelivered(new, moved.consumer) == pending
+    finally:
+        new.close()

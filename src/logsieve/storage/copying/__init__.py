@@ -34,14 +34,20 @@ Extra = Callable[[CopyReport], None]
 
 
 def copy_stores(
-    source: Stores, target: Stores, source_name: str, say: Say, extra: Sequence[Extra] = ()
+    source: Stores,
+    target: Stores,
+    source_name: str,
+    say: Say,
+    extra: Sequence[Extra] = (),
+    standing: Sequence[str] = (),
 ) -> CopyReport:
     """Copy every store that can be copied from ``source`` to ``target``; ``source_name``
     identifies the source across runs (its data directory), ``say`` gets progress lines,
-    ``extra`` steps (state kept outside these stores) run last with the same report."""
+    ``extra`` steps (state kept outside these stores) run last with the same report,
+    ``standing``: the standing subscriptions (alert rules) whose positions to copy."""
     report = CopyReport()
     steps: list[tuple[Callable[[Stores], object], Callable[..., None]]] = [
-        (lambda s: s.logs(), lambda a, b: copy_logs(a, b, source_name, report, say)),
+        (lambda s: s.logs(), lambda a, b: copy_logs(a, b, source_name, report, say, standing)),
         (lambda s: s.topics(), lambda a, b: copy_topics(a, b, report, say)),
         (lambda s: s.alarms(), lambda a, b: copy_alarms(a, b, report, say)),
         (lambda s: s.dead_letters(), lambda a, b: copy_dead_letters(a, b, report, say)),

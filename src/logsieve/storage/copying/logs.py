@@ -13,6 +13,8 @@ source stopped is delivered from the cluster. Sequence numbers change in the cop
 group's events are copied each filter's source cursor is mapped to the target sequence number
 of the last copied event at or before it (kept in the copy's progress consumer, so a resumed
 run still knows it), and the filter's cursor is placed there before the filter is created.
+Standing subscriptions (alert rules, named by the caller from the config) get the same, with
+their activation times, so an alert rule also resumes where it stopped.
 
 Idempotent: a re-run copies only what is missing. Each group's progress is a cursor in the
 target (consumer ``storage-copy/<source>/<group>``) committed after each batch; a batch
@@ -24,15 +26,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+from ..migrate import ACTIVATED
 from ..protocols import LogsStore
-from ..records import LogGroup, StoredEvent, SubscriptionFilter
+from ..records import LogGroup, StoredEvent, SubscriptionFilter, subscription_consumer
 from ..sqlite import SEQ_BITS
 from .report import PAGE, CopyReport, Say
 
 __all__ = ["copy_logs", "position_key", "progress_consumer"]
 
+STANDING = "standing/"  # the positions of standing subscriptions, beside the filters'
 READ_LIMIT = 20_000  # events per read: above PutLogEvents' 10,000, so a whole batch fits
 
 
@@ -54,8 +58,19 @@ def _all_groups(store: LogsStore) -> Iterator[LogGroup]:
 
 
 def copy_logs(
-    source: LogsStore, target: LogsStore, source_name: str, report: CopyReport, say: Say
+    source: LogsStore,
+    target: LogsStore,
+    source_name: str,
+    report: CopyReport,
+    say: Say,
+    standing: Sequence[str] = (),
 ) -> None:
+    """``standing``: the names of standing subscriptions (alert rules) whose positions and
+    activation times are copied too (they are declared in the config, not stored)."""
+    for name in standing:
+        activated = source.consumer_value(name, ACTIVATED)
+        if activated is not None and target.consumer_value(name, ACTIVATED) is None:
+            target.set_consumer_value(name, ACTIVATED, activated)
     for group in _all_groups(source):
         made = target.create_group(
             group.name, group.creation_time, group.kms_key_id, group.log_group_class
@@ -71,15 +86,21 @@ def copy_logs(
             target.set_tags(into.id, tags)
         streams = _copy_streams(source, target, group.id, into.id, report)
         filters = source.subscription_filters(group.id)
-        positions = _Positions(
-            target,
-            progress_consumer(source_name, group.id),
-            {f.name: source.cursor(f.consumer) for f in filters},
-        )
+        cursors = {f.name: source.cursor(f.consumer) for f in filters}
+        placed = {
+            f"{STANDING}{name}": cursor
+            for name in standing
+            if (cursor := source.cursor(subscription_consumer(group.id, name)))
+        }
+        positions = _Positions(target, progress_consumer(source_name, group.id), cursors | placed)
         events = _copy_events(source, target, group.id, into.id, streams, positions)
         report.add("events", True, events)
         _copy_metric_filters(source, target, group, into.id, report)
         _copy_subscription_filters(target, filters, into.id, positions, report)
+        for key in placed:
+            consumer = subscription_consumer(into.id, key.removeprefix(STANDING))
+            if not target.cursor(consumer):  # 1: before every event (0 would mean unplaced)
+                target.commit_cursor(consumer, max(positions.of(key), 1))
         say(f"log group {group.name}: {len(streams)} streams, {events:,} events copied")
 
 
