@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from logsieve.storage import copying
+from logsieve.storage.alarms import AlarmRow, HistoryRow, StateChange
 from logsieve.storage.copying import ec2 as copy_ec2
 from logsieve.storage.copying import logs as copy_logs
 from logsieve.storage.ec2 import ResourceRow
@@ -305,3 +306,32 @@ def test_an_alert_rule_resumes_where_it_stopped(
         assert _undelivered(new, moved.consumer) == pending
     finally:
         new.close()
+
+
+def test_alarms_arrive_with_their_state_and_history_once(tmp_path: Path, stores: Stores) -> None:
+    source = open_stores(tmp_path / "source", "sqlite")
+    alarms = source.alarms()
+    try:
+        alarms.put_alarm(
+            AlarmRow("high", {"Threshold": 5.0}, tags={"team": "web"}, config_updated_ms=T0),
+            [HistoryRow("high", T0, "ConfigurationUpdate", "Alarm high created", "{}")],
+        )
+        alarms.set_state(
+            "high", StateChange("ALARM", "Threshold crossed", None, T0 + 60_000),
+            [HistoryRow("high", T0 + 60_000, "StateUpdate", "OK to ALARM", "{}")],
+        )  # fmt: skip
+        before = alarms.get_alarm("high")
+        history = alarms.history("high", newest_first=False)
+    finally:
+        alarms.close()
+    first, again = _copy(source, stores), _copy(source, stores)
+    assert (first.copied["alarms"], first.copied["alarm history items"]) == (1, 2)
+    assert (again.present["alarms"], again.copied.get("alarm history items", 0)) == (1, 0)
+    copied = stores.alarms()
+    try:
+        after = copied.get_alarm("high")
+        assert before and after and dataclasses.replace(after, seq=before.seq) == before
+        strip = lambda rows: [dataclasses.replace(r, seq=0) for r in rows]  # noqa: E731
+        assert strip(copied.history("high", newest_first=False)) == strip(history)
+    finally:
+        copied.close()

@@ -1,5 +1,5 @@
 """Copy SNS topics and subscriptions (ARNs, attributes, tags, confirmation state), CloudWatch
-alarms (configuration, state and tags; not their history), dead letters, CloudTrail trails and
+alarms (configuration, state, tags and history), dead letters, CloudTrail trails and
 the recorded event history (event ids kept)."""
 
 from __future__ import annotations
@@ -30,10 +30,17 @@ def copy_topics(source: TopicStore, target: TopicStore, report: CopyReport, say:
 
 
 def copy_alarms(source: AlarmStore, target: AlarmStore, report: CopyReport, say: Say) -> None:
+    """Each alarm not on the target, with its history in the same transaction (so a re-run
+    never adds history twice)."""
     for alarm in source.list_alarms():
         new = target.get_alarm(alarm.name) is None
         if new:
-            target.put_alarm(alarm)
+            history = [
+                dataclasses.replace(item, seq=0)
+                for item in source.history(alarm.name, newest_first=False, limit=1_000_000)
+            ]
+            target.put_alarm(alarm, history)
+            report.add("alarm history items", True, len(history))
         report.add("alarms", new)
     say(f"alarms: {report.copied.get('alarms', 0)} copied")
 
