@@ -17,6 +17,7 @@ from logsieve.storage.ec2 import ResourceRow
 from logsieve.storage.factory import Stores, open_stores
 from logsieve.storage.protocols import LogsStore
 from logsieve.storage.records import MetricFilter, SubscriptionFilter
+from logsieve.storage.source_positions import Chunk
 from logsieve.storage.trails import EventRow, TrailRow
 
 SOURCE = "/data/old"
@@ -335,3 +336,28 @@ def test_alarms_arrive_with_their_state_and_history_once(tmp_path: Path, stores:
         assert strip(copied.history("high", newest_first=False)) == strip(history)
     finally:
         copied.close()
+
+
+def test_sources_resume_where_they_stopped_in_their_feeds(tmp_path: Path, stores: Stores) -> None:
+    source = _source(tmp_path)
+    old = source.logs()
+    try:
+        g = old.group("/app")
+        web = old.stream(g.id, "web") if g else None
+        assert g and web
+        positions = source.source_positions(old)
+        chunk = Chunk(g.id, web.id, [T0 + 900], ["from the feed"], 13)
+        positions.append_at("feed", [chunk], {"shard-0": "49", "shard-1": "7"}, T0 + 900)
+    finally:
+        old.close()
+    first = copying.copy_stores(source, stores, SOURCE, lambda line: None, sources=["feed", "new"])
+    again = copying.copy_stores(source, stores, SOURCE, lambda line: None, sources=["feed"])
+    assert (first.copied["source positions"], first.present["source positions"]) == (1, 1)
+    assert again.present["source positions"] == 1
+    new = stores.logs()
+    try:
+        assert stores.source_positions(new).positions("feed") == {"shard-0": "49", "shard-1": "7"}
+        assert stores.source_positions(new).positions("new") == {}
+        assert sum(map(len, _events(new).values())) == 13
+    finally:
+        new.close()

@@ -83,7 +83,7 @@ def storage() -> None:
 @click.option(
     "--to-nats-urls",
     help="Or the cluster's URLs, comma-separated (with --namespace and --replicas); alert"
-    " rules resume where they stopped only with --to (their names are in its config).",
+    " rules and sources resume where they stopped only with --to (names are in its config).",
 )
 @click.option("--namespace", default=None, help="With --to-nats-urls (default: logsieve).")
 @click.option("--replicas", default=None, type=click.IntRange(1, 5), help="With --to-nats-urls.")
@@ -99,6 +99,7 @@ def copy(
     JetStream cluster; print what is not copied."""
     from logsieve.alerts.config import ALERTS
     from logsieve.alerts.service import standing_name
+    from logsieve.sources.config import SOURCES
     from logsieve.storage.copying import NOT_COPIED, copy_stores
     from logsieve.storage.datadir import refuse_if_in_use
     from logsieve.storage.factory import open_stores
@@ -125,13 +126,14 @@ def copy(
             )
         options, data_dir = settings.jetstream, config.data_dir
         standing = [standing_name(rule.name) for rule in ALERTS.of(config)]
+        sources = [spec.name for spec in SOURCES.of(config)]
     else:
         urls = tuple(u.strip() for u in (to_nats_urls or "").split(",") if u.strip())
         options = dataclasses.replace(
             JetStreamOptions(urls=urls),
             **{k: v for k, v in (("namespace", namespace), ("replicas", replicas)) if v},
         )
-        data_dir, standing = source, []
+        data_dir, standing, sources = source, [], []
     click.echo(f"copying {source} to JetStream at {options.describe()}"
                f" (namespace {options.namespace}, {options.replicas} replicas)")  # fmt: skip
     quiet = logging.NullHandler()  # the client's reconnect warnings: the one line says it
@@ -144,6 +146,7 @@ def copy(
             click.echo,
             [partial(_copy_functions, source, options)],
             standing,
+            sources,
         )
     except Exception as exc:  # every failure ends as one line, not a traceback
         raise click.ClickException(stopped(exc, options.describe())) from exc

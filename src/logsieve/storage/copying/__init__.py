@@ -8,14 +8,16 @@ are copied by ``lambdas/copying.py`` (above this layer), passed in as an extra s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 from ..factory import Stores
+from ..protocols import LogsStore
 from ..streams import StreamStore
 from .alerting import copy_alert_state, copy_outbox
 from .ec2 import copy_ec2
 from .kinesis import copy_kinesis
-from .logs import copy_logs, progress_consumer
+from .logs import copy_logs, copy_source_positions, progress_consumer
 from .metrics import copy_metrics
 from .report import CopyReport, Say
 from .resources import copy_alarms, copy_dead_letters, copy_topics, copy_trails
@@ -40,14 +42,24 @@ def copy_stores(
     say: Say,
     extra: Sequence[Extra] = (),
     standing: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> CopyReport:
     """Copy every store that can be copied from ``source`` to ``target``; ``source_name``
     identifies the source across runs (its data directory), ``say`` gets progress lines,
     ``extra`` steps (state kept outside these stores) run last with the same report,
-    ``standing``: the standing subscriptions (alert rules) whose positions to copy."""
+    ``standing``: the standing subscriptions (alert rules) whose positions to copy,
+    ``sources``: the sources (``[[sources]]``) whose positions in their feeds to copy."""
     report = CopyReport()
+
+    def logs(src: LogsStore, dst: LogsStore) -> None:
+        copy_logs(src, dst, source_name, report, say, standing)
+        copy_source_positions(
+            source.source_positions(src), target.source_positions(dst), sources,
+            int(time.time() * 1000), report,
+        )  # fmt: skip
+
     steps: list[tuple[Callable[[Stores], object], Callable[..., None]]] = [
-        (lambda s: s.logs(), lambda a, b: copy_logs(a, b, source_name, report, say, standing)),
+        (lambda s: s.logs(), logs),
         (lambda s: s.topics(), lambda a, b: copy_topics(a, b, report, say)),
         (lambda s: s.alarms(), lambda a, b: copy_alarms(a, b, report, say)),
         (lambda s: s.dead_letters(), lambda a, b: copy_dead_letters(a, b, report, say)),

@@ -31,10 +31,11 @@ from collections.abc import Iterator, Sequence
 from ..migrate import ACTIVATED
 from ..protocols import LogsStore
 from ..records import LogGroup, StoredEvent, SubscriptionFilter, subscription_consumer
+from ..source_positions import SourcePositions
 from ..sqlite import SEQ_BITS
 from .report import PAGE, CopyReport, Say
 
-__all__ = ["copy_logs", "position_key", "progress_consumer"]
+__all__ = ["copy_logs", "copy_source_positions", "position_key", "progress_consumer"]
 
 STANDING = "standing/"  # the positions of standing subscriptions, beside the filters'
 READ_LIMIT = 20_000  # events per read: above PutLogEvents' 10,000, so a whole batch fits
@@ -257,3 +258,21 @@ def _copy_subscription_filters(
         if new:
             target.put_subscription_filter(moved)
         report.add("subscription filters", new)
+
+
+def copy_source_positions(
+    source: SourcePositions,
+    target: SourcePositions,
+    names: Sequence[str],
+    now: int,
+    report: CopyReport,
+) -> None:
+    """The positions of the sources ``names`` (declared in the config, not stored), after
+    their events: a source on the target resumes where it stopped, neither reading again what
+    was copied nor skipping. A source the target has positions for already keeps them."""
+    for name in names:
+        positions = source.positions(name)
+        new = bool(positions) and not target.positions(name)
+        if new:
+            target.append_at(name, [], positions, now)
+        report.add("source positions", new)
