@@ -4,11 +4,15 @@ do: no source database, a running source server, a target that is not JetStream,
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from logsieve.cli import main
+from logsieve.cli.storage_copy import stopped
 from logsieve.storage.datadir import claim
 
 
@@ -59,3 +63,30 @@ def test_exactly_one_target_is_needed(tmp_path: Path) -> None:
         code, out = _copy("--from", source, *args)
         assert code == 2
         assert out.endswith("Error: give one of --to CONFIG or --to-nats-urls URLS")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_cluster_stops_the_copy_in_one_line(tmp_path: Path) -> None:
+    url = f"nats://127.0.0.1:{_free_port()}"
+    done = subprocess.run(
+        [sys.executable, "-m", "logsieve", "storage", "copy", "--from", str(_source(tmp_path)),
+         "--to-nats-urls", url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"Error: the NATS cluster at {url} is unreachable: ")
+    assert "check that it runs" in line and line.endswith("then run the copy again (it resumes)")
+
+
+def test_a_cluster_without_quorum_is_named_as_such() -> None:
+    from nats.errors import TimeoutError as NatsTimeout
+
+    line = stopped(NatsTimeout(), "nats://a:4222")
+    assert line.startswith("the NATS cluster at nats://a:4222 did not answer (TimeoutError)")
+    assert "lost its quorum" in line

@@ -78,3 +78,19 @@ def test_state_survives_reopening(stores: Stores) -> None:
         assert not again.mark_seen("r", "e1", 10)
     finally:
         again.close()
+
+
+def test_dedup_entries_and_windows_list_everything_remembered(state: AlertStateStore) -> None:
+    state.dedup_put("r", "k2", 6, 200)
+    state.dedup_put("r", "k1", 5, 100)
+    state.dedup_put("a.b", "x y", 7, 300)
+    state.window_put("r", "digest", "g", {"items": ["a"]}, due=50, expires=100)
+    state.window_put("r", "count", "g/1", {"n": 2}, due=None, expires=90)
+    state.window_put("r", "count", "g/2", {"n": 3}, due=None, expires=90)
+    state.window_delete("r", "count", "g/2")
+    assert state.dedup_entries() == [("a.b", "x y", 7, 300), ("r", "k1", 5, 100),
+                                     ("r", "k2", 6, 200)]  # fmt: skip
+    assert state.windows() == [
+        ("r", "count", "g/1", {"n": 2}, None, 90),
+        ("r", "digest", "g", {"items": ["a"]}, 50, 100),
+    ]

@@ -98,3 +98,19 @@ def test_pending_kinds_prune_and_reopen(stores: Stores) -> None:
         again.close()
     with pytest.raises(RuntimeError, match="closed"):
         queue.enqueue([("k", b"", None, "")], 5)
+
+
+def test_pending_entries_are_what_is_still_to_send(queue: OutboxStore) -> None:
+    queue.enqueue(
+        [("k", b"sent", "s", "d1"), ("k", b"a", "key", "d1"), ("j", b"b", None, "d2"),
+         ("k", b"given up", None, "d3")], 1
+    )  # fmt: skip
+    sent, kept, dropped = ids(queue)
+    [other] = [item.id for item in queue.ready("j", 10.0, {}, 9, [], 9)[0]]
+    queue.mark_sent("k", "d1", sent, 2)
+    queue.mark_failed("k", "d1", kept, 3, 4, "refused", 3)  # failed once: still pending
+    queue.mark_given_up("k", "d3", dropped, 3, "gone", 3, None)
+    assert queue.pending_entries() == [
+        (kept, ("k", b"a", "key", "d1")),
+        (other, ("j", b"b", None, "d2")),
+    ]

@@ -30,6 +30,11 @@ log = logging.getLogger("logsieve.alerts")
 TICK_SECONDS = 1.0
 
 
+def standing_name(rule: str) -> str:
+    """The standing subscription (event-log consumer) of alert rule ``rule``."""
+    return f"alert:{rule}"
+
+
 class AlertService:
     def __init__(
         self,
@@ -48,10 +53,11 @@ class AlertService:
     def standing(self) -> list[Standing]:
         return [
             Standing(
-                f"alert:{rule.name}", rule.pattern, tuple(rule.log_groups), alert_arn(rule.name)
+                standing_name(rule.name), rule.pattern, tuple(rule.log_groups),
+                alert_arn(rule.name),
             )
             for rule in self.rules
-        ]
+        ]  # fmt: skip
 
     def destinations(self) -> dict[str, Destination]:
         return {alert_arn(rule.name): AlertRuleDestination(rule.name, self.engine.handle)

@@ -58,6 +58,15 @@ class AlertStateStore(Protocol):
         ordered by due time, then rule, kind and group."""
         ...
 
+    def dedup_entries(self) -> list[tuple[str, str, int, int]]:
+        """Every remembered key: (rule, key, event_ms, expires), sorted (for a copy)."""
+        ...
+
+    def windows(self) -> list[tuple[str, str, str, dict[str, Any], int | None, int]]:
+        """Every window: (rule, kind, group, state, due, expires), sorted by rule, kind and
+        group (for a copy)."""
+        ...
+
     def outbox_add(self, key: str, channel: str, notification: dict[str, Any], wall: int) -> None:
         """A decided notification (ignored if ``key`` is already waiting)."""
         ...

@@ -106,6 +106,16 @@ class SqliteAlertStateStore:
             (rule, kind, group, orjson.dumps(state), due, expires),
         )
 
+    def dedup_entries(self) -> list[tuple[str, str, int, int]]:
+        rows = self._db.execute("SELECT rule, key, event_ms, expires FROM dedup ORDER BY rule, key")
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def windows(self) -> list[tuple[str, str, str, dict[str, Any], int | None, int]]:
+        rows = self._db.execute(
+            "SELECT rule, kind, grp, state, due, expires FROM windows ORDER BY rule, kind, grp"
+        )
+        return [(r[0], r[1], r[2], orjson.loads(r[3]), r[4], r[5]) for r in rows]
+
     def window_delete(self, rule: str, kind: str, group: str) -> None:
         self._db.execute(
             "DELETE FROM windows WHERE rule = ? AND kind = ? AND grp = ?", (rule, kind, group)

@@ -121,6 +121,11 @@ class OutboxStore(Protocol):
         created at least ``window`` seconds before ``now`` (with the message, annotated)."""
         ...
 
+    def pending_entries(self) -> list[tuple[int, Entry]]:
+        """Every pending item as enqueued, (id, (kind, payload, key, dest)), in id order:
+        what a copy to another store must still send."""
+        ...
+
     def pending_kinds(self) -> list[str]:
         """The kinds that have pending items."""
         ...

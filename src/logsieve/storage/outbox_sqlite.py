@@ -292,6 +292,15 @@ class SqliteOutboxStore:
             failing=[FailingDestination(*row) for row in failing],
         )
 
+    def pending_entries(self) -> list[tuple[int, Entry]]:
+        with self._lock:
+            self._check_open()
+            rows = self._db.execute(
+                "SELECT id, kind, payload, key, dest FROM outbox_items WHERE state = 'pending' "
+                "ORDER BY id"
+            ).fetchall()
+        return [(row[0], (row[1], bytes(row[2]), row[3], row[4])) for row in rows]
+
     def failures(self, limit: int) -> list[dict[str, Any]]:
         with self._lock:
             self._check_open()

@@ -135,6 +135,22 @@ class JetStreamAlertStateStore:
         record = {"state": state, "due": due, "expires": expires}
         self._write(Write(_key("w", rule, kind, group), orjson.dumps(record)))
 
+    def dedup_entries(self) -> list[tuple[str, str, int, int]]:
+        found = [
+            (rule, key, int(record["event_ms"]), int(record["expires"]))
+            for name, record in self._scan("d").items()
+            for rule, key in [_names(name)]
+        ]
+        return sorted(found)
+
+    def windows(self) -> list[tuple[str, str, str, dict[str, Any], int | None, int]]:
+        found = [
+            (rule, kind, group, record["state"], record["due"], int(record["expires"]))
+            for name, record in self._scan("w").items()
+            for rule, kind, group in [_names(name)]
+        ]
+        return sorted(found, key=lambda row: row[:3])
+
     def window_delete(self, rule: str, kind: str, group: str) -> None:
         self._write(Write(_key("w", rule, kind, group), None))
 

@@ -26,14 +26,16 @@ from nats.errors import AuthorizationError, NoRespondersError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext, api
 from nats.js.errors import (
+    APIError,
     BadRequestError,
     BucketNotFoundError,
     NoStreamResponseError,
+    NotFoundError,
     ServiceUnavailableError,
 )
 from nats.js.kv import KeyValue
 
-from .errors import ClusterUnavailable
+from .errors import ClusterRefused, ClusterUnavailable, refusal
 from .options import JetStreamOptions
 
 __all__ = ["Connection"]
@@ -57,6 +59,9 @@ _NO_PEERS_YET = 10005
 # ``retrying`` was ensured when its store opened, so it is there in a moment.
 _STREAM_NOT_YET_SEEN = 10059
 _TRANSIENT_CODES = (_NO_PEERS_YET, _STREAM_NOT_YET_SEEN)
+# err_code 10058 "stream name already in use with a different configuration": a create that
+# found the stream (made by another node, or by an older version); any other 400 is a refusal
+_NAME_IN_USE = 10058
 
 
 def _transient(exc: Exception) -> bool:
@@ -169,6 +174,17 @@ class Connection:
             "nats_urls and credentials"
         )
 
+    def _refused(self, what: str, exc: APIError) -> ClusterRefused:
+        return ClusterRefused(
+            refusal(
+                what,
+                self.options.describe(),
+                self.options.replicas,
+                exc.err_code,
+                exc.description or str(exc),
+            )
+        )
+
     async def _connect(self, name: str) -> Client:
         options = self.options
 
@@ -229,8 +245,15 @@ class Connection:
         config = config.evolve(num_replicas=self.options.replicas)
         try:
             await self.retrying(self.js.add_stream, config)
-        except BadRequestError:  # exists with another configuration
-            await self.retrying(self.js.update_stream, config)
+        except BadRequestError as refused:  # exists with another configuration?
+            if refused.err_code != _NAME_IN_USE:  # no: its creation itself was refused
+                raise self._refused(f"stream {config.name}", refused) from refused
+            try:
+                await self.retrying(self.js.update_stream, config)
+            except NotFoundError:  # no: its creation itself was refused
+                raise self._refused(f"stream {config.name}", refused) from refused
+            except APIError as exc:
+                raise self._refused(f"stream {config.name}", exc) from exc
 
     async def ensure_kv(self, bucket: str, **config: Any) -> KeyValue:
         """The bucket ``bucket`` of this namespace, created on first use."""
@@ -241,7 +264,9 @@ class Connection:
             kv_config = api.KeyValueConfig(bucket=name, replicas=self.options.replicas, **config)
             try:
                 return await self.retrying(self.js.create_key_value, kv_config)
-            except BadRequestError:  # another node created it first
+            except BadRequestError as refused:  # another node created it first?
+                if refused.err_code != _NAME_IN_USE:  # no: its creation was refused
+                    raise self._refused(f"bucket {name}", refused) from refused
                 await self.retrying(self.js.stream_info, f"KV_{name}")  # visible here too
                 return await self.js.key_value(name)
 

@@ -271,6 +271,13 @@ class JetStreamOutboxStore:
         found = self._load(key)
         return Write(key, orjson.dumps(new), found[1] if found else 0)
 
+    def pending_entries(self) -> list[tuple[int, Entry]]:
+        return [
+            (item["id"], (item["kind"], _payload(item) or b"", item["key"], item["dest"]))
+            for item in self._items()
+            if item["state"] == PENDING
+        ]
+
     def pending_kinds(self) -> list[str]:
         return sorted({item["kind"] for item in self._items() if item["state"] == PENDING})
 
