@@ -87,12 +87,19 @@ def storage() -> None:
 )
 @click.option("--namespace", default=None, help="With --to-nats-urls (default: logsieve).")
 @click.option("--replicas", default=None, type=click.IntRange(1, 5), help="With --to-nats-urls.")
+@click.option(
+    "--partitions",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="With --to-nats-urls: the event log's streams of a new namespace (fixed once made).",
+)
 def copy(
     source: Path,
     target_config: Path | None,
     to_nats_urls: str | None,
     namespace: str | None,
     replicas: int | None,
+    partitions: int | None,
 ) -> None:
     """Copy log groups, streams, events, filters, SNS topics, alarms, dead letters,
     CloudTrail, EC2 resources and Lambda functions from a SQLite data directory to a
@@ -115,8 +122,11 @@ def copy(
     except ConfigError as exc:
         raise click.ClickException(f"{exc}; stop that server before copying") from exc
     if target_config is not None:
-        if namespace or replicas:
-            raise click.UsageError("--namespace and --replicas go with --to-nats-urls")
+        if namespace or replicas or partitions:
+            raise click.UsageError(
+                "--namespace, --replicas and --partitions go with --to-nats-urls"
+                " (a config says them in [storage])"
+            )
         config = resolve_config(None, None, None, target_config)
         settings = STORAGE.of(config)
         if settings.engine != "jetstream":
@@ -131,11 +141,20 @@ def copy(
         urls = tuple(u.strip() for u in (to_nats_urls or "").split(",") if u.strip())
         options = dataclasses.replace(
             JetStreamOptions(urls=urls),
-            **{k: v for k, v in (("namespace", namespace), ("replicas", replicas)) if v},
+            **{
+                k: v
+                for k, v in (
+                    ("namespace", namespace),
+                    ("replicas", replicas),
+                    ("partitions", partitions),
+                )
+                if v
+            },
         )
         data_dir, standing, sources = source, [], []
+    parts = f", {options.partitions} partitions" if options.partitions else ""
     click.echo(f"copying {source} to JetStream at {options.describe()}"
-               f" (namespace {options.namespace}, {options.replicas} replicas)")  # fmt: skip
+               f" (namespace {options.namespace}, {options.replicas} replicas{parts})")  # fmt: skip
     quiet = logging.NullHandler()  # the client's reconnect warnings: the one line says it
     logging.getLogger().addHandler(quiet)
     try:
