@@ -194,3 +194,37 @@ def test_a_fence_passes_while_its_own_renewal_is_written_but_not_yet_applied(
         await _stop(held)
 
     asyncio.run(scenario())
+
+
+def test_a_hold_cancelled_while_its_job_stops_after_a_lost_lease_ends(
+    local_leases: Leases,
+) -> None:
+    """The server stopping just as a lease is lost (its NATS cluster gone): the hold is
+    cancelled while it waits for the job to stop, and must end, not wait for the lease to
+    come back (a node never exited)."""
+
+    async def scenario() -> None:
+        node = Ownership(local_leases, "solo", TTL)
+        stopping = asyncio.Event()
+
+        async def slow_to_stop(fence: Fence) -> None:
+            try:
+                await asyncio.Event().wait()
+            finally:
+                stopping.set()
+                await asyncio.sleep(0.5)  # e.g. a component's stop() flushing
+
+        rounds = _start(node.run())
+        held = _start(node.hold("outbox", slow_to_stop))
+        await until(lambda: node.holding() == ["outbox"], 5, "the job to start")
+        (lease,) = local_leases.held()
+        local_leases.release(lease)
+        assert local_leases.acquire("outbox", "thief", int(TTL * 1000)) is not None
+        await until(stopping.is_set, 5, "the lost lease to stop the job")
+        held.cancel()
+        done, _ = await asyncio.wait({held}, timeout=5)
+        assert done == {held}, "the hold did not end after it was cancelled"
+        assert held.cancelled()
+        await _stop(rounds)
+
+    asyncio.run(scenario())

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from tests.test_readme import README, snippets
 
 SECTION = "## Scale out on NATS JetStream"
 MARK = "cluster section"
+STOP_SECONDS = 30  # SIGTERM to exit, the cluster gone first or meanwhile
 
 
 def _section_snippets() -> list[str]:
@@ -41,6 +43,23 @@ def _stop_started(work: Path) -> None:
     for pid_file in work.glob("*.pid"):
         with contextlib.suppress(ValueError, ProcessLookupError):
             os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+
+
+def _running(work: Path) -> list[str]:
+    """The walk-through's processes still alive (its pid files)."""
+    alive = []
+    for pid_file in sorted(work.glob("*.pid")):
+        try:
+            os.kill(int(pid_file.read_text().strip()), 0)
+        except (ValueError, ProcessLookupError):
+            continue
+        alive.append(pid_file.stem)
+    return alive
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    text = path.read_text(errors="replace") if path.exists() else "(no output)"
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def test_the_scale_out_walk_through_runs_as_written(tmp_path: Path) -> None:
@@ -68,6 +87,14 @@ def test_the_scale_out_walk_through_runs_as_written(tmp_path: Path) -> None:
             )  # fmt: skip
             assert done.returncode == 0, f"{script}\n---\n{done.stdout}\n{done.stderr}"
             outputs.append(done.stdout)
+        # the last snippet stops everything: a node must not outlive the cluster (one waited
+        # for NATS forever and was left running after CI)
+        deadline = time.monotonic() + STOP_SECONDS
+        while _running(work) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        alive = _running(work)
+        logs = {name: _tail(work / f"{name}.out") for name in alive}
+        assert not alive, f"still running {STOP_SECONDS} s after the stop snippet: {logs}"
     finally:
         _stop_started(work)
     assert "[storage]" in outputs[0] and 'engine = "jetstream"' in outputs[0]

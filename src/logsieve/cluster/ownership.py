@@ -402,10 +402,17 @@ class Ownership:
         return found
 
     async def _release(self, lease: Lease) -> None:
+        """Give ``lease`` up so another node may take its job at once; waited for no longer
+        than the lease has left (past that it has expired anyway: a node stopping while its
+        cluster does not answer must not wait a whole call budget per lease)."""
+        left = lease.expires_ms / 1000 - time.time()
+        if left <= 0:
+            return
         try:
-            await asyncio.to_thread(self.leases.release, lease)
-        except Exception as exc:  # it expires on its own
-            log.warning("event=lease_release_failed name=%s error=%s", lease.name, exc)
+            await asyncio.wait_for(asyncio.to_thread(self.leases.release, lease), left)
+        except (Exception, TimeoutError) as exc:  # it expires on its own
+            why = exc if str(exc) else f"no answer within the {left:.1f} s the lease had left"
+            log.warning("event=lease_release_failed name=%s error=%s", lease.name, why)
 
     # --- jobs -------------------------------------------------------------------------------
 
@@ -472,13 +479,21 @@ def working(fence: Fence | None) -> AbstractContextManager[None]:
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:
-    if task.done():
-        if not task.cancelled():
-            task.exception()  # retrieved: a job stopped by a handover raised HandedOver
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
+    """Cancel a job's task and wait until it has stopped. A cancellation of the caller
+    meanwhile (the server stopping) is raised once the job has stopped, never swallowed:
+    a swallowed one left ``hold`` waiting for a lease forever and the server never exited."""
+    interrupted = False
+    if not task.done():
+        task.cancel()
+    while not task.done():
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError:
+            interrupted = True
+    if not task.cancelled():
+        task.exception()  # retrieved: a job stopped by a handover raised HandedOver
+    if interrupted:
+        raise asyncio.CancelledError
 
 
 def build_ownership(leases: Leases, settings: ClusterSettings) -> tuple[Ownership, float | None]:

@@ -57,6 +57,8 @@ class Dispatcher:
         self._pumps: dict[str, tuple[SubscriptionPump, asyncio.Task[None]]] = {}
         self._groups: dict[int, list[SubscriptionPump]] = {}
         self._follower: asyncio.Task[None] | None = None
+        self._refreshing = asyncio.Lock()  # one read-then-apply at a time, in order
+        self._background: set[asyncio.Task[None]] = set()
 
     @classmethod
     def executors(cls) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
@@ -70,7 +72,7 @@ class Dispatcher:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._reconcile()
+        await self._refresh()
         if self.signals is not None:
             self.signals.listen(self._appended_here)
         if self.ctx.poll_seconds is not None:
@@ -79,6 +81,8 @@ class Dispatcher:
     async def stop(self) -> None:
         if self._follower is not None:
             self._follower.cancel()
+        for task in list(self._background):
+            task.cancel()
         if self.counting is not None:
             await self.counting.stop()
         tasks = [task for _, task in self._pumps.values()]
@@ -90,14 +94,48 @@ class Dispatcher:
         self.ctx.reads.shutdown(wait=False, cancel_futures=True)
         self.ctx.deliveries.shutdown(wait=False, cancel_futures=True)
 
-    def _reconcile(self) -> None:
-        """Make the running pumps match the stored filters and the standing subscriptions."""
+    async def _refresh(self) -> None:
+        """Make the running pumps (and metric counters) match the stored filters and the
+        standing subscriptions. The store is read on a worker thread: on a shared engine a
+        read may wait out a call budget for a cluster that does not answer, and the event
+        loop (requests, shutdown) must not wait with it."""
+        async with self._refreshing:
+            wanted, unresolved, counted = await asyncio.to_thread(self._wanted)
+            self._apply(wanted, unresolved, counted)
+
+    def _refresh_soon(self) -> None:
+        """``_refresh`` in the background, its failure logged (the next change or follow
+        round tries again). On the event loop."""
+        task = asyncio.create_task(self._refresh_logged(), name="subscriptions refresh")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _refresh_logged(self) -> None:
+        try:
+            await self._refresh()
+        except Exception:
+            log.exception("reconciling subscriptions failed")
+
+    def _wanted(self) -> tuple[dict[str, SubscriptionFilter], bool, dict[int, str] | None]:
+        """What should run, read from the store (any thread): the subscriptions by consumer,
+        whether standing subscriptions still wait for groups, the groups to count."""
         store = self.ctx.store
         items = store.subscription_filters(None)
         standing = resolve_standing(store, self.standing, int(self.ctx.clock() * 1000))
-        self._unresolved = sum(len(s.log_groups) for s in self.standing) > len(standing)
-        self._resolved_at = self.ctx.clock()
+        unresolved = sum(len(s.log_groups) for s in self.standing) > len(standing)
         wanted = {item.consumer: item for item in [*items, *standing]}
+        counted = self.counting.wanted() if self.counting is not None else None
+        return wanted, unresolved, counted
+
+    def _apply(
+        self,
+        wanted: dict[str, SubscriptionFilter],
+        unresolved: bool,
+        counted: dict[int, str] | None,
+    ) -> None:
+        """Start, restart and stop pumps to match ``wanted`` (on the event loop)."""
+        self._unresolved = unresolved
+        self._resolved_at = self.ctx.clock()
         for consumer, (pump, task) in list(self._pumps.items()):
             if wanted.get(consumer) != pump.item:
                 task.cancel()
@@ -111,8 +149,8 @@ class Dispatcher:
         for pump, _ in self._pumps.values():
             groups.setdefault(pump.item.group_id, []).append(pump)
         self._groups = groups
-        if self.counting is not None:
-            self.counting.reconcile()
+        if self.counting is not None and counted is not None:
+            self.counting.apply(counted)
 
     def _run(self, pump: SubscriptionPump) -> Coroutine[Any, Any, None]:
         """A pump's task: on the node holding its lease only, when nodes share the work."""
@@ -124,10 +162,7 @@ class Dispatcher:
         """On a shared engine, pick up filters changed through other nodes."""
         while True:
             await asyncio.sleep(_FOLLOW_SECONDS)
-            try:
-                self._reconcile()
-            except Exception:  # the next round tries again
-                log.exception("reconciling subscriptions failed")
+            await self._refresh_logged()  # a failed round: the next one tries again
 
     async def _supervise(self, pump: SubscriptionPump, fence: Fence | None = None) -> None:
         """Run a pump; an unexpected fault restarts it from its committed cursor."""
@@ -165,7 +200,7 @@ class Dispatcher:
 
     def subscriptions_changed(self) -> None:
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._reconcile)
+            self._loop.call_soon_threadsafe(self._refresh_soon)
 
     def appended(self, group_id: int) -> None:
         self._appended_here(group_id)
@@ -182,7 +217,8 @@ class Dispatcher:
     def _wake(self, group_id: int) -> None:
         now = self.ctx.clock()
         if group_id not in self._groups and self._unresolved and now - self._resolved_at > 0.5:
-            self._reconcile()  # perhaps a log group a standing subscription waits for
+            self._resolved_at = now  # one look at a time; the look sets it again
+            self._refresh_soon()  # perhaps a log group a standing subscription waits for
         for pump in self._groups.get(group_id, ()):
             pump.wake.set()
 

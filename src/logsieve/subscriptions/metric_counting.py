@@ -97,7 +97,8 @@ class GroupCounter:
 class MetricCounting:
     """The counters of every log group with metric filters, kept in step with the store.
 
-    ``reconcile`` runs on the event loop (the dispatcher calls it whenever filters change);
+    ``apply`` runs on the event loop with what ``wanted`` read on a worker thread (the
+    dispatcher does both whenever filters change);
     ``appended`` is called from request threads after each committed PutLogEvents batch.
     """
 
@@ -125,11 +126,20 @@ class MetricCounting:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._counters: dict[int, tuple[GroupCounter, asyncio.Task[None]]] = {}
         self._seen: set[int] = set()  # groups appended to that were looked at once
+        self._background: set[asyncio.Task[None]] = set()
 
     def reconcile(self) -> None:
         """Start a counter for each group that has metric filters, stop the others."""
-        self._loop = asyncio.get_running_loop()
-        groups = {}
+        self.apply(self.wanted())
+
+    async def refresh(self) -> None:
+        """``reconcile`` with the store read on a worker thread: a shared engine's read may
+        wait seconds for a cluster that does not answer, and the event loop must not."""
+        self.apply(await asyncio.to_thread(self.wanted))
+
+    def wanted(self) -> dict[int, str]:
+        """The groups that need a counter, by id (read from the store: any thread)."""
+        groups: dict[int, str] = {}
         for item in self.logs.metric_filters(None, None, None, None, 1_000_000):
             if item.group_name not in groups.values():
                 group = self.logs.group(item.group_name)
@@ -137,6 +147,11 @@ class MetricCounting:
                     groups[group.id] = group.name
         for group in self.logs.groups(EMF_PREFIX, None, None, None, 1_000_000):
             groups[group.id] = group.name
+        return groups
+
+    def apply(self, groups: dict[int, str]) -> None:
+        """Make the running counters those of ``groups`` (on the event loop)."""
+        self._loop = asyncio.get_running_loop()
         for group_id, (_, task) in list(self._counters.items()):
             if group_id not in groups:
                 task.cancel()
@@ -176,15 +191,24 @@ class MetricCounting:
             loop.call_soon_threadsafe(self._wake, group_id)
 
     def _wake(self, group_id: int) -> None:
-        if group_id not in self._counters and group_id not in self._seen:
-            self._seen.add(group_id)
-            self.reconcile()  # perhaps a new Lambda function's log group
         entry = self._counters.get(group_id)
         if entry is not None:
             entry[0].wake.set()
+        elif group_id not in self._seen:
+            self._seen.add(group_id)
+            # perhaps a new Lambda function's log group (a new counter reads from its start)
+            task = asyncio.create_task(self._refresh_logged(), name="metric filters refresh")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _refresh_logged(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:  # the next change or follow round tries again
+            log.exception("reconciling metric filters failed")
 
     async def stop(self) -> None:
-        tasks = [task for _, task in self._counters.values()]
+        tasks = [task for _, task in self._counters.values()] + list(self._background)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
