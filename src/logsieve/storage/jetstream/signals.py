@@ -41,7 +41,11 @@ class JetStreamSignals:
                 return
             callback(group_id)
 
-        self._conn.run(self._conn.nc.subscribe(self._subject, cb=received))
+        async def subscribe() -> None:
+            await self._conn.nc.subscribe(self._subject, cb=received)
+            await self._conn.nc.flush()  # this node's server has the interest on return
+
+        self._conn.run(subscribe())
 
     def close(self) -> None:
         self._conn.close()
