@@ -8,6 +8,8 @@ import json
 import time
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.console.conftest import ConsoleServer, screenshot
 from tests.server import client
 
@@ -47,7 +49,8 @@ def test_a_put_event_appears_and_the_reader_controls_the_tail(
     screenshot(page, "tail-paused")
     page.click("[data-testid=tail-pill]")
     page.wait_for_selector("#tail[data-state=live]")
-    assert page.locator("#tail-rows .row").count() == 3
+    # The state turns live at once; the rows are drawn at the next animation frame.
+    expect(page.locator("#tail-rows .row")).to_have_count(3, timeout=5000)
 
     page.locator("#tail").focus()
     page.keyboard.press("Space")

@@ -165,3 +165,19 @@ def test_more_than_the_cap_is_sampled_uniformly_with_the_real_rate_stated() -> N
     assert kept[-1] - kept[0] > 2000  # spread over the second, not its first events
     calm = json_.loads(_frame(5, events[:10], 0, 1.0).split("data: ", 1)[1])
     assert calm["sampled"] is False and len(calm["events"]) == 10
+
+
+def test_an_event_id_past_2_53_reaches_a_browser_intact() -> None:
+    """A partitioned JetStream log's ids pass 2**53: read as JavaScript reads JSON (every
+    number a double), the id still names the event, and a resume from it parses exactly."""
+    import json as json_
+
+    from logsieve.console.tail import _event, _frame, last_event_id
+
+    seq = (2 << 57) | (123_456_789 << 14) | 7  # partition 2, as logs_partitions.py makes them
+    assert float(seq) != seq  # a JSON number would lose it
+    text = _frame(str(seq), [_event(seq, "/g", "s", 1, 2, "m")], 0, 1.0)
+    body = json_.loads(text.split("data: ", 1)[1], parse_int=float)  # as JSON.parse does
+    (event,) = body["events"]
+    assert event["id"] == str(seq)
+    assert last_event_id(event["id"]) == [seq]

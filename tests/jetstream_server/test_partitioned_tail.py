@@ -1,7 +1,7 @@
 """``logsieve serve`` on an event log partitioned over three streams: the console's live tail
-follows groups in different partitions together, each from its own cursor, and a reconnect
-with ``Last-Event-ID`` resumes every one of them; a node configured with another count than
-the namespace's refuses to start, in one line."""
+follows groups in different partitions together, each from its own cursor (event ids past
+2**53, sent as strings), and a reconnect with ``Last-Event-ID`` resumes every one of them; a
+node configured with another count than the namespace's refuses to start, in one line."""
 
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ def test_a_tail_of_groups_in_three_partitions_sees_and_resumes_them_all(
             _put(logs, group, f"ERROR live {group}")
         wait_for(lambda: len(reader.events()) >= 3, 10, "an event of every group")
         assert sorted(e["message"] for e in reader.events()) == [f"ERROR live {g}" for g in GROUPS]
+        ids = [e["id"] for e in reader.events()]
+        assert all(isinstance(i, str) and i.isdigit() for i in ids), ids  # JS: no lost digits
+        assert max(map(int, ids)) > 2**53  # a partition above 0: past a JavaScript number
         resume_from = reader.last_id()
         reader.close()
 

@@ -125,3 +125,70 @@ def test_two_nodes_racing_for_one_lease_get_exactly_one_grant(stores: Stores) ->
     finally:
         for node in {id(node): node for node in nodes}.values():
             node.close()
+
+
+def _tokens(leases: Leases, *names: str, ttl_ms: int = 1) -> dict[str, Lease]:
+    """Acquire each of ``names`` for ``ttl_ms``: leases that expire at once."""
+    found = {name: leases.acquire(name, "gone", ttl_ms) for name in names}
+    assert all(found.values()), found
+    return found  # type: ignore[return-value]
+
+
+def test_a_sweep_deletes_only_leases_expired_long_enough_ago(leases: Leases) -> None:
+    old = _tokens(leases, "sub/deleted", "node/gone/1")
+    time.sleep(0.5)
+    recent = _tokens(leases, "recent")
+    released = leases.acquire("released", "a", TTL)
+    live = leases.acquire("live", "a", TTL)
+    assert released is not None and live is not None
+    leases.release(released)
+    time.sleep(0.01)  # "recent" has expired, but not 300 ms ago
+    assert leases.sweep(300) == 3  # both old ones and the released one (expired at 0)
+    assert leases.sweep(300) == 0
+    assert [held.name for held in leases.held()] == ["live"]
+    assert leases.valid(live)
+    assert leases.renew(live, TTL) is not None
+    assert leases.sweep(0) == 1  # "recent" is expired too: gone once the age is 0
+    assert not leases.valid(recent["recent"])
+    assert not any(leases.valid(lease) for lease in old.values())
+
+
+def test_a_swept_name_is_acquired_again_with_a_larger_token(leases: Leases) -> None:
+    old = _tokens(leases, "sub/deleted", "last-written")  # the stream's newest write is swept
+    biggest = max(lease.token for lease in old.values())
+    time.sleep(0.05)
+    assert leases.sweep(0) == 2
+    for name, lease in old.items():
+        again = leases.acquire(name, "b", TTL)
+        assert again is not None and again.token > biggest, (lease, again)
+        assert leases.renew(lease, TTL) is None  # the swept holder cannot come back on it
+        biggest = again.token
+    assert [held.node for held in leases.held()] == ["b", "b"]
+
+
+def test_a_sweep_racing_acquisitions_never_sweeps_a_granted_lease(stores: Stores) -> None:
+    """A node acquiring expired leases while another sweeps them: each acquisition is either
+    granted and stays held, or refused (the next round tries again), never granted and then
+    swept; each grant has a larger token than the expired lease."""
+    first = stores.leases()
+    nodes = [first, stores.leases() if first.shared else first]
+    try:
+        for round_ in range(5):
+            old = _tokens(first, *(f"job{round_}.{i}" for i in range(4)))
+            time.sleep(0.05)
+            grants: dict[str, Lease | None] = {}
+
+            def race(i: int, old: dict[str, Lease] = old, grants: dict = grants) -> None:
+                if i == 0:
+                    nodes[0].sweep(0)
+                else:
+                    grants.update({name: nodes[1].acquire(name, "b", TTL) for name in old})
+
+            assert concurrently(2, race) == [None, None]
+            won = {name: lease for name, lease in grants.items() if lease is not None}
+            assert all(won[name].token > old[name].token for name in won)
+            assert {held.name: held for held in nodes[0].held(f"job{round_}.")} == won
+            assert all(nodes[0].valid(lease) for lease in won.values())
+    finally:
+        for node in {id(node): node for node in nodes}.values():
+            node.close()

@@ -259,3 +259,52 @@ def test_two_nodes_creating_streams_at_once_each_name_once(nodes: list[LogsStore
     listed = [s.name for s in two.streams(g.id, None, False, False, None, 50)]
     assert listed == names
     assert len({s.id for s in one.streams(g.id, None, False, False, None, 50)}) == 7
+
+
+def test_a_direct_get_no_replica_answers_falls_back_to_the_leader(
+    nats_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """Chunk payloads come by batched direct gets, which any replica answers, and a replica
+    catching up does not answer at all. Here the stream's own direct gets are off and a
+    client that never answers stands for such a replica: the read gets the payloads from the
+    stream's leader once the direct get times out, instead of failing."""
+    import asyncio
+    import threading
+
+    import nats
+
+    settings = options(nats_cluster, timeout_seconds=1.0)
+    store = open_stores(tmp_path, "jetstream", settings).logs()
+    stream = f"{settings.namespace}_logs"
+    ready, done = threading.Event(), threading.Event()
+
+    async def silent_replica() -> None:
+        nc = await nats.connect(list(settings.urls))
+        try:
+            js = nc.jetstream()
+            info = await js.stream_info(stream)
+            await js.update_stream(info.config.evolve(allow_direct=False))
+            await nc.subscribe(f"$JS.API.DIRECT.GET.{stream}")  # receives, never answers
+            await nc.flush()
+            ready.set()
+            while not done.is_set():
+                await asyncio.sleep(0.05)
+        finally:
+            await nc.close()
+
+    replica = threading.Thread(target=asyncio.run, args=(silent_replica(),))
+    try:
+        g = store.create_group("/g", 0, None, "STANDARD")
+        s = store.create_stream(g.id, "s", 0)
+        for n in range(5):
+            put(store, g.id, s.id, [(n, f"e{n}")], n)
+        replica.start()
+        assert ready.wait(10)
+        expected = [f"e{n}" for n in range(5)]
+        assert [e[5] for e in group_events(store, g.id, None, None, None, None)] == expected
+        assert [e[5] for e in store.stream_events(s.id, None, None, None, None, 10)] == expected
+    finally:
+        done.set()
+        replica.join(10)
+        store.close()
+        drop_namespace(settings)

@@ -24,6 +24,11 @@ set changes.
 
 On SQLite (one process, ``leases.shared`` false) nobody else can take a lease, so there is no
 deadline, no remote check and no balancing: jobs run as they did before leases existed.
+
+Leases of jobs that no longer exist (a deleted subscription, a node's past presence) would stay
+in the store for every round's look to read: every minute the first live node (by id; the only
+one on SQLite) sweeps the leases expired for more than 10 TTLs, beside the rounds so a slow
+store never delays a renewal.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ log = logging.getLogger("logsieve.cluster")
 Job = Callable[["Fence"], Coroutine[Any, Any, None]]
 _MARGIN = 0.5  # seconds of a lease a node gives up early: clock skew and a write in flight
 _CATCH_SECONDS = 0.1  # how often a node looks for a job being handed over to it
+_SWEEP_SECONDS = 60.0  # how often expired leases are swept
+_SWEEP_TTLS = 10  # how long a lease must have been expired to be swept, in TTLs
 
 
 class LeaseLost(Exception):
@@ -183,6 +190,8 @@ class Ownership:
         ttl: float = 3.0,
         settle: float | None = None,
         clock: Callable[[], float] = time.time,
+        sweep_every: float = _SWEEP_SECONDS,
+        sweep_after: float | None = None,
     ) -> None:
         self.leases = leases
         self.node = node
@@ -195,6 +204,11 @@ class Ownership:
         self._view: _View | None = None
         self._free_since: dict[str, float] = {}  # jobs seen free, not ours, since (monotonic)
         self._catching: asyncio.Task[None] | None = None
+        #: every how many seconds, and expired for how long (default: 10 TTLs), leases are swept
+        self.sweep_every = sweep_every
+        self.sweep_after = ttl * _SWEEP_TTLS if sweep_after is None else sweep_after
+        self._sweep_at = time.monotonic() + sweep_every
+        self._sweeping: asyncio.Task[None] | None = None
 
     @property
     def _ttl_ms(self) -> int:
@@ -225,8 +239,9 @@ class Ownership:
                 except Exception:  # the deadlines stop jobs whose leases were not renewed
                     log.exception("event=lease_round_failed node=%s", self.node)
         finally:
-            if self._catching is not None:
-                await _cancelled(self._catching)
+            for task in (self._catching, self._sweeping):
+                if task is not None:
+                    await _cancelled(task)
             presence, self._presence = self._presence, None
             if presence is not None:
                 await self._release(presence)
@@ -251,6 +266,32 @@ class Ownership:
             due = self._due(self._view)
             if due:
                 self._catching = asyncio.create_task(self._catch(due), name="lease catch")
+        if self._sweep_due():
+            self._sweeping = asyncio.create_task(self._sweep(), name="lease sweep")
+
+    # --- sweeping expired leases ------------------------------------------------------------
+
+    def _sweep_due(self) -> bool:
+        """Whether this node sweeps now: a sweep interval has passed since its last one and,
+        on a shared engine, it is the first live node (by id) in the round's view."""
+        if self._sweeping is not None and not self._sweeping.done():
+            return False
+        if time.monotonic() < self._sweep_at:
+            return False
+        if self.leases.shared and (self._view is None or self._view.live[0] != self.node):
+            return False
+        self._sweep_at = time.monotonic() + self.sweep_every
+        return True
+
+    async def _sweep(self) -> None:
+        older_than_ms = int(self.sweep_after * 1000)
+        try:
+            swept = await asyncio.to_thread(self.leases.sweep, older_than_ms)
+        except Exception as exc:  # the next interval tries again
+            log.warning("event=lease_sweep_failed node=%s error=%s", self.node, exc)
+            return
+        level = logging.INFO if swept else logging.DEBUG
+        log.log(level, "event=leases_swept node=%s count=%d", self.node, swept)
 
     # --- balancing (shared engines) -----------------------------------------------------------
 

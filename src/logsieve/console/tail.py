@@ -6,7 +6,8 @@ tail (:func:`TailHub.frames`) wakes every ``TICK`` seconds, reads its groups' ev
 cursors when flagged, and yields one ``event: logs`` frame whose ``id:`` is the position (one
 cursor per group, written once when all are equal, as on SQLite's single log; a partitioned
 JetStream log orders seqs within a group's partition only), so a browser's ``EventSource``
-resumes with ``Last-Event-ID`` after a reconnect. More than
+resumes with ``Last-Event-ID`` after a reconnect. Ids are text throughout (the ``id:`` line,
+each event's ``"id"``): partitioned seqs pass 2**53, beyond a JavaScript number. More than
 ``MAX_RATE`` matching events a second are sampled uniformly, with the real rate in the frame.
 
 A tail ends when the client goes away (Starlette cancels the generator, or a send fails),
@@ -133,13 +134,18 @@ class TailHub:
                 if tail.prefixes and not name.startswith(tail.prefixes):
                     continue
                 if tail.matches(message):
-                    found.append(((ingested, seq), {
-                        "id": seq, "group": group.name, "stream": name, "timestamp": ts,
-                        "ingestionTime": ingested, "message": message,
-                    }))  # fmt: skip
+                    event = _event(seq, group.name, name, ts, ingested, message)
+                    found.append(((ingested, seq), event))
             tail.cursors[group.id] = end
         found.sort(key=lambda item: item[0])  # ingestion order (seqs: within a partition)
         return [event for _, event in found], skipped
+
+
+def _event(seq: int, group: str, stream: str, ts: int, ingested: int, message: str) -> dict:
+    """One event of a ``logs`` frame. Its id is a string: a partitioned JetStream log's event
+    ids pass 2**53, past which a JavaScript number loses digits."""
+    return {"id": str(seq), "group": group, "stream": stream, "timestamp": ts,
+            "ingestionTime": ingested, "message": message}  # fmt: skip
 
 
 def _position(tail: _Tail) -> str:

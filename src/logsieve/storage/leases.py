@@ -70,4 +70,12 @@ class Leases(Protocol):
         """The unexpired leases whose names start with ``prefix``, by name: who holds what."""
         ...
 
+    def sweep(self, older_than_ms: int) -> int:
+        """Delete the leases that expired (or were released) more than ``older_than_ms`` ago,
+        so the leases of jobs that no longer exist do not pile up for ``held`` to read; how
+        many were deleted. A later acquisition of a swept name still gets a larger token than
+        any before, and an acquisition racing the sweep is either kept or refused, never
+        granted and then swept."""
+        ...
+
     def close(self) -> None: ...

@@ -6,8 +6,8 @@ honestly, so the same ownership code runs on both engines. In memory on purpose:
 never outlives its process, and a restarted server (a new node id) must not wait out the
 leases of its previous run.
 
-A released lease keeps its row (``expires_ms`` 0), so tokens, ``max(token) + 1``, never go
-back.
+Tokens come from a one-row counter that is never deleted, so they never go back, even after
+``sweep`` deleted the rows of long-expired (or released: ``expires_ms`` 0) leases.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY, node TEXT NOT NULL, token INTEGER NOT NULL,
     expires_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lease_tokens (
+    id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO lease_tokens (id, last) VALUES (0, 0);
 """
 
 
@@ -49,7 +53,9 @@ class SqliteLeases:
         return None if row is None else Lease(*row)
 
     def _write(self, name: str, node: str, ttl_ms: int) -> Lease:
-        (token,) = self._db.execute("SELECT coalesce(max(token), 0) + 1 FROM leases").fetchone()
+        (token,) = self._db.execute(
+            "UPDATE lease_tokens SET last = last + 1 RETURNING last"
+        ).fetchone()
         lease = Lease(name, node, token, _now_ms() + ttl_ms)
         self._db.execute(
             "INSERT OR REPLACE INTO leases (name, node, token, expires_ms) VALUES (?, ?, ?, ?)",
@@ -97,6 +103,12 @@ class SqliteLeases:
                 (_now_ms(), len(prefix), prefix),
             ).fetchall()
         return [Lease(*row) for row in rows]
+
+    def sweep(self, older_than_ms: int) -> int:
+        with self._lock, transaction(self._db):
+            return self._db.execute(
+                "DELETE FROM leases WHERE expires_ms < ?", (_now_ms() - older_than_ms,)
+            ).rowcount
 
     def close(self) -> None:
         self._db.close()

@@ -128,7 +128,7 @@
     function fill(line, event) {
       line.className = `row ${severity(event.message)}`;
       line.classList.toggle("open", opened.has(event.seq));
-      line.dataset.id = event.id;
+      line.dataset.id = event.id; // a string: event ids pass 2^53, beyond a JS number
       const when = el("span", "when");
       const time = el("time", "", iso(event.timestamp));
       time.dataset.ms = event.timestamp;

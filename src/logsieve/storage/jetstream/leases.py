@@ -5,7 +5,12 @@ write (the stream sequence: it only grows, across every node). Acquiring reads t
 the stream's leader and writes expecting that revision, so of two nodes racing for a free or
 expired lease exactly one wins (the other gets "wrong last sequence": not held). A renewal
 expects the revision of the holder's last write, so it fails once anyone else wrote. A release
-writes ``expires_ms`` 0 (the key stays, so the next token is still larger).
+writes ``expires_ms`` 0.
+
+``sweep`` purges the keys of leases expired long ago, each only up to the revision it saw
+expired: an acquisition written meanwhile stays, and one that read the old revision fails its
+compare-and-set (not held: the next round tries again). The stream sequence never goes back
+on a purge, so a swept name's next token is still larger than any before.
 
 Expiry is in the value, not a per-key TTL: the server removes expired messages on a coarse
 timer (up to a second late), and a takeover must come within 5 s of a node's death.
@@ -23,7 +28,7 @@ from nats.js.errors import KeyWrongLastSequenceError
 
 from ..leases import Lease
 from .atomic import open_bucket
-from .records import _last, name_key, scan
+from .records import _last, keys, name_key, purge_before
 
 __all__ = ["JetStreamLeases"]
 
@@ -100,16 +105,31 @@ class JetStreamLeases:
         current, _ = self._conn.run(self._current(lease.name))
         return current == lease and lease.expires_ms > _now_ms()
 
-    def held(self, prefix: str = "") -> list[Lease]:
-        async def held() -> list[Lease]:
-            keys = await scan(self._conn, _BUCKET, ">")
-            start = name_key(prefix) if prefix else ""
-            names = [bytes.fromhex(key).decode() for key in keys if key.startswith(start)]
-            found = await asyncio.gather(*(self._current(name) for name in names))
-            now = _now_ms()
-            return [lease for lease, _ in found if lease is not None and lease.expires_ms > now]
+    async def _stored(self, prefix: str) -> list[Lease]:
+        """Every stored lease whose name starts with ``prefix``, expired or not, by name."""
+        start = name_key(prefix) if prefix else ""
+        found = await keys(self._conn, _BUCKET, ">")
+        names = [bytes.fromhex(key).decode() for key in found if key.startswith(start)]
+        current = await asyncio.gather(*(self._current(name) for name in names))
+        return [lease for lease, _ in current if lease is not None]
 
-        return self._conn.run(held())
+    def held(self, prefix: str = "") -> list[Lease]:
+        stored = self._conn.run(self._stored(prefix))
+        now = _now_ms()
+        return [lease for lease in stored if lease.expires_ms > now]
+
+    async def _purge(self, lease: Lease) -> bool:
+        """Remove ``lease`` unless its name was written since (then that write stays)."""
+        key = name_key(lease.name)
+        return await purge_before(self._conn, _BUCKET, key, lease.token + 1) > 0
+
+    def sweep(self, older_than_ms: int) -> int:
+        async def sweep() -> int:
+            cutoff = _now_ms() - older_than_ms
+            old = [lease for lease in await self._stored("") if lease.expires_ms < cutoff]
+            return sum(await asyncio.gather(*(self._purge(lease) for lease in old)))
+
+        return self._conn.run(sweep())
 
     def close(self) -> None:
         self._conn.close()

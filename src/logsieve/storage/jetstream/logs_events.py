@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import BadRequestError, NotFoundError
 
 from ..merge import ChunkRef, merge, stream_page
@@ -257,12 +258,17 @@ class EventsPart(LogsKv):
     async def _fetch(self, part: Partition, wanted: Sequence[ChunkMeta]) -> dict[int, bytes]:
         """Payloads of ``wanted`` chunks (of one group): one batched direct get from the first
         of them over their stream's or group's subjects, then the leader for the first if the
-        batch left it out (a replica behind); deleted ones are left out."""
+        batch left it out (a replica behind); deleted ones are left out. A direct get nobody
+        answers in time (a replica catching up stays silent) gets them all from the leader."""
         first = wanted[0]
         one_stream = all(c.stream_id == first.stream_id for c in wanted)
         subjects = self._subject(first.group_id, first.stream_id if one_stream else ">")
         start = min(c.seq for c in wanted)
-        got = await direct_batch(self._conn, part.stream, subjects, start, len(wanted))
+        try:
+            got = await direct_batch(self._conn, part.stream, subjects, start, len(wanted))
+        except (NatsTimeout, TimeoutError):
+            log.warning("event=direct_get_timeout stream=%s: read from its leader", part.stream)
+            return await self._payloads(part, [c.seq for c in wanted])
         found = {c.seq: got[c.seq] for c in wanted if c.seq in got}
         if wanted[0].seq not in found:
             found.update(await self._payloads(part, [wanted[0].seq]))

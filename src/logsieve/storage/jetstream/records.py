@@ -12,15 +12,28 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from nats.errors import NoRespondersError
 from nats.js.errors import (
+    APIError,
     KeyWrongLastSequenceError,
     NotFoundError,
+    ServiceUnavailableError,
 )
 from nats.js.kv import KeyValue
 
 from .connection import Connection
 
-__all__ = ["absent", "id_key", "load", "modify", "name_key", "revision", "scan"]
+__all__ = [
+    "absent",
+    "id_key",
+    "keys",
+    "load",
+    "modify",
+    "name_key",
+    "purge_before",
+    "revision",
+    "scan",
+]
 
 _ID_DIGITS = 20  # a u64 in decimal
 
@@ -106,13 +119,41 @@ async def scan(conn: Connection, bucket: str, pattern: str) -> dict[str, dict[st
     newest writes). One request per key: for small buckets; a mirror kept by a watch, made
     consistent by waiting for the leader's last sequence, is the way for big ones.
     """
-    name = conn.name(bucket)
-    prefix = f"$KV.{name}."
-    info = await conn.retrying(conn.js.stream_info, f"KV_{name}", subjects_filter=prefix + pattern)
-    subjects = sorted(subject.removeprefix(prefix) for subject in info.state.subjects or {})
+    subjects = await keys(conn, bucket, pattern)
     values = await asyncio.gather(*(_last(conn, bucket, key) for key in subjects))
     return {
         key: orjson.loads(found[0])
         for key, found in zip(subjects, values, strict=True)
         if found is not None and found[0] is not None
     }
+
+
+async def keys(conn: Connection, bucket: str, pattern: str) -> list[str]:
+    """The keys matching ``pattern`` that have a message (live or a delete marker), sorted:
+    from one STREAM.INFO, answered by the stream's leader."""
+    name = conn.name(bucket)
+    prefix = f"$KV.{name}."
+    info = await conn.retrying(conn.js.stream_info, f"KV_{name}", subjects_filter=prefix + pattern)
+    return sorted(subject.removeprefix(prefix) for subject in info.state.subjects or {})
+
+
+async def purge_before(conn: Connection, bucket: str, key: str, seq: int) -> int:
+    """Remove ``key``'s messages older than stream sequence ``seq``, leaving no marker: how
+    many were removed. A write of the key made meanwhile (a later sequence) stays, and the
+    stream's sequence does not go back, so later revisions are still larger than any before.
+    nats-py's ``purge_stream`` does not say how many it removed."""
+    name = conn.name(bucket)
+    request = orjson.dumps({"filter": f"$KV.{name}.{key}", "seq": seq})
+    timeout = conn.options.timeout_seconds
+
+    async def purge() -> int:
+        try:
+            reply = await conn.nc.request(f"$JS.API.STREAM.PURGE.KV_{name}", request, timeout)
+        except NoRespondersError:
+            raise ServiceUnavailableError from None  # a leader being elected: retried
+        answer = orjson.loads(reply.data)
+        if "error" in answer:
+            APIError.from_error(answer["error"])  # raises
+        return int(answer.get("purged", 0))
+
+    return int(await conn.retrying(purge))
