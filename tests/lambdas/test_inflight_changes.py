@@ -6,12 +6,14 @@ deployment was a digest of what workers run keep working."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
+from logsieve.lambdas.store import FunctionRecord, deployment_of
 from tests.server import Server, client
 from tests.waiting import wait_for
 
@@ -154,3 +156,26 @@ def test_a_function_stored_before_deployments_were_digests_keeps_working(tmp_pat
         assert run(lam, name)["worker"] != worker
     finally:
         server.stop()
+
+
+def test_the_deployment_digest_covers_what_workers_run_and_nothing_else() -> None:
+    record = FunctionRecord(
+        name="f", runtime="python3.12", role=ROLE, handler="app.handler", code_version="v1",
+        code_sha256="abc", code_size=10, last_modified="2024-01-01T00:00:00.000+0000",
+        revision_id="r1", environment={"A": "1"},
+    )  # fmt: skip
+    runs = {
+        "code_sha256": "def", "runtime": "python3.11", "handler": "app.other", "timeout": 4,
+        "memory_size": 256, "environment": {"A": "2"}, "architectures": ("arm64",),
+        "role": ROLE + "-2",
+    }  # fmt: skip
+    for name, value in runs.items():
+        changed = dataclasses.replace(record, **{name: value})
+        assert deployment_of(changed) != deployment_of(record), name
+    for name, value in {
+        "description": "d", "tags": {"t": "1"}, "policy": {"Statement": []},
+        "revision_id": "r2", "last_modified": "2025-01-01T00:00:00.000+0000",
+        "code_version": "v2", "code_size": 11, "deployment": "stored",
+    }.items():  # fmt: skip
+        changed = dataclasses.replace(record, **{name: value})
+        assert deployment_of(changed) == deployment_of(record), name

@@ -237,7 +237,7 @@ class LambdaService:
                 return
             else:
                 self.functions.put(record)
-                if current is None or current.deployment == record.deployment:
+                if current is None or current.deployed == record.deployed:
                     return
         self.runtime.retire(name)
         log.info("event=lambda_changed_elsewhere function=%s deleted=%s", name, record is None)
@@ -316,7 +316,7 @@ class LambdaService:
                 undo()
             raise
         self.functions.put(record)
-        if previous is None or previous.deployment != record.deployment:
+        if previous is None or previous.deployed != record.deployed:
             self.runtime.retire(record.name)
         return record
 

@@ -57,9 +57,9 @@ class FunctionRecord:
     tags: dict[str, str] = field(default_factory=dict)
     policy: dict[str, Any] | None = None
     architectures: tuple[str, ...] = ("x86_64",)
-    # What makes the runtime replace warm workers: ``deployment_of`` the record (a digest of
-    # what a worker runs), so an unchanged re-put keeps them. Records stored before it was a
-    # digest hold a random id (kept until their next change) or "" (read as the digest).
+    # What makes the runtime replace warm workers (see ``deployed``): ``deployment_of`` the
+    # record, a digest of what a worker runs, so an unchanged re-put keeps them. Records stored
+    # before it was a digest hold a random id (kept until their next change) or "".
     deployment: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -70,10 +70,13 @@ class FunctionRecord:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["architectures"] = tuple(values.get("architectures") or ("x86_64",))
-        record = cls(**values)
-        if not record.deployment:
-            record = dataclasses.replace(record, deployment=deployment_of(record))
-        return record
+        return cls(**values)
+
+    @property
+    def deployed(self) -> str:
+        """The deployment its workers run: the stored one, else (a record stored before
+        there was one) the digest."""
+        return self.deployment or deployment_of(self)
 
 
 # What a worker's behaviour depends on (its code, how it is started, its limits, whose
