@@ -116,6 +116,41 @@ def test_code_configuration_and_policy_changed_on_one_node_are_used_on_another(
     )
 
 
+WARM = """\
+import uuid
+
+WORKER = uuid.uuid4().hex  # drawn once per worker process
+
+
+def handler(event, context):
+    return {"worker": WORKER}
+"""
+
+
+def test_a_change_on_one_node_that_alters_nothing_workers_run_keeps_anothers_warm_workers(
+    deployment: ApiCluster,
+) -> None:
+    name = _name()
+    one, two = deployment.client(0, "lambda"), deployment.client(1, "lambda")
+    code = make_zip({"app.py": WARM})
+    one.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE,
+                        Handler="app.handler", Code={"ZipFile": code})  # fmt: skip
+    worker = _invoke(one, name)["worker"]
+
+    two.update_function_code(FunctionName=name, ZipFile=code)
+    revision = two.update_function_configuration(FunctionName=name, Description="same code")[
+        "RevisionId"
+    ]
+    wait_for(
+        lambda: one.get_function(FunctionName=name)["Configuration"]["RevisionId"] == revision,
+        what="node 1 to show node 2's revision",
+    )
+    assert _invoke(one, name)["worker"] == worker
+
+    two.update_function_configuration(FunctionName=name, MemorySize=256)
+    wait_for(lambda: _invoke(one, name)["worker"] != worker, what="a new worker on node 1")
+
+
 def test_a_function_deleted_on_one_node_is_gone_on_the_others(deployment: ApiCluster) -> None:
     name = _name()
     one, two = deployment.client(0, "lambda"), deployment.client(1, "lambda")

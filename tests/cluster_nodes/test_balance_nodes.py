@@ -159,8 +159,9 @@ def test_a_node_that_joins_gets_its_share_by_a_planned_handover_without_duplicat
     handled = Handled(tmp_path / "handled.txt", servers)
     _setup(servers["a"])
     wait_for(lambda: _split(leases) == {"a": 6}, timeout=30, what="node a to work all six")
-    # b starts before the ingest: a starting node declares the config's functions again, which
-    # retires the other node's warm workers, and an invocation caught in that may run twice.
+    # b starts before the ingest, which then runs through b's settling and the handover. (A
+    # starting node leaves a's warm workers alone: functions declared in the config file are
+    # each node's own, never written to the shared store; test_declared_function_nodes.py.)
     servers["b"] = node("b", **slow)
     ingest = Ingest(servers["a"])
     feeder = _feeding(ingest)

@@ -138,3 +138,20 @@ def test_an_action_is_recorded_once_per_key(alarms: AlarmStore) -> None:
     assert alarms.add_history([_history("a", 1, "Action")], once="a:1:arn")
     assert not alarms.add_history([_history("a", 2, "Action")], once="a:1:arn")
     assert [h.timestamp_ms for h in alarms.history("a")] == [1]
+
+
+def test_copied_actions_are_added_once_per_key_even_after_they_were_handed_on(
+    alarms: AlarmStore,
+) -> None:
+    alarms.put_alarm(AlarmRow("a", {}, config_updated_ms=1))
+    alarms.set_state("a", StateChange("ALARM", "r", None, 5, 1, [("own", b"here")]))
+    copied = [("c1", b"one"), ("c2", b"two"), ("own", b"copied too")]
+    assert alarms.add_copied_actions(copied) == 2  # "own" is already waiting
+    pending = alarms.pending_actions()
+    assert [(key, payload) for _, key, payload in pending] == [
+        ("own", b"here"), ("c1", b"one"), ("c2", b"two")
+    ]  # fmt: skip
+    assert alarms.add_copied_actions(copied) == 0  # a re-run of the copy, still pending
+    alarms.actions_done([ident for ident, _, _ in pending])
+    assert alarms.add_copied_actions([*copied, ("c3", b"three")]) == 1  # handed on: not again
+    assert [(key, payload) for _, key, payload in alarms.pending_actions()] == [("c3", b"three")]

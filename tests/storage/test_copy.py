@@ -7,8 +7,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import orjson
 import pytest
 
+from logsieve.metrics.alarms.actions import KIND, AlarmActions
+from logsieve.notify.outbox import Outbox
 from logsieve.storage import copying
 from logsieve.storage.alarms import AlarmRow, HistoryRow, StateChange
 from logsieve.storage.copying import ec2 as copy_ec2
@@ -336,6 +339,43 @@ def test_alarms_arrive_with_their_state_and_history_once(tmp_path: Path, stores:
         assert strip(copied.history("high", newest_first=False)) == strip(history)
     finally:
         copied.close()
+
+
+def test_an_action_the_source_never_handed_on_is_handed_on_once_by_the_target(
+    tmp_path: Path, stores: Stores
+) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:alerts"
+    key = f"high:{T0 + 60_000}:{topic}"
+    payload = orjson.dumps({"alarm": "high", "action": topic, "key": key})
+    source = open_stores(tmp_path / "source", "sqlite")
+    alarms = source.alarms()
+    try:
+        alarms.put_alarm(AlarmRow("high", {"AlarmActions": [topic]}, config_updated_ms=T0))
+        # The server stopped after the transition was committed, before it was handed on.
+        alarms.set_state("high", StateChange("ALARM", "crossed", None, T0 + 60_000, T0,
+                                             [(key, payload)]))  # fmt: skip
+    finally:
+        alarms.close()
+    first, again = _copy(source, stores), _copy(source, stores)
+    counts = lambda report: [  # noqa: E731
+        part.get("pending alarm actions") for part in (report.copied, report.present)
+    ]
+    assert (counts(first), counts(again)) == ([1, 0], [0, 1])
+    target = stores.alarms()
+    outbox = Outbox(stores.outbox())
+    try:
+        assert [(k, p) for _, k, p in target.pending_actions()] == [(key, payload)]
+        AlarmActions(target, "us-east-1", "123456789012", outbox).hand_on()
+        _copy(source, stores)  # once more, after the target handed it on
+        assert target.pending_actions() == []
+    finally:
+        target.close()
+        outbox.close()
+    queued = stores.outbox()
+    try:
+        assert [(e[0], e[2]) for _, e in queued.pending_entries()] == [(KIND, key)]
+    finally:
+        queued.close()
 
 
 def test_sources_resume_where_they_stopped_in_their_feeds(tmp_path: Path, stores: Stores) -> None:

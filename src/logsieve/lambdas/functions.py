@@ -211,7 +211,7 @@ class Catalogue:
             timeout=float(record.timeout),
             memory_mb=record.memory_size,
             max_concurrency=DEFAULT_CONCURRENCY,
-            revision=record.deployment or record.revision_id,
+            revision=record.deployed,
         )
 
     def remove(self, name: str) -> None:

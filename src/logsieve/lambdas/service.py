@@ -26,7 +26,7 @@ from .functions import Catalogue, lambda_timestamp, new_revision, not_found
 from .invocations import Invoker, Runtime, event_bytes, response
 from .names import LATEST, parse_function_name
 from .spec import FunctionSpec, InvokeResult
-from .store import FunctionRecord, FunctionStore
+from .store import FunctionRecord, FunctionStore, deployment_of
 
 # A request body (a base64 zip inside JSON) over this is refused before it is parsed; it is the
 # 50 MB zip limit once base64-encoded, and AWS's own figure.
@@ -159,7 +159,6 @@ class LambdaService:
                 code_size=code.size,
                 last_modified=lambda_timestamp(),
                 revision_id=new_revision(),
-                deployment=new_revision(),
                 description=params.get("Description") or "",
                 timeout=params.get("Timeout") or 3,
                 memory_size=params.get("MemorySize") or 128,
@@ -167,6 +166,7 @@ class LambdaService:
                 tags=dict(params.get("Tags") or {}),
                 architectures=tuple(params.get("Architectures") or ("x86_64",)),
             )
+            record = dataclasses.replace(record, deployment=deployment_of(record))
             try:
                 self.store.save(record)
             except BaseException:
@@ -237,7 +237,7 @@ class LambdaService:
                 return
             else:
                 self.functions.put(record)
-                if current is None or current.deployment == record.deployment:
+                if current is None or current.deployed == record.deployed:
                     return
         self.runtime.retire(name)
         log.info("event=lambda_changed_elsewhere function=%s deleted=%s", name, record is None)
@@ -253,13 +253,19 @@ class LambdaService:
             if params.get("DryRun"):
                 changed = dataclasses.replace(record, code_sha256=code.sha256, code_size=code.size)
                 return self.functions.configuration(changed)
+            architectures = tuple(params.get("Architectures") or record.architectures)
+            if code.sha256 == record.code_sha256:
+                # The same package: its files are on disk already, and warm workers running
+                # them stay (unless the architecture changed).
+                updated = self._commit(dataclasses.replace(record, architectures=architectures))
+                return self.functions.configuration(updated)
             version = self.store.add_code(record.name, archive)
             updated = dataclasses.replace(
                 record,
                 code_version=version,
                 code_sha256=code.sha256,
                 code_size=code.size,
-                architectures=tuple(params.get("Architectures") or record.architectures),
+                architectures=architectures,
             )
             updated = self._commit(
                 updated, lambda: self.store.discard_code(record.name, {record.code_version})
@@ -294,12 +300,14 @@ class LambdaService:
     def _commit(
         self, record: FunctionRecord, undo: Callable[[], None] | None = None
     ) -> FunctionRecord:
-        """Store a changed function under a new revision; its warm workers are retired."""
+        """Store a changed function under a new revision; its warm workers are retired only if
+        what they run changed (``deployment_of``): an unchanged re-put keeps them warm."""
+        previous = self.functions.records.get(record.name)
         record = dataclasses.replace(
             record,
             last_modified=lambda_timestamp(),
             revision_id=new_revision(),
-            deployment=new_revision(),
+            deployment=deployment_of(record),
         )
         try:
             self.store.save(record)
@@ -308,7 +316,8 @@ class LambdaService:
                 undo()
             raise
         self.functions.put(record)
-        self.runtime.retire(record.name)
+        if previous is None or previous.deployed != record.deployed:
+            self.runtime.retire(record.name)
         return record
 
     # -- resource policy -------------------------------------------------------------------

@@ -14,6 +14,7 @@ keeps one directory per function under ``<data_dir>/lambda/functions/<name>/``:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import shutil
@@ -56,8 +57,9 @@ class FunctionRecord:
     tags: dict[str, str] = field(default_factory=dict)
     policy: dict[str, Any] | None = None
     architectures: tuple[str, ...] = ("x86_64",)
-    # Changes with the code or configuration (not with the policy, unlike revision_id): what
-    # makes the runtime replace warm workers.
+    # What makes the runtime replace warm workers (see ``deployed``): ``deployment_of`` the
+    # record, a digest of what a worker runs, so an unchanged re-put keeps them. Records stored
+    # before it was a digest hold a random id (kept until their next change) or "".
     deployment: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -69,6 +71,35 @@ class FunctionRecord:
         values = {k: v for k, v in data.items() if k in known}
         values["architectures"] = tuple(values.get("architectures") or ("x86_64",))
         return cls(**values)
+
+    @property
+    def deployed(self) -> str:
+        """The deployment its workers run: the stored one, else (a record stored before
+        there was one) the digest."""
+        return self.deployment or deployment_of(self)
+
+
+# What a worker's behaviour depends on (its code, how it is started, its limits, whose
+# credentials it gets). Not the description, tags, policy or revision id: changing those
+# leaves warm workers running.
+DEPLOYED_FIELDS = (
+    "code_sha256",
+    "runtime",
+    "handler",
+    "timeout",
+    "memory_size",
+    "environment",
+    "architectures",
+    "role",
+)
+
+
+def deployment_of(record: FunctionRecord) -> str:
+    """A sha256 over exactly what a worker runs: equal for an unchanged re-put of the function
+    (so its warm workers stay), different after any change that alters what they would do."""
+    runs = {name: getattr(record, name) for name in DEPLOYED_FIELDS}
+    document = json.dumps(runs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
 class FunctionStore(Protocol):

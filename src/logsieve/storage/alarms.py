@@ -121,6 +121,13 @@ class AlarmStore(Protocol):
         """Forget actions that were handed on."""
         ...
 
+    def add_copied_actions(self, actions: Sequence[tuple[str, bytes]]) -> int:
+        """Make actions pending that ``storage copy`` read from another store's
+        ``pending_actions``, ``(key, payload)``: each key only the first time it is copied
+        here, even after it was handed on (a re-run of the copy queues nothing twice). How many
+        were added."""
+        ...
+
     def history(
         self,
         alarm_name: str | None = None,

@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS alarm_actions (
     key TEXT NOT NULL UNIQUE,
     payload BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS alarm_actions_copied (
+    key TEXT PRIMARY KEY
+);
 """
 _COLUMNS = (
     "name, config, state_value, state_reason, state_reason_data, state_updated_ms, "
@@ -232,6 +235,20 @@ class SqliteAlarmStore:
     def actions_done(self, ids: Sequence[int]) -> None:
         with self._db.write() as conn:
             conn.executemany("DELETE FROM alarm_actions WHERE id = ?", [(i,) for i in ids])
+
+    def add_copied_actions(self, actions: Sequence[tuple[str, bytes]]) -> int:
+        added = 0
+        with self._db.write() as conn:
+            for key, payload in actions:
+                copied = conn.execute(
+                    "INSERT OR IGNORE INTO alarm_actions_copied (key) VALUES (?)", (key,)
+                ).rowcount
+                if copied:
+                    added += conn.execute(
+                        "INSERT OR IGNORE INTO alarm_actions (key, payload) VALUES (?, ?)",
+                        (key, bytes(payload)),
+                    ).rowcount
+        return added
 
     def history(
         self,

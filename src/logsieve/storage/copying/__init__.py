@@ -28,7 +28,7 @@ __all__ = ["NOT_COPIED", "CopyReport", "copy_stores", "progress_consumer"]
 NOT_COPIED = {
     "outbox": "sent and given-up notifications (only pending ones are copied)",
     "alert_state": "ids of events alert rules already processed (event ids change)",
-    "alarms": "history of deleted alarms, actions of transitions not yet handed on",
+    "alarms": "history of deleted alarms",
     "Kinesis": "sequence numbers (the target's own: restart consumers from TRIM_HORIZON)",
 }
 

@@ -1,6 +1,7 @@
 """Copy SNS topics and subscriptions (ARNs, attributes, tags, confirmation state), CloudWatch
-alarms (configuration, state, tags and history), dead letters, CloudTrail trails and
-the recorded event history (event ids kept)."""
+alarms (configuration, state, tags and history, and the actions of transitions not yet handed
+on to the outbox), dead letters, CloudTrail trails and the recorded event history (event ids
+kept)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,13 @@ def copy_alarms(source: AlarmStore, target: AlarmStore, report: CopyReport, say:
             target.put_alarm(alarm, history)
             report.add("alarm history items", True, len(history))
         report.add("alarms", new)
+    # Then the actions the source committed but never handed on: the target hands them on
+    # (and so sends them) once, however often the copy runs.
+    pending = [(key, payload) for _, key, payload in source.pending_actions(limit=1_000_000)]
+    if pending:
+        added = target.add_copied_actions(pending)
+        report.add("pending alarm actions", True, added)
+        report.add("pending alarm actions", False, len(pending) - added)
     say(f"alarms: {report.copied.get('alarms', 0)} copied")
 
 

@@ -2,7 +2,8 @@
 
 Keys (names hex-encoded): ``a.<name>`` an alarm, ``h.<seq>`` a history item (kept after its
 alarm, as on AWS), ``x.<id>`` a pending action with ``xk.<key>`` its key while it waits,
-``once.<key>`` an action recorded in the history. A state change, its history items and its
+``once.<key>`` an action recorded in the history, ``xc.<key>`` an action ``storage copy``
+brought here (so a re-run does not queue it again). A state change, its history items and its
 actions are one atomic batch conditional on the alarm's revision, so an evaluation racing a
 PutMetricAlarm (here or on another node) is dropped or retried, never half-written.
 
@@ -158,17 +159,23 @@ class JetStreamAlarmStore:
             )
             writes = [Write(_alarm_key(name), _dump(new), rev), *self._history_writes(history)]
             for key, payload in change.actions:
-                marker = f"xk.{name_key(key)}"
-                expect = self._absent(marker)
-                if expect is None:
-                    continue  # already waiting to be handed on
-                action_id = self._next("alarm_actions")
-                record = {"key": key, "payload": base64.b64encode(payload).decode("ascii")}
-                writes.append(Write(marker, orjson.dumps({"id": action_id}), expect))
-                writes.append(Write(f"x.{id_key(action_id)}", orjson.dumps(record), 0))
+                writes += self._action_writes(key, payload)
             return writes, new
 
         return self._retry(attempt)
+
+    def _action_writes(self, key: str, payload: bytes) -> list[Write]:
+        """The writes making an action pending; none if its key is already waiting."""
+        marker = f"xk.{name_key(key)}"
+        expect = self._absent(marker)
+        if expect is None:
+            return []
+        action_id = self._next("alarm_actions")
+        record = {"key": key, "payload": base64.b64encode(payload).decode("ascii")}
+        return [
+            Write(marker, orjson.dumps({"id": action_id}), expect),
+            Write(f"x.{id_key(action_id)}", orjson.dumps(record), 0),
+        ]
 
     def set_config(self, name: str, config: Mapping[str, Any]) -> AlarmRow | None:
         return self._change(name, lambda row: dataclasses.replace(row, config=dict(config)))
@@ -224,6 +231,22 @@ class JetStreamAlarmStore:
                 writes.append(Write(f"x.{id_key(action_id)}", None))
                 writes.append(Write(f"xk.{name_key(found[0]['key'])}", None))
         self._retry(lambda: (writes, None))
+
+    def add_copied_actions(self, actions: Sequence[tuple[str, bytes]]) -> int:
+        return sum(self._add_copied(key, payload) for key, payload in actions)
+
+    def _add_copied(self, key: str, payload: bytes) -> bool:
+        """One copied action, with its ``xc.`` marker in the same atomic batch."""
+
+        def attempt() -> tuple[list[Write], bool]:
+            marker = f"xc.{name_key(key)}"
+            expect = self._absent(marker)
+            if expect is None:
+                return [], False
+            pending = self._action_writes(key, payload)
+            return [Write(marker, b"{}", expect), *pending], bool(pending)
+
+        return self._retry(attempt)
 
     def history(
         self,
