@@ -278,7 +278,7 @@ class Ownership:
             return False
         if time.monotonic() < self._sweep_at:
             return False
-        if self.leases.shared and (self._view is None or self._view.live[0] != self.node):
+        if self.leases.shared and (self._view is None or self._view.live[:1] != (self.node,)):
             return False
         self._sweep_at = time.monotonic() + self.sweep_every
         return True
