@@ -85,7 +85,8 @@ def test_the_scale_out_walk_through_runs_as_written(tmp_path: Path) -> None:
                 ["bash", "-e", "-o", "pipefail", "-c", script],
                 cwd=work, env=env, capture_output=True, text=True, timeout=180,
             )  # fmt: skip
-            assert done.returncode == 0, f"{script}\n---\n{done.stdout}\n{done.stderr}"
+            outs = {path.name: _tail(path) for path in sorted(work.glob("*.out"))}
+            assert done.returncode == 0, f"{script}\n---\n{done.stdout}\n{done.stderr}\n{outs}"
             outputs.append(done.stdout)
         # the last snippet stops everything: a node must not outlive the cluster (one waited
         # for NATS forever and was left running after CI)
