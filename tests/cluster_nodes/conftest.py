@@ -50,6 +50,16 @@ def extra_config() -> str:
     return ""
 
 
+def declared_function(directory: Path, name: str, module: str, source: str, more: str = "") -> str:
+    """A ``[[functions]]`` entry for ``extra_config``: ``source`` written as ``module``.py in
+    ``directory``/fn, handled by ``module.handler``, with ``more`` lines of the entry."""
+    code = directory / "fn"
+    code.mkdir()
+    (code / f"{module}.py").write_text(source, encoding="utf-8")
+    entry = f'[[functions]]\nname = "{name}"\nhandler = "{module}.handler"\ncode_dir = "{code}"\n'
+    return f"\n{entry}{more}"
+
+
 @pytest.fixture
 def node(
     namespace: JetStreamOptions, tmp_path: Path, smtp: SmtpServer, extra_config: str

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from logsieve.storage.leases import Leases
+from tests.cluster_nodes.conftest import declared_function
 from tests.server import ACCESS_KEY, SECRET_KEY, Server, client
 from tests.waiting import wait_for
 
@@ -45,18 +46,9 @@ def handler(event, context):
 
 @pytest.fixture
 def extra_config(tmp_path: Path) -> str:
-    code = tmp_path / "fn"
-    code.mkdir()
-    (code / "record_handler.py").write_text(HANDLER, encoding="utf-8")
-    return f"""
-[[functions]]
-name = "record"
-handler = "record_handler.handler"
-code_dir = "{code}"
-timeout = 60
-max_concurrency = 8
-environment = {{ OUT_FILE = "{tmp_path / "handled.txt"}" }}
-"""
+    more = "timeout = 60\nmax_concurrency = 8\n"
+    more += f'environment = {{ OUT_FILE = "{tmp_path / "handled.txt"}" }}\n'
+    return declared_function(tmp_path, "record", "record_handler", HANDLER, more)
 
 
 def _setup(server: Server) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cluster_nodes.conftest import declared_function
 from tests.server import Server, client
 
 HANDLER = """\
@@ -24,15 +25,7 @@ def handler(event, context):
 
 @pytest.fixture
 def extra_config(tmp_path: Path) -> str:
-    code = tmp_path / "fn"
-    code.mkdir()
-    (code / "warm.py").write_text(HANDLER, encoding="utf-8")
-    return f"""
-[[functions]]
-name = "warm"
-handler = "warm.handler"
-code_dir = "{code}"
-"""
+    return declared_function(tmp_path, "warm", "warm", HANDLER)
 
 
 def _worker(server: Server) -> str:

@@ -21,6 +21,7 @@ from logsieve.formats.awslogs import decode
 from logsieve.storage import DeadLetter, SubscriptionFilter
 from logsieve.storage.signals import AppendSignals
 
+from .background import Background
 from .metric_counting import MetricCounting
 from .pump import PumpContext, SubscriptionPump
 from .standing import Standing
@@ -58,7 +59,7 @@ class Dispatcher:
         self._groups: dict[int, list[SubscriptionPump]] = {}
         self._follower: asyncio.Task[None] | None = None
         self._refreshing = asyncio.Lock()  # one read-then-apply at a time, in order
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = Background()
 
     @classmethod
     def executors(cls) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
@@ -81,7 +82,7 @@ class Dispatcher:
     async def stop(self) -> None:
         if self._follower is not None:
             self._follower.cancel()
-        for task in list(self._background):
+        for task in self._background.running():
             task.cancel()
         if self.counting is not None:
             await self.counting.stop()
@@ -106,9 +107,7 @@ class Dispatcher:
     def _refresh_soon(self) -> None:
         """``_refresh`` in the background, its failure logged (the next change or follow
         round tries again). On the event loop."""
-        task = asyncio.create_task(self._refresh_logged(), name="subscriptions refresh")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background.spawn(self._refresh_logged(), "subscriptions refresh")
 
     async def _refresh_logged(self) -> None:
         try:

@@ -28,6 +28,7 @@ from logsieve.metrics.filters import CompiledFilter, evaluate, observations
 from logsieve.storage import LogsStore
 from logsieve.storage.metrics import MetricStore
 
+from .background import Background
 from .event_cache import EventCache
 
 log = logging.getLogger("logsieve.metrics")
@@ -126,7 +127,7 @@ class MetricCounting:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._counters: dict[int, tuple[GroupCounter, asyncio.Task[None]]] = {}
         self._seen: set[int] = set()  # groups appended to that were looked at once
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = Background()
 
     def reconcile(self) -> None:
         """Start a counter for each group that has metric filters, stop the others."""
@@ -197,9 +198,7 @@ class MetricCounting:
         elif group_id not in self._seen:
             self._seen.add(group_id)
             # perhaps a new Lambda function's log group (a new counter reads from its start)
-            task = asyncio.create_task(self._refresh_logged(), name="metric filters refresh")
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._background.spawn(self._refresh_logged(), "metric filters refresh")
 
     async def _refresh_logged(self) -> None:
         try:
@@ -208,7 +207,7 @@ class MetricCounting:
             log.exception("reconciling metric filters failed")
 
     async def stop(self) -> None:
-        tasks = [task for _, task in self._counters.values()] + list(self._background)
+        tasks = [task for _, task in self._counters.values()] + self._background.running()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
