@@ -336,6 +336,7 @@ def _build(config: Config, opened: contextlib.ExitStack) -> Starlette:
             every = config.retention_check_seconds
             retention = ownership.hold("retention", lambda _: _enforce_retention(every, expiry))
             _start(running, retention)
+            running.callback(stores.stopping)  # first at shutdown: waits on the cluster end
             yield
 
     admin = AdminApi(dispatcher, outbox, config.secret_for, config.region, sources)

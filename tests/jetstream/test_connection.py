@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -205,6 +206,7 @@ def test_setting_a_namespace_up_may_take_longer_than_one_call() -> None:
     conn = Connection.__new__(Connection)
     conn.options = JetStreamOptions(urls=("nats://127.0.0.1:1",), timeout_seconds=0.1)
     conn._errors, conn._closed = ConnectErrors(), False
+    conn._track_calls()
     conn._loop = asyncio.new_event_loop()
     threading.Thread(target=conn._loop.run_forever, daemon=True).start()
     try:
@@ -215,3 +217,39 @@ def test_setting_a_namespace_up_may_take_longer_than_one_call() -> None:
         assert conn.setup(asyncio.sleep(slow, "ready")) == "ready"
     finally:
         conn._loop.call_soon_threadsafe(conn._loop.stop)
+
+
+def test_a_stopping_node_cuts_its_calls_short(cluster_options: JetStreamOptions) -> None:
+    """A call waiting on the cluster when the node stops gives up at once, and later calls try
+    once instead of waiting out the failover budget (a stopping node whose cluster is gone
+    stopped only after 20 s per call in flight)."""
+    import asyncio
+    import threading
+
+    conn = Connection(replace(cluster_options, timeout_seconds=1))
+    failures: list[BaseException] = []
+
+    def waiting() -> None:
+        try:
+            conn.run(asyncio.sleep(60))  # a call nobody answers
+        except BaseException as exc:
+            failures.append(exc)
+
+    try:
+        caller = threading.Thread(target=waiting)
+        caller.start()
+        time.sleep(0.2)
+        started = time.monotonic()
+        conn.cut_short()
+        caller.join(timeout=2)
+        assert not caller.is_alive(), "the call was not cut short"
+        assert time.monotonic() - started < 1
+        assert len(failures) == 1 and isinstance(failures[0], ClusterUnavailable)
+        assert "stopping" in str(failures[0])
+        started = time.monotonic()
+        with pytest.raises(ClusterUnavailable, match="no answer within 1 s"):
+            conn.run(asyncio.sleep(60))  # budget: 4 timeouts; stopping: one
+        assert time.monotonic() - started < 2
+        conn.run(conn.nc.flush())  # a call the server answers still works
+    finally:
+        conn.close()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from logsieve.errors import ServiceError
+from logsieve.storage import STORE_ERRORS
 from logsieve.storage.trails import EventRow, TrailStore
 
 from . import records, selectors
@@ -93,6 +94,8 @@ class Recorder:
             try:
                 while self._queue:
                     self.flush_once()
+            except STORE_ERRORS as error:  # a full disk, a cluster away: said in one line
+                log.warning("event=cloudtrail_record_failed error=%s", error)
             except Exception:  # keep recording; the next pass retries what it can
                 log.exception("event=cloudtrail_record_failed")
             if self._dropped:

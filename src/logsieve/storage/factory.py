@@ -64,6 +64,7 @@ FILES = {
 }
 
 _MEMORY = ":memory:"
+STOP_GRACE_SECONDS = 2.0  # how long a stopping server's in-flight cluster calls may still take
 
 
 class Stores:
@@ -144,6 +145,15 @@ class Stores:
     def signals(self) -> AppendSignals:
         """Appends told to the other nodes (none on SQLite: one process)."""
         return self._open("signals", LocalSignals)
+
+    def stopping(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """The server is stopping: on JetStream, calls still waiting for the cluster after
+        ``grace`` seconds give up (a healthy cluster answers well within it), so a node whose
+        cluster is gone stops in seconds. Nothing on SQLite (its calls do not wait)."""
+        if self.engine == "jetstream":
+            from .jetstream.connection import cut_short_calls_after
+
+            cut_short_calls_after(grace)
 
 
 def _same_database(logs: LogsStore) -> SourcePositions:

@@ -10,10 +10,10 @@ from .records import DeadLetter, LogGroup, LogStream, MetricFilter, StoredEvent,
 
 Position = tuple[int, int]  # (timestamp, seq): the order events are read in
 
-# What a store raises when its engine fails (a full disk, a locked file), for callers that
-# log and try again later. Each engine adds its own (SQLite: ``sqlite3.Error``, ``DiskFull``
-# among them).
-STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
+# What a store raises when its engine fails (a full disk, a locked file, a cluster that does
+# not answer), for callers that log and try again later: SQLite's ``sqlite3.Error`` (``DiskFull``
+# among them), JetStream's ``ClusterUnavailable`` (a ``ConnectionError``).
+STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, ConnectionError)
 
 
 class Deleted(LookupError):

@@ -17,6 +17,7 @@ import logging
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -38,7 +39,7 @@ from nats.js.kv import KeyValue
 from .errors import ClusterRefused, ClusterUnavailable, refusal
 from .options import JetStreamOptions
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "cut_short_calls_after"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,6 +74,25 @@ _RETRY_PAUSE = 0.25  # ADR-22's suggested client retry interval
 # 3-node test cluster stalled writes for 5.9 s before a new leader took them.
 _FAILOVER_TIMEOUTS = 3
 _SETUP_CALLS = 3  # call budgets an opening step may take (its retried requests in a row)
+
+
+# Every open connection of this process, for cut_short_calls_after.
+_OPEN: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+def cut_short_calls_after(seconds: float) -> None:
+    """The server is stopping: calls of every connection still waiting ``seconds`` from now
+    give up with ``ClusterUnavailable``, and later ones try once. With its cluster gone, a
+    stopping node's threads would otherwise wait out whole call budgets (20 s each), some
+    holding a store's lock its close needs."""
+
+    def cut() -> None:
+        for connection in list(_OPEN):
+            connection.cut_short()
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
 
 
 def _tls(options: JetStreamOptions) -> ssl.SSLContext | None:
@@ -121,12 +141,20 @@ class Connection:
         )
         self._thread.start()
         self._closed = False
+        self._track_calls()
         try:
             self.nc: Client = self.run(self._connect(name), options.timeout_seconds + 1)
         except BaseException:
             self._stop_loop()
             raise
         self.js: JetStreamContext = self.nc.jetstream(timeout=options.timeout_seconds)
+
+    def _track_calls(self) -> None:
+        """Keep the calls in flight, so a stopping node can cut them short."""
+        self._stopping = False  # cut_short(): calls try once, no failover budget
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._pending_lock = threading.Lock()
+        _OPEN.add(self)
 
     # --- the blocking bridge ------------------------------------------------------------
 
@@ -139,16 +167,41 @@ class Connection:
         if self._closed:
             coro.close()
             raise RuntimeError("the JetStream connection is closed")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        with self._pending_lock:
+            self._pending.add(future)
+        future.add_done_callback(self._settled)
+        return future
+
+    def _settled(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._pending_lock:
+            self._pending.discard(future)
+
+    def cut_short(self) -> None:
+        """Cancel the calls in flight (their callers get ``ClusterUnavailable`` at once) and
+        give later ones a single attempt's timeout: the node is stopping."""
+        self._stopping = True
+        with self._pending_lock:
+            pending = list(self._pending)
+        for future in pending:
+            future.cancel()
 
     def wait(self, future: concurrent.futures.Future[T], timeout: float | None = None) -> T:
         """The result of a ``submit``ted call (at most ``timeout`` s, else the call budget)."""
         wait = timeout if timeout is not None else self.call_budget()
+        if self._stopping:
+            wait = min(wait, self.options.timeout_seconds)
         try:
             return future.result(wait)
         except concurrent.futures.TimeoutError:
-            future.cancel()
+            if future.done() and not future.cancelled():  # the call's own request timed out
+                each = self.options.timeout_seconds
+                raise self._unavailable(f"a request got no answer within {each:g} s") from None
+            if not self._loop.is_closed():  # else cancelling it would only log "loop closed"
+                future.cancel()
             raise self._unavailable(f"no answer within {wait:g} s") from None
+        except concurrent.futures.CancelledError:
+            raise self._unavailable("the node is stopping; the call was cut short") from None
 
     def setup(self, coro: Coroutine[Any, Any, T]) -> T:
         """``run`` a store's opening step (ensuring streams, buckets, their options), with
@@ -258,8 +311,8 @@ class Connection:
     async def ensure_kv(self, bucket: str, **config: Any) -> KeyValue:
         """The bucket ``bucket`` of this namespace, created on first use."""
         name = self.name(bucket)
-        try:
-            return await self.js.key_value(name)
+        try:  # retried: a new cluster's servers may not answer in time (nats: timeout)
+            return await self.retrying(self.js.key_value, name)
         except BucketNotFoundError:
             kv_config = api.KeyValueConfig(bucket=name, replicas=self.options.replicas, **config)
             try:
@@ -268,7 +321,7 @@ class Connection:
                 if refused.err_code != _NAME_IN_USE:  # no: its creation was refused
                     raise self._refused(f"bucket {name}", refused) from refused
                 await self.retrying(self.js.stream_info, f"KV_{name}")  # visible here too
-                return await self.js.key_value(name)
+                return await self.retrying(self.js.key_value, name)
 
     async def ensure_counters(self) -> str:
         """This namespace's counter stream (ADR-49: every subject is a counter); its name."""

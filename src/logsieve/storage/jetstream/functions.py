@@ -76,7 +76,7 @@ class JetStreamFunctionRecords:
     async def _open_code(self) -> ObjectStore:
         name = self._conn.name(_CODE)
         try:
-            return await self._conn.js.object_store(name)
+            return await self._conn.retrying(self._conn.js.object_store, name)
         except BucketNotFoundError:
             config = api.ObjectStoreConfig(replicas=self._conn.options.replicas)
             try:
@@ -84,7 +84,7 @@ class JetStreamFunctionRecords:
                     self._conn.js.create_object_store, name, config=config
                 )
             except BadRequestError:  # another node created it first
-                return await self._conn.js.object_store(name)
+                return await self._conn.retrying(self._conn.js.object_store, name)
 
     def _newer(self, key: str, revision: int) -> bool:
         with self._seen_lock:

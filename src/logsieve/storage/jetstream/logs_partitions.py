@@ -101,14 +101,14 @@ async def stored_partitions(conn: Connection, kv: KeyValue, wanted: int) -> int:
         if entry is not None and entry.value:
             return int(orjson.loads(entry.value)["partitions"])
         first = wanted
-        try:
-            info = await conn.js.stream_info(conn.name(root(0)))
+        try:  # retried: a new cluster's meta leader may not answer in time (nats: timeout)
+            info = await conn.retrying(conn.js.stream_info, conn.name(root(0)))
             if (info.state.last_seq or 0) > 0:
                 first = 1  # events written before partitions existed: one partition
         except NotFoundError:
             pass
         try:
-            await kv.create(PARTITIONS_KEY, orjson.dumps({"partitions": first}))
+            await conn.retrying(kv.create, PARTITIONS_KEY, orjson.dumps({"partitions": first}))
             return first
         except KeyWrongLastSequenceError:
             continue  # another node stored it first: read theirs
