@@ -8,6 +8,7 @@ whole or, cut short by a crash, leaves nothing behind once the source resumes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,18 @@ def test_the_consoles_ingest_count_sees_every_partition(
     for n, (g, s) in enumerate(ids):
         put(logs, g, s, [(t, "e") for t in range(n + 1)], 1)  # 1, 2 and 3 events
     assert count(before, position()) == 6
+
+
+def test_a_new_namespace_opens_without_waiting_out_a_retry(
+    nats_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """A new namespace has no event stream yet: the probe for events written before
+    partitions existed takes "stream not found" for its answer. Retried as a stream not yet
+    seen, it made every new namespace's first store wait three timeouts (15 s by default)."""
+    settings = options(nats_cluster, partitions=3, timeout_seconds=10)
+    started = time.monotonic()
+    try:
+        open_stores(tmp_path, "jetstream", settings).logs().close()
+        assert time.monotonic() - started < settings.timeout_seconds
+    finally:
+        drop_namespace(settings)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import orjson
 from nats.js import api
-from nats.js.errors import KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from logsieve.errors import ConfigError
@@ -101,12 +101,9 @@ async def stored_partitions(conn: Connection, kv: KeyValue, wanted: int) -> int:
         if entry is not None and entry.value:
             return int(orjson.loads(entry.value)["partitions"])
         first = wanted
-        try:  # retried: a new cluster's meta leader may not answer in time (nats: timeout)
-            info = await conn.retrying(conn.js.stream_info, conn.name(root(0)))
-            if (info.state.last_seq or 0) > 0:
-                first = 1  # events written before partitions existed: one partition
-        except NotFoundError:
-            pass
+        info = await conn.stream_if_any(conn.name(root(0)))
+        if info is not None and (info.state.last_seq or 0) > 0:
+            first = 1  # events written before partitions existed: one partition
         try:
             await conn.retrying(kv.create, PARTITIONS_KEY, orjson.dumps({"partitions": first}))
             return first
