@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
+import json
 import os
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -67,6 +70,34 @@ def batch(tag: str, count: int = 64, size: int = 2048) -> list[dict]:
     return [{"timestamp": stamp, "message": f"{tag} {i} " + "x" * size} for i in range(count)]
 
 
+def delivered(kinesis: Any, stream: str) -> set[str]:
+    """The messages of the subscription payloads in the Kinesis stream ``stream``."""
+    found: set[str] = set()
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = kinesis.get_records(ShardIterator=iterator)
+            for record in page["Records"]:
+                payload = json.loads(gzip.decompress(record["Data"]))
+                found.update(e["message"] for e in payload.get("logEvents", []))
+            if not page["Records"]:
+                break
+            iterator = page.get("NextShardIterator")
+    return found
+
+
+def counted(cloudwatch: Any) -> float:
+    """The sum of the metric filter's ``Disk/Events`` over the last hour."""
+    end = time.time() + 60
+    points = cloudwatch.get_metric_statistics(
+        Namespace="Disk", MetricName="Events", StartTime=end - 3600, EndTime=end,
+        Period=3600, Statistics=["Sum"],
+    )["Datapoints"]  # fmt: skip
+    return sum(p["Sum"] for p in points)
+
+
 def health(port: int) -> dict:
     return httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
 
@@ -95,6 +126,19 @@ def test_a_full_disk_answers_service_unavailable_and_recovers(
         kinesis.create_stream(StreamName="disk", ShardCount=2)
         logs.create_log_group(logGroupName="/disk")
         logs.create_log_stream(logGroupName="/disk", logStreamName="s")
+        # a subscription whose deliveries and cursor commits meet the full disk too
+        kinesis.create_stream(StreamName="out", ShardCount=1)
+        out = kinesis.describe_stream(StreamName="out")["StreamDescription"]["StreamARN"]
+        logs.put_subscription_filter(
+            logGroupName="/disk", filterName="all", filterPattern="",
+            destinationArn=out, roleArn="arn:aws:iam::123456789012:role/CWLtoKinesisRole",
+        )  # fmt: skip
+        logs.put_metric_filter(
+            logGroupName="/disk", filterName="count", filterPattern="",
+            metricTransformations=[
+                {"metricName": "Events", "metricNamespace": "Disk", "metricValue": "1"}
+            ],
+        )  # fmt: skip
         acked: list[str] = []
 
         def put(tag: str) -> None:
@@ -156,6 +200,15 @@ def test_a_full_disk_answers_service_unavailable_and_recovers(
                 break
             token = page["nextForwardToken"]
         assert sorted(got) == sorted(acked)
+        # ... and every acknowledged event reached the subscription's destination.
+        assert poll(lambda: delivered(kinesis, "out") >= set(acked), timeout=60), (
+            f"{len(set(acked) - delivered(kinesis, 'out'))} of {len(acked)} events undelivered"
+        )
+        # ... and was counted by the metric filter once.
+        cloudwatch = client(type("S", (), {"url": f"http://127.0.0.1:{port}"})(), "cloudwatch")
+        assert poll(lambda: counted(cloudwatch) == len(acked), timeout=30), (
+            f"counted {counted(cloudwatch)} of {len(acked)}"
+        )
     finally:
         server.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):

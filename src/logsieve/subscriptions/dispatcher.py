@@ -14,7 +14,7 @@ from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from logsieve.cluster import Fence, LeaseLost, Ownership
+from logsieve.cluster import Fence, Ownership
 from logsieve.destinations import DeliveryError
 from logsieve.errors import ServiceError
 from logsieve.formats.awslogs import decode
@@ -26,6 +26,7 @@ from .metric_counting import MetricCounting
 from .pump import PumpContext, SubscriptionPump
 from .standing import Standing
 from .standing import resolve as resolve_standing
+from .supervised import supervised
 
 log = logging.getLogger("logsieve.subscriptions")
 
@@ -164,18 +165,14 @@ class Dispatcher:
             await self._refresh_logged()  # a failed round: the next one tries again
 
     async def _supervise(self, pump: SubscriptionPump, fence: Fence | None = None) -> None:
-        """Run a pump; an unexpected fault restarts it from its committed cursor."""
-        while True:
-            try:
-                await pump.run(fence)
-            except (asyncio.CancelledError, LeaseLost):
-                raise
-            except Exception:
-                log.exception("pump failed group=%s filter=%s; restarting",
-                              pump.item.group_name, pump.item.name)  # fmt: skip
-                pump.status.state = "restarting"
-                await asyncio.sleep(1.0)
-                pump.wake.set()
+        """Run a pump; a fault restarts it from its committed cursor."""
+
+        def restarting() -> None:
+            pump.status.state = "restarting"
+            pump.wake.set()
+
+        what = f"pump group={pump.item.group_name} filter={pump.item.name}"
+        await supervised(lambda: pump.run(fence), what, restarting)
 
     # --- the logs service's Delivery protocol (called from request threads) ----------------
 

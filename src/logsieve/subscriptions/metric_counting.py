@@ -23,13 +23,14 @@ from collections.abc import Coroutine
 from concurrent.futures import Executor
 from typing import Any
 
-from logsieve.cluster import Fence, LeaseLost, Ownership, working
+from logsieve.cluster import Fence, Ownership, working
 from logsieve.metrics.filters import CompiledFilter, evaluate, observations
 from logsieve.storage import LogsStore
 from logsieve.storage.metrics import MetricStore
 
 from .background import Background
 from .event_cache import EventCache
+from .supervised import supervised
 
 log = logging.getLogger("logsieve.metrics")
 
@@ -173,18 +174,9 @@ class MetricCounting:
         return self.ownership.hold(name, lambda fence: self._supervise(counter, fence))
 
     async def _supervise(self, counter: GroupCounter, fence: Fence | None = None) -> None:
-        """Run a counter; an unexpected fault restarts it from its committed position."""
-        while True:
-            try:
-                await counter.run(fence)
-            except (asyncio.CancelledError, LeaseLost):
-                raise
-            except Exception:
-                log.exception(
-                    "metric filter counting failed group=%s; retrying", counter.group_name
-                )
-                await asyncio.sleep(1.0)
-                counter.wake.set()
+        """Run a counter; a fault restarts it from its committed position."""
+        what = f"metric filter counting group={counter.group_name}"
+        await supervised(lambda: counter.run(fence), what, counter.wake.set)
 
     def appended(self, group_id: int) -> None:
         loop = self._loop
