@@ -6,6 +6,7 @@ import base64
 import gzip
 import json
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -178,3 +179,38 @@ def test_logsieve_sources_shows_state_counts_and_position(local: Server, tmp_pat
 
 def test_the_sources_route_is_for_the_operator_only(local: Server) -> None:
     assert httpx.get(f"{local.url}/_logsieve/sources").status_code == 403
+
+
+def test_many_large_bodies_at_once_share_the_servers_body_budget(tmp_path: Path) -> None:
+    """Firehose bodies (up to 64 MiB each, read once the access key matched) count against
+    the server-wide budget of body bytes the AWS routes share: senders over it get 503, which
+    Firehose retries, instead of the server buffering every body at once (16 bodies of 60 MiB
+    took its memory up by 1.8 GiB)."""
+    from tests.api.test_body_limits import MB, _peak_rss, _stream
+
+    server = local_server(
+        tmp_path,
+        toml_sources({"name": "fh", "type": "firehose", "path": "/firehose/prod",
+                      "access_key_env": "FH_KEY"}),
+        env={"FH_KEY": KEY},
+    ).start()  # fmt: skip
+    try:
+        before = _peak_rss(server)
+        statuses: list[int | None] = []
+        key = f"X-Amz-Firehose-Access-Key: {KEY}\r\nX-Amz-Firehose-Request-Id: r\r\n"
+
+        def call() -> None:
+            statuses.append(_stream(server, "POST", "/firehose/prod", 60 * MB, key)[0])
+
+        callers = [threading.Thread(target=call) for _ in range(16)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+        grown = _peak_rss(server) - before
+        assert 503 in statuses and 200 not in statuses, statuses  # the bodies are not JSON
+        assert grown < 600 * MB, f"peak memory grew by {grown / MB:.0f} MiB for 16 bodies"
+        now = int(time.time() * 1000)  # every share was given back
+        _ok(post(server, [awslogs_record("/after", "s", [(now, "room again")])]))
+    finally:
+        server.stop()

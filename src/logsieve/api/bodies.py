@@ -25,6 +25,7 @@ __all__ = [
     "UNVERIFIED_BUDGET_BYTES",
     "BodyBudget",
     "CloseUnreadBodies",
+    "budgeted_route",
     "cap_route",
     "inflated",
     "read_body",
@@ -101,15 +102,18 @@ async def read_body(
     return b"".join(chunks)
 
 
-def cap_route(route: BaseRoute, limit: int = SMALL_BODY_BYTES) -> BaseRoute:
+def cap_route(
+    route: BaseRoute, limit: int = SMALL_BODY_BYTES, budget: BodyBudget | None = None
+) -> BaseRoute:
     """``route`` with its body read (at most ``limit`` bytes) before its endpoint runs.
 
     An endpoint marked ``reads_own_body`` (a Firehose endpoint: it checks the access key
-    first, then reads up to 64 MiB) is left as it is: it caps what it reads itself."""
+    first, then reads up to 64 MiB) caps what it reads itself; what it holds counts against
+    ``budget`` (see :func:`budgeted_route`)."""
     if not isinstance(route, Route) or not callable(route.endpoint):
         return route
     if getattr(route.endpoint, "reads_own_body", False):
-        return route
+        return route if budget is None else budgeted_route(route, budget)
     endpoint: Endpoint = route.endpoint  # type: ignore[assignment]
 
     async def capped(request: Request) -> Response:
@@ -130,6 +134,37 @@ def cap_route(route: BaseRoute, limit: int = SMALL_BODY_BYTES) -> BaseRoute:
         return await endpoint(Request(request.scope, replay))
 
     return Route(route.path, capped, methods=route.methods, name=route.name)
+
+
+def budgeted_route(route: Route, budget: BodyBudget) -> Route:
+    """``route``, whose endpoint reads its own body, with the bytes it receives counted
+    against the server-wide ``budget`` until it has answered: a declared length is taken
+    before the first byte is read, a chunked body as it arrives. Over the budget, reading the
+    body raises ``ServiceError`` (503), which the endpoint answers in its own shape."""
+    endpoint: Endpoint = route.endpoint  # type: ignore[assignment]
+
+    async def budgeted(request: Request) -> Response:
+        declared = request.headers.get("content-length", "")
+        held = received = 0
+
+        async def counted() -> Message:
+            nonlocal held, received
+            if not held and declared.isdigit():
+                budget.take(int(declared))
+                held = int(declared)
+            message = await request.receive()
+            received += len(message.get("body", b""))
+            if received > held:
+                budget.take(received - held)
+                held = received
+            return message
+
+        try:
+            return await endpoint(Request(request.scope, counted))
+        finally:
+            budget.give(held)
+
+    return Route(route.path, budgeted, methods=route.methods, name=route.name)
 
 
 class CloseUnreadBodies:

@@ -366,7 +366,7 @@ def build_app(api: AwsApi, lifespan: Any = None, extra: list[Route] | None = Non
     own = [Route("/health", health, methods=["GET"]), *(extra or [])]
     return Starlette(
         routes=[
-            *(cap_route(route) for route in own),
+            *(cap_route(route, budget=api.budget) for route in own),
             Route("/{path:path}", api.handle, methods=_REST_METHODS),
         ],
         middleware=[Middleware(CloseUnreadBodies)],

@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from logsieve.config_values import Invalid
+from logsieve.errors import ServiceError
 
 from .awslogs_records import NotAwslogs, awslogs_batch
 from .base import Key, SourceContext, SourceKind, SourceSpec
@@ -74,7 +75,7 @@ def records_to_events(
     return events
 
 
-def _parse(body: bytes, gzipped: bool) -> tuple[str, int, list[bytes]]:
+def _parse(body: bytes | bytearray, gzipped: bool) -> tuple[str, int, list[bytes]]:
     if gzipped:
         inflater = zlib.decompressobj(wbits=31)
         try:
@@ -110,18 +111,17 @@ def _parse(body: bytes, gzipped: bool) -> tuple[str, int, list[bytes]]:
     return request_id, stamp, decoded
 
 
-async def _read_body(request: Request) -> bytes:
+async def _read_body(request: Request) -> bytearray:
+    """The body, grown in place (a list of parts joined at the end held it twice)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _Refused(413, f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-    parts: list[bytes] = []
-    size = 0
+    body = bytearray()
     async for part in request.stream():
-        size += len(part)
-        if size > MAX_BODY_BYTES:
+        if len(body) + len(part) > MAX_BODY_BYTES:
             raise _Refused(413, f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-        parts.append(part)
-    return b"".join(parts)
+        body += part
+    return body
 
 
 class FirehoseSource:
@@ -152,7 +152,10 @@ class FirehoseSource:
             given = request.headers.get(HEADER_KEY, "").encode()
             if not hmac.compare_digest(given, self._key):
                 raise _Refused(401, "Invalid X-Amz-Firehose-Access-Key.")
-            body = await _read_body(request)
+            try:
+                body = await _read_body(request)
+            except ServiceError as busy:  # over the server's body budget: 503, retried
+                raise _Refused(busy.status, busy.message) from None
             gzipped = request.headers.get("content-encoding", "").lower() == "gzip"
             stream = request.headers.get(HEADER_ARN, "").rpartition("/")[2] or self.spec.name
             request_id = await run_in_threadpool(self._handle, body, gzipped, request_id, stream)
@@ -163,7 +166,7 @@ class FirehoseSource:
             return _answer(request_id, 500, "The events could not be stored; retry.")
         return _answer(request_id, 200)
 
-    def _handle(self, body: bytes, gzipped: bool, request_id: str, stream: str) -> str:
+    def _handle(self, body: bytes | bytearray, gzipped: bool, request_id: str, stream: str) -> str:
         """Off the event loop: parse, decode and store one request; its request id."""
         body_id, stamp, records = _parse(body, gzipped)
         request_id = request_id or body_id
