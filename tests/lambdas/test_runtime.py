@@ -627,3 +627,41 @@ def test_powertools_cloudwatch_logs_event(runtime, make_function):
         "type": "DATA_MESSAGE",
         "events": [[e.id, e.timestamp, e.message] for e in events],
     }
+
+
+def test_all_functions_together_run_at_most_max_workers(sink, make_function):
+    """At the server-wide cap the least recently used idle worker of another function makes
+    room; with every worker busy, an invocation waits for one to come free."""
+    rt = FunctionRuntime(dict(BASE_ENV), sink, max_workers=2)
+    try:
+        sleepy = """
+            import os, time
+            def handler(event, context):
+                time.sleep(event.get("sleep", 0))
+                return {"pid": os.getpid(), "end": time.time()}
+        """
+        one, two, three = (make_function(sleepy) for _ in range(3))
+        first = payload(call(rt, one))["pid"]
+        call(rt, two)
+        call(rt, three)  # one's worker was used longest ago: it makes room
+        assert rt.workers(one.name) == [] and wait_for(lambda: gone(first))
+        assert len(rt.workers(two.name)) == 1 and len(rt.workers(three.name)) == 1
+
+        results: dict[str, dict] = {}
+
+        def run(spec: FunctionSpec, sleep: float) -> None:
+            results[spec.name] = payload(call(rt, spec, {"sleep": sleep}))
+
+        busy = [threading.Thread(target=run, args=(s, 1.0)) for s in (two, three)]
+        for thread in busy:
+            thread.start()
+        time.sleep(0.3)  # both workers busy now
+        started = time.time()
+        run(one, 0)  # waits for one of them to end, then replaces its idle worker
+        assert time.time() - started >= 0.5
+        for thread in busy:
+            thread.join(WAIT)
+        assert results[one.name]["end"] >= min(results[s.name]["end"] for s in (two, three))
+        assert sum(len(rt.workers(s.name)) for s in (one, two, three)) <= 2
+    finally:
+        rt.close()

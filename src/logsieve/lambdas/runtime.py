@@ -8,6 +8,9 @@ around each invocation (START, END, REPORT) in the worker's log stream.
 
 A worker whose function changed (a new ``revision``) or was retired is replaced; a worker that
 timed out, crashed or failed to start is discarded; an idle worker exits after a few minutes.
+All functions together run at most ``max_workers`` processes: at the cap, the least recently
+used idle worker of another function is stopped first, and with none idle the invocation waits
+for a worker to come free (a thousand functions would otherwise mean four thousand processes).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from logsieve.lambdas.worker import VERSION, Invocation, Outcome, Worker
 LogSink = Callable[[str, str, list[tuple[int, str]]], None]  # (group, stream, [(ms, message)])
 
 IDLE_TIMEOUT = 300.0  # seconds a warm worker waits for work before it exits
+MAX_WORKERS = 64  # worker processes of all functions at once (as many as Invoke's threads)
 _CLOSE_WAIT = 10.0  # seconds close() waits for running invocations to notice
 
 log = logging.getLogger(__name__)
@@ -70,8 +74,11 @@ class FunctionRuntime:
         idle_timeout: float = IDLE_TIMEOUT,
         keys: FunctionKeys | None = None,
         sandbox: Sandbox | None = None,
+        max_workers: int = MAX_WORKERS,
     ) -> None:
         self._environment = dict(environment)
+        self._max_workers = max(1, max_workers)
+        self._evicting = 0  # idle workers of other functions being stopped to make room
         self._log_sink = log_sink
         self._keys = keys  # each function's own key pair in its environment, when given
         self._sandbox = sandbox or Sandbox()
@@ -169,6 +176,7 @@ class FunctionRuntime:
     def _acquire(self, spec: FunctionSpec) -> tuple[Worker, bool]:
         """A worker for ``spec``, and whether it was just started."""
         stale: list[Worker] = []
+        evicted: list[Worker] = []
         try:
             with self._lock:
                 while True:
@@ -190,12 +198,23 @@ class FunctionRuntime:
                             return worker, False
                         stale.append(worker)
                     if pool.size < max(1, pool.max_concurrency):
+                        if self._workers_held() >= self._max_workers:
+                            victim = self._least_recently_used_idle()
+                            if victim is None:  # every worker busy: wait for one to end
+                                self._changed.wait()
+                                continue
+                            evicted.append(victim)
+                            self._evicting += 1
                         pool.starting += 1
                         generation = pool.generation
                         break
                     self._changed.wait()
         finally:
-            _close_all(stale)
+            _close_all(stale + evicted)
+            if evicted:
+                with self._lock:
+                    self._evicting -= len(evicted)
+                    self._changed.notify_all()
         try:
             environment = self._environment
             if self._keys is not None:
@@ -217,6 +236,21 @@ class FunctionRuntime:
             worker.close()
             raise RuntimeClosedError("the Lambda runtime is closed")
         return worker, True
+
+    def _workers_held(self) -> int:
+        """Worker processes of every function, running, idle, starting or being stopped to
+        make room (under the lock)."""
+        return self._evicting + sum(pool.size for pool in self._pools.values())
+
+    def _least_recently_used_idle(self) -> Worker | None:
+        """Take the idle worker (of any function) unused for longest out of its pool (under
+        the lock); None when none is idle."""
+        idle = [(w.last_used, id(w), w, p) for p in self._pools.values() for w in p.idle]
+        if not idle:
+            return None
+        *_, worker, pool = min(idle, key=lambda entry: entry[:2])
+        pool.idle.remove(worker)
+        return worker
 
     def _release(self, name: str, worker: Worker) -> None:
         """Back to the idle list, or closed; a closing worker keeps its slot until it is reaped,
