@@ -228,3 +228,41 @@ def test_a_hold_cancelled_while_its_job_stops_after_a_lost_lease_ends(
         await _stop(rounds)
 
     asyncio.run(scenario())
+
+
+SINGLETONS = ["alarms", "outbox", "alert-ticks", "retention", "sources", "metric-retention"]
+
+
+def test_a_dead_nodes_singletons_spread_over_the_survivors(
+    shared_leases: Callable[[], Leases],
+) -> None:
+    """Singletons are never moved while held, but a free one goes to its first choice among
+    the live nodes: when the node holding them all dies, each survivor takes its own instead
+    of the quickest taking every one."""
+    from logsieve.cluster.balance import first_choice
+
+    async def scenario() -> None:
+        nodes = {name: Ownership(shared_leases(), name, TTL) for name in "abc"}
+        runs = {job: Runs() for job in SINGLETONS}
+        a_run = _start(nodes["a"].run())
+        tasks = [_start(nodes["a"].hold(job, runs[job].job("a"))) for job in SINGLETONS]
+        await until(lambda: len(nodes["a"].holding()) == len(SINGLETONS), 10, "a to hold all")
+        for name in "bc":
+            tasks.append(_start(nodes[name].run()))
+            tasks += [_start(nodes[name].hold(job, runs[job].job(name))) for job in SINGLETONS]
+        await asyncio.sleep(TTL + 1)  # b and c settle; a keeps every singleton meanwhile
+        assert nodes["a"].holding() == sorted(SINGLETONS)
+        a_run.cancel()  # a's renewals stop: its leases expire
+        await until(
+            lambda: all(r.running() and r.running() != ["a"] for r in runs.values()),
+            10,
+            "the survivors to take every singleton",
+        )
+        taken = {job: runs[job].running()[0] for job in SINGLETONS}
+        assert taken == {job: first_choice(job, ("b", "c")) for job in SINGLETONS}
+        assert set(taken.values()) == {"b", "c"}  # these names split (checked, not assumed)
+        for r in runs.values():
+            r.assert_never_two_at_once()
+        await _stop(a_run, *tasks)
+
+    asyncio.run(scenario())

@@ -13,8 +13,10 @@ from the same store and the tests drive them with a fake clock.
 - Per-item jobs (names with a ``/``: ``subscription/<group>/<filter>``, including standing
   alert rules, and ``metric-filters/<group>``) are balanced per kind (the part before the
   first ``/``), so each kind is split evenly on its own. Singletons (``alarms``, ``outbox``,
-  ``alert-ticks``, ``retention``, ``sources``) are not balanced: first come, as before, since
-  they cannot stop at a safe point and a planned move could send a notification twice.
+  ``alert-ticks``, ``retention``, ``sources``) are never moved, since they cannot stop at a
+  safe point and a planned move could send a notification twice; a free one goes first to its
+  ``first_choice`` among the live nodes (rendezvous hashing), so after a node dies its
+  singletons spread over the survivors instead of all going to the quickest.
 - The assignment is rendezvous hashing with bounded loads: each job, in a fixed order, goes to
   the highest-ranked live node (by a hash of node and job) that has fewer than
   ceil(jobs / nodes) of that kind. Every node gets its fair share (±1), a job's node depends
@@ -37,6 +39,7 @@ __all__ = [
     "Member",
     "assign",
     "balanced",
+    "first_choice",
     "live_nodes",
     "members",
     "presence_name",
@@ -93,6 +96,11 @@ def balanced(name: str) -> bool:
 def _score(*parts: str) -> int:
     digest = hashlib.blake2b("\0".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big")
+
+
+def first_choice(job: str, nodes: Sequence[str]) -> str:
+    """The node of ``nodes`` (not empty) ranked first for ``job``."""
+    return max(nodes, key=lambda node: (_score(node, job), node))
 
 
 def assign(jobs: Iterable[str], nodes: Sequence[str]) -> dict[str, str]:

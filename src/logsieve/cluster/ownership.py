@@ -44,7 +44,7 @@ from typing import Any
 
 from logsieve.storage.leases import Lease, Leases
 
-from .balance import assign, balanced, live_nodes, members, presence_name
+from .balance import PRESENCE, assign, balanced, first_choice, live_nodes, members, presence_name
 from .settings import ClusterSettings
 
 __all__ = ["Fence", "HandedOver", "LeaseLost", "Ownership", "build_ownership", "working"]
@@ -307,8 +307,11 @@ class Ownership:
         now_ms = int(self._clock() * 1000)
         margin_ms = int(min(_MARGIN, self.ttl / 6) * 1000)
         live = live_nodes(members(leases), self.node, now_ms, int(self.settle * 1000), margin_ms)
-        holders = {lease.name: lease.node for lease in leases if balanced(lease.name)}
-        jobs = frozenset(holders) | frozenset(names)
+        # every job's holder (singletons too: a held one is nobody's to take)
+        holders = {
+            lease.name: lease.node for lease in leases if not lease.name.startswith(PRESENCE)
+        }
+        jobs = frozenset(name for name in holders if balanced(name)) | frozenset(names)
         return _View(live, jobs, assign(jobs, live), holders)
 
     def _hand_over_surplus(self, view: _View) -> None:
@@ -323,14 +326,19 @@ class Ownership:
                 claim.moving.set()
 
     def _may_take(self, claim: _Claim) -> bool:
-        """Whether to try for a job not held here: one of this node's share, or one that
-        stayed free for a TTL (its node does not know it: kept until the live set changes)."""
+        """Whether to try for a job not held here: one of this node's share (a singleton:
+        one whose first choice this node is), or one that stayed free for a TTL (its node
+        does not know it: kept until the live set changes)."""
         view, name = self._view, claim.name
-        if view is None or not balanced(name):
-            return True  # first come (singletons; a node's first round)
-        jobs = view.jobs if name in view.jobs else view.jobs | {name}
-        assignment = view.assignment if name in view.jobs else assign(jobs, view.live)
-        if assignment[name] == self.node:
+        if view is None:
+            return True  # first come (a node's first round)
+        if balanced(name):
+            jobs = view.jobs if name in view.jobs else view.jobs | {name}
+            assignment = view.assignment if name in view.jobs else assign(jobs, view.live)
+            target = assignment[name]
+        else:
+            target = first_choice(name, view.live)  # where a free singleton goes
+        if target == self.node:
             claim.kept_for = None
             self._free_since.pop(name, None)
             return True
