@@ -59,7 +59,11 @@ class Writer:
             ]  # fmt: skip
             try:
                 if n == 1:
-                    results = [self.kinesis.put_record(StreamName=self.stream, **records[0])]
+                    one = self.kinesis.put_record(StreamName=self.stream, **records[0])
+                    if "SequenceNumber" not in one:  # the connection died after the status
+                        request += 1  # line: botocore parses the cut body as no fields, not
+                        continue  # a refusal (read as one, a stored record was "refused")
+                    results = [one]
                 else:
                     out = self.kinesis.put_records(StreamName=self.stream, Records=records)
                     if "Records" not in out:  # the connection died after the status line
