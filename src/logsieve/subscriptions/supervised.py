@@ -41,14 +41,13 @@ async def supervised(
             await run()
         except (asyncio.CancelledError, LeaseLost):
             raise
-        except STORE_ERRORS as error:
+        except Exception as error:
             if time.monotonic() - started > _STEADY_SECONDS:
                 pause = first_pause
-            log.warning("%s: the store failed (%s); retrying in %g s", what, error, pause)
-        except Exception:
-            if time.monotonic() - started > _STEADY_SECONDS:
-                pause = first_pause
-            log.exception("%s failed; restarting in %g s", what, pause)
+            if isinstance(error, STORE_ERRORS):
+                log.warning("%s: the store failed (%s); retrying in %g s", what, error, pause)
+            else:
+                log.exception("%s failed; restarting in %g s", what, pause)
         restarting()
         await asyncio.sleep(pause)
         pause = min(pause * 2, LONGEST_PAUSE_SECONDS)

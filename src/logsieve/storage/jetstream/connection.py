@@ -284,28 +284,26 @@ class Connection:
     async def retrying(self, call: Any, *args: Any, **kwargs: Any) -> Any:
         """``await call(*args, **kwargs)``, again while the cluster elects a leader (for up
         to three connection timeouts)."""
-        return await self._retried(call, args, kwargs, absent_is_an_answer=False)
-
-    async def stream_if_any(self, stream: str) -> api.StreamInfo | None:
-        """The info of ``stream``, or None when it does not exist: a probe, so "stream not
-        found" (10059) is its answer, not a stream not yet seen; timeouts are retried."""
-        try:
-            return await self._retried(self.js.stream_info, (stream,), {}, absent_is_an_answer=True)
-        except NotFoundError:
-            return None
-
-    async def _retried(
-        self, call: Any, args: tuple[Any, ...], kwargs: dict[str, Any], absent_is_an_answer: bool
-    ) -> Any:
         deadline = time.monotonic() + self.options.timeout_seconds * _FAILOVER_TIMEOUTS
         while True:
             try:
                 return await call(*args, **kwargs)
             except Exception as exc:
-                absent = absent_is_an_answer and isinstance(exc, NotFoundError)
-                if absent or not _transient(exc) or time.monotonic() >= deadline:
+                if not _transient(exc) or time.monotonic() >= deadline:
                     raise
                 await asyncio.sleep(_RETRY_PAUSE)
+
+    async def stream_if_any(self, stream: str) -> api.StreamInfo | None:
+        """The info of ``stream``, or None when it does not exist: a probe, so "stream not
+        found" (10059) is its answer, not a stream not yet seen; timeouts are retried."""
+
+        async def probe() -> api.StreamInfo | None:
+            try:
+                return await self.js.stream_info(stream)
+            except NotFoundError:
+                return None
+
+        return await self.retrying(probe)
 
     async def ensure_stream(self, config: api.StreamConfig) -> None:
         """Create the stream, or update it to ``config`` when it exists otherwise."""
